@@ -1,0 +1,49 @@
+# aonode: `make run` starts a node, `make test` runs every check. Both create .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= ./data
+LISTEN ?= 127.0.0.1:7400
+
+.PHONY: run test lint typecheck buf-lint proto proto-check pytest bench clean
+
+# The runtime install: redone when pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+# The development install (dev extra): redone when pyproject.toml changes.
+$(BIN)/.installed-dev: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(BIN)/.installed
+
+run: $(BIN)/.installed
+	$(BIN)/aonode serve --data $(DATA) --listen $(LISTEN)
+
+test: $(BIN)/.installed-dev lint typecheck buf-lint proto-check pytest
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed-dev
+	$(BIN)/mypy aonode store tests scripts
+
+buf-lint: $(BIN)/.installed-dev
+	$(BIN)/buf lint
+
+proto: $(BIN)/.installed-dev
+	$(BIN)/python scripts/gen_protos.py
+
+proto-check: $(BIN)/.installed-dev
+	$(BIN)/python scripts/gen_protos.py --check
+
+pytest: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+from aonode.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CronMessage(_message.Message):
+    __slots__ = ("process", "tags", "data")
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    process: str
+    tags: _containers.RepeatedCompositeFieldContainer[_types_pb2.Tag]
+    data: bytes
+    def __init__(self, process: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[_types_pb2.Tag, _Mapping]]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CronTask(_message.Message):
+    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RUN_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    task: str
+    message: CronMessage
+    interval: str
+    next_run: int
+    runs: int
+    failures: int
+    last_error: str
+    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
+
+class OnceRequest(_message.Message):
+    __slots__ = ("message", "at")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    IN_FIELD_NUMBER: _ClassVar[int]
+    message: CronMessage
+    at: int
+    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., at: _Optional[int] = ..., **kwargs) -> None: ...
+
+class OnceResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: CronTask
+    def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
+
+class EveryRequest(_message.Message):
+    __slots__ = ("message", "interval")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    message: CronMessage
+    interval: str
+    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ...) -> None: ...
+
+class EveryResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: CronTask
+    def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
+
+class StopRequest(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: str
+    def __init__(self, task: _Optional[str] = ...) -> None: ...
+
+class StopResponse(_message.Message):
+    __slots__ = ("task",)
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    task: CronTask
+    def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
+
+class ListRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[CronTask]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[CronTask, _Mapping]]] = ...) -> None: ...
