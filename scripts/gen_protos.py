@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import filecmp
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,12 +22,12 @@ PACKAGE_DIR = Path("aonode") / "v1"
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
 
 
-def generate(out_root: Path) -> list[Path]:
-    """Run protoc into out_root (which receives aonode/v1/...); return the generated files."""
+def generate(out_root: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
+    """Run protoc on proto_root into out_root (which receives aonode/v1/...); return the generated files."""
     import grpc_tools
     from grpc_tools import protoc
 
-    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
+    protos = sorted(str(p.relative_to(proto_root)) for p in (proto_root / PACKAGE_DIR).glob("*.proto"))
     (out_root / PACKAGE_DIR).mkdir(parents=True, exist_ok=True)
     plugin = shutil.which("protoc-gen-mypy_grpc", path=str(Path(sys.executable).parent))
     if plugin is None:
@@ -36,7 +35,7 @@ def generate(out_root: Path) -> list[Path]:
     well_known = Path(grpc_tools.__file__).parent / "_proto"
     args = [
         "protoc",
-        f"-I{PROTO_ROOT}",
+        f"-I{proto_root}",
         f"-I{well_known}",
         f"--python_out={out_root}",
         f"--pyi_out={out_root}",
@@ -50,14 +49,15 @@ def generate(out_root: Path) -> list[Path]:
     return sorted(p for p in (out_root / PACKAGE_DIR).iterdir() if p.name.endswith(GENERATED_SUFFIXES))
 
 
-def committed_files() -> list[Path]:
-    return sorted(p for p in (ROOT / PACKAGE_DIR).iterdir() if p.name.endswith(GENERATED_SUFFIXES))
+def committed_files(root: Path = ROOT) -> list[Path]:
+    return sorted(p for p in (root / PACKAGE_DIR).iterdir() if p.name.endswith(GENERATED_SUFFIXES))
 
 
-def check() -> int:
+def check(root: Path = ROOT) -> int:
+    """0 if root/aonode/v1 holds exactly what root/protos generates; else 1, naming the stale files."""
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = {p.name: p for p in generate(Path(tmp))}
-        current = {p.name: p for p in committed_files()}
+        fresh = {p.name: p for p in generate(Path(tmp), root / "protos")}
+        current = {p.name: p for p in committed_files(root)}
         stale = sorted(
             name
             for name in fresh.keys() | current.keys()
@@ -71,7 +71,9 @@ def check() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     if parser.parse_args().check:
         return check()

@@ -1,0 +1,5 @@
+"""`python -m aonode` is the `aonode` command."""
+
+from aonode.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""`aonode bench schedule`: durable, signed scheduling against the bare RPC it rides on.
+
+A node runs in its own process on a temp dir; the load comes from this process. Messages are ~1 KB,
+Ed25519-signed in advance (signing is not what is measured). Figures, each the median of `runs` runs:
+(a) `echo`: NodeService.Echo of the same messages, 16 concurrent callers (the bare gRPC baseline);
+(b) `schedule_unary`: SchedulerService.Schedule, 16 concurrent callers;
+(c) `schedule_stream`: one ScheduleStream, frames of 100 messages;
+(d) `latency_p50` / `latency_p99`: unary Schedule at a fixed 500 requests/s (open loop: latency counts from
+    the moment a request was due, so a stall is not hidden);
+(e) `subscribe_catchup`: a subscriber reading 100,000 committed assignments from slot 0.
+Ratio `schedule_vs_echo` = (b) / (a).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import grpc
+
+from aonode.bench import Report
+from aonode.client import NodeClient, build_message, build_module, build_process
+from aonode.crypto import Ed25519Signer, Signer
+from aonode.ids import encode_id
+from aonode.model import Message
+from aonode.rpc.convert import message_to_pb
+from aonode.testing import LocalNode
+from aonode.v1 import node_pb2, node_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
+
+CALLERS = 16
+DATA = b"x" * 700  # with tags, anchor and signature: ~1 KB on the wire
+CATCHUP = 100_000
+
+
+def _messages(signer: Signer, process: str, count: int) -> list[Message]:
+    tags = [("Bench", "schedule"), ("Content-Type", "text/plain")]
+    return [build_message(signer, process, action="Bench", data=DATA, tags=tags) for _ in range(count)]
+
+
+def _concurrent(method: Callable[..., object], requests: Sequence[object], callers: int) -> float:
+    """Call method(request) for every request from `callers` threads; return calls per second."""
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter)
+            if i >= len(requests):
+                return
+            method(requests[i], timeout=30)
+
+    threads = [threading.Thread(target=worker) for _ in range(callers)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(requests) / (time.perf_counter() - start)
+
+
+def _fixed_rate(
+    stub: scheduler_pb2_grpc.SchedulerServiceStub, requests: list[bytes], rate: float
+) -> list[float]:
+    """Send at `rate`/s regardless of replies; latency (ms) from each request's due time to its reply."""
+    method = stub.Schedule
+    latencies: list[float] = []
+    lock = threading.Lock()
+    done = threading.Semaphore(0)
+    start = time.perf_counter()
+    for i, request in enumerate(requests):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        future = method.future(scheduler_pb2.ScheduleRequest.FromString(request), timeout=30)
+
+        def finished(f: grpc.Future, due: float = due) -> None:
+            elapsed = (time.perf_counter() - due) * 1000
+            with lock:
+                latencies.append(elapsed if f.exception() is None else float("inf"))
+            done.release()
+
+        future.add_done_callback(finished)
+    for _ in requests:
+        done.acquire()
+    return latencies
+
+
+def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
+    report = Report("schedule")
+    signer = Ed25519Signer.generate()
+    with (
+        tempfile.TemporaryDirectory(prefix="aonode-bench-") as tmp,
+        LocalNode(Path(tmp) / "node") as node,
+        NodeClient(node.address) as client,
+    ):
+        module = client.publish(build_module(signer, b"-- bench module\n", "text/x-lua"))
+        process_msg = build_process(signer, module=module, scheduler=client.info().address, device="lua@5.3a")
+        client.schedule(process_msg)
+        process = encode_id(process_msg.id)
+        channel = client.channel
+        echo = node_pb2_grpc.NodeServiceStub(channel).Echo
+        schedule = scheduler_pb2_grpc.SchedulerServiceStub(channel).Schedule
+        total = 1  # assignments on the process so far (the Process itself)
+
+        def batch(count: int) -> list[Message]:
+            return _messages(signer, process, count)
+
+        say("warming up")
+        warm = [message_to_pb(m) for m in batch(400)]
+        _concurrent(echo, [node_pb2.EchoRequest(message=m) for m in warm], CALLERS)
+        _concurrent(schedule, [scheduler_pb2.ScheduleRequest(message=m) for m in warm], CALLERS)
+        total += len(warm)
+
+        for run in range(runs):
+            say(f"run {run + 1}/{runs}: echo, unary schedule")
+            msgs = [message_to_pb(m) for m in batch(4000)]
+            rate = _concurrent(echo, [node_pb2.EchoRequest(message=m) for m in msgs], CALLERS)
+            report.add("echo", rate, "rpc/s")
+            rate = _concurrent(schedule, [scheduler_pb2.ScheduleRequest(message=m) for m in msgs], CALLERS)
+            report.add("schedule_unary", rate, "assignments/s")
+            total += len(msgs)
+
+            say(f"run {run + 1}/{runs}: stream")
+            stream_msgs = batch(20_000)
+            start = time.perf_counter()
+            outcomes = list(client.schedule_stream(stream_msgs, frame=100))
+            elapsed = time.perf_counter() - start
+            failures = sum(1 for o in outcomes if not hasattr(o, "slot"))
+            if failures:
+                report.notes.append(f"stream run {run + 1}: {failures} messages failed")
+            report.add("schedule_stream", len(outcomes) / elapsed, "assignments/s")
+            total += len(outcomes) - failures
+
+            say(f"run {run + 1}/{runs}: fixed 500 req/s")
+            timed = [
+                scheduler_pb2.ScheduleRequest(message=message_to_pb(m)).SerializeToString()
+                for m in batch(2000)
+            ]
+            latencies = sorted(_fixed_rate(scheduler_pb2_grpc.SchedulerServiceStub(channel), timed, 500.0))
+            report.add("latency_p50", statistics.median(latencies), "ms")
+            report.add("latency_p99", latencies[int(len(latencies) * 0.99) - 1], "ms")
+            total += len(timed)
+
+        if total < CATCHUP:
+            say(f"filling the schedule to {CATCHUP:,} assignments")
+            missing = CATCHUP - total
+            for _ in client.schedule_stream(_fill(signer, process, missing), frame=200):
+                pass
+        for run in range(runs):
+            say(f"run {run + 1}/{runs}: subscriber catch-up")
+            report.add("subscribe_catchup", _catchup(node.address, process), "assignments/s")
+
+    report.ratio("schedule_vs_echo", "schedule_unary", "echo")
+    report.figures["latency_p50"].higher_is_better = False
+    report.figures["latency_p99"].higher_is_better = False
+    return report
+
+
+def _fill(signer: Signer, process: str, count: int) -> Iterator[Message]:
+    for _ in range(count):
+        yield build_message(signer, process, data=b"fill")
+
+
+def _catchup(address: str, process: str) -> float:
+    with NodeClient(address) as client:
+        seen = 0
+        start = time.perf_counter()
+        for frame in client.subscribe(process, 0):
+            seen += len(frame.assignments)
+            if seen >= CATCHUP:
+                break
+        return seen / (time.perf_counter() - start)

@@ -1,0 +1,35 @@
+"""The `aonode` command line: one click group, a module per command family.
+
+Conventions every command follows (DESIGN §8): the node address comes from `--node`, else `AONODE_NODE`,
+else 127.0.0.1:7400; commands that sign take `--wallet` (else `AONODE_WALLET`, else ~/.aonode/wallet);
+`--json` prints exactly one JSON document on stdout; errors go to stderr with a non-zero exit status
+(1 for an error answered by the node or the command, 2 for bad usage).
+"""
+
+from __future__ import annotations
+
+import click
+
+from aonode import __version__
+from aonode.cli.bench import bench
+from aonode.cli.messages import send, spawn
+from aonode.cli.schedule import schedule, watch
+from aonode.cli.serve import serve
+from aonode.cli.wallet import wallet
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="aonode")
+def cli() -> None:
+    """aonode: a node for AO processes (scheduler, compute, push, cron) over gRPC.
+
+    Start a node with `aonode serve`; the other commands talk to a running node.
+    """
+
+
+for command in (serve, wallet, spawn, send, schedule, watch, bench):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="aonode")

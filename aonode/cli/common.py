@@ -1,0 +1,78 @@
+"""What the CLI commands share: output (`--json` or text), error reporting, wallet and node options."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from aonode.errors import AonodeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_NODE = "127.0.0.1:7400"
+DEFAULT_WALLET = Path("~/.aonode/wallet")
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(f)
+
+
+def wallet_option(f: F) -> F:
+    return click.option(
+        "--wallet",
+        "wallet_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="AONODE_WALLET",
+        default=DEFAULT_WALLET,
+        show_default=True,
+        help="Wallet (JWK) file that signs. Env: AONODE_WALLET.",
+    )(f)
+
+
+def node_option(f: F) -> F:
+    return click.option(
+        "--node",
+        envvar="AONODE_NODE",
+        default=DEFAULT_NODE,
+        show_default=True,
+        help="Node address HOST:PORT. Env: AONODE_NODE.",
+    )(f)
+
+
+def emit(document: Any, as_json: bool, text: str | Callable[[], str]) -> None:
+    """Print `document` as JSON, or the human text."""
+    if as_json:
+        click.echo(json.dumps(document, indent=2, sort_keys=False))
+    else:
+        click.echo(text() if callable(text) else text)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def expand(path: Path) -> Path:
+    return Path(os.path.expanduser(path))
+
+
+def report_errors(f: F) -> F:
+    """Turn domain errors into `error: ...` on stderr with exit status 1 (never a traceback)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except AonodeError as exc:
+            fail(f"{exc.status}: {exc}")
+        except OSError as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]

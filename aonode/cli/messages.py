@@ -1,0 +1,127 @@
+"""`aonode spawn` and `aonode send`: sign messages with your wallet and schedule them on a node."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aonode.cli.common import emit, expand, fail, json_option, node_option, report_errors, wallet_option
+from aonode.client import ClientError, NodeClient, assignment_json, build_message, build_module, build_process
+from aonode.ids import encode_id, is_id
+from aonode.wallet import load_wallet
+
+DEVICES = ("lua@5.3a", "wasm64@1.0")
+CONTENT_TYPES = {"lua@5.3a": "text/x-lua", "wasm64@1.0": "application/wasm"}
+
+
+def parse_tags(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    tags = []
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--tag")
+        tags.append((name, value))
+    return tags
+
+
+def tag_option(f: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--tag", "tag_items", multiple=True, metavar="NAME=VALUE", help="Add a tag (repeatable)."
+    )(f)
+
+
+def _device_for(module: str, device: str | None) -> str:
+    if device:
+        return device
+    if module.endswith(".wasm"):
+        return "wasm64@1.0"
+    return "lua@5.3a"
+
+
+@click.command()
+@click.option(
+    "--module", "module", metavar="FILE|ID", help="Module: a .lua/.wasm file (published first) or an ID."
+)
+@click.option("--device", type=click.Choice(DEVICES), help="Execution device [from the file type; lua@5.3a].")
+@tag_option
+@node_option
+@wallet_option
+@json_option
+@report_errors
+def spawn(
+    module: str | None,
+    device: str | None,
+    tag_items: tuple[str, ...],
+    node: str,
+    wallet_path: Path,
+    as_json: bool,
+) -> None:
+    """Publish a module (if a file) and schedule a new Process; print its process ID."""
+    if module is None:
+        fail("--module is required until the built-in AOS runtime lands (issue: compute)", code=2)
+    signer = load_wallet(expand(wallet_path))
+    tags = parse_tags(tag_items)
+    chosen = _device_for(module, device)
+    with NodeClient(node) as client:
+        try:
+            if Path(module).is_file():
+                code = Path(module).read_bytes()
+                module_id = client.publish(build_module(signer, code, CONTENT_TYPES[chosen]))
+            elif is_id(module):
+                module_id = module
+            else:
+                fail(f"--module: {module!r} is neither a file nor a 43-character module ID", code=2)
+            scheduler = client.info().address
+            process = build_process(signer, module=module_id, scheduler=scheduler, device=chosen, tags=tags)
+            assignment = client.schedule(process)
+        except ClientError as exc:
+            fail(str(exc))
+    process_id = encode_id(process.id)
+    emit(
+        {
+            "process": process_id,
+            "module": module_id,
+            "device": chosen,
+            "assignment": assignment_json(assignment),
+        },
+        as_json,
+        process_id,
+    )
+
+
+@click.command()
+@click.argument("process")
+@click.option("--action", help="The Action tag.")
+@click.option("--data", "data_text", help="Message data (text).")
+@click.option(
+    "--data-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Data from a file."
+)
+@tag_option
+@node_option
+@wallet_option
+@json_option
+@report_errors
+def send(
+    process: str,
+    action: str | None,
+    data_text: str | None,
+    data_file: Path | None,
+    tag_items: tuple[str, ...],
+    node: str,
+    wallet_path: Path,
+    as_json: bool,
+) -> None:
+    """Sign a message to PROCESS with your wallet, schedule it, print its assignment."""
+    if data_text is not None and data_file is not None:
+        fail("give --data or --data-file, not both", code=2)
+    data = data_file.read_bytes() if data_file else (data_text or "").encode()
+    signer = load_wallet(expand(wallet_path))
+    message = build_message(signer, process, action=action, data=data, tags=parse_tags(tag_items))
+    with NodeClient(node) as client:
+        try:
+            assignment = client.schedule(message)
+        except ClientError as exc:
+            fail(str(exc))
+    document = assignment_json(assignment)
+    emit(document, as_json, lambda: f"slot {assignment.slot}  message {document['message']}")

@@ -1,0 +1,283 @@
+"""A Python client for an aonode node: typed calls over gRPC, model objects in and out.
+
+Used by the CLI and the benchmarks, and by any Python program. Calls are synchronous (grpcio's blocking
+stubs); each takes the client's default deadline. A failed call raises `ClientError` carrying the gRPC
+status name, the node's message and its trailing metadata (e.g. the redirect's location).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from aonode import ids
+from aonode.crypto import Signer, sign_message
+from aonode.model import Assignment, Message, Tag
+from aonode.rpc.convert import assignment_from_pb, message_from_pb, message_to_pb
+from aonode.v1 import node_pb2, node_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
+
+AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
+
+
+class ClientError(Exception):
+    """A call the node answered with an error status."""
+
+    def __init__(self, code: str, details: str, metadata: dict[str, str] | None = None) -> None:
+        super().__init__(f"{code}: {details}")
+        self.code = code
+        self.details = details
+        self.metadata = metadata or {}
+
+
+def _error(exc: grpc.RpcError) -> ClientError:
+    code = exc.code().name if hasattr(exc, "code") and exc.code() is not None else "UNKNOWN"
+    details = exc.details() if hasattr(exc, "details") else str(exc)
+    metadata: dict[str, str] = {}
+    if hasattr(exc, "trailing_metadata") and exc.trailing_metadata():
+        metadata = {k: v for k, v in exc.trailing_metadata() if isinstance(v, str)}
+    return ClientError(code, details or "", metadata)
+
+
+@dataclass(frozen=True)
+class SchedulePage:
+    process: str
+    assignments: list[Assignment]
+    messages: list[Message]
+    has_next: bool
+    next_page_token: str
+
+
+@dataclass
+class NodeClient:
+    """A connection to one node. Use as a context manager, or call close()."""
+
+    address: str
+    timeout: float = 30.0
+    options: Sequence[tuple[str, Any]] = field(
+        default=(("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20))
+    )
+
+    def __post_init__(self) -> None:
+        self.channel = grpc.insecure_channel(self.address, options=list(self.options))
+        self.node = node_pb2_grpc.NodeServiceStub(self.channel)
+        self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(self.channel)
+
+    def __enter__(self) -> NodeClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def info(self) -> node_pb2.GetInfoResponse:
+        try:
+            reply: node_pb2.GetInfoResponse = self.node.GetInfo(
+                node_pb2.GetInfoRequest(), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return reply
+
+    def schedule(self, message: Message) -> Assignment:
+        try:
+            reply = self.scheduler.Schedule(
+                scheduler_pb2.ScheduleRequest(message=message_to_pb(message)), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return assignment_from_pb(reply.assignment)
+
+    def schedule_stream(
+        self, messages: Iterable[Message], frame: int = 100
+    ) -> Iterator[Assignment | ClientError]:
+        """Schedule many messages over one stream, `frame` per request; outcomes in input order."""
+
+        def frames() -> Iterator[scheduler_pb2.ScheduleStreamRequest]:
+            batch: list[Message] = []
+            for message in messages:
+                batch.append(message)
+                if len(batch) >= frame:
+                    yield scheduler_pb2.ScheduleStreamRequest(messages=[message_to_pb(m) for m in batch])
+                    batch = []
+            if batch:
+                yield scheduler_pb2.ScheduleStreamRequest(messages=[message_to_pb(m) for m in batch])
+
+        try:
+            for reply in self.scheduler.ScheduleStream(frames()):
+                for outcome in reply.outcomes:
+                    if outcome.HasField("assignment"):
+                        yield assignment_from_pb(outcome.assignment)
+                    else:
+                        yield ClientError(outcome.error.code, outcome.error.message)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+
+    def publish(self, message: Message) -> str:
+        try:
+            reply = self.scheduler.PublishMessage(
+                scheduler_pb2.PublishMessageRequest(message=message_to_pb(message)), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return str(reply.message_id)
+
+    def get_message(self, message_id: str) -> Message:
+        try:
+            reply = self.scheduler.GetMessage(
+                scheduler_pb2.GetMessageRequest(message_id=message_id), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return message_from_pb(reply.message)
+
+    def get_schedule(
+        self,
+        process: str,
+        from_slot: int | None = None,
+        to_slot: int | None = None,
+        limit: int = 0,
+        page_token: str = "",
+        include_messages: bool = False,
+    ) -> SchedulePage:
+        request = scheduler_pb2.GetScheduleRequest(
+            process=process, limit=limit, page_token=page_token, include_messages=include_messages
+        )
+        if from_slot is not None:
+            request.from_slot = from_slot
+        if to_slot is not None:
+            request.to_slot = to_slot
+        try:
+            reply = self.scheduler.GetSchedule(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return SchedulePage(
+            process=reply.process,
+            assignments=[assignment_from_pb(a) for a in reply.assignments],
+            messages=[message_from_pb(m) for m in reply.messages],
+            has_next=reply.has_next,
+            next_page_token=reply.next_page_token,
+        )
+
+    def iter_schedule(
+        self, process: str, from_slot: int | None = None, to_slot: int | None = None
+    ) -> Iterator[Assignment]:
+        """Every assignment in the range, following pages."""
+        token = ""
+        while True:
+            page = self.get_schedule(process, from_slot, to_slot, page_token=token)
+            yield from page.assignments
+            if not page.has_next:
+                return
+            token = page.next_page_token
+
+    def get_slot(self, process: str) -> scheduler_pb2.GetSlotResponse:
+        try:
+            slot: scheduler_pb2.GetSlotResponse = self.scheduler.GetSlot(
+                scheduler_pb2.GetSlotRequest(process=process), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return slot
+
+    def get_assignment(self, message_id: str) -> Assignment:
+        try:
+            reply = self.scheduler.GetAssignment(
+                scheduler_pb2.GetAssignmentRequest(message_id=message_id), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return assignment_from_pb(reply.assignment)
+
+    def subscribe(
+        self, process: str, from_slot: int = 0, include_messages: bool = False
+    ) -> Iterator[scheduler_pb2.SubscribeScheduleResponse]:
+        """Frames of the live schedule (no deadline: cancel by closing the client or breaking out)."""
+        request = scheduler_pb2.SubscribeScheduleRequest(
+            process=process, from_slot=from_slot, include_messages=include_messages
+        )
+        try:
+            yield from self.scheduler.SubscribeSchedule(request)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise _error(exc) from None
+
+
+def new_anchor() -> str:
+    """A random 32-character anchor: two otherwise equal messages get different IDs."""
+    return secrets.token_urlsafe(24)
+
+
+def build_message(
+    signer: Signer,
+    target: str,
+    *,
+    action: str | None = None,
+    data: bytes = b"",
+    tags: Sequence[tuple[str, str]] = (),
+    anchor: str | None = None,
+) -> Message:
+    """A signed AO message to `target` (Data-Protocol/Variant/Type tags as aoconnect sets them)."""
+    all_tags = [*AO_TAGS, Tag("Type", "Message")]
+    if action is not None:
+        all_tags.append(Tag("Action", action))
+    all_tags += [Tag(name, value) for name, value in tags]
+    message = Message(
+        target=target, anchor=new_anchor() if anchor is None else anchor, tags=tuple(all_tags), data=data
+    )
+    return sign_message(message, signer)
+
+
+def build_process(
+    signer: Signer,
+    *,
+    module: str,
+    scheduler: str,
+    device: str,
+    tags: Sequence[tuple[str, str]] = (),
+    data: bytes = b"",
+) -> Message:
+    """A signed Process message for `module`, scheduled by `scheduler` (an address)."""
+    all_tags = [
+        *AO_TAGS,
+        Tag("Type", "Process"),
+        Tag("Module", module),
+        Tag("Scheduler", scheduler),
+        Tag("Execution-Device", device),
+        *(Tag(name, value) for name, value in tags),
+    ]
+    return sign_message(Message(anchor=new_anchor(), tags=tuple(all_tags), data=data), signer)
+
+
+def build_module(
+    signer: Signer, code: bytes, content_type: str, tags: Sequence[tuple[str, str]] = ()
+) -> Message:
+    """A signed module message: the code as data, with its Content-Type."""
+    all_tags = [
+        *AO_TAGS,
+        Tag("Type", "Module"),
+        Tag("Content-Type", content_type),
+        *(Tag(name, value) for name, value in tags),
+    ]
+    return sign_message(Message(tags=tuple(all_tags), data=code), signer)
+
+
+def assignment_json(a: Assignment) -> dict[str, Any]:
+    """An assignment as the CLI prints it (IDs as 43-character base64url)."""
+    return {
+        "process": ids.encode_id(a.process),
+        "slot": a.slot,
+        "message": ids.encode_id(a.message),
+        "timestamp": a.timestamp,
+        "block-height": a.block_height,
+        "block-hash": ids.b64url_encode(a.block_hash),
+        "epoch": a.epoch,
+        "hash-chain": ids.encode_id(a.hash_chain),
+        "id": ids.encode_id(a.id),
+        "scheduler": str(ids.address_of(a.signature.owner)) if a.signature else None,
+    }

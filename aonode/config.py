@@ -1,0 +1,182 @@
+"""Node configuration: one frozen dataclass, filled from defaults ← a TOML file ← `AONODE_*` environment
+variables ← command-line flags (later sources win).
+
+Each field's docstring is its documentation; `aonode serve --help` and docs/config.md point here. A TOML
+file uses the field names as keys (`listen = "127.0.0.1:7400"`); an environment variable is the field
+name upper-cased with the `AONODE_` prefix (`AONODE_LISTEN`). Unknown keys and badly typed values are
+refused with a message naming the key and its source, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from aonode.errors import InvalidArgument
+
+MiB = 1024 * 1024
+
+
+class ConfigError(InvalidArgument):
+    """A configuration value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    data: Path = Path("./data")
+    """Directory holding the LMDB store and the node's wallet."""
+
+    listen: str = "127.0.0.1:7400"
+    """host:port the gRPC server binds (port 0 picks a free port)."""
+
+    node_wallet: Path | None = None
+    """The node's signing key (JWK). Default: `<data>/node-wallet.json`, created on first start."""
+
+    wallet_type: str = "ed25519"
+    """Key type created on first start when no node wallet exists: `ed25519` or `rsa`."""
+
+    public_url: str = ""
+    """The URL other nodes use to reach this one (published in this node's location record)."""
+
+    accept_unsigned: bool = False
+    """Schedule unsigned messages (their ID is their content digest). Off: they are refused."""
+
+    follow_redirects: bool = False
+    """Forward a message whose process is scheduled by another node to that node, instead of answering
+    FAILED_PRECONDITION with its location."""
+
+    max_message_bytes: int = 16 * MiB
+    """Largest request or response the gRPC server accepts or sends (RESOURCE_EXHAUSTED above it)."""
+
+    max_concurrent_rpcs: int = 1024
+    """RPCs in flight at once (streams included); more are refused with RESOURCE_EXHAUSTED."""
+
+    max_concurrent_streams: int = 256
+    """HTTP/2 streams per client connection."""
+
+    map_size_mib: int = 256
+    """Initial LMDB map size; it grows by doubling when full."""
+
+    max_map_size_mib: int = 1024 * 1024
+    """Ceiling for LMDB map growth; beyond it writes fail with RESOURCE_EXHAUSTED."""
+
+    grace_seconds: float = 5.0
+    """On SIGTERM/Ctrl-C, how long in-flight RPCs may finish before they are cancelled."""
+
+    log_level: str = "info"
+    """debug, info, warning or error."""
+
+    log_format: str = "json"
+    """`json` (one object per line, for machines) or `text` (for people)."""
+
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Settings of devices and later subsystems that the node passes through ([section] tables)."""
+
+    @property
+    def node_wallet_path(self) -> Path:
+        return self.node_wallet if self.node_wallet is not None else self.data / "node-wallet.json"
+
+    @property
+    def store_path(self) -> Path:
+        return self.data / "store"
+
+
+_FIELDS = {f.name: f for f in fields(NodeConfig) if f.name != "extra"}
+ENV_PREFIX = "AONODE_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Turn a TOML/env/flag value into the field's type, or raise ConfigError naming name and source."""
+    kind = _FIELDS[name].type
+    try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError(f"not an integer: {value!r}")
+            number = int(value)
+            if number < 0:
+                raise ValueError(f"must not be negative: {value!r}")
+            return number
+        if kind == "float":
+            return float(value)
+        if kind in ("Path", "Path | None"):
+            return Path(str(value)).expanduser() if str(value) else None
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {name}: {exc}") from None
+
+
+def _validate(config: NodeConfig) -> NodeConfig:
+    host, sep, port = config.listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"listen: expected HOST:PORT, got {config.listen!r}")
+    if config.wallet_type not in ("ed25519", "rsa"):
+        raise ConfigError(f"wallet_type: expected ed25519 or rsa, got {config.wallet_type!r}")
+    if config.log_format not in ("json", "text"):
+        raise ConfigError(f"log_format: expected json or text, got {config.log_format!r}")
+    if config.log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"log_level: expected debug, info, warning or error, got {config.log_level!r}")
+    if config.max_message_bytes < 64 * 1024:
+        raise ConfigError("max_message_bytes: must be at least 65536")
+    if config.max_concurrent_rpcs < 1 or config.max_concurrent_streams < 1:
+        raise ConfigError("max_concurrent_rpcs and max_concurrent_streams must be at least 1")
+    if config.map_size_mib < 1 or config.max_map_size_mib < config.map_size_mib:
+        raise ConfigError("map_size_mib must be >= 1 and <= max_map_size_mib")
+    return config
+
+
+def load_config(
+    file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> NodeConfig:
+    """Merge defaults, the TOML file, the environment and flags (None values in flags are ignored)."""
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if file is not None:
+        try:
+            document = tomllib.loads(Path(file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"config file {file}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file}: {exc}") from None
+        for key, value in document.items():
+            name = key.replace("-", "_")
+            if isinstance(value, dict):
+                extra[key] = value
+            elif name in _FIELDS:
+                values[name] = _coerce(name, value, f"config file {file}")
+            else:
+                raise ConfigError(f"config file {file}: unknown setting {key!r}")
+    environ = os.environ if env is None else env
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name in _FIELDS:
+            values[name] = _coerce(name, value, f"environment {key}")
+        # Other AONODE_* variables (AONODE_NODE, AONODE_WALLET) belong to the client commands.
+    for name, value in (flags or {}).items():
+        if value is None:
+            continue
+        if name not in _FIELDS:
+            raise ConfigError(f"unknown flag setting {name!r}")
+        values[name] = _coerce(name, value, "flag")
+    return _validate(dataclasses.replace(NodeConfig(), **values, extra=extra))

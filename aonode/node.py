@@ -1,0 +1,76 @@
+"""The node's composition root: opens the store, loads (or creates) the node wallet, and builds the
+domain services on them. The wire layer serves a `Node` (and hands it the ports it implements, such as
+the forwarder to other nodes); tests build one on a temp dir.
+
+Owns the lifecycle: `Node.open(config)`, `await node.start()` (inside the event loop: publishes this
+node's location when it has a public URL), then `await node.close()`, which closes the domain services
+and drains the store's writer last, so every acknowledged write is durable before the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from aonode import __version__
+from aonode.config import MiB, NodeConfig
+from aonode.crypto import Signer, sign_location
+from aonode.model import Location
+from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
+from aonode.wallet import load_or_create_wallet
+from store import LmdbStore, ObjectStore
+
+log = logging.getLogger("aonode.node")
+
+LOCATION_TTL_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass
+class Node:
+    config: NodeConfig
+    store: ObjectStore
+    signer: Signer
+    scheduler: Scheduler
+    version: str = __version__
+
+    @classmethod
+    def open(cls, config: NodeConfig, *, forwarder: Forwarder | None = None) -> Node:
+        config.data.mkdir(parents=True, exist_ok=True)
+        signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
+        store = LmdbStore(
+            config.store_path,
+            map_size=config.map_size_mib * MiB,
+            max_map_size=config.max_map_size_mib * MiB,
+        )
+        scheduler = Scheduler(
+            store,
+            signer,
+            SchedulerConfig(accept_unsigned=config.accept_unsigned, follow_redirects=config.follow_redirects),
+            forwarder=forwarder,
+        )
+        return cls(config=config, store=store, signer=signer, scheduler=scheduler)
+
+    @property
+    def address(self) -> str:
+        return str(self.signer.address)
+
+    @property
+    def devices(self) -> list[str]:
+        return []
+
+    async def start(self) -> None:
+        if self.config.public_url:
+            now = int(time.time() * 1000)
+            record = Location(
+                address=self.address,
+                url=self.config.public_url,
+                nonce=now,
+                ttl_ms=LOCATION_TTL_MS,
+                timestamp=now,
+            )
+            await self.scheduler.locations.register(sign_location(record, self.signer))
+
+    async def close(self) -> None:
+        self.scheduler.close()
+        self.store.close()

@@ -1,0 +1,152 @@
+"""Conversions between protobuf messages (aonode.v1) and the model (aonode.model), in one module.
+
+IDs cross the wire as 43-character base64url strings and live in the model as 32 raw bytes; a string that
+is not an ID is an InvalidArgument naming the field. Signature schemes are an enum on the wire and a name
+in the model.
+"""
+
+from __future__ import annotations
+
+from aonode import ids
+from aonode.errors import InvalidArgument
+from aonode.model import (
+    SCHEME_ED25519,
+    SCHEME_RSA_PSS_SHA512,
+    Assignment,
+    Location,
+    Message,
+    Output,
+    Result,
+    ResultAssignment,
+    Signature,
+    Tag,
+)
+from aonode.v1 import types_pb2 as pb
+
+_SCHEME_TO_PB: dict[str, pb.SignatureScheme] = {
+    SCHEME_ED25519: pb.SIGNATURE_SCHEME_ED25519,
+    SCHEME_RSA_PSS_SHA512: pb.SIGNATURE_SCHEME_RSA_PSS_SHA512,
+}
+_SCHEME_FROM_PB = {value: key for key, value in _SCHEME_TO_PB.items()}
+
+
+def scheme_to_pb(scheme: str) -> pb.SignatureScheme:
+    return _SCHEME_TO_PB.get(scheme, pb.SIGNATURE_SCHEME_UNSPECIFIED)
+
+
+def signature_from_pb(sig: pb.Signature, what: str) -> Signature:
+    scheme = _SCHEME_FROM_PB.get(sig.scheme)
+    if scheme is None:
+        raise InvalidArgument(f"{what}.signature: unknown or unspecified scheme ({sig.scheme})")
+    return Signature(scheme=scheme, owner=sig.owner, value=sig.value)
+
+
+def signature_to_pb(sig: Signature) -> pb.Signature:
+    return pb.Signature(scheme=scheme_to_pb(sig.scheme), owner=sig.owner, value=sig.value)
+
+
+def id_from_pb(text: str, what: str) -> bytes:
+    return ids.decode_id(text, what)
+
+
+def optional_id_from_pb(text: str, what: str) -> bytes:
+    return ids.decode_id(text, what) if text else b""
+
+
+def message_from_pb(m: pb.Message, what: str = "message") -> Message:
+    return Message(
+        target=m.target,
+        anchor=m.anchor,
+        tags=tuple(Tag(t.name, t.value) for t in m.tags),
+        data=m.data,
+        signature=signature_from_pb(m.signature, what) if m.HasField("signature") else None,
+    )
+
+
+def message_to_pb(m: Message) -> pb.Message:
+    out = pb.Message(
+        target=m.target,
+        anchor=m.anchor,
+        tags=[pb.Tag(name=t.name, value=t.value) for t in m.tags],
+        data=m.data,
+    )
+    if m.signature is not None:
+        out.signature.CopyFrom(signature_to_pb(m.signature))
+    return out
+
+
+def assignment_to_pb(a: Assignment) -> pb.Assignment:
+    out = pb.Assignment(
+        process=ids.encode_id(a.process),
+        slot=a.slot,
+        message=ids.encode_id(a.message),
+        timestamp=a.timestamp,
+        block_height=a.block_height,
+        block_hash=ids.b64url_encode(a.block_hash),
+        epoch=a.epoch,
+        hash_chain=ids.encode_id(a.hash_chain),
+        id=ids.encode_id(a.id),
+    )
+    if a.signature is not None:
+        out.signature.CopyFrom(signature_to_pb(a.signature))
+    return out
+
+
+def assignment_from_pb(a: pb.Assignment, what: str = "assignment") -> Assignment:
+    try:
+        block_hash = ids.b64url_decode(a.block_hash)
+    except ValueError as exc:
+        raise InvalidArgument(f"{what}.block_hash: {exc}") from None
+    return Assignment(
+        process=id_from_pb(a.process, f"{what}.process"),
+        slot=a.slot,
+        message=id_from_pb(a.message, f"{what}.message"),
+        timestamp=a.timestamp,
+        block_height=a.block_height,
+        block_hash=block_hash,
+        epoch=a.epoch,
+        hash_chain=id_from_pb(a.hash_chain, f"{what}.hash_chain"),
+        signature=signature_from_pb(a.signature, what) if a.HasField("signature") else None,
+    )
+
+
+def result_to_pb(r: Result) -> pb.Result:
+    return pb.Result(
+        output=pb.Output(data=r.output.data, prompt=r.output.prompt, print=r.output.print),
+        messages=[message_to_pb(m) for m in r.messages],
+        spawns=[message_to_pb(m) for m in r.spawns],
+        assignments=[
+            pb.ResultAssignment(processes=list(a.processes), message=a.message) for a in r.assignments
+        ],
+        error=r.error,
+    )
+
+
+def result_from_pb(r: pb.Result) -> Result:
+    return Result(
+        output=Output(data=r.output.data, prompt=r.output.prompt, print=r.output.print),
+        messages=tuple(message_from_pb(m, "result.messages") for m in r.messages),
+        spawns=tuple(message_from_pb(m, "result.spawns") for m in r.spawns),
+        assignments=tuple(ResultAssignment(tuple(a.processes), a.message) for a in r.assignments),
+        error=r.error,
+    )
+
+
+def location_to_pb(loc: Location) -> pb.Location:
+    out = pb.Location(
+        address=loc.address, url=loc.url, nonce=loc.nonce, ttl_ms=loc.ttl_ms, timestamp=loc.timestamp
+    )
+    if loc.signature is not None:
+        out.signature.CopyFrom(signature_to_pb(loc.signature))
+    return out
+
+
+def location_from_pb(loc: pb.Location) -> Location:
+    return Location(
+        address=loc.address,
+        url=loc.url,
+        nonce=loc.nonce,
+        ttl_ms=loc.ttl_ms,
+        timestamp=loc.timestamp,
+        signature=signature_from_pb(loc.signature, "location") if loc.HasField("signature") else None,
+    )

@@ -1,0 +1,138 @@
+"""Server assembly: the aonode.v1 services, standard health and reflection, explicit limits, and a
+graceful stop.
+
+Limits are set here rather than left to grpcio defaults: message sizes, RPCs in flight (excess calls get
+RESOURCE_EXHAUSTED at once instead of queueing), streams per connection, keepalive enforcement, metadata
+size. On stop, health turns NOT_SERVING first (so probes and balancers move away), in-flight RPCs get
+`grace_seconds` to finish, then the node closes its store, which drains queued writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from aonode.config import NodeConfig
+from aonode.logs import log_event
+from aonode.node import Node
+from aonode.rpc.forwarder import GrpcForwarder
+from aonode.rpc.node_service import NodeServicer
+from aonode.rpc.scheduler_service import SchedulerServicer
+from aonode.rpc.service import register
+from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
+
+log = logging.getLogger("aonode.server")
+
+SERVICES = (
+    node_pb2.DESCRIPTOR.services_by_name["NodeService"],
+    scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"],
+    process_pb2.DESCRIPTOR.services_by_name["ProcessService"],
+    cron_pb2.DESCRIPTOR.services_by_name["CronService"],
+    replication_pb2.DESCRIPTOR.services_by_name["ReplicationService"],
+)
+
+
+def server_options(config: NodeConfig) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.max_concurrent_streams", config.max_concurrent_streams),
+        ("grpc.max_metadata_size", 16 * 1024),
+        ("grpc.keepalive_time_ms", 60_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 30_000),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.max_connection_idle_ms", 300_000),
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    node: Node
+
+    @property
+    def address(self) -> str:
+        host = self.node.config.listen.rpartition(":")[0]
+        return f"{host}:{self.port}"
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop serving (NOT_SERVING first), let in-flight RPCs finish, then close the node."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.node.config.grace_seconds if grace is None else grace)
+        await self.node.close()
+
+
+def servicers(node: Node) -> dict[str, object]:
+    """Servicer objects by service name; services without one answer UNIMPLEMENTED per method."""
+    return {"NodeService": NodeServicer(node), "SchedulerService": SchedulerServicer(node.scheduler)}
+
+
+def open_node(config: NodeConfig) -> Node:
+    """A node with the wire layer's ports plugged in."""
+    return Node.open(config, forwarder=GrpcForwarder())
+
+
+async def start_server(node: Node) -> RunningServer:
+    config = node.config
+    server = grpc.aio.server(
+        options=server_options(config),
+        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+    )
+    implementations = servicers(node)
+    for service in SERVICES:
+        register(server, service, implementations.get(service.name))
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [service.full_name for service in SERVICES]
+    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    try:
+        port = server.add_insecure_port(config.listen)
+    except RuntimeError:  # grpcio raises this when the bind fails
+        port = 0
+    if port == 0:
+        raise OSError(f"cannot listen on {config.listen}: address in use or not available")
+    await server.start()
+    await node.start()
+    serving = health_pb2.HealthCheckResponse.SERVING
+    await health_servicer.set("", serving)
+    for name in names:
+        await health_servicer.set(name, serving)
+    return RunningServer(server=server, port=port, health=health_servicer, node=node)
+
+
+async def serve(config: NodeConfig) -> None:
+    """Run a node until SIGTERM or SIGINT, then stop gracefully."""
+    node = open_node(config)
+    try:
+        running = await start_server(node)
+    except BaseException:
+        await node.close()
+        raise
+    log_event(
+        log,
+        logging.INFO,
+        "serving",
+        listen=running.address,
+        address=node.address,
+        data=str(config.data),
+        version=node.version,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log_event(log, logging.INFO, "stopping", grace_seconds=config.grace_seconds)
+    await running.stop()
+    log_event(log, logging.INFO, "stopped")

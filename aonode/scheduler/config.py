@@ -1,0 +1,118 @@
+"""Scheduler configuration, the ports it is given (block source, forwarder), and the records it returns.
+
+The ports are `Protocol`s so the wire layer (forwarding to another node over gRPC) and tests can plug in
+without the domain importing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from aonode.ids import Address, ProcessId
+from aonode.model import Assignment, Message
+
+ZERO_HASH = bytes(32)
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    accept_unsigned: bool = False
+    """Schedule messages without a signature (their ID is their content digest). Off: refused with
+    INVALID_ARGUMENT before anything is written."""
+
+    follow_redirects: bool = False
+    """A Process naming another scheduler is forwarded to that scheduler's URL (through the `Forwarder`)
+    instead of answered with a `RedirectError`. Needs a forwarder and a known location."""
+
+    max_page: int = 1000
+    """Most assignments one `get_schedule` page returns (a larger `limit` is cut to this)."""
+
+    max_frame: int = 1000
+    """Most assignments one subscription batch carries (a backlog is sent in frames of this size)."""
+
+    heartbeat_seconds: float = 5.0
+    """A subscriber that saw no new assignment for this long receives an empty batch (progress)."""
+
+    conflict_retries: int = 2
+    """How often a message whose write lost its precondition (an earlier pipelined write of the same
+    process failed, or another writer moved the head) is re-assigned before the caller gets
+    UNAVAILABLE. Each retry first checks whether the message was scheduled meanwhile."""
+
+    max_in_flight: int = 100_000
+    """Assignments waiting for their commit, over all processes; beyond it new messages are refused
+    with RESOURCE_EXHAUSTED (back-pressure instead of unbounded memory)."""
+
+    verify_threads: int = 0
+    """Threads that verify signatures (and sign bulk assignments) off the event loop; 0 (the default)
+    does it on the loop. `cryptography` releases the GIL while it verifies, but measured on 2 cores the
+    threads gain nothing: each check needs the GIL back for its Python parts and waits for the loop's
+    switch interval to get it (docs/scheduler.md, Performance)."""
+
+    verify_processes: int = 0
+    """Worker processes that verify signatures (0: none; then `verify_threads` applies). They take the
+    ~150 µs per Ed25519 check out of the event loop's process (the loop keeps ~90 µs per message), at the
+    price of a round trip per batch: measured here about even with inline checks in bulk and slower for
+    single messages, so it pays only where the loop itself is the bottleneck. Started on first use with
+    the forkserver method (never forked from a process holding an LMDB environment)."""
+
+    verify_chunk: int = 64
+    """Messages per verification task in `schedule_many` (amortises the hand-off to a worker)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """The chain position an assignment records."""
+
+    height: int = 0
+    hash: bytes = ZERO_HASH
+
+
+class BlockSource(Protocol):
+    """Where assignments take their block height and hash from (e.g. an Arweave gateway poller). It is
+    called on the event loop for every assignment, so it must answer from memory."""
+
+    def current(self) -> Block: ...
+
+
+class Forwarder(Protocol):
+    """Schedules a message on another node (implemented by the wire layer)."""
+
+    async def schedule_remote(self, url: str, message: Message) -> Assignment: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessHead:
+    """The committed tip of a schedule (what GetSlot answers)."""
+
+    process: ProcessId
+    slot: int
+    hash_chain: bytes
+    timestamp: int
+    block_height: int
+    block_hash: bytes
+    epoch: int
+    scheduler: Address
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePage:
+    """One page of a schedule. `messages[i]` is the message of `assignments[i]` when messages were asked
+    for, else empty. `has_next` says more assignments exist in the requested range; `next_slot` is where
+    the next page starts."""
+
+    process: ProcessId
+    assignments: Sequence[Assignment]
+    messages: Sequence[Message]
+    has_next: bool
+    next_slot: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleBatch:
+    """One item of a subscription: consecutive assignments (empty for an idle heartbeat) and the
+    committed tip slot when the batch was read (-1 while the process has none)."""
+
+    assignments: Sequence[Assignment]
+    head_slot: int

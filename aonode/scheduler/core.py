@@ -1,0 +1,496 @@
+"""The `Scheduler`: check, route, deduplicate, then hand over to the write pipeline; plus the reads.
+
+Theory of operation (state lives on one asyncio event loop; long work runs on worker threads):
+
+1. **Check** (worker thread; `cryptography` releases the GIL while it verifies): `validate()`, the
+   signature (unsigned messages are refused unless `accept_unsigned`), the canonical encoding for storage.
+   Nothing is written before this passes.
+2. **Route** (loop): a Process message is its own schedule (process ID = its message ID) and is taken only
+   when its `Scheduler` tag names this node or is absent (a Process naming no scheduler is taken by the
+   node it is sent to); another address gives a `RedirectError` carrying that scheduler's URL from the
+   location registry, or a forward when `follow_redirects` is on. Any other message joins its `target`'s
+   schedule; an unknown target is NotFound (or a redirect, if the target is a Process published here that
+   names another scheduler).
+3. **Deduplicate** (loop): a message pending on the process shares the pending future; a committed one gets
+   its stored assignment. So a retry after a crash between commit and reply finds the slot it already has.
+4. **Pipeline** (`pipeline.py`): allocate the next slot, sign (inline for one message, on a worker for a
+   bulk chunk), write in slot order under a precondition on the previous head, answer after the commit.
+
+`schedule_many` pipelines the steps per chunk: chunk k+1 is verified while chunk k is assigned and signed.
+After a restart a process's positions are loaded lazily from its head record, so the schedule continues
+exactly. One `Scheduler` per store: a second writer on the same store is kept consistent by the
+preconditions, but each instance only notifies its own subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from aonode.codec import encode_message
+from aonode.crypto import Signer
+from aonode.errors import AonodeError, InvalidArgument, NotFound, ResourceExhausted
+from aonode.ids import Address, MessageId, ProcessId, decode_id, encode_id
+from aonode.model import Assignment, Message
+from aonode.scheduler import layout
+from aonode.scheduler.config import BlockSource, Forwarder, SchedulerConfig
+from aonode.scheduler.errors import (
+    RedirectError,
+    SchedulerClosedError,
+    ScheduleStateError,
+    from_store_error,
+)
+from aonode.scheduler.locations import LocationRegistry
+from aonode.scheduler.pipeline import Checked, Job, Pipeline, Proc
+from aonode.scheduler.reads import ScheduleReader, committed_assignment, stored_head, stored_message
+from aonode.scheduler.subscribe import Subscription
+from aonode.scheduler.verifier import ProcessVerifier, check_message
+from store import ObjectStore, ReadView, StoreError, WriteBatch
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+Outcome = Assignment | AonodeError
+
+# How many recent commits `_recent` remembers: far more than can commit between a lookup and an admission.
+RECENT_COMMITS = 16384
+
+
+class Scheduler(ScheduleReader):
+    """Assigns slots to messages, durably, signed and hash-chained. The async methods run on one event loop
+    at a time (the one that first calls them; a new one once that is closed). The reads are synchronous
+    and safe from any thread."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        signer: Signer,
+        config: SchedulerConfig | None = None,
+        *,
+        clock: Callable[[], int] = wall_clock_ms,
+        block_source: BlockSource | None = None,
+        locations: LocationRegistry | None = None,
+        forwarder: Forwarder | None = None,
+    ) -> None:
+        super().__init__(store, Address(signer.address), config or SchedulerConfig())
+        self.locations = locations if locations is not None else LocationRegistry(store)
+        self._forwarder = forwarder
+        self._procs: dict[bytes, Proc] = {}
+        # Recently committed (message ID ‖ process) keys: closes the window between a message's idempotency
+        # lookup on a worker and its admission on the loop (a duplicate that committed in between). A
+        # duplicate that still slips through is refused by the store (`require` on `assigned`).
+        self._recent: set[bytes] = set()
+        self._recent_order: deque[bytes] = deque()
+        self._in_flight = 0
+        self._pipeline = Pipeline(
+            store,
+            signer,
+            clock,
+            block_source,
+            committed=self._committed,
+            vanished=self._unknown_target,
+            finish=self._finish,
+        )
+        n = self.config.verify_threads
+        self._workers = ThreadPoolExecutor(n, thread_name_prefix="aonode-verify") if n > 0 else None
+        p = self.config.verify_processes
+        self._processes = (
+            ProcessVerifier(p, self.config.verify_chunk, self.config.accept_unsigned) if p > 0 else None
+        )
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    async def schedule(self, message: Message) -> Assignment:
+        """Schedule one message; returns its signed assignment once durable (or its existing one)."""
+        loop = self._bind_loop()
+        if self._processes is not None:
+            encoded = _encode(message)
+            failure = await self._processes.check(loop, encoded)
+            if failure is not None:
+                raise failure
+            with self._read() as view:
+                checked = self._lookup(message, encoded, view)
+        elif self._workers is None:
+            checked = self._check(message)
+        else:
+            checked = await loop.run_in_executor(self._workers, self._check, message)
+        begun = self._begin(checked, None)
+        if isinstance(begun, RedirectError):
+            return await self._forward(begun, message)
+        # shield: a cancelled caller must not cancel the shared future that duplicates may await.
+        return await asyncio.shield(begun)
+
+    async def schedule_many(self, messages: Sequence[Message]) -> list[Outcome]:
+        """Bulk ingest: one result per message, in input order. Chunks are verified by the workers in
+        parallel; each chunk is then assigned in input order and signed, and its writes go to the store's
+        group commit while the next chunks are still being verified."""
+        loop = self._bind_loop()
+        step = max(1, self.config.verify_chunk)
+        chunks = [messages[i : i + step] for i in range(0, len(messages), step)]
+        checks: list[asyncio.Future[list[Checked | AonodeError]]] = []
+        if self._processes is not None:
+            checks = [asyncio.ensure_future(self._check_chunk_processes(loop, c)) for c in chunks]
+        elif self._workers is not None:
+            checks = [loop.run_in_executor(self._workers, self._check_chunk, c) for c in chunks]
+        out: list[Outcome | asyncio.Future[Assignment] | RedirectError] = []
+        try:
+            for k, chunk in enumerate(chunks):
+                checked = await checks[k] if checks else self._check_chunk(chunk)
+                out.extend(self._begin_chunk(loop, checked))
+        finally:
+            for c in checks:
+                c.cancel()  # a cancelled caller: do not verify what nobody will schedule
+        waits = [r for r in out if isinstance(r, asyncio.Future)]
+        if waits:
+            # asyncio.wait never cancels what it waits on: duplicates may share these futures.
+            await asyncio.wait(waits)
+        results: list[Outcome] = []
+        for i, r in enumerate(out):
+            if isinstance(r, RedirectError):
+                try:
+                    results.append(await self._forward(r, messages[i]))
+                except AonodeError as exc:
+                    results.append(exc)
+            elif isinstance(r, asyncio.Future):
+                failure = r.exception()
+                results.append(r.result() if failure is None else from_store_error(failure))
+            else:
+                results.append(r)
+        return results
+
+    async def publish(self, message: Message) -> MessageId:
+        """Store a checked message (e.g. a module) without scheduling it; idempotent. Returns its ID."""
+        loop = self._bind_loop()
+        if self._workers is None:
+            encoded = self._verify(message)
+        else:
+            encoded = await loop.run_in_executor(self._workers, self._verify, message)
+        mid = message.id
+        try:
+            if self._store.get(layout.MESSAGES, mid) is None:
+                batch = WriteBatch()
+                batch.put(layout.MESSAGES, mid, batch.put_object(encoded))
+                await asyncio.wrap_future(self._store.submit(batch))
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        return mid
+
+    def subscribe(self, process: bytes, from_slot: int = 0) -> Subscription:
+        """Assignments of `process` from `from_slot` on: first the stored backlog, then live as they
+        commit, in order, in batches, with idle heartbeats. NotFound for an unknown process."""
+        self._bind_loop()
+        if from_slot < 0:
+            raise InvalidArgument(f"from_slot must be >= 0, got {from_slot}")
+        proc = self._proc(process)
+        if proc is None or (proc.committed < 0 and proc.tip_slot < 0):
+            raise NotFound(f"process {encode_id(process)} is not scheduled on this node")
+        return Subscription(self, proc, from_slot)
+
+    def close(self) -> None:
+        """Refuse new messages and end subscriptions. Writes already submitted still settle."""
+        self._pipeline.closed = True
+        for proc in self._procs.values():
+            proc.wake()
+        if self._workers is not None:
+            self._workers.shutdown(wait=False)
+        if self._processes is not None:
+            self._processes.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._pipeline.closed
+
+    def waiter_count(self, process: bytes | None = None) -> int:
+        """Subscribers currently parked waiting for a commit (for tests and metrics)."""
+        procs = self._procs.values() if process is None else [p for p in [self._procs.get(process)] if p]
+        return sum(len(p.waiters) for p in procs)
+
+    @property
+    def in_flight(self) -> int:
+        """Messages accepted and not yet answered."""
+        return self._in_flight
+
+    # -- check ---------------------------------------------------------------------------------------------
+
+    def _check(self, message: Message) -> Checked:
+        return self._check_chunk([message], raise_first=True)[0]  # type: ignore[return-value]
+
+    def _check_chunk(
+        self, messages: Sequence[Message], raise_first: bool = False
+    ) -> list[Checked | AonodeError]:
+        """Validate, verify, encode and look up messages (on a worker thread). One read snapshot serves
+        the chunk's lookups."""
+        out: list[Checked | AonodeError] = []
+        with self._read() as view:
+            for m in messages:
+                try:
+                    out.append(self._check_one(m, view))
+                except AonodeError as exc:
+                    if raise_first:
+                        raise
+                    out.append(exc)
+        return out
+
+    async def _check_chunk_processes(
+        self, loop: asyncio.AbstractEventLoop, messages: Sequence[Message]
+    ) -> list[Checked | AonodeError]:
+        """The chunk's signatures checked by the process pool, then looked up here (one snapshot)."""
+        assert self._processes is not None
+        out: list[Checked | AonodeError | bytes] = []
+        for m in messages:
+            try:
+                out.append(_encode(m))
+            except AonodeError as exc:
+                out.append(exc)
+        encoded = [e for e in out if isinstance(e, bytes)]
+        failures = iter(await asyncio.gather(*self._processes.check_many(loop, encoded)))
+        result: list[Checked | AonodeError] = []
+        with self._read() as view:
+            for m, item in zip(messages, out, strict=True):
+                if not isinstance(item, bytes):
+                    result.append(item)
+                elif (failure := next(failures)) is not None:
+                    result.append(failure)
+                else:
+                    try:
+                        result.append(self._lookup(m, item, view))
+                    except AonodeError as exc:
+                        result.append(exc)
+        return result
+
+    def _verify(self, message: Message) -> bytes:
+        """Validate and verify `message`; returns its storage encoding."""
+        check_message(message, self.config.accept_unsigned)
+        return encode_message(message)
+
+    def _check_one(self, message: Message, view: ReadView) -> Checked:
+        return self._lookup(message, self._verify(message), view)
+
+    def _lookup(self, message: Message, encoded: bytes, view: ReadView) -> Checked:
+        """Route a checked message and look it up in the store (`Checked` says why)."""
+        mid = message.id
+        if message.is_process:
+            pid = ProcessId(mid)
+        elif not message.target:
+            raise InvalidArgument("message has no target (and is not a Process)")
+        else:
+            pid = ProcessId(decode_id(message.target, "target"))
+        try:
+            known = view.get(layout.HEADS, pid) is not None
+            existing = committed_assignment(view, mid, pid) if known else None
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        return Checked(message, mid, encoded, pid, known, existing)
+
+    # -- route, deduplicate, admit -------------------------------------------------------------------------
+
+    def _begin_chunk(
+        self, loop: asyncio.AbstractEventLoop, checked: list[Checked | AonodeError]
+    ) -> list[Outcome | asyncio.Future[Assignment] | RedirectError]:
+        """Admit a verified chunk (one read snapshot for its idempotency checks) and sign it on a worker."""
+        out: list[Outcome | asyncio.Future[Assignment] | RedirectError] = []
+        jobs: list[Job] = []
+        for c in checked:
+            if isinstance(c, AonodeError):
+                out.append(c)
+                continue
+            try:
+                out.append(self._begin(c, jobs))
+            except AonodeError as exc:
+                out.append(exc)
+        if jobs:
+            if self._workers is None or self.closed:
+                self._pipeline.signed_elsewhere(jobs, _signed_inline(loop, self._pipeline, jobs))
+            else:
+                fut = loop.run_in_executor(self._workers, self._pipeline.sign, jobs)
+                fut.add_done_callback(lambda f: self._pipeline.signed_elsewhere(jobs, f))
+        return out
+
+    def _begin(self, checked: Checked, defer: list[Job] | None) -> asyncio.Future[Assignment] | RedirectError:
+        """Route, deduplicate and allocate, synchronously on the loop. Returns the future answered once
+        the assignment is durable, or the redirect to forward when following redirects. A new job is
+        signed and flushed at once, unless `defer` collects it for a worker to sign."""
+        if self.closed:
+            raise SchedulerClosedError("scheduler is shutting down")
+        message, mid, pid = checked.message, checked.id, checked.pid
+        if message.is_process:
+            redirect = self._redirect_for(message, encode_id(mid))
+            if redirect is not None:
+                return self._redirect_or_raise(redirect)
+        proc = self._procs.get(pid)
+        if proc is not None and (pending := proc.pending.get(mid)) is not None:
+            return pending
+        if checked.existing is not None:
+            return self._done(checked.existing)
+        if mid + pid in self._recent:
+            # Committed after the worker's lookup (it was pending then): read it back (rare).
+            existing = self._committed(mid, pid)
+            if existing is not None:
+                return self._done(existing)
+        if (proc is None and checked.known_process) or (proc is not None and proc.stale):
+            proc = self._proc(pid)  # first use since start: load the head (a store read, once)
+        if proc is None or proc.tip_slot < 0:
+            if not message.is_process:
+                return self._redirect_or_raise(self._unknown_target(pid))
+            if proc is None:
+                proc = self._procs[pid] = Proc(pid)
+                proc.load(None)
+        elif message.is_process:
+            # The process has a schedule, so its Process message committed (it is not pending).
+            existing = self._committed(mid, pid)
+            if existing is None:
+                raise ScheduleStateError(
+                    f"process {encode_id(pid)} has a schedule without its Process message"
+                )
+            return self._done(existing)
+        if self._in_flight >= self.config.max_in_flight:
+            raise ResourceExhausted(f"scheduler overloaded: {self._in_flight} messages await their commit")
+        assert self._pipeline.loop is not None
+        outer: asyncio.Future[Assignment] = self._pipeline.loop.create_future()
+        proc.pending[mid] = outer
+        self._in_flight += 1
+        job = self._pipeline.allocate(proc, checked, outer, self.config.conflict_retries)
+        if defer is not None:
+            defer.append(job)
+        else:
+            self._pipeline.sign([job])
+            self._pipeline.flush(proc)
+        return outer
+
+    def _finish(
+        self, proc: Proc, mid: bytes, outer: asyncio.Future[Assignment], result: Assignment | BaseException
+    ) -> None:
+        if proc.pending.get(mid) is outer:
+            del proc.pending[mid]
+        if outer.done():
+            return
+        self._in_flight -= 1
+        if isinstance(result, Assignment):
+            self._remember(mid + proc.pid)
+            outer.set_result(result)
+        else:
+            outer.set_exception(from_store_error(result))
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _remember(self, key: bytes) -> None:
+        if key in self._recent:
+            return
+        self._recent.add(key)
+        self._recent_order.append(key)
+        if len(self._recent_order) > RECENT_COMMITS:
+            self._recent.discard(self._recent_order.popleft())
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        current = self._pipeline.loop
+        if current is loop:
+            return loop
+        if current is not None and not current.is_closed():
+            raise RuntimeError("a Scheduler serves one event loop at a time")
+        # First use, or the previous loop is gone (e.g. successive asyncio.run calls): whatever was parked
+        # on it can never be woken, so drop it, and re-read every position from the store.
+        for proc in self._procs.values():
+            proc.waiters.clear()
+            proc.pending.clear()
+            proc.queue.clear()
+            proc.generation += 1
+            proc.stale = True
+        self._in_flight = 0
+        self._pipeline.loop = loop
+        return loop
+
+    def _read(self) -> ReadView:
+        try:
+            return self._store.read()
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+
+    def _proc(self, pid: bytes, view: ReadView | None = None) -> Proc | None:
+        """The in-memory state of `pid`, loaded from its head on first use; None for an unknown process
+        (not cached: random IDs must not grow memory)."""
+        proc = self._procs.get(pid)
+        if proc is not None and not proc.stale:
+            return proc
+        try:
+            if view is not None:
+                head = stored_head(view, pid)
+            else:
+                with self._store.read() as own:
+                    head = stored_head(own, pid)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        if proc is None:
+            if head is None:
+                return None
+            proc = self._procs[pid] = Proc(ProcessId(pid))
+        proc.load(head)
+        return proc
+
+    def _committed(self, mid: MessageId, pid: bytes) -> Assignment | None:
+        try:
+            with self._store.read() as view:
+                return committed_assignment(view, mid, pid)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+
+    def _done(self, assignment: Assignment) -> asyncio.Future[Assignment]:
+        assert self._pipeline.loop is not None
+        fut: asyncio.Future[Assignment] = self._pipeline.loop.create_future()
+        fut.set_result(assignment)
+        return fut
+
+    def _redirect_for(self, process_msg: Message, pid_text: str) -> RedirectError | None:
+        """None when this node schedules the process: its `Scheduler` tag names us, or is absent."""
+        named = process_msg.tag("Scheduler")
+        if named is None or named == self.address:
+            return None
+        return RedirectError(pid_text, named, self.locations.url_of(named))
+
+    def _unknown_target(self, pid: bytes, view: ReadView | None = None) -> AonodeError:
+        # A Process published here (not scheduled) that names another scheduler is redirected there.
+        try:
+            if view is not None:
+                stored = stored_message(view, pid)
+            else:
+                with self._store.read() as own:
+                    stored = stored_message(own, pid)
+        except (StoreError, AonodeError):
+            stored = None
+        if stored is not None and stored.is_process and stored.id == pid:
+            redirect = self._redirect_for(stored, encode_id(pid))
+            if redirect is not None:
+                return redirect
+        return NotFound(f"process {encode_id(pid)} is not scheduled on this node")
+
+    def _redirect_or_raise(self, err: AonodeError) -> RedirectError:
+        if isinstance(err, RedirectError) and self.config.follow_redirects and self._forwarder and err.url:
+            return err
+        raise err
+
+    async def _forward(self, redirect: RedirectError, message: Message) -> Assignment:
+        assert self._forwarder is not None and redirect.url
+        return await self._forwarder.schedule_remote(redirect.url, message)
+
+
+def _encode(message: Message) -> bytes:
+    try:
+        return encode_message(message)
+    except AonodeError:
+        raise
+    except Exception as exc:  # a value the codec cannot represent
+        raise InvalidArgument(f"message cannot be encoded: {exc}") from exc
+
+
+def _signed_inline(
+    loop: asyncio.AbstractEventLoop, pipeline: Pipeline, jobs: list[Job]
+) -> asyncio.Future[None]:
+    pipeline.sign(jobs)
+    done: asyncio.Future[None] = loop.create_future()
+    done.set_result(None)
+    return done

@@ -1,0 +1,98 @@
+"""Scheduler location records: who schedules where, signed by the scheduler itself.
+
+A record `{address, url, nonce, ttl_ms, timestamp}` is accepted when it validates, its signature verifies,
+and the signer's address is the record's `address` (a node can only say where *it* is; another signer is
+PERMISSION_DENIED). A record replaces the stored one for its address only with a strictly higher nonce; an
+equal or lower nonce is refused with `StaleLocationError` (FAILED_PRECONDITION: the request is valid, the
+registry is past it; re-sending the very record already stored is answered the same way, so a client
+learns its nonce is not new). The compare-and-set is a store precondition on the previous value, so two
+concurrent registrations cannot both win.
+
+Records are kept (table `locations`, address → encoded signed record) and served after their TTL too: the
+TTL tells caches when to re-ask, and the newest record is still the best knowledge of where the node is;
+`Location.expires_at` lets a caller decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aonode.codec import decode_location, encode_location
+from aonode.crypto import verify_location
+from aonode.errors import InvalidArgument, NotFound, PermissionDenied
+from aonode.ids import address_of
+from aonode.model import Location
+from aonode.scheduler import layout
+from aonode.scheduler.errors import StaleLocationError, from_store_error
+from store import ConflictError, ObjectStore, StoreError, WriteBatch
+
+# Registrations through one registry are serialised by a lock, so a lost race means another writer on
+# the same store; each loss means that writer's record committed, so a few re-reads settle it.
+_ATTEMPTS = 10
+
+
+class LocationRegistry:
+    """Signed scheduler locations, persisted in the store."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    async def register(self, location: Location) -> Location:
+        """Verify and store `location`; returns it. InvalidArgument (bad record or signature),
+        PermissionDenied (signed by another address), StaleLocationError (nonce not above the stored)."""
+        location.validate()
+        if location.signature is None:
+            raise InvalidArgument("location record is unsigned")
+        signer = address_of(location.signature.owner)
+        if signer != location.address:
+            raise PermissionDenied(f"location for {location.address} is signed by {signer}")
+        verify_location(location)
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock[0] is not loop:  # an asyncio.Lock belongs to one loop
+            self._lock = (loop, asyncio.Lock())
+        async with self._lock[1]:
+            return await self._store_if_newer(location)
+
+    async def _store_if_newer(self, location: Location) -> Location:
+        key = location.address.encode()
+        value = encode_location(location)
+        for _ in range(_ATTEMPTS):
+            try:
+                previous = self._store.get(layout.LOCATIONS, key)
+            except StoreError as exc:
+                raise from_store_error(exc) from exc
+            if previous is not None:
+                known = decode_location(bytes(previous))
+                if location.nonce <= known.nonce:
+                    raise StaleLocationError(
+                        f"location nonce {location.nonce} is not above the registered {known.nonce}"
+                    )
+            batch = WriteBatch()
+            batch.require(layout.LOCATIONS, key, None if previous is None else bytes(previous))
+            batch.put(layout.LOCATIONS, key, value)
+            try:
+                await asyncio.wrap_future(self._store.submit(batch))
+            except ConflictError:
+                continue
+            except StoreError as exc:
+                raise from_store_error(exc) from exc
+            return location
+        raise StaleLocationError(f"location for {location.address} changed concurrently; re-read and retry")
+
+    def get(self, address: str) -> Location:
+        """The registered record of `address`. NotFound when none is known."""
+        try:
+            raw = self._store.get(layout.LOCATIONS, address.encode())
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        if raw is None:
+            raise NotFound(f"no location known for scheduler {address}")
+        return decode_location(bytes(raw))
+
+    def url_of(self, address: str) -> str | None:
+        """The registered URL of `address`, or None."""
+        try:
+            return self.get(address).url
+        except NotFound:
+            return None

@@ -1,0 +1,110 @@
+"""The node shell over real gRPC: health, reflection, limits, error mapping, the echo baseline."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from aonode.v1 import node_pb2, node_pb2_grpc, types_pb2
+from tests.conftest import ServerThread, make_config
+
+
+def test_health_reports_serving(channel: grpc.Channel) -> None:
+    stub = health_pb2_grpc.HealthStub(channel)
+    for service in ("", "aonode.v1.SchedulerService", "aonode.v1.NodeService"):
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_every_service(channel: grpc.Channel) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    replies = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    names = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert {
+        "aonode.v1.NodeService",
+        "aonode.v1.SchedulerService",
+        "aonode.v1.ProcessService",
+        "aonode.v1.CronService",
+        "aonode.v1.ReplicationService",
+        "grpc.health.v1.Health",
+    } <= names
+
+
+def test_echo_returns_the_message(channel: grpc.Channel) -> None:
+    message = types_pb2.Message(
+        target="t", tags=[types_pb2.Tag(name="Action", value="Ping")], data=b"x" * 1000
+    )
+    reply = node_pb2_grpc.NodeServiceStub(channel).Echo(node_pb2.EchoRequest(message=message), timeout=5)
+    assert reply.message == message
+
+
+def test_get_info_names_the_node(channel: grpc.Channel, server: ServerThread) -> None:
+    info = node_pb2_grpc.NodeServiceStub(channel).GetInfo(node_pb2.GetInfoRequest(), timeout=5)
+    assert info.address == server.node.address
+    assert len(info.address) == 43
+    assert info.scheme == types_pb2.SIGNATURE_SCHEME_ED25519
+
+
+@pytest.mark.parametrize("payload", [b"\xff\xff\xff", b"\x0a\x05ab", b"\x08"])
+def test_malformed_request_is_invalid_argument(channel: grpc.Channel, payload: bytes) -> None:
+    echo = channel.unary_unary("/aonode.v1.NodeService/Echo")
+    with pytest.raises(grpc.RpcError) as caught:
+        echo(payload, timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "malformed request" in (caught.value.details() or "")
+
+
+def test_unimplemented_rpc_names_itself(channel: grpc.Channel) -> None:
+    call = channel.unary_unary("/aonode.v1.ReplicationService/FetchObjects")
+    with pytest.raises(grpc.RpcError) as caught:
+        call(b"", timeout=5)
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "FetchObjects" in (caught.value.details() or "")
+
+
+def test_oversized_request_is_resource_exhausted(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    running = ServerThread(make_config(tmp_path / "n", max_message_bytes=64 * 1024)).start()
+    try:
+        with grpc.insecure_channel(running.address) as chan:
+            stub = node_pb2_grpc.NodeServiceStub(chan)
+            big = node_pb2.EchoRequest(message=types_pb2.Message(data=b"x" * (128 * 1024)))
+            with pytest.raises(grpc.RpcError) as caught:
+                stub.Echo(big, timeout=5)
+            assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            # and the node is still healthy afterwards
+            assert stub.Echo(node_pb2.EchoRequest(), timeout=5).message == types_pb2.Message()
+    finally:
+        running.stop()
+
+
+def test_concurrency_limit_refuses_excess_calls(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    running = ServerThread(make_config(tmp_path / "n", max_concurrent_rpcs=1)).start()
+    try:
+        with grpc.insecure_channel(running.address) as chan:
+            health = health_pb2_grpc.HealthStub(chan)
+            watch = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=10)
+            assert next(watch).status == health_pb2.HealthCheckResponse.SERVING  # occupies the one slot
+            with pytest.raises(grpc.RpcError) as caught:
+                node_pb2_grpc.NodeServiceStub(chan).Echo(node_pb2.EchoRequest(), timeout=5)
+            assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            watch.cancel()
+    finally:
+        running.stop()
+
+
+def test_port_in_use_is_refused(server: ServerThread, tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    second = ServerThread(make_config(tmp_path / "other", listen=server.address))
+    with pytest.raises(Exception, match=r"listen|bind|address"):
+        second.start()
+    second.stop()

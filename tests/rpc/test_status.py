@@ -1,0 +1,109 @@
+"""The one error table, and errors raised by servicers reaching clients with the right status."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+
+from aonode import errors
+from aonode.rpc.service import register
+from aonode.rpc.status import status_for
+from aonode.v1 import node_pb2, node_pb2_grpc
+from store import ConflictError, CorruptObjectError, StoreClosedError, StoreFullError
+
+TABLE = [
+    (errors.InvalidArgument("x"), grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.NotFound("x"), grpc.StatusCode.NOT_FOUND),
+    (errors.AlreadyExists("x"), grpc.StatusCode.ALREADY_EXISTS),
+    (errors.PermissionDenied("x"), grpc.StatusCode.PERMISSION_DENIED),
+    (errors.FailedPrecondition("x"), grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.OutOfRange("x"), grpc.StatusCode.OUT_OF_RANGE),
+    (errors.ResourceExhausted("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Unavailable("x"), grpc.StatusCode.UNAVAILABLE),
+    (errors.DataLoss("x"), grpc.StatusCode.DATA_LOSS),
+    (CorruptObjectError("x"), grpc.StatusCode.DATA_LOSS),
+    (StoreFullError("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (ConflictError("x"), grpc.StatusCode.ABORTED),
+    (StoreClosedError("x"), grpc.StatusCode.UNAVAILABLE),
+]
+
+
+@pytest.mark.parametrize(("error", "code"), TABLE, ids=[type(e).__name__ for e, _ in TABLE])
+def test_table(error: Exception, code: grpc.StatusCode) -> None:
+    assert status_for(error) == code
+
+
+def test_unknown_errors_are_bugs() -> None:
+    assert status_for(RuntimeError("boom")) is None
+
+
+class Redirect(errors.FailedPrecondition):
+    def __init__(self) -> None:
+        super().__init__("process is scheduled by another node")
+        self.metadata = {"location-url": "http://other:7400"}
+
+
+class FailingServicer:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def Echo(self, request: Any, context: Any) -> Any:
+        raise self.error
+
+
+@pytest.fixture
+def failing_server() -> Iterator[tuple[str, FailingServicer]]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    servicer = FailingServicer(errors.NotFound("no such process"))
+
+    async def start() -> tuple[grpc.aio.Server, int]:
+        server = grpc.aio.server()
+        register(server, node_pb2.DESCRIPTOR.services_by_name["NodeService"], servicer)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        return server, port
+
+    server, port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    yield f"127.0.0.1:{port}", servicer
+    asyncio.run_coroutine_threadsafe(server.stop(0), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def _call(address: str) -> grpc.RpcError:
+    with grpc.insecure_channel(address) as channel, pytest.raises(grpc.RpcError) as caught:
+        node_pb2_grpc.NodeServiceStub(channel).Echo(node_pb2.EchoRequest(), timeout=5)
+    error = caught.value
+    assert isinstance(error, grpc.RpcError)
+    return error
+
+
+def test_domain_error_reaches_client(failing_server: tuple[str, FailingServicer]) -> None:
+    address, _ = failing_server
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
+    assert error.details() == "no such process"  # type: ignore[attr-defined]
+
+
+def test_error_metadata_is_trailing_metadata(failing_server: tuple[str, FailingServicer]) -> None:
+    address, servicer = failing_server
+    servicer.error = Redirect()
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION  # type: ignore[attr-defined]
+    assert ("aonode-location-url", "http://other:7400") in tuple(error.trailing_metadata())  # type: ignore[attr-defined]
+
+
+def test_bug_is_internal_without_its_text(failing_server: tuple[str, FailingServicer]) -> None:
+    address, servicer = failing_server
+    servicer.error = RuntimeError("secret detail")
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.INTERNAL  # type: ignore[attr-defined]
+    assert "secret" not in (error.details() or "")  # type: ignore[attr-defined]
