@@ -218,21 +218,18 @@ class Scheduler(ScheduleReader):
     # -- check ---------------------------------------------------------------------------------------------
 
     def _check(self, message: Message) -> Checked:
-        return self._check_chunk([message], raise_first=True)[0]  # type: ignore[return-value]
+        with self._read() as view:
+            return self._check_one(message, view)
 
-    def _check_chunk(
-        self, messages: Sequence[Message], raise_first: bool = False
-    ) -> list[Checked | AonodeError]:
-        """Validate, verify, encode and look up messages (on a worker thread). One read snapshot serves
-        the chunk's lookups."""
+    def _check_chunk(self, messages: Sequence[Message]) -> list[Checked | AonodeError]:
+        """Validate, verify, encode and look up messages (inline or on a worker thread). One read
+        snapshot serves the chunk's lookups."""
         out: list[Checked | AonodeError] = []
         with self._read() as view:
             for m in messages:
                 try:
                     out.append(self._check_one(m, view))
                 except AonodeError as exc:
-                    if raise_first:
-                        raise
                     out.append(exc)
         return out
 

@@ -31,6 +31,8 @@ class RedirectError(FailedPrecondition):
         self.process = process
         self.address = address
         self.url = url
+        # Sent as trailing metadata (`aonode-scheduler`, `aonode-location-url`) by the wire layer.
+        self.metadata = {"scheduler": address, "location-url": url}
 
 
 class StaleLocationError(FailedPrecondition):

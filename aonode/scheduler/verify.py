@@ -60,7 +60,7 @@ class VerifyReport:
         return not self.problems
 
     def summary(self) -> str:
-        pid = encode_id(self.process)
+        pid = _text(self.process)
         if self.ok:
             return f"process {pid}: {self.slots_checked} slots verified (head {self.head_slot})"
         more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
@@ -133,8 +133,14 @@ def _walk(view: ReadView, pid: bytes, report: VerifyReport, problem: _Problem, v
         if a is None:
             chain, last = None, None
             continue
+        try:
+            a.validate()
+        except AonodeError as exc:
+            problem(f"{where}: assignment is malformed: {exc}")
+            chain, last = None, None
+            continue
         if a.process != pid or a.slot != slot:
-            problem(f"{where}: assignment names process {encode_id(a.process)} slot {a.slot}")
+            problem(f"{where}: assignment names process {_text(a.process)} slot {a.slot}")
         if a.signature is None:
             problem(f"{where}: assignment is unsigned")
         else:
@@ -172,7 +178,7 @@ def _assignment(view: ReadView, digest: bytes, where: str, problem: _Problem) ->
         problem(f"{where}: assignment object is corrupt ({exc})")
         return None
     if data is None:
-        problem(f"{where}: assignment object {encode_id(digest)} is missing")
+        problem(f"{where}: assignment object {_text(digest)} is missing")
         return None
     try:
         return decode_assignment(bytes(data))
@@ -186,13 +192,13 @@ def _check_message(
 ) -> None:
     where = f"slot {slot}"
     if slot == 0 and mid != pid:
-        problem(f"{where}: slot 0 holds {encode_id(mid)}, not the Process message")
+        problem(f"{where}: slot 0 holds {_text(mid)}, not the Process message")
     back = view.get(ASSIGNED, mid + pid)
     if back is None or _SLOT.unpack(bytes(back))[0] != slot:
-        problem(f"{where}: the assigned index does not map message {encode_id(mid)} to this slot")
+        problem(f"{where}: the assigned index does not map message {_text(mid)} to this slot")
     digest = view.get(MESSAGES, mid)
     if digest is None:
-        problem(f"{where}: message {encode_id(mid)} is not stored")
+        problem(f"{where}: message {_text(mid)} is not stored")
         return
     try:
         data = view.get_object(bytes(digest))
@@ -200,7 +206,7 @@ def _check_message(
         problem(f"{where}: message object is corrupt ({exc})")
         return
     if data is None:
-        problem(f"{where}: message object for {encode_id(mid)} is missing")
+        problem(f"{where}: message object for {_text(mid)} is missing")
         return
     try:
         m = decode_message(bytes(data))
@@ -208,7 +214,7 @@ def _check_message(
         problem(f"{where}: message does not decode: {exc}")
         return
     if m.id != mid:
-        problem(f"{where}: stored message has ID {encode_id(m.id)}, assigned {encode_id(mid)}")
+        problem(f"{where}: stored message has ID {_text(m.id)}, assigned {_text(mid)}")
     if slot == 0 and not m.is_process:
         problem(f"{where}: slot 0's message is not a Process")
     if verify_messages and m.signature is not None:
@@ -216,6 +222,10 @@ def _check_message(
             verify_message(m)
         except AonodeError as exc:
             problem(f"{where}: message signature invalid: {exc}")
+
+
+def _text(raw: bytes) -> str:
+    return encode_id(raw) if len(raw) == 32 else f"<{len(raw)} bytes>"
 
 
 def _after_prefix(prefix: bytes) -> bytes:
