@@ -1,0 +1,123 @@
+"""The execution-device interface every device implements (DESIGN §5), and the registry of devices.
+
+A device instance holds one process's state. The engine creates it (`registry.create(name)`), calls
+`init(context)` once, then `compute(assignment, message)` for each slot in order. A fault of the
+*process* (an error in its code, a limit exceeded) is never an exception: it is the slot's Result with
+`error` set, and the device stays usable for the next slot (restoring its last good state if it must).
+Exceptions are for faults of the *host*: `DeviceError` (e.g. a module that cannot be loaded), which the
+engine reports as a failed computation. Devices run on worker threads, one slot at a time per instance;
+they must not touch the event loop.
+
+Devices that can serialize their state (`can_snapshot`) implement `snapshot`/`restore`; the others are
+rebuilt by replaying the schedule. `dryrun` support is the engine's job: it snapshots and restores a
+device that can, and otherwise discards the instance after a dryrun.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from aonode.errors import FailedPrecondition, InvalidArgument
+from aonode.ids import ProcessId
+from aonode.model import Assignment, Message, Result
+
+
+class DeviceError(FailedPrecondition):
+    """A host-side fault: the device cannot run this process (missing/invalid module, bad definition)."""
+
+
+class UnknownDeviceError(InvalidArgument):
+    """The process names an execution device this node does not have."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-slot resource limits, from the process definition within the node's caps."""
+
+    instructions: int = 100_000_000
+    """Lua VM instructions (count-hook units) or WASM fuel per slot."""
+
+    memory_bytes: int = 256 * 1024 * 1024
+    """Most memory the process's state may use."""
+
+    wall_seconds: float = 10.0
+    """Wall-clock backstop per slot (a non-deterministic safety net; the instruction budget is primary)."""
+
+
+@dataclass(frozen=True)
+class ProcessContext:
+    """What a device is initialised with."""
+
+    process_id: ProcessId
+    process: Message
+    """The Process message (slot 0 of the schedule)."""
+
+    process_assignment: Assignment
+    """Slot 0's assignment (gives the process's start timestamp and block)."""
+
+    module: Message | None
+    """The module message (its data is the code), or None for a device that takes no module."""
+
+    limits: Limits = field(default_factory=Limits)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """Node-level settings of this device (from the node's configuration)."""
+
+
+class Device(ABC):
+    """One process's execution state."""
+
+    name: ClassVar[str]
+    can_snapshot: ClassVar[bool] = False
+
+    @abstractmethod
+    def init(self, context: ProcessContext) -> None:
+        """Load the module and prepare the initial state. Raises DeviceError if that is impossible."""
+
+    @abstractmethod
+    def compute(self, assignment: Assignment, message: Message) -> Result:
+        """Run one slot. Process faults become `Result.error`; the state then is that of the last good slot
+        or the slot's effects (device-defined, deterministic either way)."""
+
+    def snapshot(self) -> bytes | None:
+        """The state as bytes, or None when the device cannot serialize it."""
+        return None
+
+    def restore(self, data: bytes) -> None:
+        """Replace the state with a snapshot taken by the same device kind."""
+        raise DeviceError(f"{self.name} cannot restore snapshots")
+
+    def memory_bytes(self) -> int:
+        """Approximate memory held (for the engine's LRU of live workers)."""
+        return 0
+
+    def close(self) -> None:  # noqa: B027 (optional hook)
+        """Release resources."""
+
+
+DeviceFactory = Callable[[], Device]
+
+
+class DeviceRegistry:
+    """Device factories by name (e.g. `lua@5.3a`, `wasm64@1.0`, `stack@1.0`, `patch@1.0`)."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, DeviceFactory] = {}
+
+    def register(self, name: str, factory: DeviceFactory) -> None:
+        self._factories[name] = factory
+
+    def create(self, name: str) -> Device:
+        factory = self._factories.get(name)
+        if factory is None:
+            known = ", ".join(sorted(self._factories)) or "none"
+            raise UnknownDeviceError(f"unknown execution device {name!r} (this node has: {known})")
+        return factory()
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._factories
