@@ -16,9 +16,16 @@ import grpc
 
 from aonode import ids
 from aonode.crypto import Signer, sign_message
-from aonode.model import Assignment, Message, Tag
-from aonode.rpc.convert import assignment_from_pb, message_from_pb, message_to_pb
-from aonode.v1 import node_pb2, node_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
+from aonode.model import Assignment, Message, Result, Tag
+from aonode.rpc.convert import assignment_from_pb, message_from_pb, message_to_pb, result_from_pb
+from aonode.v1 import (
+    node_pb2,
+    node_pb2_grpc,
+    process_pb2,
+    process_pb2_grpc,
+    scheduler_pb2,
+    scheduler_pb2_grpc,
+)
 
 AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
 
@@ -51,6 +58,30 @@ class SchedulePage:
     next_page_token: str
 
 
+@dataclass(frozen=True)
+class ComputedSlot:
+    """A slot's result with the names that fix it (IDs as 43-character text)."""
+
+    process: str
+    slot: int
+    result: Result
+    hashpath: str
+    result_digest: str
+
+    @classmethod
+    def from_pb(cls, r: process_pb2.SlotResult) -> ComputedSlot:
+        return cls(r.process, r.slot, result_from_pb(r.result), r.hashpath, r.result_digest)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "process": self.process,
+            "slot": self.slot,
+            "hashpath": self.hashpath,
+            "result-digest": self.result_digest,
+            **self.result.to_json(),
+        }
+
+
 @dataclass
 class NodeClient:
     """A connection to one node. Use as a context manager, or call close()."""
@@ -65,6 +96,7 @@ class NodeClient:
         self.channel = grpc.insecure_channel(self.address, options=list(self.options))
         self.node = node_pb2_grpc.NodeServiceStub(self.channel)
         self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(self.channel)
+        self.process = process_pb2_grpc.ProcessServiceStub(self.channel)
 
     def __enter__(self) -> NodeClient:
         return self
@@ -194,12 +226,43 @@ class NodeClient:
             raise _error(exc) from None
         return assignment_from_pb(reply.assignment)
 
+    def compute(self, process: str, slot: int) -> ComputedSlot:
+        try:
+            reply = self.process.Compute(
+                process_pb2.ComputeRequest(process=process, slot=slot), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return ComputedSlot.from_pb(reply.result)
+
+    def now(self, process: str) -> ComputedSlot:
+        try:
+            reply = self.process.Now(process_pb2.NowRequest(process=process), timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return ComputedSlot.from_pb(reply.result)
+
+    def dryrun(self, message: Message) -> Result:
+        try:
+            reply = self.process.Dryrun(
+                process_pb2.DryrunRequest(message=message_to_pb(message)), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return result_from_pb(reply.result)
+
     def subscribe(
-        self, process: str, from_slot: int = 0, include_messages: bool = False
+        self, process: str, from_slot: int = 0, include_messages: bool = False, canonical: bool = False
     ) -> Iterator[scheduler_pb2.SubscribeScheduleResponse]:
-        """Frames of the live schedule (no deadline: cancel by closing the client or breaking out)."""
+        """Frames of the live schedule (no deadline: cancel by closing the client or breaking out). With
+        `canonical`, frames carry `encoded_assignments` (decode with `aonode.codec.decode_assignment`)."""
         request = scheduler_pb2.SubscribeScheduleRequest(
-            process=process, from_slot=from_slot, include_messages=include_messages
+            process=process,
+            from_slot=from_slot,
+            include_messages=include_messages,
+            format=scheduler_pb2.ASSIGNMENT_FORMAT_CANONICAL
+            if canonical
+            else scheduler_pb2.ASSIGNMENT_FORMAT_FIELDS,
         )
         try:
             yield from self.scheduler.SubscribeSchedule(request)

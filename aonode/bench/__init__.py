@@ -8,6 +8,7 @@ Each benchmark starts what it needs (a node on a temp dir, in its own process) a
 
 from __future__ import annotations
 
+import importlib
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,8 +66,14 @@ class Report:
 BenchFn = Callable[[int, Callable[[str], None]], Report]
 
 
-def registry() -> dict[str, BenchFn]:
-    """Benchmarks by name (imported lazily: each pulls in what it measures)."""
-    from aonode.bench.schedule import bench_schedule
+BENCHMARKS = {
+    "schedule": "aonode.bench.schedule:bench_schedule",
+    "compute": "aonode.bench.compute:bench_compute",
+}
 
-    return {"schedule": bench_schedule}
+
+def load(name: str) -> BenchFn:
+    """The benchmark function (imported only when run: each pulls in what it measures)."""
+    module, _, function = BENCHMARKS[name].partition(":")
+    bench: BenchFn = getattr(importlib.import_module(module), function)
+    return bench

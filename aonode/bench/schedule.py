@@ -7,7 +7,8 @@ Ed25519-signed in advance (signing is not what is measured). Figures, each the m
 (c) `schedule_stream`: one ScheduleStream, frames of 100 messages;
 (d) `latency_p50` / `latency_p99`: unary Schedule at a fixed 500 requests/s (open loop: latency counts from
     the moment a request was due, so a stall is not hidden);
-(e) `subscribe_catchup`: a subscriber reading 100,000 committed assignments from slot 0.
+(e) `subscribe_catchup`: a subscriber reading 100,000 committed assignments from slot 0, as protobuf
+    fields; `subscribe_catchup_canonical`: the same in the canonical (stored, signed) encoding.
 Ratio `schedule_vs_echo` = (b) / (a).
 """
 
@@ -35,6 +36,10 @@ from aonode.v1 import node_pb2, node_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
 CALLERS = 16
 DATA = b"x" * 700  # with tags, anchor and signature: ~1 KB on the wire
 CATCHUP = 100_000
+UNARY_CALLS = 4_000
+STREAM_MESSAGES = 20_000
+RATE_MESSAGES = 2_000
+WARM = 400
 
 
 def _messages(signer: Signer, process: str, count: int) -> list[Message]:
@@ -113,14 +118,14 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
             return _messages(signer, process, count)
 
         say("warming up")
-        warm = [message_to_pb(m) for m in batch(400)]
+        warm = [message_to_pb(m) for m in batch(WARM)]
         _concurrent(echo, [node_pb2.EchoRequest(message=m) for m in warm], CALLERS)
         _concurrent(schedule, [scheduler_pb2.ScheduleRequest(message=m) for m in warm], CALLERS)
         total += len(warm)
 
         for run in range(runs):
             say(f"run {run + 1}/{runs}: echo, unary schedule")
-            msgs = [message_to_pb(m) for m in batch(4000)]
+            msgs = [message_to_pb(m) for m in batch(UNARY_CALLS)]
             rate = _concurrent(echo, [node_pb2.EchoRequest(message=m) for m in msgs], CALLERS)
             report.add("echo", rate, "rpc/s")
             rate = _concurrent(schedule, [scheduler_pb2.ScheduleRequest(message=m) for m in msgs], CALLERS)
@@ -128,7 +133,7 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
             total += len(msgs)
 
             say(f"run {run + 1}/{runs}: stream")
-            stream_msgs = batch(20_000)
+            stream_msgs = batch(STREAM_MESSAGES)
             start = time.perf_counter()
             outcomes = list(client.schedule_stream(stream_msgs, frame=100))
             elapsed = time.perf_counter() - start
@@ -141,7 +146,7 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
             say(f"run {run + 1}/{runs}: fixed 500 req/s")
             timed = [
                 scheduler_pb2.ScheduleRequest(message=message_to_pb(m)).SerializeToString()
-                for m in batch(2000)
+                for m in batch(RATE_MESSAGES)
             ]
             latencies = sorted(_fixed_rate(scheduler_pb2_grpc.SchedulerServiceStub(channel), timed, 500.0))
             report.add("latency_p50", statistics.median(latencies), "ms")
@@ -155,7 +160,8 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
                 pass
         for run in range(runs):
             say(f"run {run + 1}/{runs}: subscriber catch-up")
-            report.add("subscribe_catchup", _catchup(node.address, process), "assignments/s")
+            report.add("subscribe_catchup", _catchup(node.address, process, False), "assignments/s")
+            report.add("subscribe_catchup_canonical", _catchup(node.address, process, True), "assignments/s")
 
     report.ratio("schedule_vs_echo", "schedule_unary", "echo")
     report.figures["latency_p50"].higher_is_better = False
@@ -168,12 +174,12 @@ def _fill(signer: Signer, process: str, count: int) -> Iterator[Message]:
         yield build_message(signer, process, data=b"fill")
 
 
-def _catchup(address: str, process: str) -> float:
+def _catchup(address: str, process: str, canonical: bool) -> float:
     with NodeClient(address) as client:
         seen = 0
         start = time.perf_counter()
-        for frame in client.subscribe(process, 0):
-            seen += len(frame.assignments)
+        for frame in client.subscribe(process, 0, canonical=canonical):
+            seen += len(frame.encoded_assignments) if canonical else len(frame.assignments)
             if seen >= CATCHUP:
                 break
         return seen / (time.perf_counter() - start)

@@ -12,6 +12,7 @@ import click
 
 from aonode import __version__
 from aonode.cli.bench import bench
+from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.messages import send, spawn
 from aonode.cli.schedule import schedule, watch
 from aonode.cli.serve import serve
@@ -27,7 +28,7 @@ def cli() -> None:
     """
 
 
-for command in (serve, wallet, spawn, send, schedule, watch, bench):
+for command in (serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, bench):
     cli.add_command(command)
 
 

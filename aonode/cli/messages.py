@@ -41,7 +41,10 @@ def _device_for(module: str, device: str | None) -> str:
 
 @click.command()
 @click.option(
-    "--module", "module", metavar="FILE|ID", help="Module: a .lua/.wasm file (published first) or an ID."
+    "--module",
+    "module",
+    metavar="FILE|ID",
+    help="Module: a .lua/.wasm file (published first) or an ID. Default: the built-in AOS runtime.",
 )
 @click.option("--device", type=click.Choice(DEVICES), help="Execution device [from the file type; lua@5.3a].")
 @tag_option
@@ -57,15 +60,20 @@ def spawn(
     wallet_path: Path,
     as_json: bool,
 ) -> None:
-    """Publish a module (if a file) and schedule a new Process; print its process ID."""
-    if module is None:
-        fail("--module is required until the built-in AOS runtime lands (issue: compute)", code=2)
+    """Publish a module (if a file) and schedule a new Process; print its process ID.
+
+    Without --module the process runs the built-in AOS runtime (Handlers, Send, Eval, ...: docs/runtime.md).
+    """
     signer = load_wallet(expand(wallet_path))
     tags = parse_tags(tag_items)
-    chosen = _device_for(module, device)
+    chosen = _device_for(module or "", device)
     with NodeClient(node) as client:
         try:
-            if Path(module).is_file():
+            if module is None:
+                from aonode.devices.aos import runtime_module
+
+                module_id = encode_id(runtime_module().id)
+            elif Path(module).is_file():
                 code = Path(module).read_bytes()
                 module_id = client.publish(build_module(signer, code, CONTENT_TYPES[chosen]))
             elif is_id(module):
@@ -98,6 +106,7 @@ def spawn(
     "--data-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Data from a file."
 )
 @tag_option
+@click.option("--wait", is_flag=True, help="Also compute the slot and print its result.")
 @node_option
 @wallet_option
 @json_option
@@ -108,11 +117,13 @@ def send(
     data_text: str | None,
     data_file: Path | None,
     tag_items: tuple[str, ...],
+    wait: bool,
     node: str,
     wallet_path: Path,
     as_json: bool,
 ) -> None:
-    """Sign a message to PROCESS with your wallet, schedule it, print its assignment."""
+    """Sign a message to PROCESS with your wallet, schedule it, print its assignment (with --wait, and
+    its result)."""
     if data_text is not None and data_file is not None:
         fail("give --data or --data-file, not both", code=2)
     data = data_file.read_bytes() if data_file else (data_text or "").encode()
@@ -121,7 +132,14 @@ def send(
     with NodeClient(node) as client:
         try:
             assignment = client.schedule(message)
+            computed = client.compute(process, assignment.slot) if wait else None
         except ClientError as exc:
             fail(str(exc))
     document = assignment_json(assignment)
-    emit(document, as_json, lambda: f"slot {assignment.slot}  message {document['message']}")
+    text = f"slot {assignment.slot}  message {document['message']}"
+    if computed is not None:
+        document["result"] = computed.to_json()
+        text += "\n" + computed.result.output.data
+        if computed.result.error:
+            text += f"\nerror: {computed.result.error}"
+    emit(document, as_json, text)

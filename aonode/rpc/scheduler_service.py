@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from aonode import ids
+from aonode.codec import decode_assignment
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.model import Assignment, Message
 from aonode.rpc.convert import (
@@ -25,7 +26,7 @@ from aonode.rpc.convert import (
     message_to_pb,
 )
 from aonode.rpc.service import Context
-from aonode.scheduler import Scheduler
+from aonode.scheduler import ScheduleBatch, Scheduler
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
 
@@ -165,7 +166,8 @@ class SchedulerServicer:
         stored = await self._scheduler.locations.register(location_from_pb(request.location))
         return pb.RegisterLocationResponse(location=location_to_pb(stored))
 
-    def _messages_of(self, assignments: Sequence[Assignment]) -> list[Message]:
+    def _messages_of(self, batch: ScheduleBatch) -> list[Message]:
+        assignments: Sequence[Assignment] = batch.assignments or [decode_assignment(e) for e in batch.encoded]
         return [self._scheduler.get_message(a.message) for a in assignments]
 
     async def SubscribeSchedule(
@@ -173,15 +175,17 @@ class SchedulerServicer:
     ) -> AsyncIterator[pb.SubscribeScheduleResponse]:
         process = _process_id(request.process)
         self._scheduler.head(process)  # NotFound before the stream starts
-        subscription = self._scheduler.subscribe(process, request.from_slot)
+        canonical = request.format == pb.ASSIGNMENT_FORMAT_CANONICAL
+        subscription = self._scheduler.subscribe(process, request.from_slot, encoded=canonical)
         try:
             async for batch in subscription:
                 messages: list[types_pb2.Message] = []
-                if request.include_messages and batch.assignments:
-                    found = await asyncio.to_thread(self._messages_of, batch.assignments)
+                if request.include_messages and (batch.assignments or batch.encoded):
+                    found = await asyncio.to_thread(self._messages_of, batch)
                     messages = [message_to_pb(m) for m in found]
                 yield pb.SubscribeScheduleResponse(
                     assignments=[assignment_to_pb(a) for a in batch.assignments],
+                    encoded_assignments=batch.encoded,
                     messages=messages,
                     current_slot=max(batch.head_slot, 0),
                 )

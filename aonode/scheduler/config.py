@@ -116,3 +116,6 @@ class ScheduleBatch:
 
     assignments: Sequence[Assignment]
     head_slot: int
+    encoded: Sequence[bytes] = ()
+    """The same assignments as stored (canonical encoding), for subscriptions opened with `encoded=True`
+    (then `assignments` is empty)."""

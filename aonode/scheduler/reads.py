@@ -126,6 +126,14 @@ class ScheduleReader:
         except StoreError as exc:
             raise from_store_error(exc) from exc
 
+    def read_encoded(self, process: bytes, from_slot: int, count: int) -> list[bytes]:
+        """The `count` committed assignments from `from_slot` on, as stored (DataLoss if any is missing)."""
+        try:
+            with self._store.read() as view:
+                return read_range_encoded(view, process, from_slot, count)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+
     def read_assignments(self, process: bytes, from_slot: int, count: int) -> list[Assignment]:
         """Exactly the `count` committed assignments from `from_slot` on (DataLoss if any is missing)."""
         try:
@@ -158,6 +166,21 @@ def read_range(view: ReadView, process: bytes, from_slot: int, count: int) -> li
         expected += 1
     if len(out) != count:
         raise ScheduleGapError(f"process {encode_id(process)}: slot {expected} is missing from the store")
+    return out
+
+
+def read_range_encoded(view: ReadView, process: bytes, from_slot: int, count: int) -> list[bytes]:
+    """`count` consecutive assignments from `from_slot` as stored (verified by the store against their
+    digests), checked dense by key; nothing is decoded."""
+    if count <= 0:
+        return []
+    start = layout.slot_key(process, from_slot)
+    stop = layout.slot_key(process, from_slot + count)
+    out = [_object(view, digest, "assignment") for _, digest in view.range(layout.ASSIGNMENTS, start, stop)]
+    if len(out) != count:
+        raise ScheduleGapError(
+            f"process {encode_id(process)}: a slot in {from_slot}..{from_slot + count - 1} is missing"
+        )
     return out
 
 

@@ -16,7 +16,8 @@ behind; closing the scheduler ends every subscription.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from aonode.scheduler.config import ScheduleBatch
 
@@ -27,15 +28,18 @@ if TYPE_CHECKING:
 # Frames larger than this are read on a worker thread (decoding ~1,000 assignments takes milliseconds).
 _INLINE_READ = 64
 
+T = TypeVar("T")
+
 
 class Subscription:
     """An async iterator of `ScheduleBatch`es for one process. `next_slot` is the first slot not yet
     delivered. Ends when the scheduler closes; `close()` ends it early."""
 
-    def __init__(self, scheduler: Scheduler, proc: Proc, from_slot: int) -> None:
+    def __init__(self, scheduler: Scheduler, proc: Proc, from_slot: int, encoded: bool = False) -> None:
         self._scheduler = scheduler
         self._proc = proc
         self.next_slot = from_slot
+        self._encoded = encoded
         self._closed = False
         self._waiter: asyncio.Future[None] | None = None
 
@@ -51,12 +55,11 @@ class Subscription:
             head = proc.committed
             if self.next_slot <= head:
                 count = min(head - self.next_slot + 1, sched.config.max_frame)
-                if count <= _INLINE_READ:
-                    batch = sched.read_assignments(proc.pid, self.next_slot, count)
-                else:
-                    batch = await loop.run_in_executor(
-                        None, sched.read_assignments, proc.pid, self.next_slot, count
-                    )
+                if self._encoded:
+                    encoded = await self._read(sched.read_encoded, count)
+                    self.next_slot += len(encoded)
+                    return ScheduleBatch((), head, encoded=encoded)
+                batch = await self._read(sched.read_assignments, count)
                 self.next_slot += len(batch)
                 return ScheduleBatch(batch, head)
             waiter: asyncio.Future[None] = loop.create_future()
@@ -71,6 +74,12 @@ class Subscription:
                 self._waiter = None
             if proc.committed < self.next_slot and not (self._closed or sched.closed):
                 return ScheduleBatch((), proc.committed)  # idle: progress heartbeat
+
+    async def _read(self, read: Callable[[bytes, int, int], list[T]], count: int) -> list[T]:
+        if count <= _INLINE_READ:
+            return read(self._proc.pid, self.next_slot, count)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, read, self._proc.pid, self.next_slot, count)
 
     def close(self) -> None:
         """End the subscription (a consumer parked in `__anext__` wakes and stops)."""

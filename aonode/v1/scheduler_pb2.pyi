@@ -1,11 +1,21 @@
 from aonode.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class AssignmentFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ASSIGNMENT_FORMAT_UNSPECIFIED: _ClassVar[AssignmentFormat]
+    ASSIGNMENT_FORMAT_FIELDS: _ClassVar[AssignmentFormat]
+    ASSIGNMENT_FORMAT_CANONICAL: _ClassVar[AssignmentFormat]
+ASSIGNMENT_FORMAT_UNSPECIFIED: AssignmentFormat
+ASSIGNMENT_FORMAT_FIELDS: AssignmentFormat
+ASSIGNMENT_FORMAT_CANONICAL: AssignmentFormat
 
 class ScheduleRequest(_message.Message):
     __slots__ = ("message",)
@@ -178,21 +188,25 @@ class RegisterLocationResponse(_message.Message):
     def __init__(self, location: _Optional[_Union[_types_pb2.Location, _Mapping]] = ...) -> None: ...
 
 class SubscribeScheduleRequest(_message.Message):
-    __slots__ = ("process", "from_slot", "include_messages")
+    __slots__ = ("process", "from_slot", "include_messages", "format")
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     FROM_SLOT_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     process: str
     from_slot: int
     include_messages: bool
-    def __init__(self, process: _Optional[str] = ..., from_slot: _Optional[int] = ..., include_messages: _Optional[bool] = ...) -> None: ...
+    format: AssignmentFormat
+    def __init__(self, process: _Optional[str] = ..., from_slot: _Optional[int] = ..., include_messages: _Optional[bool] = ..., format: _Optional[_Union[AssignmentFormat, str]] = ...) -> None: ...
 
 class SubscribeScheduleResponse(_message.Message):
-    __slots__ = ("assignments", "messages", "current_slot")
+    __slots__ = ("assignments", "messages", "current_slot", "encoded_assignments")
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     CURRENT_SLOT_FIELD_NUMBER: _ClassVar[int]
+    ENCODED_ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     assignments: _containers.RepeatedCompositeFieldContainer[_types_pb2.Assignment]
     messages: _containers.RepeatedCompositeFieldContainer[_types_pb2.Message]
     current_slot: int
-    def __init__(self, assignments: _Optional[_Iterable[_Union[_types_pb2.Assignment, _Mapping]]] = ..., messages: _Optional[_Iterable[_Union[_types_pb2.Message, _Mapping]]] = ..., current_slot: _Optional[int] = ...) -> None: ...
+    encoded_assignments: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, assignments: _Optional[_Iterable[_Union[_types_pb2.Assignment, _Mapping]]] = ..., messages: _Optional[_Iterable[_Union[_types_pb2.Message, _Mapping]]] = ..., current_slot: _Optional[int] = ..., encoded_assignments: _Optional[_Iterable[bytes]] = ...) -> None: ...

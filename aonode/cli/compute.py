@@ -1,0 +1,113 @@
+"""`aonode eval`, `now`, `compute` and `dryrun`: run a process's code and show what it produced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aonode.cli.common import emit, expand, fail, json_option, node_option, report_errors, wallet_option
+from aonode.cli.messages import parse_tags, tag_option
+from aonode.client import ClientError, ComputedSlot, NodeClient, build_message
+from aonode.model import Result
+from aonode.wallet import load_wallet
+
+
+def console_text(result: Result) -> str:
+    """What the AOS console shows for a result: its output data (the error goes to stderr)."""
+    return result.output.data
+
+
+def show_result(computed: ComputedSlot | Result, as_json: bool) -> None:
+    result = computed.result if isinstance(computed, ComputedSlot) else computed
+    document = computed.to_json() if isinstance(computed, ComputedSlot) else result.to_json()
+    emit(document, as_json, lambda: console_text(result))
+    if result.error and not as_json:
+        click.echo(f"error: {result.error}", err=True)
+        raise SystemExit(1)
+
+
+@click.command("eval")
+@click.argument("process")
+@click.argument("code")
+@node_option
+@wallet_option
+@json_option
+@report_errors
+def eval_(process: str, code: str, node: str, wallet_path: Path, as_json: bool) -> None:
+    """Evaluate Lua CODE in PROCESS (Action=Eval, owner only), wait, print its output."""
+    signer = load_wallet(expand(wallet_path))
+    with NodeClient(node) as client:
+        try:
+            assignment = client.schedule(build_message(signer, process, action="Eval", data=code.encode()))
+            computed = client.compute(process, assignment.slot)
+        except ClientError as exc:
+            fail(str(exc))
+    show_result(computed, as_json)
+
+
+@click.command()
+@click.argument("process")
+@node_option
+@json_option
+@report_errors
+def now(process: str, node: str, as_json: bool) -> None:
+    """Compute every assigned slot of PROCESS and print the latest result."""
+    with NodeClient(node) as client:
+        try:
+            computed = client.now(process)
+        except ClientError as exc:
+            fail(str(exc))
+    show_result(computed, as_json)
+
+
+@click.command()
+@click.argument("process")
+@click.option("--slot", type=click.IntRange(min=0), required=True, help="The slot whose result to show.")
+@node_option
+@json_option
+@report_errors
+def compute(process: str, slot: int, node: str, as_json: bool) -> None:
+    """Print PROCESS's result at --slot (computing what is missing)."""
+    with NodeClient(node) as client:
+        try:
+            computed = client.compute(process, slot)
+        except ClientError as exc:
+            fail(str(exc))
+    show_result(computed, as_json)
+
+
+@click.command()
+@click.argument("process")
+@click.option("--action", help="The Action tag.")
+@click.option("--data", "data_text", help="Message data (text).")
+@click.option(
+    "--data-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Data from a file."
+)
+@tag_option
+@node_option
+@wallet_option
+@json_option
+@report_errors
+def dryrun(
+    process: str,
+    action: str | None,
+    data_text: str | None,
+    data_file: Path | None,
+    tag_items: tuple[str, ...],
+    node: str,
+    wallet_path: Path,
+    as_json: bool,
+) -> None:
+    """Evaluate a message against PROCESS's latest state without scheduling it or changing anything."""
+    if data_text is not None and data_file is not None:
+        fail("give --data or --data-file, not both", code=2)
+    data = data_file.read_bytes() if data_file else (data_text or "").encode()
+    signer = load_wallet(expand(wallet_path))
+    message = build_message(signer, process, action=action, data=data, tags=parse_tags(tag_items))
+    with NodeClient(node) as client:
+        try:
+            result = client.dryrun(message)
+        except ClientError as exc:
+            fail(str(exc))
+    show_result(result, as_json)

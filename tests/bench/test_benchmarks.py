@@ -1,0 +1,39 @@
+"""The benchmark commands run end to end (at a tiny scale: these are smoke tests, not measurements)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from aonode.bench import schedule
+from aonode.cli import cli
+
+
+def test_schedule_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "CATCHUP": 600,
+        "UNARY_CALLS": 100,
+        "STREAM_MESSAGES": 200,
+        "RATE_MESSAGES": 100,
+    }.items():
+        monkeypatch.setattr(schedule, name, value)
+    monkeypatch.setattr(schedule, "WARM", 20)
+    result = CliRunner().invoke(cli, ["bench", "schedule", "--runs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["bench"] == "schedule"
+    expected = {
+        "echo",
+        "schedule_unary",
+        "schedule_stream",
+        "latency_p50",
+        "latency_p99",
+        "subscribe_catchup",
+        "subscribe_catchup_canonical",
+    }
+    assert set(document["figures"]) == expected
+    for figure in document["figures"].values():
+        assert figure["value"] > 0 and len(figure["runs"]) == 1
+    assert document["ratios"]["schedule_vs_echo"] > 0
