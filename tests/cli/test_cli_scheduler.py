@@ -1,0 +1,78 @@
+"""`aonode spawn`, `send`, `schedule`, `watch` against a real node."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from aonode.cli import cli
+from tests.conftest import ServerThread
+
+
+def _run(*args: str) -> dict[str, object]:
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_spawn_send_schedule_watch(server: ServerThread, tmp_path: Path) -> None:
+    wallet = tmp_path / "wallet.json"
+    _run("wallet", "new", "--out", str(wallet))
+    common = ["--node", server.address]
+    module = tmp_path / "proc.lua"
+    module.write_text("function compute(base, req, opts) return base end\n")
+    spawned = _run("spawn", "--module", str(module), "--tag", "Name=demo", *common, "--wallet", str(wallet))
+    process = str(spawned["process"])
+    assert len(process) == 43 and spawned["device"] == "lua@5.3a"
+    sent = [
+        _run("send", process, "--action", "Ping", "--data", f"n{i}", *common, "--wallet", str(wallet))
+        for i in range(3)
+    ]
+    assert [s["slot"] for s in sent] == [1, 2, 3]
+    listed = _run("schedule", process, *common)
+    assert listed["process"] == process and listed["has_next"] is False
+    assignments = listed["assignments"]
+    assert isinstance(assignments, list)
+    assert [a["slot"] for a in assignments] == [0, 1, 2, 3]
+    assert assignments[1]["message"] == sent[0]["message"]
+    for key in ("process", "slot", "message", "timestamp", "hash-chain"):
+        assert key in assignments[0]
+    ranged = _run("schedule", process, "--from", "2", "--to", "3", *common)
+    assert [a["slot"] for a in ranged["assignments"]] == [2, 3]  # type: ignore[union-attr]
+
+    # watch runs as its own process (CliRunner swaps the global stdout, so two at once would mix)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "aonode", "watch", process, "--from", "2", "--count", "3", "--json", *common],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert watch.stdout is not None
+    first = [json.loads(watch.stdout.readline())["slot"] for _ in range(2)]  # the backlog: slots 2, 3
+    _run("send", process, "--data", "live", *common, "--wallet", str(wallet))
+    out, _ = watch.communicate(timeout=30)
+    assert first + [json.loads(line)["slot"] for line in out.splitlines()] == [2, 3, 4]
+    assert watch.returncode == 0
+
+
+def test_send_to_unknown_process_fails_cleanly(server: ServerThread, tmp_path: Path) -> None:
+    wallet = tmp_path / "wallet.json"
+    _run("wallet", "new", "--out", str(wallet))
+    result = CliRunner().invoke(
+        cli, ["send", "A" * 43, "--data", "x", "--node", server.address, "--wallet", str(wallet)]
+    )
+    assert result.exit_code == 1
+    assert "NOT_FOUND" in result.stderr
+
+
+def test_unreachable_node_is_a_clean_error(tmp_path: Path) -> None:
+    wallet = tmp_path / "wallet.json"
+    _run("wallet", "new", "--out", str(wallet))
+    result = CliRunner().invoke(cli, ["schedule", "A" * 43, "--node", "127.0.0.1:1"])
+    assert result.exit_code == 1
+    assert "UNAVAILABLE" in result.stderr
