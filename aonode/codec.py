@@ -19,6 +19,11 @@ layout is in docs/ids.md; tests/vectors/ids.json pins it.
 
 The codec encodes anything representable (ints within u64, lengths within their prefix, text without
 lone surrogates) and raises `EncodeError` otherwise; limits on what a node accepts are `validate()`'s job.
+One exception: an assignment's process, message and hash chain are IDs, exactly 32 bytes, in both
+directions (a decoder also refuses other lengths), since nothing else ever has a place in a schedule.
+
+Messages and assignments are decoded by a fast path that falls back to a field-by-field reader for
+anything irregular (see "Fast paths" below), and keep their encoding once computed (ENCODING_CACHE_MAX).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import struct
 
 from aonode.errors import InvalidArgument
+from aonode.ids import ID_LEN
 from aonode.model import (
     Assignment,
     Location,
@@ -35,6 +41,12 @@ from aonode.model import (
     ResultAssignment,
     Signature,
     Tag,
+    _new,
+    _raw_assignment,
+    _raw_message,
+    _raw_signature,
+    _set_tag_name,
+    _set_tag_value,
 )
 
 MESSAGE_PREFIX = b"AOM1"
@@ -50,6 +62,14 @@ _unpack_u32 = _U32.unpack_from
 _unpack_u64 = _U64.unpack_from
 _UNSIGNED = b"\x00"
 _SIGNED = b"\x01"
+
+ENCODING_CACHE_MAX = 64 << 10
+"""Messages and assignments keep their full encoding (with the length of its content prefix) in the
+instance `__dict__` once computed, up to this size: the content digest hashes the prefix and
+`encode_message`/`encode_assignment` return it, so verify-then-store and sign-then-store encode once.
+Values are immutable, so the cache never goes stale; `dataclasses.replace` builds a new object without it.
+Larger encodings are not kept (a second copy of a big message would cost more than re-encoding it)."""
+_ENCODING = "_encoding"
 
 
 class CodecError(InvalidArgument):
@@ -101,63 +121,109 @@ def _encode_failed(kind: str, exc: Exception) -> EncodeError:
     return EncodeError(f"{kind}: a length or integer is out of range ({exc})")
 
 
-def encode_message_content(m: Message) -> bytes:
-    """The bytes a message's content digest hashes (everything but the signature value)."""
+def message_encoding(m: Message) -> tuple[bytes, int]:
+    """`m`'s full encoding and the length of its content prefix (kept on `m`, see ENCODING_CACHE_MAX)."""
+    d = m.__dict__
+    cached: tuple[bytes, int] | None = d.get(_ENCODING)
+    if cached is not None:
+        return cached
     parts: list[bytes] = []
+    sig = m.signature
     try:
         _message_content(parts, m)
+        _sig_tail(parts, sig)
     except (UnicodeEncodeError, struct.error) as exc:
         raise _encode_failed("message", exc) from None
-    return b"".join(parts)
+    full = b"".join(parts)
+    result = (full, len(full) - 4 - len(sig.value) if sig is not None else len(full))
+    if len(full) <= ENCODING_CACHE_MAX:
+        d[_ENCODING] = result
+    return result
+
+
+def _content_of(encoding: tuple[bytes, int]) -> bytes:
+    full, n = encoding
+    return full if n == len(full) else full[:n]
+
+
+def encode_message_content(m: Message) -> bytes:
+    """The bytes a message's content digest hashes (everything but the signature value)."""
+    return _content_of(message_encoding(m))
 
 
 def encode_message(m: Message) -> bytes:
     """The full, self-contained encoding of a message, signature value included."""
-    parts: list[bytes] = []
-    try:
-        _message_content(parts, m)
-        _sig_tail(parts, m.signature)
-    except (UnicodeEncodeError, struct.error) as exc:
-        raise _encode_failed("message", exc) from None
-    return b"".join(parts)
+    return message_encoding(m)[0]
+
+
+# Process, message and hash chain are IDs: exactly 32 bytes (checked), so the fixed-size run of fields from
+# the process length to the block hash length, and from the epoch to the hash chain, is one pack each.
+_ASSIGNMENT_FIXED = struct.Struct(">I32sQI32sQQI")  # process, slot, message, timestamp, height, hash length
+_ASSIGNMENT_TAIL = struct.Struct(">QI32s")  # epoch, hash chain
 
 
 def _assignment_content(parts: list[bytes], a: Assignment) -> None:
+    process, message, chain, block_hash = a.process, a.message, a.hash_chain, a.block_hash
+    if len(process) != ID_LEN or len(message) != ID_LEN or len(chain) != ID_LEN:
+        bad = next(
+            (name, len(v))
+            for name, v in (("process", process), ("message", message), ("hash_chain", chain))
+            if len(v) != ID_LEN
+        )
+        raise EncodeError(f"assignment: {bad[0]} must be {ID_LEN} bytes, got {bad[1]}")
     parts.append(ASSIGNMENT_PREFIX)
     _sig_head(parts, a.signature)
     parts += (
-        _pack_u32(len(a.process)),
-        a.process,
-        _pack_u64(a.slot),
-        _pack_u32(len(a.message)),
-        a.message,
-        _pack_u64(a.timestamp),
-        _pack_u64(a.block_height),
-        _pack_u32(len(a.block_hash)),
-        a.block_hash,
-        _pack_u64(a.epoch),
-        _pack_u32(len(a.hash_chain)),
-        a.hash_chain,
+        _ASSIGNMENT_FIXED.pack(
+            ID_LEN, process, a.slot, ID_LEN, message, a.timestamp, a.block_height, len(block_hash)
+        ),
+        block_hash,
+        _ASSIGNMENT_TAIL.pack(a.epoch, ID_LEN, chain),
     )
 
 
-def encode_assignment_content(a: Assignment) -> bytes:
+def assignment_encoding(a: Assignment) -> tuple[bytes, int]:
+    """`a`'s full encoding and the length of its content prefix (kept on `a`, see ENCODING_CACHE_MAX)."""
+    d = a.__dict__
+    cached: tuple[bytes, int] | None = d.get(_ENCODING)
+    if cached is not None:
+        return cached
     parts: list[bytes] = []
+    sig = a.signature
     try:
         _assignment_content(parts, a)
+        _sig_tail(parts, sig)
     except (UnicodeEncodeError, struct.error) as exc:
         raise _encode_failed("assignment", exc) from None
-    return b"".join(parts)
+    full = b"".join(parts)
+    result = (full, len(full) - 4 - len(sig.value) if sig is not None else len(full))
+    if len(full) <= ENCODING_CACHE_MAX:  # always, in practice: an assignment is ~300 bytes
+        d[_ENCODING] = result
+    return result
+
+
+def encode_assignment_content(a: Assignment) -> bytes:
+    return _content_of(assignment_encoding(a))
 
 
 def encode_assignment(a: Assignment) -> bytes:
-    parts: list[bytes] = []
-    try:
-        _assignment_content(parts, a)
-        _sig_tail(parts, a.signature)
-    except (UnicodeEncodeError, struct.error) as exc:
-        raise _encode_failed("assignment", exc) from None
-    return b"".join(parts)
+    return assignment_encoding(a)[0]
+
+
+def adopt_signed(pending: Message | Assignment | Location, signed: Message | Assignment | Location) -> None:
+    """Give `signed`, which is `pending` with its signature value filled in, `pending`'s content digest
+    and (for messages and assignments) the full encoding built from `pending`'s content prefix, so that a
+    freshly signed value is not encoded again. The content encodings are equal by construction: the content
+    covers the signature's scheme and owner, never its value."""
+    assert signed.signature is not None
+    d = signed.__dict__
+    d["content_digest"] = pending.content_digest
+    cached: tuple[bytes, int] | None = pending.__dict__.get(_ENCODING)
+    if cached is not None and not isinstance(signed, Location):
+        full, n = cached
+        value = signed.signature.value
+        if n + 4 + len(value) <= ENCODING_CACHE_MAX:
+            d[_ENCODING] = (b"".join((memoryview(full)[:n], _pack_u32(len(value)), value)), n)
 
 
 def _location_content(parts: list[bytes], loc: Location) -> None:
@@ -288,6 +354,15 @@ class _Reader:
         self.pos = end
         return buf[pos:end]
 
+    def id32(self, field: str) -> bytes:
+        """A `bytes32` field that must hold a 32-byte ID."""
+        start = self.pos
+        value = self.bytes32(field)
+        if len(value) != ID_LEN:
+            self.pos = start
+            raise self.fail(f"{field} must be {ID_LEN} bytes, got {len(value)}")
+        return value
+
     def bytes64(self, field: str) -> bytes:
         buf = self.buf
         pos = self.pos + 8
@@ -380,6 +455,115 @@ def _as_bytes(b: bytes | bytearray | memoryview) -> bytes:
     return b if type(b) is bytes else bytes(b)
 
 
+# Fast paths. Each decoder first tries a straight-line reader over the common shape (one unpack_from for
+# each run of fixed-size fields, slices for the variable ones). It returns a value only when every rule of
+# docs/ids.md §2.7 held; at the first irregularity (truncation, a bad flag, invalid UTF-8, trailing bytes,
+# a wrong ID length) it gives up and the checked `_Reader` path decodes again, which raises the DecodeError
+# that names the field. So the fast path decides nothing the reader would decide differently; it only
+# skips the per-field bookkeeping. Truncation shows up as struct.error from unpack_from (it never reads
+# past the end) or as an end offset past len(buf), checked before each slice is used.
+
+_U32_AT = _U32.unpack_from
+_U64_AT = _U64.unpack_from
+_ASSIGNMENT_FIXED_AT = _ASSIGNMENT_FIXED.unpack_from
+_ASSIGNMENT_TAIL_AT = _ASSIGNMENT_TAIL.unpack_from
+_FIXED_LEN = _ASSIGNMENT_FIXED.size
+_TAIL_LEN = _ASSIGNMENT_TAIL.size
+_FAST_ERRORS = (struct.error, UnicodeDecodeError, IndexError)
+
+
+class _Irregular(Exception):
+    """The fast path met something it leaves to the checked reader."""
+
+
+def _fast_sig_head(buf: bytes, n: int) -> tuple[int, str, bytes]:
+    """(position after the signature head, scheme, owner); the scheme is "" when unsigned."""
+    flag = buf[4]
+    if flag == 0:
+        return 5, "", b""
+    if flag != 1:
+        raise _Irregular
+    end = 9 + _U32_AT(buf, 5)[0]
+    if end + 4 > n:
+        raise _Irregular
+    scheme = buf[9:end].decode()
+    owner_end = end + 4 + _U32_AT(buf, end)[0]
+    if owner_end > n:
+        raise _Irregular
+    return owner_end, scheme, buf[end + 4 : owner_end]
+
+
+def _fast_sig(buf: bytes, pos: int, n: int, flag: int, scheme: str, owner: bytes) -> Signature | None:
+    """The signature (None when unsigned), checking that the encoding ends right after it."""
+    if flag == 0:
+        if pos != n:
+            raise _Irregular
+        return None
+    if 4 + _U32_AT(buf, pos)[0] + pos != n:
+        raise _Irregular
+    return _raw_signature(scheme, owner, buf[pos + 4 :])
+
+
+def _fast_message(buf: bytes) -> Message:
+    n = len(buf)
+    if buf[:4] != MESSAGE_PREFIX:
+        raise _Irregular
+    pos, scheme, owner = _fast_sig_head(buf, n)
+    end = pos + 4 + _U32_AT(buf, pos)[0]
+    if end + 4 > n:
+        raise _Irregular
+    target = buf[pos + 4 : end].decode()
+    pos = end + 4 + _U32_AT(buf, end)[0]
+    if pos + 4 > n:
+        raise _Irregular
+    anchor = buf[end + 4 : pos].decode()
+    count = _U32_AT(buf, pos)[0]
+    pos += 4
+    if count * 8 > n - pos:
+        raise _Irregular
+    tags: list[Tag] = []
+    append = tags.append
+    u32_at = _U32_AT
+    new_tag = _new
+    for _ in range(count):
+        name_end = pos + 4 + u32_at(buf, pos)[0]
+        value_end = name_end + 4 + u32_at(buf, name_end)[0]  # struct.error if name_end + 4 > n
+        if value_end > n:
+            raise _Irregular
+        # A Tag built from its slots (see model's raw constructors), inline: a call costs as much again.
+        tag = new_tag(Tag)
+        _set_tag_name(tag, buf[pos + 4 : name_end].decode())
+        _set_tag_value(tag, buf[name_end + 4 : value_end].decode())
+        append(tag)
+        pos = value_end
+    end = pos + 8 + _U64_AT(buf, pos)[0]
+    if end > n:
+        raise _Irregular
+    data = buf[pos + 8 : end]
+    sig = _fast_sig(buf, end, n, buf[4], scheme, owner)
+    return _raw_message(target, anchor, tuple(tags), data, sig)
+
+
+def _fast_assignment(buf: bytes) -> Assignment:
+    n = len(buf)
+    if buf[:4] != ASSIGNMENT_PREFIX:
+        raise _Irregular
+    pos, scheme, owner = _fast_sig_head(buf, n)
+    plen, process, slot, mlen, message, timestamp, height, hash_len = _ASSIGNMENT_FIXED_AT(buf, pos)
+    if plen != ID_LEN or mlen != ID_LEN:
+        raise _Irregular
+    pos += _FIXED_LEN
+    end = pos + hash_len
+    if end + _TAIL_LEN > n:
+        raise _Irregular
+    block_hash = buf[pos:end]
+    epoch, clen, chain = _ASSIGNMENT_TAIL_AT(buf, end)
+    if clen != ID_LEN:
+        raise _Irregular
+    sig = _fast_sig(buf, end + _TAIL_LEN, n, buf[4], scheme, owner)
+    return _raw_assignment(process, slot, message, timestamp, height, block_hash, epoch, chain, sig)
+
+
 def _read_message(r: _Reader) -> Message:
     head = r.sig_head()
     target = r.text32("target")
@@ -391,25 +575,43 @@ def _read_message(r: _Reader) -> Message:
 
 def decode_message(b: bytes | bytearray | memoryview) -> Message:
     """Inverse of `encode_message`."""
-    r = _Reader(_as_bytes(b), "message", MESSAGE_PREFIX)
+    buf = _as_bytes(b)
+    try:
+        return _fast_message(buf)
+    except (_Irregular, *_FAST_ERRORS):
+        pass  # decode again, checking each field, outside the handler (no chained exception in the error)
+    return _checked_message(buf)
+
+
+def _checked_message(buf: bytes) -> Message:
+    r = _Reader(buf, "message", MESSAGE_PREFIX)
     m = _read_message(r)
     r.end()
     return m
 
 
 def decode_assignment(b: bytes | bytearray | memoryview) -> Assignment:
-    """Inverse of `encode_assignment`."""
-    r = _Reader(_as_bytes(b), "assignment", ASSIGNMENT_PREFIX)
+    """Inverse of `encode_assignment`. Process, message and hash chain must be 32 bytes (IDs)."""
+    buf = _as_bytes(b)
+    try:
+        return _fast_assignment(buf)
+    except (_Irregular, *_FAST_ERRORS):
+        pass  # decode again, checking each field, outside the handler (no chained exception in the error)
+    return _checked_assignment(buf)
+
+
+def _checked_assignment(buf: bytes) -> Assignment:
+    r = _Reader(buf, "assignment", ASSIGNMENT_PREFIX)
     head = r.sig_head()
     a = Assignment(
-        process=r.bytes32("process"),
+        process=r.id32("process"),
         slot=r.u64("slot"),
-        message=r.bytes32("message"),
+        message=r.id32("message"),
         timestamp=r.u64("timestamp"),
         block_height=r.u64("block_height"),
         block_hash=r.bytes32("block_hash"),
         epoch=r.u64("epoch"),
-        hash_chain=r.bytes32("hash_chain"),
+        hash_chain=r.id32("hash_chain"),
         signature=r.sig(head),
     )
     r.end()

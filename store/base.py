@@ -57,9 +57,12 @@ class StoreClosedError(StoreError):
     """The store (or the read view) is closed."""
 
 
+_blake3 = blake3.blake3
+
+
 def digest(data: bytes) -> bytes:
     """The 32-byte blake3 digest under which `data` is stored as an object."""
-    return blake3.blake3(data).digest()
+    return _blake3(data).digest()
 
 
 _U64: Final = struct.Struct(">Q")
@@ -98,11 +101,22 @@ def _as_bytes(value: bytes, what: str) -> bytes:
     raise TypeError(f"{what} must be bytes, not {type(value).__name__}")
 
 
+# Table names that passed check_table. Callers use a handful of constant names, so after the first check a
+# name costs one set lookup. Only exact `str` instances are remembered (a subclass could hash or compare
+# unlike the name it stands for), and the set is bounded so that a caller inventing names cannot grow it.
+_valid_tables: set[str] = set()
+_MAX_REMEMBERED_TABLES: Final = 1024
+
+
 def check_table(table: str) -> None:
+    if type(table) is str and table in _valid_tables:
+        return
     if not isinstance(table, str) or not table:
         raise ValueError(f"table name must be a non-empty str, got {table!r}")
     if len(table.encode()) > MAX_TABLE_NAME:
         raise ValueError(f"table name longer than {MAX_TABLE_NAME} bytes: {table[:40]!r}...")
+    if type(table) is str and len(_valid_tables) < _MAX_REMEMBERED_TABLES:
+        _valid_tables.add(table)
 
 
 def _check_key(key: bytes) -> bytes:
@@ -152,43 +166,62 @@ class WriteBatch:
     def put_object(self, data: bytes) -> bytes:
         """Store `data` under its digest (idempotent: an object already present is left as it is);
         returns the digest."""
-        self._mutable()
-        data = _as_bytes(data, "object data")
-        d = digest(data)
+        if self._frozen:
+            self._mutable()
+        if type(data) is not bytes:
+            data = _as_bytes(data, "object data")
+        d = _blake3(data).digest()
         self._ops.append((OBJECT, OBJECTS, d, data))
         self._put_tables.add(OBJECTS)
         self._nbytes += DIGEST_SIZE + len(data)
         return d
 
+    # put, delete and require run several times per scheduled message on the event loop, so their common
+    # case (a remembered table name, `bytes` keys and values) is a few type and length checks inline; the
+    # helpers above handle, and explain, everything else.
+
     def put(self, table: str, key: bytes, value: bytes) -> None:
-        self._mutable()
-        check_table(table)
+        if self._frozen:
+            self._mutable()
+        if type(table) is not str or table not in _valid_tables:
+            check_table(table)
         if table == OBJECTS:
             raise ValueError("the 'objects' table is written only through put_object")
-        key = _check_key(key)
-        value = _as_bytes(value, "value")
+        if type(key) is not bytes or not 0 < len(key) <= MAX_KEY_SIZE:
+            key = _check_key(key)
+        if type(value) is not bytes:
+            value = _as_bytes(value, "value")
         self._ops.append((PUT, table, key, value))
         self._put_tables.add(table)
         self._nbytes += len(key) + len(value)
 
     def delete(self, table: str, key: bytes) -> None:
         """Remove `key` (a no-op if absent). Deleting from "objects" is allowed (garbage collection)."""
-        self._mutable()
-        check_table(table)
-        key = _check_key(key)
+        if self._frozen:
+            self._mutable()
+        if type(table) is not str or table not in _valid_tables:
+            check_table(table)
+        if type(key) is not bytes or not 0 < len(key) <= MAX_KEY_SIZE:
+            key = _check_key(key)
         self._ops.append((DELETE, table, key, b""))
         self._nbytes += len(key)
 
     def require(self, table: str, key: bytes, expected: bytes | None) -> None:
         """Precondition: `table[key] == expected` (None: the key must be absent) when the batch commits.
         If any precondition fails, no op of the batch is applied and its caller gets ConflictError."""
-        self._mutable()
-        check_table(table)
-        key = _check_key(key)
-        if expected is not None:
-            expected = _as_bytes(expected, "expected")
+        if self._frozen:
+            self._mutable()
+        if type(table) is not str or table not in _valid_tables:
+            check_table(table)
+        if type(key) is not bytes or not 0 < len(key) <= MAX_KEY_SIZE:
+            key = _check_key(key)
+        if expected is None:
+            self._nbytes += len(key)
+        else:
+            if type(expected) is not bytes:
+                expected = _as_bytes(expected, "expected")
+            self._nbytes += len(key) + len(expected)
         self._requires.append((table, key, expected))
-        self._nbytes += len(key) + (len(expected) if expected is not None else 0)
 
     def __len__(self) -> int:
         """The number of ops (put_object, put, delete); preconditions are not counted."""

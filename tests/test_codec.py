@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aonode import codec
 from aonode.codec import (
     ASSIGNMENT_PREFIX,
+    ENCODING_CACHE_MAX,
     LOCATION_PREFIX,
     MESSAGE_PREFIX,
     RESULT_PREFIX,
@@ -53,16 +55,17 @@ messages = st.builds(
     data=st.binary(max_size=64),
     signature=signatures,
 )
+ids = st.binary(min_size=32, max_size=32)
 assignments = st.builds(
     Assignment,
-    process=st.binary(max_size=40),
+    process=ids,
     slot=u64s,
-    message=st.binary(max_size=40),
+    message=ids,
     timestamp=u64s,
     block_height=u64s,
     block_hash=st.binary(max_size=48),
     epoch=u64s,
-    hash_chain=st.binary(max_size=40),
+    hash_chain=ids,
     signature=signatures,
 )
 locations = st.builds(
@@ -130,7 +133,8 @@ SAMPLES: dict[str, Any] = {
 def test_message_round_trip(m: Message) -> None:
     full = encode_message(m)
     assert decode_message(full) == m
-    content = encode_message_content(m)
+    assert codec._fast_message(full) == m  # the fast path decodes every valid encoding itself
+    content = encode_message_content(replace(m))  # a fresh copy: computed, not sliced from `full`
     assert full.startswith(content)
     if m.signature is None:
         assert full == content
@@ -140,7 +144,8 @@ def test_message_round_trip(m: Message) -> None:
 def test_assignment_round_trip(a: Assignment) -> None:
     full = encode_assignment(a)
     assert decode_assignment(full) == a
-    assert full.startswith(encode_assignment_content(a))
+    assert codec._fast_assignment(full) == a
+    assert full.startswith(encode_assignment_content(replace(a)))
 
 
 @given(locations)
@@ -212,6 +217,177 @@ def test_mutations_are_rejected_or_canonical(kind: str, data: st.DataObject) -> 
     except DecodeError:
         return
     assert encode(value) == bytes(full)
+
+
+# The decoders try a fast path first and fall back to the checked reader for anything irregular. The fast
+# path must never accept what the reader refuses, nor decode anything differently.
+
+FAST_AND_CHECKED: dict[str, tuple[Callable[[bytes], Any], Callable[[bytes], Any]]] = {
+    "message": (codec._fast_message, codec._checked_message),
+    "assignment": (codec._fast_assignment, codec._checked_assignment),
+}
+
+
+def _fast_agrees_with_checked(kind: str, buf: bytes) -> None:
+    fast, checked = FAST_AND_CHECKED[kind]
+    try:
+        expected = checked(buf)
+    except DecodeError:
+        expected = None
+    try:
+        got = fast(buf)
+    except (codec._Irregular, *codec._FAST_ERRORS):
+        return  # left to the checked reader: fine whatever it decides
+    assert expected is not None, f"fast path accepted what the checked reader refuses: {buf.hex()}"
+    assert got == expected
+    assert type(got.signature) is type(expected.signature)
+
+
+@pytest.mark.parametrize("kind", list(FAST_AND_CHECKED))
+@given(data=st.data())
+def test_fast_path_agrees_with_the_checked_reader_on_mutations(kind: str, data: st.DataObject) -> None:
+    encode = CODECS[kind][0]
+    base = data.draw(st.sampled_from([SAMPLES[kind], replace(SAMPLES[kind], signature=None)]))
+    full = bytearray(encode(base))
+    for _ in range(data.draw(st.integers(1, 3))):
+        full[data.draw(st.integers(0, len(full) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(full)))
+    _fast_agrees_with_checked(kind, bytes(full[:cut]) + data.draw(st.binary(max_size=3)))
+    _fast_agrees_with_checked(kind, bytes(full))
+
+
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("kind", list(FAST_AND_CHECKED))
+def test_fast_path_agrees_with_the_checked_reader_on_every_one_byte_change(kind: str, signed: bool) -> None:
+    base = SAMPLES[kind] if signed else replace(SAMPLES[kind], signature=None)
+    full = CODECS[kind][0](base)
+    for i in range(len(full)):
+        for v in {0, 1, 2, 0x1F, 0x21, 0x7F, 0x80, 0xFF, full[i] ^ 1}:
+            _fast_agrees_with_checked(kind, full[:i] + bytes([v]) + full[i + 1 :])
+
+
+@pytest.mark.parametrize("kind", list(FAST_AND_CHECKED))
+@given(data=st.binary(max_size=200))
+def test_fast_path_agrees_with_the_checked_reader_on_random_bytes(kind: str, data: bytes) -> None:
+    prefix = MESSAGE_PREFIX if kind == "message" else ASSIGNMENT_PREFIX
+    _fast_agrees_with_checked(kind, prefix + data)
+    _fast_agrees_with_checked(kind, prefix + b"\x00" + data)
+
+
+@pytest.mark.parametrize("kind", list(FAST_AND_CHECKED))
+def test_every_truncation_is_left_to_the_checked_reader(kind: str) -> None:
+    fast = FAST_AND_CHECKED[kind][0]
+    full = CODECS[kind][0](SAMPLES[kind])
+    for cut in range(len(full)):
+        with pytest.raises((codec._Irregular, *codec._FAST_ERRORS)):
+            fast(full[:cut])
+
+
+def _assignment_bytes(process: bytes, message: bytes, chain: bytes, signed: bool) -> bytes:
+    """An assignment encoding written out by hand (the encoder refuses IDs that are not 32 bytes)."""
+    head = b"\x01" + _u32(7) + b"ed25519" + _u32(32) + b"\x11" * 32 if signed else b"\x00"
+    body = (
+        _u32(len(process))
+        + process
+        + _u64(7)
+        + _u32(len(message))
+        + message
+        + _u64(1_700_000_000_000)
+        + _u64(12)
+        + _u32(48)
+        + b"\x03" * 48
+        + _u64(1)
+        + _u32(len(chain))
+        + chain
+    )
+    return b"AOA1" + head + body + (_u32(64) + b"\x22" * 64 if signed else b"")
+
+
+@pytest.mark.parametrize("signed", [False, True])
+@pytest.mark.parametrize("field", ["process", "message", "hash_chain"])
+@pytest.mark.parametrize("length", [0, 1, 31, 33, 48])
+def test_assignment_ids_must_be_32_bytes(signed: bool, field: str, length: int) -> None:
+    ids = {"process": b"\x01" * 32, "message": b"\x02" * 32, "hash_chain": b"\x04" * 32}
+    good = _assignment_bytes(ids["process"], ids["message"], ids["hash_chain"], signed)
+    assert decode_assignment(good) == replace(SAMPLE_ASSIGNMENT, signature=SIG if signed else None)
+    ids[field] = b"\x05" * length
+    with pytest.raises(DecodeError, match=f"assignment: {field} must be 32 bytes, got {length}"):
+        decode_assignment(_assignment_bytes(ids["process"], ids["message"], ids["hash_chain"], signed))
+    change: dict[str, Any] = {field: ids[field]}
+    with pytest.raises(EncodeError, match=f"{field} must be 32 bytes, got {length}"):
+        encode_assignment(replace(SAMPLE_ASSIGNMENT, **change))
+
+
+def test_decode_errors_carry_no_chained_exception() -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_message(encode_message(SAMPLE_MESSAGE)[:-1])
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    with pytest.raises(DecodeError) as info:
+        decode_assignment(encode_assignment(SAMPLE_ASSIGNMENT)[:-1])
+    assert info.value.__context__ is None
+
+
+# -- the encoding kept on messages and assignments -----------------------------------------------------------
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    calls = [0]
+    real = getattr(codec, name)
+
+    def counted(*args: Any) -> None:
+        calls[0] += 1
+        real(*args)
+
+    monkeypatch.setattr(codec, name, counted)
+    return calls
+
+
+def test_digest_then_encode_encodes_a_message_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting(monkeypatch, "_message_content")
+    m = replace(SAMPLE_MESSAGE)
+    digest = m.content_digest
+    full = encode_message(m)
+    assert encode_message_content(m) == full[: len(full) - 4 - 64]
+    assert calls[0] == 1
+    fresh = replace(m)  # a new object: nothing carried over
+    assert "_encoding" not in fresh.__dict__ and "content_digest" not in fresh.__dict__
+    assert encode_message(fresh) == full and fresh.content_digest == digest
+    assert calls[0] == 2
+
+
+def test_encode_then_digest_encodes_an_assignment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting(monkeypatch, "_assignment_content")
+    a = replace(SAMPLE_ASSIGNMENT)
+    full = encode_assignment(a)
+    digest = a.content_digest
+    assert encode_assignment_content(a) == full[: len(full) - 4 - 64]
+    assert calls[0] == 1
+    assert replace(a).content_digest == digest
+
+
+def test_large_encodings_are_not_kept() -> None:
+    small = Message(data=bytes(ENCODING_CACHE_MAX - 100))
+    big = Message(data=bytes(ENCODING_CACHE_MAX))
+    assert encode_message(small) is encode_message(small)
+    first = encode_message(big)
+    assert "_encoding" not in big.__dict__
+    assert encode_message(big) == first and encode_message(big) is not first
+
+
+def test_adopt_signed_gives_the_same_encoding_and_digest_as_encoding_afresh() -> None:
+    encoders: list[tuple[Any, Callable[[Any], bytes]]] = [
+        (SAMPLE_MESSAGE, encode_message),
+        (SAMPLE_ASSIGNMENT, encode_assignment),
+        (SAMPLE_LOCATION, encode_location),
+    ]
+    for value, encode in encoders:
+        pending = value.with_signature(replace(value.signature, value=b""))
+        _ = pending.content_digest
+        signed = pending.with_signature(value.signature)
+        codec.adopt_signed(pending, signed)
+        fresh = replace(signed)
+        assert signed.content_digest == fresh.content_digest
+        assert encode(signed) == encode(fresh)
 
 
 def test_prefixes_are_distinct_and_checked() -> None:

@@ -4,6 +4,7 @@ The RSA key comes from tests/vectors/ids.json (loading a JWK is fast; generating
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -196,6 +199,71 @@ def test_small_order_owners_are_refused(y: int, sign_bit: int) -> None:
     assert not verify(forged, DIGEST)
     with pytest.raises(SignatureError, match="small-order"):
         verify_message(Message(data=b"anything").with_signature(forged))
+
+
+# -- libsodium (PyNaCl) against OpenSSL (`cryptography`) ------------------------------------------------
+
+
+def _openssl_verifies(owner: bytes, value: bytes, digest: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(owner).verify(value, digest)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@given(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32))
+def test_ed25519_signatures_are_openssls_byte_for_byte(seed: bytes, digest: bytes) -> None:
+    signer = Ed25519Signer.from_private_bytes(seed)
+    openssl = Ed25519PrivateKey.from_private_bytes(seed)
+    value = signer.sign(digest)
+    assert value == openssl.sign(digest)
+    assert verify(Signature(SCHEME_ED25519, signer.owner, value), digest)
+
+
+@given(st.binary(min_size=32, max_size=32), st.integers(0, 64 * 8 - 1))
+def test_ed25519_verify_agrees_with_openssl_on_corrupted_signatures(seed: bytes, bit: int) -> None:
+    signer = Ed25519Signer.from_private_bytes(seed)
+    good = signer.sign(DIGEST)
+    bad = bytearray(good)
+    bad[bit // 8] ^= 1 << (bit % 8)
+    for value in (good, bytes(bad)):
+        assert verify(Signature(SCHEME_ED25519, signer.owner, value), DIGEST) == _openssl_verifies(
+            signer.owner, value, DIGEST
+        )
+
+
+def test_ed25519_small_order_r_is_refused() -> None:
+    # The key holder can make R the identity point: with S = k·a (k = H(R ‖ A ‖ M)) the equation
+    # [S]B = R + [k]A holds, so OpenSSL accepts it; libsodium refuses small-order R. No honest signer
+    # produces such a signature (R = [r]B for a secret nonce r).
+    seed = b"\x42" * 32
+    signer = Ed25519Signer.from_private_bytes(seed)
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little")
+    a &= (1 << 254) - 8
+    a |= 1 << 254
+    r = (1).to_bytes(32, "little")  # the identity point
+    k = int.from_bytes(hashlib.sha512(r + signer.owner + DIGEST).digest(), "little") % L
+    value = r + (k * a % L).to_bytes(32, "little")
+    assert _openssl_verifies(signer.owner, value, DIGEST)
+    assert not verify(Signature(SCHEME_ED25519, signer.owner, value), DIGEST)
+
+
+def test_ed25519_accepts_other_buffers(ed_signer: Ed25519Signer) -> None:
+    # cffi takes only bytes; callers that pass other buffers (as OpenSSL allowed) still work.
+    buffers: list[Any] = [bytearray(DIGEST), memoryview(DIGEST)]
+    value = ed_signer.sign(DIGEST)
+    assert all(ed_signer.sign(b) == value for b in buffers)
+    owner: Any = bytearray(ed_signer.owner)
+    value_buffer: Any = bytearray(value)
+    assert verify(Signature(SCHEME_ED25519, owner, value_buffer), buffers[0])
+
+
+def test_ed25519_private_bytes_is_the_seed() -> None:
+    signer = Ed25519Signer.generate()
+    again = Ed25519Signer.from_private_bytes(signer.private_bytes())
+    assert again.owner == signer.owner and again.sign(DIGEST) == signer.sign(DIGEST)
 
 
 def test_non_canonical_s_is_refused(ed_signer: Ed25519Signer) -> None:

@@ -77,6 +77,37 @@ def test_decode_id_rejects(text: str) -> None:
     assert not is_id(text)
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@pytest.mark.parametrize("last", list(_ALPHABET))
+def test_decode_id_last_character_rule_matches_b64url_decode(last: str) -> None:
+    # decode_id checks the unused bits by the last character alone; b64url_decode re-encodes to check.
+    for head in ("A" * 42, "_" * 42, encode_id(bytes(range(32)))[:42]):
+        text = head + last
+        try:
+            expected: bytes | None = b64url_decode(text)
+        except InvalidIdError:
+            expected = None
+        if expected is None:
+            with pytest.raises(InvalidIdError, match="trailing bits"):
+                decode_id(text)
+        else:
+            assert decode_id(text) == expected and encode_id(expected) == text
+
+
+@given(st.text(alphabet=_ALPHABET + "=+/ é", min_size=43, max_size=43))
+def test_decode_id_agrees_with_b64url_decode(text: str) -> None:
+    try:
+        expected: bytes | None = b64url_decode(text)
+    except InvalidIdError:
+        expected = None
+    if expected is None:
+        assert not is_id(text)
+    else:
+        assert decode_id(text) == expected
+
+
 def test_decode_id_error_does_not_echo_unbounded_input() -> None:
     with pytest.raises(InvalidIdError) as info:
         decode_id("x" * 10_000, "target")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from dataclasses import replace
 from typing import Any
 
@@ -10,10 +11,13 @@ import pytest
 from blake3 import blake3
 from hypothesis import given
 
+from aonode import model
 from aonode.codec import encode_location_content, encode_message_content, encode_result
 from aonode.errors import InvalidArgument
 from aonode.ids import address_of, encode_id
 from aonode.model import (
+    MAX_TAG_NAME_BYTES,
+    MAX_TAG_VALUE_BYTES,
     MAX_TAGS,
     Assignment,
     Location,
@@ -98,6 +102,54 @@ def test_values_are_frozen() -> None:
 @given(messages)
 def test_with_signature_round_trip(m: Message) -> None:
     assert m.with_signature(SIG).with_signature(m.signature) == m
+    assert m.with_signature(SIG) == replace(m, signature=SIG)
+
+
+def test_with_signature_starts_without_derived_values() -> None:
+    m = Message(data=b"x", signature=SIG)
+    _ = m.id, m.content_digest, m.is_process
+    other = m.with_signature(replace(SIG, value=b"other"))
+    assert set(vars(other)) == {f.name for f in dataclasses.fields(Message)}
+    assert other.id == blake3(b"other").digest()
+
+
+def test_with_signature_keeps_a_subclass() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Sub(Message):
+        extra: int = 0
+
+    assert type(Sub(extra=3).with_signature(SIG)) is Sub
+
+
+# The codec builds values with model's raw constructors, which bypass __init__: they must set exactly the
+# dataclass fields, and give values equal (and equally hashed) to the normal constructor's.
+
+
+def test_raw_constructors_build_what_init_builds() -> None:
+    tags = (Tag("a", "b"),)
+    m = model._raw_message("t", "an", tags, b"d", SIG)
+    assert m == Message("t", "an", tags, b"d", SIG) and hash(m) == hash(Message("t", "an", tags, b"d", SIG))
+    assert list(vars(m)) == [f.name for f in dataclasses.fields(Message)]
+    args = (b"\x01" * 32, 1, b"\x02" * 32, 3, 4, b"h", 5, b"\x03" * 32, SIG)
+    a = model._raw_assignment(*args)
+    assert a == Assignment(*args) and hash(a) == hash(Assignment(*args))
+    assert list(vars(a)) == [f.name for f in dataclasses.fields(Assignment)]
+    sig = model._raw_signature("s", b"o", b"v")
+    assert sig == Signature("s", b"o", b"v") and hash(sig) == hash(Signature("s", b"o", b"v"))
+    assert [f.name for f in dataclasses.fields(Signature)] == ["scheme", "owner", "value"]
+    assert [f.name for f in dataclasses.fields(Tag)] == ["name", "value"]
+    t = model._new(Tag)
+    model._set_tag_name(t, "n")
+    model._set_tag_value(t, "v")
+    assert t == Tag("n", "v") and hash(t) == hash(Tag("n", "v"))
+    for frozen in (m, a, sig, t):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(frozen, dataclasses.fields(frozen)[0].name, None)
+
+
+def test_is_process_is_kept() -> None:
+    m = Message(tags=(Tag("Type", "Process"),))
+    assert m.is_process and vars(m)["is_process"] is True
 
 
 # -- validation ---------------------------------------------------------------------------------------------
@@ -116,6 +168,7 @@ def _valid() -> Message:
 def test_validate_accepts_values_at_the_limits() -> None:
     _valid().validate()
     Message().validate()
+    Message(tags=(Tag("n" * MAX_TAG_NAME_BYTES, "v" * MAX_TAG_VALUE_BYTES), Tag("n", ""))).validate()
 
 
 @pytest.mark.parametrize(
@@ -130,6 +183,9 @@ def test_validate_accepts_values_at_the_limits() -> None:
         ({"tags": (Tag("ok", "v"), Tag("é" * 513, "v"))}, "tag 1 name: at most 1024 bytes"),
         ({"tags": (Tag("Big", "v" * 3073),)}, "tag 0 ('Big') value: at most 3072 bytes"),
         ({"tags": (Tag("Bad", "\ud800"),)}, "tag 0 ('Bad') value: not valid UTF-8"),
+        ({"tags": (Tag("\ud800", "v"),)}, "tag 0 name: not valid UTF-8"),
+        ({"tags": (Tag("n" * 1025, "v"),)}, "tag 0 name: at most 1024 bytes"),
+        ({"tags": (Tag("n", "é" * 1537),)}, "tag 0 ('n') value: at most 3072 bytes"),
         ({"signature": Signature("", b"", b"")}, "signature scheme: empty"),
     ],
 )

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -13,7 +14,7 @@ from aonode.cli import cli
 from tests.conftest import ServerThread
 
 
-def _run(*args: str) -> dict[str, object]:
+def _run(*args: str) -> dict[str, Any]:
     result = CliRunner().invoke(cli, [*args, "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -44,7 +45,7 @@ def test_spawn_send_schedule_watch(server: ServerThread, tmp_path: Path) -> None
     for key in ("process", "slot", "message", "timestamp", "hash-chain"):
         assert key in assignments[0]
     ranged = _run("schedule", process, "--from", "2", "--to", "3", *common)
-    assert [a["slot"] for a in ranged["assignments"]] == [2, 3]  # type: ignore[union-attr]
+    assert [a["slot"] for a in ranged["assignments"]] == [2, 3]
 
     # watch runs as its own process (CliRunner swaps the global stdout, so two at once would mix)
     watch = subprocess.Popen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -20,9 +21,9 @@ USER = Ed25519Signer.generate()
 
 
 @pytest.fixture
-def client(server: ServerThread) -> NodeClient:
+def client(server: ServerThread) -> Iterator[NodeClient]:
     with NodeClient(server.address, timeout=10) as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 def spawn(client: NodeClient, scheduler: str | None = None) -> tuple[str, Message]:

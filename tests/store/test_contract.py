@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 
@@ -451,15 +452,71 @@ def test_batch_validation() -> None:
     assert b.nbytes == 511 + 1 + 1 + 1
 
 
+def test_batch_validation_holds_for_remembered_table_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Table names are validated once and then remembered; nothing that was refused may slip through later.
+    from store import base
+
+    monkeypatch.setattr(base, "_valid_tables", set())  # start empty; leave the real one as it was
+    b = WriteBatch()
+    b.delete("objects", b"k")  # a valid name for delete and require: remembered...
+    b.require("objects", b"k", None)
+    with pytest.raises(ValueError, match="put_object"):
+        b.put("objects", b"k", b"v")  # ...yet still refused for put
+    b.put("t", b"k", b"v")
+    bad_tables: list[Any] = ["", "x" * 256, None, 5, ["t"]]
+    for table in bad_tables:
+        with pytest.raises(ValueError):
+            b.put(table, b"k", b"v")
+        with pytest.raises(ValueError):
+            b.delete(table, b"k")
+        with pytest.raises(ValueError):
+            b.require(table, b"k", None)
+
+    class Name(str):
+        pass
+
+    b.put(Name("t2"), b"k", b"v")  # a str subclass is checked, and not remembered
+    assert "t2" not in base._valid_tables and "t" in base._valid_tables
+    for key in (b"", b"k" * 512, bytearray(), bytearray(512), memoryview(b"k" * 512)):
+        with pytest.raises(ValueError):
+            b.put("t", key, b"v")  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            b.delete("t", key)  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            b.require("t", key, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        b.put("t", b"k", "v")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        b.require("t", b"k", "v")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        b.put_object("data")  # type: ignore[arg-type]
+    assert len(b) == 3 and b.nbytes == 1 + 1 + 2 + 2  # delete, require, two puts
+    for i in range(2 * base._MAX_REMEMBERED_TABLES):
+        base.check_table(f"invented-{i}")
+    assert len(base._valid_tables) <= base._MAX_REMEMBERED_TABLES
+
+
 def test_batch_is_frozen_once_submitted_and_copies_buffers(store: ObjectStore) -> None:
     value = bytearray(b"before")
+    key = bytearray(b"key")
+    data = bytearray(b"object")
     b = WriteBatch()
-    b.put("t", b"k", value)  # type: ignore[arg-type]
+    b.put("t", key, value)  # type: ignore[arg-type]
+    d = b.put_object(data)  # type: ignore[arg-type]
     value[:] = b"after!"
+    key[:] = b"KEY"
+    data[:] = b"OBJECT"
     store.write(b)
-    assert store.get("t", b"k") == b"before"
-    with pytest.raises(ValueError):
-        b.put("t", b"k2", b"v")
+    assert store.get("t", b"key") == b"before"
+    assert store.get_object(d) == b"object"
+    for op in (
+        lambda: b.put("t", b"k2", b"v"),
+        lambda: b.delete("t", b"k"),
+        lambda: b.require("t", b"k", None),
+        lambda: b.put_object(b"x"),
+    ):
+        with pytest.raises(ValueError, match="already submitted"):
+            op()
 
 
 # -- close ------------------------------------------------------------------------------------------
