@@ -60,3 +60,13 @@ def test_broken_toml_is_refused(tmp_path: Path) -> None:
     file.write_text("listen = \n")
     with pytest.raises(ConfigError, match="config file"):
         load_config(file=file, env={})
+
+
+def test_config_doc_is_current() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    check = subprocess.run([sys.executable, str(root / "scripts" / "gen_config_doc.py"), "--check"])
+    assert check.returncode == 0, "docs/config.md is stale: run scripts/gen_config_doc.py"

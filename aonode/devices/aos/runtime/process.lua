@@ -1,0 +1,571 @@
+-- process: the AOS programming model on lua@5.3a's ABI. Defines the globals AOS users know and the
+-- global `compute(base, req, opts)` the host calls once per slot.
+--
+-- Per slot: build an AOS-style `msg` from req.body (tags with their original case from the signed
+-- commitment's original-tags), check trust (ao.isTrusted; an untrusted message changes nothing and
+-- outputs "Message is not trusted."), then run Handlers.evaluate with the runtime's `_eval` handler
+-- (Action=Eval from the Owner) before the list, so that no handler can lock the Owner out, and the
+-- Inbox for unhandled messages (neither is in Handlers.list).
+-- print() output is collected and becomes Output.data (lines joined by "\n"). A handler error (or an
+-- Eval that does not compile) raises a Lua error from compute: the slot's result is an error whose text
+-- is the printed lines, a blank line, then the error message; the outbox of a failed slot is dropped.
+-- The Process message itself (slot 0) initialises the process (Owner, ao.id, ao.env, authorities) and
+-- runs its Data as Eval code when it is tagged On-Boot=Data; it does not reach the handlers or Inbox.
+
+local json = require("json")
+local stringify = require(".stringify")
+local utils = require(".utils")
+local ao = require(".ao")
+
+local type, pairs, ipairs, tostring, tonumber, select, error, pcall, load = type, pairs, ipairs,
+  tostring, tonumber, select, error, pcall, load
+local concat, remove, sort = table.concat, table.remove, table.sort
+local lower, upper, gsub, sub = string.lower, string.upper, string.gsub, string.sub
+local coroutine = coroutine
+local ENV = _ENV
+
+Handlers = require(".handlers")
+Utils = utils
+ENV.json = json
+Colors = {
+  red = "\27[31m", green = "\27[32m", blue = "\27[34m", reset = "\27[0m", gray = "\27[90m",
+}
+Bell = "\7"
+Owner = ""
+Name = "aos"
+Inbox = {}
+--- Most messages kept in Inbox; the oldest are dropped beyond it.
+InboxLimit = 10000
+
+local process = { _version = AOS_RUNTIME_VERSION }
+
+local logs = nil -- the current slot's printed lines
+local initialized = false
+
+--- Print values (tables pretty-printed, others by tostring, separated by tabs) to the slot's Output.
+function print(...)
+  local n = select("#", ...)
+  local line
+  if n == 1 then
+    line = stringify.display((...))
+  else
+    local parts = {}
+    for i = 1, n do
+      parts[i] = stringify.display((select(i, ...)))
+    end
+    line = concat(parts, "\t")
+  end
+  if logs then
+    logs[#logs + 1] = line
+  end
+end
+
+local prompt_text, prompt_name, prompt_count = nil, nil, nil
+
+function Prompt()
+  local count = #Inbox
+  if Name ~= prompt_name or count ~= prompt_count then
+    prompt_text = tostring(Name) .. "@aos-" .. process._version .. "[Inbox:" .. tostring(count) .. "]> "
+    prompt_name, prompt_count = Name, count
+  end
+  return prompt_text
+end
+
+function Version()
+  print("version: " .. process._version)
+end
+
+Tab = utils.Tab
+
+local function message_added(text, t)
+  return setmetatable(t, { __tostring = function() return text end })
+end
+
+--- Send a message (see ao.send); returns a handle with onReply/receive that displays as a note.
+function Send(msg)
+  if type(msg) == "table" and msg.Target == nil then
+    print("WARN: No target specified for message. Data will be stored, but no process will receive it.")
+  end
+  local result = ao.send(msg)
+  return message_added("Message added to outbox", {
+    output = "Message added to outbox", onReply = result.onReply, receive = result.receive,
+  })
+end
+
+--- Spawn(msg) spawns this same module; Spawn(module, msg) spawns `module`.
+function Spawn(...)
+  local module, spawnMsg
+  if select("#", ...) == 1 then
+    module, spawnMsg = ao._module, ...
+  else
+    module, spawnMsg = ...
+  end
+  local result = ao.spawn(module, spawnMsg or {})
+  return message_added("Spawn process request added to outbox", {
+    output = "Spawn process request added to outbox", onReply = result.onReply, receive = result.receive,
+  })
+end
+
+function Assign(assignment)
+  ao.assign(assignment)
+  print("Assignment added to outbox.")
+  return "Assignment added to outbox."
+end
+
+function Receive(match)
+  return Handlers.receive(match)
+end
+
+-------------------------------------------------------------------------------
+-- messages from the ABI
+-------------------------------------------------------------------------------
+
+local FIELDS = {
+  data = true, target = true, anchor = true, id = true, commitments = true, body = true,
+  ["original-tags"] = true, signature = true, owner = true, path = true, method = true,
+}
+
+local function header_case(name)
+  return (gsub(name, "(%w)(%w*)", function(first, rest) return upper(first) .. rest end))
+end
+
+--- The commitment entry of a message table (the one named by its id, else the first by name).
+local function commitment_of(m)
+  local c = m.commitments
+  if type(c) ~= "table" then
+    return nil
+  end
+  local own = m.id and c[m.id]
+  if type(own) == "table" then
+    return own
+  end
+  local names = {}
+  for k, v in pairs(c) do
+    if type(k) == "string" and type(v) == "table" then
+      names[#names + 1] = k
+    end
+  end
+  sort(names)
+  for _, k in ipairs(names) do
+    if c[k].committer then
+      return c[k]
+    end
+  end
+  return names[1] and c[names[1]] or nil
+end
+
+local function as_list(v)
+  if type(v) == "table" then
+    return v
+  end
+  return { v }
+end
+
+--- The message's tags as an ordered list {name, value} with their original case.
+local function tag_array(m, commitment)
+  local original = commitment and commitment["original-tags"] or m["original-tags"]
+  local tags = {}
+  if type(original) == "table" then
+    for i, o in ipairs(original) do
+      local name, value = o.name, o.value
+      if type(name) == "string" and type(value) == "string" then
+        tags[i] = o
+      else
+        tags[i] = { name = tostring(name), value = tostring(value) }
+      end
+    end
+    return tags
+  end
+  -- No original tags: rebuild them from the lower-case keys, header-cased, in sorted order.
+  local names = {}
+  for k, v in pairs(m) do
+    if type(k) == "string" and not FIELDS[k] and type(v) ~= "function" then
+      names[#names + 1] = k
+    end
+  end
+  sort(names)
+  for _, k in ipairs(names) do
+    local v = m[k]
+    if type(v) == "table" then
+      for _, x in ipairs(v) do
+        tags[#tags + 1] = { name = header_case(k), value = tostring(x) }
+      end
+    else
+      tags[#tags + 1] = { name = header_case(k), value = tostring(v) }
+    end
+  end
+  return tags
+end
+
+local function first_tag(tags, name)
+  local lname = lower(name)
+  for _, o in ipairs(tags) do
+    if lower(o.name) == lname then
+      return o.value
+    end
+  end
+  return nil
+end
+
+local function tag_values(tags, name)
+  local lname, out = lower(name), {}
+  for _, o in ipairs(tags) do
+    if lower(o.name) == lname then
+      out[#out + 1] = o.value
+    end
+  end
+  return out
+end
+
+local function tab(tags)
+  local t = {}
+  for _, o in ipairs(tags) do
+    if t[o.name] == nil then
+      t[o.name] = o.value
+    end
+  end
+  return t
+end
+
+local NON_EXTRACTABLE = {}
+for _, name in ipairs(ao.nonExtractableTags) do
+  NON_EXTRACTABLE[name] = true
+end
+
+local function split_authorities(values)
+  local list, seen = {}, {}
+  for _, value in ipairs(values) do
+    for part in string.gmatch(value, "[^,]+") do
+      part = gsub(gsub(part, "^%s+", ""), "%s+$", "")
+      if part ~= "" and not seen[part] then
+        seen[part] = true
+        list[#list + 1] = part
+      end
+    end
+  end
+  return list
+end
+
+--- Build the msg AOS handlers see from the assignment `req` (message in req.body).
+local function first_value(v)
+  if type(v) == "table" then
+    return v[1]
+  end
+  return v
+end
+
+local function build_msg(req)
+  local body = req.body or {}
+  local commitment = commitment_of(body)
+  local tags = tag_array(body, commitment)
+  local msg, by_name = {}, {}
+  for i = 1, #tags do
+    local o = tags[i]
+    local name = o.name
+    if by_name[name] == nil then
+      local value = o.value
+      by_name[name] = value
+      if not NON_EXTRACTABLE[name] then
+        msg[name] = value
+      end
+    end
+  end
+  local owner = commitment and commitment.committer or nil
+  local from_process = first_value(body["from-process"])
+  msg.Id = body.id
+  msg.Owner = owner
+  msg.From = from_process or owner
+  msg.Target = body.target or ao.id
+  msg.Anchor = body.anchor
+  msg.TagArray = tags
+  msg.Tags = by_name
+  msg.Timestamp = tonumber(req.timestamp)
+  msg["Block-Height"] = tonumber(req["block-height"])
+  msg.Nonce = tonumber(req.slot)
+  msg.Epoch = tonumber(req.epoch)
+  msg["Hash-Chain"] = req["hash-chain"]
+  msg.Module = ao._module
+  local cron = first_value(body.cron)
+  msg.Cron = type(cron) == "string" and lower(cron) == "true"
+  local data = body.data or ""
+  local content_type = first_value(body["content-type"])
+  if type(content_type) == "string" and lower(content_type) == "application/json" and type(data) == "string" then
+    local ok, decoded = pcall(json.decode, data)
+    if ok and decoded ~= nil then
+      data = decoded
+    end
+  end
+  msg.Data = data
+  return msg
+end
+
+local function init_process(base, req)
+  local p = base.process or {}
+  local commitment = commitment_of(p)
+  local tags = tag_array(p, commitment)
+  local pid = req.process
+  if type(pid) == "table" then
+    pid = pid.id
+  end
+  ao.id = pid or p.id or ""
+  local from_process = p["from-process"]
+  if type(from_process) == "table" then
+    from_process = from_process[1]
+  end
+  Owner = from_process or (commitment and commitment.committer) or ""
+  Name = first_tag(tags, "Name") or "aos"
+  ao._module = first_tag(tags, "Module") or ""
+  local authority = tag_values(tags, "Authority")
+  if #authority == 0 and p.authority ~= nil then
+    authority = as_list(p.authority)
+  end
+  ao.authorities = split_authorities(authority)
+  ao.env = {
+    Process = { Id = ao.id, Owner = Owner, Tags = tab(tags), TagArray = tags },
+    Module = { Id = ao._module, Tags = {}, TagArray = {} },
+  }
+  initialized = true
+end
+
+-------------------------------------------------------------------------------
+-- handling
+-------------------------------------------------------------------------------
+
+local function insert_inbox(msg)
+  Inbox[#Inbox + 1] = msg
+  local limit = tonumber(InboxLimit) or 10000
+  local overflow = #Inbox - limit
+  if overflow > 0 then
+    if overflow == 1 then
+      remove(Inbox, 1)
+    else
+      local kept = {}
+      for i = overflow + 1, #Inbox do
+        kept[#kept + 1] = Inbox[i]
+      end
+      Inbox = kept
+    end
+  end
+end
+
+local function default_handler(msg)
+  insert_inbox(msg)
+  local from = msg.From or "unknown"
+  if #from > 8 then
+    from = sub(from, 1, 3) .. "..." .. sub(from, -3)
+  end
+  if msg.Action then
+    print("New Message From " .. from .. ": Action = " .. sub(msg.Action, 1, 20))
+  else
+    local data = msg.Data
+    if type(data) == "table" then
+      data = json.encode(data)
+    end
+    print("New Message From " .. from .. ": Data = " .. sub(tostring(data), 1, 20))
+  end
+end
+
+--- Run Lua source in the process's environment; the value of `return <code>` (or of the statements)
+--- is printed (tables pretty-printed). A compile error is raised.
+local function eval_code(code)
+  if type(code) ~= "string" then
+    code = tostring(code)
+  end
+  local fn, err = load("return " .. code, "aos", "t", ENV)
+  if not fn then
+    fn, err = load(code, "aos", "t", ENV)
+  end
+  if not fn then
+    error(err, 0)
+  end
+  local n_and_values = table.pack(fn())
+  if n_and_values.n > 0 and n_and_values[1] ~= nil then
+    print(n_and_values[1])
+  end
+end
+
+local function eval_handler(msg)
+  eval_code(msg.Data)
+end
+
+local function reply_fn(msg)
+  return function(replyMsg)
+    if type(replyMsg) == "string" then
+      replyMsg = { Data = replyMsg }
+    end
+    replyMsg.Target = msg["Reply-To"] or replyMsg.Target or msg.From
+    replyMsg["X-Reference"] = msg["X-Reference"] or msg.Reference
+    replyMsg["X-Origin"] = msg["X-Origin"]
+    return ao.send(replyMsg)
+  end
+end
+
+local function forward_fn(msg)
+  return function(target, forwardMsg)
+    local newMsg = ao.sanitize(msg)
+    for k, v in pairs(forwardMsg or {}) do
+      newMsg[k] = v
+    end
+    newMsg.Target = target
+    newMsg["Reply-To"] = msg["Reply-To"] or msg.From
+    newMsg["X-Reference"] = msg["X-Reference"] or msg.Reference
+    newMsg["X-Origin"] = msg["X-Origin"] or msg.From
+    return ao.send(newMsg)
+  end
+end
+
+local function prune_coroutines()
+  if #Handlers.coroutines == 0 then
+    return
+  end
+  local live = {}
+  for _, co in ipairs(Handlers.coroutines) do
+    if coroutine.status(co) ~= "dead" then
+      live[#live + 1] = co
+    end
+  end
+  Handlers.coroutines = live
+end
+
+local EVAL_HANDLER = {
+  name = "_eval",
+  pattern = function(m)
+    return m.Action == "Eval" and m.From == Owner
+  end,
+  handle = eval_handler,
+}
+local SYSTEM_HANDLERS = { EVAL_HANDLER }
+
+local function run_handlers(msg)
+  local co = coroutine.create(function()
+    return pcall(Handlers.evaluate, msg, ao.env, SYSTEM_HANDLERS, default_handler)
+  end)
+  local resumed, status, err = coroutine.resume(co)
+  if coroutine.status(co) ~= "dead" then
+    local cos = Handlers.coroutines
+    cos[#cos + 1] = co
+  end
+  prune_coroutines()
+  if not resumed then
+    return false, status
+  end
+  if status == false then
+    return false, err
+  end
+  return true
+end
+
+local function error_text(err)
+  if type(err) ~= "string" then
+    err = stringify.display(err)
+  end
+  local printed = concat(logs, "\n")
+  if printed ~= "" then
+    return printed .. "\n\n" .. err
+  end
+  return err
+end
+
+local function result(output)
+  return {
+    Output = output,
+    Messages = ao.outbox.Messages,
+    Spawns = ao.outbox.Spawns,
+    Assignments = ao.outbox.Assignments,
+  }
+end
+
+--- Handle one assignment. Returns {Output, Messages, Spawns, Assignments}, or raises the slot's error.
+function process.handle(req, base)
+  logs = {}
+  ao.clearOutbox()
+  if not initialized then
+    init_process(base, req)
+  end
+  local msg = build_msg(req)
+
+  if not ao.isTrusted(msg) then
+    logs = nil
+    return result({ data = "Message is not trusted.", prompt = Prompt(), print = true })
+  end
+
+  msg.reply = reply_fn(msg)
+  msg.forward = forward_fn(msg)
+
+  local ok, err
+  if msg.Id ~= nil and msg.Id == ao.id then
+    -- The Process message: boot. Its Data is run as Eval code when tagged On-Boot=Data.
+    if msg.Tags["On-Boot"] == "Data" and msg.From == Owner then
+      ok, err = pcall(eval_code, msg.Data)
+    else
+      ok = true
+    end
+  else
+    ok, err = run_handlers(msg)
+  end
+  if not ok then
+    local text = error_text(err)
+    logs = nil
+    ao.clearOutbox()
+    error(text, 0)
+  end
+  local output = { data = concat(logs, "\n"), prompt = Prompt() }
+  if msg.Action ~= "Eval" then
+    output.print = true
+  end
+  logs = nil
+  return result(output)
+end
+
+-------------------------------------------------------------------------------
+-- the lua@5.3a entry point
+-------------------------------------------------------------------------------
+
+local function to_abi_message(m)
+  return { target = m.Target, data = m.Data, anchor = m.Anchor, tags = m.Tags }
+end
+
+--- If the host replaced the global `ao` (rather than merging into it), take its additions (ao.event,
+--- ao.resolve, ao.set) into the runtime's table and put that back, so user code and runtime agree.
+local function keep_ao()
+  local g = ENV.ao
+  if g ~= ao then
+    if type(g) == "table" then
+      for k, v in pairs(g) do
+        if ao[k] == nil then
+          ao[k] = v
+        end
+      end
+    end
+    ENV.ao = ao
+  end
+end
+
+--- lua@5.3a: compute one slot. base.results gets output, outbox ("1".."n"), spawns, assignments.
+function compute(base, req, opts)
+  keep_ao()
+  local r = process.handle(req, base)
+  local outbox = {}
+  for i, m in ipairs(r.Messages) do
+    outbox[tostring(i)] = to_abi_message(m)
+  end
+  local results = { output = r.Output, outbox = outbox }
+  if #r.Spawns > 0 then
+    local spawns = {}
+    for i, m in ipairs(r.Spawns) do
+      spawns[tostring(i)] = to_abi_message(m)
+    end
+    results.spawns = spawns
+  end
+  if #r.Assignments > 0 then
+    local assignments = {}
+    for i, a in ipairs(r.Assignments) do
+      assignments[tostring(i)] = { processes = a.Processes, message = a.Message }
+    end
+    results.assignments = assignments
+  end
+  base.results = results
+  return base
+end
+
+return process
