@@ -14,8 +14,11 @@ import time
 from dataclasses import dataclass
 
 from aonode import __version__
+from aonode.compute import ComputeConfig, ComputeEngine
 from aonode.config import MiB, NodeConfig
 from aonode.crypto import Signer, sign_location
+from aonode.devices import DeviceRegistry
+from aonode.devices.registry import default_registry
 from aonode.model import Location
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
@@ -32,6 +35,8 @@ class Node:
     store: ObjectStore
     signer: Signer
     scheduler: Scheduler
+    engine: ComputeEngine
+    devices: DeviceRegistry
     version: str = __version__
 
     @classmethod
@@ -46,18 +51,22 @@ class Node:
         scheduler = Scheduler(
             store,
             signer,
-            SchedulerConfig(accept_unsigned=config.accept_unsigned, follow_redirects=config.follow_redirects),
+            SchedulerConfig(
+                accept_unsigned=config.accept_unsigned,
+                follow_redirects=config.follow_redirects,
+                verify_threads=config.verify_threads,
+            ),
             forwarder=forwarder,
         )
-        return cls(config=config, store=store, signer=signer, scheduler=scheduler)
+        devices = default_registry(config.extra.get("devices"))
+        engine = ComputeEngine(store, scheduler, devices, ComputeConfig())
+        return cls(
+            config=config, store=store, signer=signer, scheduler=scheduler, engine=engine, devices=devices
+        )
 
     @property
     def address(self) -> str:
         return str(self.signer.address)
-
-    @property
-    def devices(self) -> list[str]:
-        return []
 
     async def start(self) -> None:
         if self.config.public_url:
@@ -73,4 +82,5 @@ class Node:
 
     async def close(self) -> None:
         self.scheduler.close()
+        self.engine.close()
         self.store.close()

@@ -71,6 +71,9 @@ class Device(ABC):
 
     name: ClassVar[str]
     can_snapshot: ClassVar[bool] = False
+    last_slot_nondeterministic: bool = False
+    """Set by `compute` when the slot was cut short by something not deterministic (the wall-clock
+    backstop): that result must not be stored or compared, and the instance must not be reused."""
 
     @abstractmethod
     def init(self, context: ProcessContext) -> None:

@@ -17,7 +17,7 @@ class NodeServicer:
             address=self._node.address,
             version=self._node.version,
             scheme=scheme_to_pb(self._node.signer.scheme),
-            devices=self._node.devices,
+            devices=self._node.devices.names(),
         )
 
     async def Echo(self, request: pb.EchoRequest, context: Context) -> pb.EchoResponse:

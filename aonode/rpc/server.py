@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from dataclasses import dataclass
 
 import grpc
@@ -23,6 +24,7 @@ from aonode.logs import log_event
 from aonode.node import Node
 from aonode.rpc.forwarder import GrpcForwarder
 from aonode.rpc.node_service import NodeServicer
+from aonode.rpc.process_service import ProcessServicer
 from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
 from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
@@ -75,7 +77,11 @@ class RunningServer:
 
 def servicers(node: Node) -> dict[str, object]:
     """Servicer objects by service name; services without one answer UNIMPLEMENTED per method."""
-    return {"NodeService": NodeServicer(node), "SchedulerService": SchedulerServicer(node.scheduler)}
+    return {
+        "NodeService": NodeServicer(node),
+        "SchedulerService": SchedulerServicer(node.scheduler),
+        "ProcessService": ProcessServicer(node.engine),
+    }
 
 
 def open_node(config: NodeConfig) -> Node:
@@ -113,6 +119,7 @@ async def start_server(node: Node) -> RunningServer:
 
 async def serve(config: NodeConfig) -> None:
     """Run a node until SIGTERM or SIGINT, then stop gracefully."""
+    sys.setswitchinterval(config.gil_switch_ms / 1000)
     node = open_node(config)
     try:
         running = await start_server(node)

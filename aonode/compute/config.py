@@ -1,0 +1,133 @@
+"""Compute configuration, the record a computed slot is returned as, and the schedule port the engine reads.
+
+`ScheduleSource` is a `Protocol`: the scheduler's `Scheduler`/`ScheduleReader` satisfy it, and so can a
+replica's reader or a test double, without the engine importing the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aonode.devices.base import Limits
+from aonode.ids import ProcessId
+from aonode.model import Assignment, Message, Result
+
+GiB = 1024**3
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    max_workers: int = 64
+    """Live workers (initialised devices holding a process's state between requests) kept in the LRU.
+    0 keeps none: every computation starts from a snapshot or from slot 0."""
+
+    max_worker_memory: int = 2 * GiB
+    """Bound on the sum of the live workers' `memory_bytes()`; least recently used workers are dropped
+    beyond it (a single worker above the bound is not kept)."""
+
+    threads: int = 2
+    """Threads of the compute pool: how many processes compute at the same time (device work runs there,
+    off the event loop; lupa and wasmtime release the GIL while they run)."""
+
+    max_instructions: int = 9_000_000_000_000
+    """Node cap on a process's `Compute-Limit` (instructions per slot; AOS spawns with 9e12). A process
+    declaring more is refused (FAILED_PRECONDITION), never clamped: see docs/compute.md."""
+
+    max_memory_bytes: int = 16 * GiB
+    """Node cap on a process's `Memory-Limit` (AOS spawns with "1-gb" to "16-gb")."""
+
+    max_wall_seconds: float = 10.0
+    """Wall-clock backstop per slot handed to devices (not from the process definition: it is not
+    deterministic, so only the node decides it)."""
+
+    default_limits: Limits = field(default_factory=Limits)
+    """Limits of a process that declares none (each field used where the definition is silent)."""
+
+    snapshot_every: int = 1000
+    """For devices that can snapshot: store the state after every slot that is a multiple of this (0: never).
+    A computation starts from the nearest snapshot when no live worker is nearer."""
+
+    write_every: int = 256
+    """Slots per result batch: results are submitted to the store's group commit every this many slots
+    (or `write_bytes`), without waiting; a reply waits for the batch holding its result to be durable."""
+
+    write_bytes: int = 4 * 1024 * 1024
+    """Submit the result batch early when its payload reaches this size."""
+
+    read_chunk: int = 256
+    """Assignments read from the schedule per read while computing."""
+
+    fail_on_divergence: bool = True
+    """When a recomputation (replay after a restart, eviction or dryrun) gives a slot a result that differs
+    from the stored one, stop with DATA_LOSS naming the slot. False: log it, keep the stored result (it was
+    served already) and go on with the recomputed state."""
+
+    device_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Node-level settings per device name, handed to devices as `ProcessContext.settings`."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_workers", "max_worker_memory", "snapshot_every", "max_instructions"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"ComputeConfig.{name} must be >= 0")
+        for name in ("threads", "write_every", "read_chunk", "write_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ComputeConfig.{name} must be >= 1")
+
+
+@dataclass(frozen=True)
+class SlotResult:
+    """A computed slot: its Result, the hashpath naming the state after it, and the Result's digest
+    (blake3 of `aonode.codec.encode_result`, also its object key in the store)."""
+
+    process: ProcessId
+    slot: int
+    result: Result
+    hashpath: bytes
+    result_digest: bytes
+
+
+class ProcessHeadLike(Protocol):
+    """What the engine needs of a schedule's head (`aonode.scheduler.ProcessHead` has it)."""
+
+    @property
+    def slot(self) -> int: ...
+
+
+class SchedulePageLike(Protocol):
+    """What the engine needs of a schedule page (`aonode.scheduler.SchedulePage` has it)."""
+
+    @property
+    def assignments(self) -> Sequence[Assignment]: ...
+
+    @property
+    def messages(self) -> Sequence[Message]: ...
+
+
+class ScheduleSource(Protocol):
+    """The schedule reads the engine uses (satisfied by `aonode.scheduler.Scheduler`)."""
+
+    def head(self, process: bytes) -> ProcessHeadLike:
+        """The committed tip; raises NotFound for an unknown process."""
+        ...
+
+    def read_assignments(self, process: bytes, from_slot: int, count: int) -> list[Assignment]:
+        """Exactly `count` committed assignments from `from_slot` (DataLoss on a hole)."""
+        ...
+
+    def get_message(self, message_id: bytes) -> Message:
+        """A stored message by ID; raises NotFound."""
+        ...
+
+    def get_schedule(
+        self,
+        process: bytes,
+        from_slot: int = 0,
+        to_slot: int | None = None,
+        limit: int | None = None,
+        include_messages: bool = False,
+    ) -> SchedulePageLike:
+        """Assignments `from_slot..to_slot` (inclusive) with their messages, read together (the fast path;
+        DataLoss when anything is missing, which the engine then pins down slot by slot)."""
+        ...

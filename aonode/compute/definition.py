@@ -1,0 +1,152 @@
+"""A process's definition, read from its Process message (slot 0 of its schedule): which device runs it,
+with which module and within which limits.
+
+- `Execution-Device` names the device (default `lua@5.3a`); `stack@1.0` reads its own `Execution-Stack`.
+- `Module` is the module message's ID, read through the schedule (`get_message`). The built-in AOS runtime
+  (`aonode.devices.aos.runtime_module()`) is used by ID even when it is not in the store. A Module that
+  cannot be found is a host fault (`DeviceError`): the request fails, nothing is computed.
+- `Compute-Limit` (instructions per slot, an integer) and `Memory-Limit` (bytes: an integer, or AO's
+  `1-gb` / `512-mb` forms, binary multiples) must lie within the node's caps. A process declaring more is
+  refused with FAILED_PRECONDITION, never clamped: clamping would let two nodes with different caps compute
+  different results for the same schedule. What a process does not declare comes from the node's
+  default limits (cut to the caps; processes that need the same limits everywhere declare them); the
+  wall-clock backstop is always the node's.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from dataclasses import dataclass, replace
+
+from aonode.compute.config import ComputeConfig, ScheduleSource
+from aonode.compute.errors import DefinitionError, MissingMessageError, ScheduleBrokenError
+from aonode.devices.base import DeviceError, Limits, ProcessContext
+from aonode.errors import DataLoss, NotFound
+from aonode.ids import InvalidIdError, ProcessId, decode_id, encode_id, next_hash_chain
+from aonode.model import Assignment, Message
+
+DEFAULT_DEVICE = "lua@5.3a"
+
+_UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
+_SIZE = re.compile(r"\s*(\d+)\s*-?\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from `"1073741824"`, `"1-gb"`, `"512-mb"`, `"64kb"` (binary multiples). ValueError otherwise."""
+    m = _SIZE.fullmatch(text)
+    if m is None or m.group(2).lower() not in _UNITS:
+        raise ValueError(f"not a size: {text[:64]!r} (expected bytes, or N-kb|mb|gb|tb)")
+    return int(m.group(1)) * _UNITS[m.group(2).lower()]
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    process_id: ProcessId
+    process: Message
+    assignment: Assignment
+    """Slot 0's assignment."""
+    device: str
+    module: Message | None
+    limits: Limits
+
+    def context(self, config: ComputeConfig) -> ProcessContext:
+        return ProcessContext(
+            process_id=self.process_id,
+            process=self.process,
+            process_assignment=self.assignment,
+            module=self.module,
+            limits=self.limits,
+            settings=config.device_settings.get(self.device, {}),
+        )
+
+
+def load_definition(schedule: ScheduleSource, process: ProcessId, config: ComputeConfig) -> ProcessDefinition:
+    """Read and check the definition of `process` (its slot 0)."""
+    pid = encode_id(process)
+    try:
+        (first,) = schedule.read_assignments(process, 0, 1)
+    except DataLoss as exc:
+        raise ScheduleBrokenError(f"process {pid}: slot 0: {exc}") from exc
+    if first.message != process or first.hash_chain != next_hash_chain(process, process):
+        raise ScheduleBrokenError(f"process {pid}: slot 0 does not hold the Process message itself")
+    try:
+        message = schedule.get_message(process)
+    except NotFound as exc:
+        raise MissingMessageError(f"process {pid}: slot 0: the Process message is not in the store") from exc
+    if bytes(message.id) != bytes(process):
+        raise ScheduleBrokenError(f"process {pid}: slot 0: the stored Process message has another ID")
+    return ProcessDefinition(
+        process_id=process,
+        process=message,
+        assignment=first,
+        device=message.tag("Execution-Device") or DEFAULT_DEVICE,
+        module=_module(schedule, message, pid),
+        limits=limits_of(message, config),
+    )
+
+
+def limits_of(message: Message, config: ComputeConfig) -> Limits:
+    """The process's limits: what it declares (DefinitionError beyond the node's caps), else the node's
+    defaults (themselves cut to the caps)."""
+    d = config.default_limits
+    limits = Limits(
+        instructions=min(d.instructions, config.max_instructions),
+        memory_bytes=min(d.memory_bytes, config.max_memory_bytes),
+        wall_seconds=config.max_wall_seconds,
+    )
+    text = message.tag("Compute-Limit")
+    if text is not None:
+        if not text.strip().isdigit():
+            raise DefinitionError(f"Compute-Limit {text[:64]!r} is not a whole number of instructions")
+        instructions = int(text)
+        if instructions > config.max_instructions:
+            raise DefinitionError(
+                f"Compute-Limit {instructions} exceeds this node's cap of {config.max_instructions}"
+            )
+        limits = replace(limits, instructions=instructions)
+    text = message.tag("Memory-Limit")
+    if text is not None:
+        try:
+            memory = parse_size(text)
+        except ValueError as exc:
+            raise DefinitionError(f"Memory-Limit: {exc}") from None
+        if memory > config.max_memory_bytes:
+            raise DefinitionError(
+                f"Memory-Limit {memory} bytes exceeds this node's cap of {config.max_memory_bytes}"
+            )
+        limits = replace(limits, memory_bytes=memory)
+    return limits
+
+
+def _module(schedule: ScheduleSource, process: Message, pid: str) -> Message | None:
+    text = process.tag("Module")
+    if text is None:
+        return None
+    try:
+        module_id = decode_id(text.strip(), "Module")
+    except InvalidIdError as exc:
+        raise DefinitionError(f"process {pid}: {exc}") from None
+    runtime = _runtime_module()
+    if runtime is not None and runtime.id == module_id:
+        return runtime
+    try:
+        return schedule.get_message(module_id)
+    except NotFound:
+        raise DeviceError(f"process {pid}: module {encode_id(module_id)} is not in the store") from None
+
+
+@functools.cache
+def _runtime_module() -> Message | None:
+    """The built-in AOS runtime's module message, when this node has it."""
+    try:
+        aos = importlib.import_module("aonode.devices.aos")
+    except ModuleNotFoundError as exc:
+        if exc.name != "aonode.devices.aos":
+            raise
+        return None
+    module = aos.runtime_module()
+    if not isinstance(module, Message):
+        raise TypeError("aonode.devices.aos.runtime_module() did not return a Message")
+    return module

@@ -1,0 +1,334 @@
+"""`ComputeEngine`: process@1.0's compute, now and dryrun over the schedule, the devices and the store.
+
+Theory of operation:
+- A result already stored is served from the store (results are always stored, so a worker that is ahead
+  of the requested slot is never needed to answer it).
+- Otherwise the computation takes the process's lock (one computation per process at a time; a caller
+  that waited for it finds its slot stored if the computation before it went that far), then runs on the
+  compute thread pool: check out the live worker, pick the nearest state (`runner.Runner.prepare`), fold the
+  missing slots into it (`Runner.advance`), submitting result batches as it goes. Back on the event loop it
+  awaits the batches (a reply only after its result is durable), then checks the worker back into the LRU.
+  Any failure drops the worker: its state may be ahead of what is stored.
+- `dryrun` computes up to the tip first, then runs the message on the worker as slot tip+1 (never stored):
+  a device that can snapshot is snapshotted before and restored after; any other worker is discarded, so
+  the next real computation rebuilds the state by replay (compared slot by slot with the stored results).
+- The work of a request runs as its own task, shielded from the caller's cancellation, so a cancelled
+  caller never leaves a half-done computation running without its lock.
+The engine is used from one event loop at a time (a new one may take over once the previous is closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aonode.codec import DecodeError, decode_result
+from aonode.compute import layout
+from aonode.compute.config import ComputeConfig, ScheduleSource, SlotResult
+from aonode.compute.errors import EngineClosedError, SlotOutOfRange, StoredResultCorrupt, from_store_error
+from aonode.compute.runner import RunCounts, Runner
+from aonode.compute.workers import Worker, WorkerCache
+from aonode.compute.writer import ResultWriter
+from aonode.crypto import verify_message
+from aonode.devices.base import DeviceRegistry
+from aonode.errors import InvalidArgument
+from aonode.ids import ID_LEN, ProcessId, decode_id, encode_id
+from aonode.model import Message, Result
+from store import ObjectStore, StoreError
+
+log = logging.getLogger("aonode.compute")
+
+T = TypeVar("T")
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class _Outcome:
+    result: SlotResult | None
+    dry: Result | None
+    worker: Worker | None
+    pending: list[Future[None]]
+    counts: RunCounts
+    error: Exception | None = None
+
+
+class ComputeEngine:
+    def __init__(
+        self,
+        store: ObjectStore,
+        schedule: ScheduleSource,
+        devices: DeviceRegistry,
+        config: ComputeConfig | None = None,
+        *,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.config = config or ComputeConfig()
+        self._store = store
+        self._schedule = schedule
+        self._clock = clock
+        self._stop = threading.Event()
+        self._runner = Runner(store, schedule, devices, self.config, self._stop)
+        self._workers = WorkerCache(self.config.max_workers, self.config.max_worker_memory)
+        self._pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="aonode-compute")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._locks: dict[bytes, tuple[asyncio.Lock, int]] = {}
+        self._counts = RunCounts()
+        self._served = 0
+        self._dryruns = 0
+        self._closed = False
+
+    # -- public API -------------------------------------------------------------------------------------
+
+    async def compute(self, process: bytes, slot: int) -> SlotResult:
+        """The result at `slot`, computing the missing slots up to it. OutOfRange beyond the tip, NotFound
+        for a process this node does not schedule."""
+        pid = _pid(process)
+        if slot < 0:
+            raise InvalidArgument(f"slot must be >= 0, got {slot}")
+        self._check_open()
+        hit = self.stored_result(pid, slot)
+        if hit is not None:
+            self._served += 1
+            return hit
+        return await self._shielded(self._compute_locked(pid, slot))
+
+    async def now(self, process: bytes) -> SlotResult:
+        """Compute every assigned slot; the latest result."""
+        pid = _pid(process)
+        self._check_open()
+        return await self.compute(pid, self._schedule.head(pid).slot)
+
+    async def dryrun(self, message: Message) -> Result:
+        """Evaluate `message` against the latest state of the process its `target` names, without
+        scheduling it and without changing any state. A signed message must verify."""
+        self._check_open()
+        message.validate()
+        pid = ProcessId(decode_id(message.target, "target"))
+        if message.signature is not None:
+            verify_message(message)
+        return await self._shielded(self._dryrun_locked(pid, message))
+
+    def stored_result(self, process: bytes, slot: int) -> SlotResult | None:
+        """The stored result at `slot`, or None when it was not computed (yet)."""
+        pid = _pid(process)
+        if slot < 0:
+            raise InvalidArgument(f"slot must be >= 0, got {slot}")
+        try:
+            with self._store.read() as view:
+                row = layout.read_row(view, pid, slot)
+                data = None if row is None else view.get_object(row.result_digest)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        if row is None:
+            return None
+        if data is None:
+            raise StoredResultCorrupt(
+                f"process {encode_id(pid)}: the result object of slot {slot} is missing"
+            )
+        try:
+            result = decode_result(data)
+        except DecodeError as exc:
+            raise StoredResultCorrupt(f"process {encode_id(pid)}: slot {slot}: {exc}") from exc
+        return SlotResult(pid, slot, result, row.hashpath, row.result_digest)
+
+    def stored_head(self, process: bytes) -> int | None:
+        """The last slot whose result is stored, or None."""
+        with self._store.read() as view:
+            head, _ = layout.read_head(view, _pid(process))
+        return None if head is None else head.slot
+
+    def stats(self) -> dict[str, int]:
+        c = self._counts
+        return {
+            "computed": c.computed,
+            "verified": c.verified,
+            "fresh_workers": c.fresh,
+            "restored_workers": c.restored,
+            "served_from_store": self._served,
+            "dryruns": self._dryruns,
+            "workers": len(self._workers),
+            "worker_memory": self._workers.memory,
+            "evictions": self._workers.evictions,
+        }
+
+    def has_worker(self, process: bytes) -> bool:
+        """Whether a live worker of `process` is in the LRU."""
+        return process in self._workers
+
+    def close(self) -> None:
+        """Stop: running computations stop at their next slot (EngineClosedError), live workers are closed.
+        Blocks until the compute threads are idle."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for worker in self._workers.drain():
+            worker.close()
+
+    # -- internals --------------------------------------------------------------------------------------
+
+    async def _compute_locked(self, pid: ProcessId, slot: int) -> SlotResult:
+        async with self._lock(pid):
+            hit = self.stored_result(pid, slot)
+            if hit is not None:
+                self._served += 1
+                return hit
+            tip = self._schedule.head(pid).slot
+            if slot > tip:
+                raise SlotOutOfRange(f"process {encode_id(pid)}: slot {slot} is beyond the tip ({tip})")
+            outcome = await self._run(pid, slot, None)
+            assert outcome.result is not None
+            return outcome.result
+
+    async def _dryrun_locked(self, pid: ProcessId, message: Message) -> Result:
+        async with self._lock(pid):
+            tip = self._schedule.head(pid).slot
+            outcome = await self._run(pid, tip, message)
+            self._dryruns += 1
+            assert outcome.dry is not None
+            return outcome.dry
+
+    async def _run(self, pid: ProcessId, target: int, dry: Message | None) -> _Outcome:
+        loop = asyncio.get_running_loop()
+        try:
+            outcome = await loop.run_in_executor(self._pool, self._job, pid, target, dry, self._clock())
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        except RuntimeError as exc:
+            if self._closed:
+                raise EngineClosedError("the compute engine is closed") from exc
+            raise
+        except asyncio.CancelledError:
+            # `close()` cancels queued jobs: that is not a cancellation of this (shielded) task.
+            task = asyncio.current_task()
+            if self._closed and task is not None and task.cancelling() == 0:
+                raise EngineClosedError("the compute engine is closed") from None
+            raise
+        self._add_counts(outcome.counts)
+        # Whatever was submitted settles before the reply, also when the request failed: a caller that
+        # saw an error then finds every result before the failing slot stored.
+        settled = await asyncio.gather(
+            *(asyncio.wrap_future(f) for f in outcome.pending), return_exceptions=True
+        )
+        failure = outcome.error or next((e for e in settled if isinstance(e, BaseException)), None)
+        if failure is not None:
+            if outcome.worker is not None:
+                outcome.worker.close()
+            if isinstance(failure, StoreError):
+                raise from_store_error(failure) from failure
+            raise failure
+        if outcome.worker is not None:
+            self._checkin(outcome.worker)
+        return outcome
+
+    def _job(self, pid: ProcessId, target: int, dry: Message | None, now_ms: int) -> _Outcome:
+        """On a compute thread: bring the process to `target` (then run the dryrun, if any). A failure
+        after the first result was added comes back in the outcome, with the batches it must wait for."""
+        counts = RunCounts()
+        live = self._workers.checkout(pid)
+        try:
+            with self._store.read() as view:
+                head, head_raw = layout.read_head(view, pid)
+                snap = layout.nearest_snapshot(view, pid, target) if self.config.snapshot_every else None
+        except BaseException:
+            if live is not None:
+                live.close()
+            raise
+        worker = self._runner.prepare(pid, target, live, snap, counts)  # owns `live` from here on
+        writer = ResultWriter(self._store, pid, head_raw, self.config)
+        try:
+            last = self._runner.advance(worker, target, writer, head, counts)
+            writer.flush()
+            result = last if last is not None and last.slot == target else None
+            dry_result = None
+            keep = True
+            if dry is not None:
+                dry_result, keep = self._runner.dryrun(worker, dry, now_ms)
+            elif result is None:
+                # The worker already stood at the target: its result is stored.
+                result = self.stored_result(pid, target)
+                if result is None:
+                    raise StoredResultCorrupt(
+                        f"process {encode_id(pid)}: the result of slot {target} is not stored"
+                    )
+            if keep:
+                worker.memory = worker.device.memory_bytes()
+            else:
+                worker.close()
+            return _Outcome(result, dry_result, worker if keep else None, writer.pending, counts)
+        except Exception as exc:
+            worker.close()
+            with contextlib.suppress(Exception):
+                writer.flush()  # the results before the failing slot are valid: keep them
+            return _Outcome(None, None, None, writer.pending, counts, exc)
+        except BaseException:
+            worker.close()
+            raise
+
+    def _checkin(self, worker: Worker) -> None:
+        if self._closed:
+            worker.close()
+            return
+        for evicted in self._workers.checkin(worker):
+            evicted.close()
+
+    def _add_counts(self, c: RunCounts) -> None:
+        self._counts.computed += c.computed
+        self._counts.verified += c.verified
+        self._counts.fresh += c.fresh
+        self._counts.restored += c.restored
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineClosedError("the compute engine is closed")
+
+    @asynccontextmanager
+    async def _lock(self, pid: bytes) -> AsyncIterator[None]:
+        self._bind_loop()
+        lock, users = self._locks.get(pid, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[pid] = (lock, users + 1)
+        try:
+            async with lock:
+                self._check_open()
+                yield
+        finally:
+            lock, users = self._locks[pid]
+            if users == 1:
+                del self._locks[pid]
+            else:
+                self._locks[pid] = (lock, users - 1)
+
+    def _bind_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is not None and not self._loop.is_closed() and self._locks:
+            raise RuntimeError("the compute engine is in use on another event loop")
+        self._loop = loop
+        self._locks = {}
+
+    async def _shielded(self, coro: Coroutine[Any, Any, T]) -> T:
+        task = asyncio.ensure_future(coro)
+        # A caller cancelled while the task runs must not leave its exception unretrieved.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await asyncio.shield(task)
+
+
+def _pid(process: bytes) -> ProcessId:
+    if not isinstance(process, bytes) or len(process) != ID_LEN:
+        raise InvalidArgument(f"process: an ID is {ID_LEN} raw bytes")
+    return ProcessId(process)
