@@ -9,6 +9,8 @@ These are plain synchronous calls: LMDB reads cost microseconds, and a page is b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aonode.codec import decode_assignment, decode_message
 from aonode.errors import DataLoss, InvalidArgument, NotFound
 from aonode.ids import Address, MessageId, ProcessId, encode_id
@@ -157,7 +159,7 @@ def read_range(view: ReadView, process: bytes, from_slot: int, count: int) -> li
     for key, digest in view.range(layout.ASSIGNMENTS, start, stop, limit=count):
         if key != layout.slot_key(process, expected):
             raise ScheduleGapError(f"process {encode_id(process)}: slot {expected} is missing from the store")
-        a = decode_assignment(_object(view, digest, f"assignment {expected}"))
+        a = decode_assignment(_object(view, digest, "assignment"))
         if a.slot != expected or a.process != process:
             raise ScheduleGapError(
                 f"process {encode_id(process)}: the object at slot {expected} is misplaced"
@@ -184,10 +186,13 @@ def read_range_encoded(view: ReadView, process: bytes, from_slot: int, count: in
     return out
 
 
-def _object(view: ReadView, digest: bytes, what: str) -> bytes:
+def _object(view: ReadView, digest: bytes, what: str | Callable[[], str]) -> bytes:
+    """The object under `digest`; `what` names it in the error (a callable, so hot paths don't format a
+    message for the common case where nothing is wrong)."""
     data = view.get_object(digest)
     if data is None:
-        raise ScheduleGapError(f"{what}: object {encode_id(digest)} is missing from the store")
+        name = what() if callable(what) else what
+        raise ScheduleGapError(f"{name}: object {encode_id(digest)} is missing from the store")
     return data
 
 
@@ -202,14 +207,14 @@ def _assignment_at(view: ReadView, process: bytes, slot: int) -> Assignment:
     digest = view.get(layout.ASSIGNMENTS, layout.slot_key(process, slot))
     if digest is None:
         raise ScheduleGapError(f"process {encode_id(process)}: slot {slot} is missing from the store")
-    return decode_assignment(_object(view, digest, f"assignment {slot}"))
+    return decode_assignment(_object(view, digest, lambda: f"assignment {slot}"))
 
 
 def _message(view: ReadView, message_id: bytes) -> Message | None:
     digest = view.get(layout.MESSAGES, message_id)
     if digest is None:
         return None
-    return decode_message(_object(view, digest, f"message {encode_id(message_id)}"))
+    return decode_message(_object(view, digest, lambda: f"message {encode_id(message_id)}"))
 
 
 def _message_of(view: ReadView, a: Assignment) -> Message:

@@ -124,3 +124,29 @@ def test_cli_eval_prints_what_the_console_would(server: ServerThread, tmp_path: 
     assert failed.exit_code == 1 and "boom" in failed.stderr
     now = runner.invoke(cli, ["now", pid, "--json", "--node", server.address])
     assert now.exit_code == 0 and '"Output"' in now.stdout
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("while true do end", "instruction"),
+        ("local function f() while true do pcall(f) end end f()", ""),
+        ("return string.rep('x', 1024 * 1024 * 1024)", ""),
+        ("return python.eval('1')", ""),
+        ("return os.execute('true')", ""),
+        ("return load(string.dump(function() end))", ""),
+    ],
+)
+def test_hostile_eval_is_an_error_slot_and_the_node_stays_healthy(
+    client: NodeClient, code: str, expected: str
+) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    pid = spawn(client)
+    slot = client.schedule(build_message(USER, pid, action="Eval", data=code.encode())).slot
+    result = client.compute(pid, slot).result
+    assert result.error, f"{code!r} did not fail"
+    assert expected in result.error
+    assert evaluate(client, pid, "return 1 + 1") == "2"
+    health = health_pb2_grpc.HealthStub(client.channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
