@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aonode.cli.common import emit, expand, fail, json_option, node_option, report_errors, wallet_option
-from aonode.cli.messages import parse_tags, tag_option
+from aonode.cli.messages import message_options, signed_message
 from aonode.client import ClientError, ComputedSlot, NodeClient, build_message
 from aonode.model import Result
 from aonode.wallet import load_wallet
@@ -79,12 +79,7 @@ def compute(process: str, slot: int, node: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("process")
-@click.option("--action", help="The Action tag.")
-@click.option("--data", "data_text", help="Message data (text).")
-@click.option(
-    "--data-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Data from a file."
-)
-@tag_option
+@message_options
 @node_option
 @wallet_option
 @json_option
@@ -100,11 +95,7 @@ def dryrun(
     as_json: bool,
 ) -> None:
     """Evaluate a message against PROCESS's latest state without scheduling it or changing anything."""
-    if data_text is not None and data_file is not None:
-        fail("give --data or --data-file, not both", code=2)
-    data = data_file.read_bytes() if data_file else (data_text or "").encode()
-    signer = load_wallet(expand(wallet_path))
-    message = build_message(signer, process, action=action, data=data, tags=parse_tags(tag_items))
+    message = signed_message(process, action, data_text, data_file, tag_items, wallet_path)
     with NodeClient(node) as client:
         try:
             result = client.dryrun(message)

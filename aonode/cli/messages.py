@@ -9,6 +9,7 @@ import click
 from aonode.cli.common import emit, expand, fail, json_option, node_option, report_errors, wallet_option
 from aonode.client import ClientError, NodeClient, assignment_json, build_message, build_module, build_process
 from aonode.ids import encode_id, is_id
+from aonode.model import Message
 from aonode.wallet import load_wallet
 
 DEVICES = ("lua@5.3a", "wasm64@1.0")
@@ -29,6 +30,32 @@ def tag_option(f: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--tag", "tag_items", multiple=True, metavar="NAME=VALUE", help="Add a tag (repeatable)."
     )(f)
+
+
+def message_options(f: click.decorators.FC) -> click.decorators.FC:
+    """--action, --data, --data-file and --tag: what a message to a process is made of."""
+    f = tag_option(f)
+    f = click.option(
+        "--data-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Data from a file."
+    )(f)
+    f = click.option("--data", "data_text", help="Message data (text).")(f)
+    return click.option("--action", help="The Action tag.")(f)
+
+
+def signed_message(
+    process: str,
+    action: str | None,
+    data_text: str | None,
+    data_file: Path | None,
+    tag_items: tuple[str, ...],
+    wallet_path: Path,
+) -> Message:
+    """The message that `message_options` describe, signed with the wallet."""
+    if data_text is not None and data_file is not None:
+        fail("give --data or --data-file, not both", code=2)
+    data = data_file.read_bytes() if data_file else (data_text or "").encode()
+    signer = load_wallet(expand(wallet_path))
+    return build_message(signer, process, action=action, data=data, tags=parse_tags(tag_items))
 
 
 def _device_for(module: str, device: str | None) -> str:
@@ -100,12 +127,7 @@ def spawn(
 
 @click.command()
 @click.argument("process")
-@click.option("--action", help="The Action tag.")
-@click.option("--data", "data_text", help="Message data (text).")
-@click.option(
-    "--data-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Data from a file."
-)
-@tag_option
+@message_options
 @click.option("--wait", is_flag=True, help="Also compute the slot and print its result.")
 @node_option
 @wallet_option
@@ -124,11 +146,7 @@ def send(
 ) -> None:
     """Sign a message to PROCESS with your wallet, schedule it, print its assignment (with --wait, and
     its result)."""
-    if data_text is not None and data_file is not None:
-        fail("give --data or --data-file, not both", code=2)
-    data = data_file.read_bytes() if data_file else (data_text or "").encode()
-    signer = load_wallet(expand(wallet_path))
-    message = build_message(signer, process, action=action, data=data, tags=parse_tags(tag_items))
+    message = signed_message(process, action, data_text, data_file, tag_items, wallet_path)
     with NodeClient(node) as client:
         try:
             assignment = client.schedule(message)
