@@ -17,7 +17,14 @@ import grpc
 from aonode import ids
 from aonode.crypto import Signer, sign_message
 from aonode.model import Assignment, Message, Result, Tag
-from aonode.rpc.convert import assignment_from_pb, message_from_pb, message_to_pb, result_from_pb
+from aonode.push.config import PushReport, State
+from aonode.rpc.convert import (
+    assignment_from_pb,
+    message_from_pb,
+    message_to_pb,
+    push_node_from_pb,
+    result_from_pb,
+)
 from aonode.v1 import (
     node_pb2,
     node_pb2_grpc,
@@ -251,6 +258,31 @@ class NodeClient:
             raise _error(exc) from None
         return result_from_pb(reply.result)
 
+    def push(self, process: str, slot: int, *, async_: bool = False, result_depth: int = 1) -> PushReport:
+        """Deliver `slot`'s spawns and outbox, recursively. Sync: waits (no deadline: a push may be long)
+        and returns the whole tree. Async: returns at once with the push ID (`get_push` follows it)."""
+        mode = process_pb2.PUSH_MODE_ASYNC if async_ else process_pb2.PUSH_MODE_SYNC
+        request = process_pb2.PushRequest(process=process, slot=slot, mode=mode, result_depth=result_depth)
+        try:
+            reply = self.process.Push(request, timeout=self.timeout if async_ else None)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        report = PushReport(reply.push_id, _push_state(reply.state), push_node_from_pb(reply.tree))
+        if reply.HasField("tree"):
+            _count(report)
+        return report
+
+    def get_push(self, push_id: str) -> PushReport:
+        """An (asynchronous) push's progress and tree as it stands."""
+        try:
+            reply = self.process.GetPush(process_pb2.GetPushRequest(push_id=push_id), timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        report = PushReport(reply.push_id, _push_state(reply.state), push_node_from_pb(reply.tree))
+        _count(report)
+        report.delivered, report.error = reply.delivered, reply.error
+        return report
+
     def subscribe(
         self, process: str, from_slot: int = 0, include_messages: bool = False, canonical: bool = False
     ) -> Iterator[scheduler_pb2.SubscribeScheduleResponse]:
@@ -269,6 +301,21 @@ class NodeClient:
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise _error(exc) from None
+
+
+def _push_state(state: int) -> State:
+    if state == process_pb2.PUSH_STATE_DONE:
+        return "done"
+    if state == process_pb2.PUSH_STATE_FAILED:
+        return "failed"
+    return "running"
+
+
+def _count(report: PushReport) -> None:
+    """Delivery counts recomputed from the tree (the sync reply carries only the tree)."""
+    nodes = [n for n in report.tree.walk() if n.kind != "root" and n.slot is not None]
+    report.existing = sum(1 for n in nodes if n.existing)
+    report.delivered = len(nodes) - report.existing
 
 
 def new_anchor() -> str:

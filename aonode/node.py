@@ -1,6 +1,6 @@
 """The node's composition root: opens the store, loads (or creates) the node wallet, and builds the
-domain services on them. The wire layer serves a `Node` (and hands it the ports it implements, such as
-the forwarder to other nodes); tests build one on a temp dir.
+domain services on them (scheduler, compute engine, pusher). The wire layer serves a `Node` (and hands it
+the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
 
 Owns the lifecycle: `Node.open(config)`, `await node.start()` (inside the event loop: publishes this
 node's location when it has a public URL), then `await node.close()`, which closes the domain services
@@ -20,6 +20,7 @@ from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
 from aonode.model import Location
+from aonode.push import Pusher
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
@@ -37,6 +38,7 @@ class Node:
     scheduler: Scheduler
     engine: ComputeEngine
     devices: DeviceRegistry
+    pusher: Pusher
     version: str = __version__
 
     @classmethod
@@ -60,8 +62,15 @@ class Node:
         )
         devices = default_registry(config.extra.get("devices"))
         engine = ComputeEngine(store, scheduler, devices, ComputeConfig())
+        pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder)
         return cls(
-            config=config, store=store, signer=signer, scheduler=scheduler, engine=engine, devices=devices
+            config=config,
+            store=store,
+            signer=signer,
+            scheduler=scheduler,
+            engine=engine,
+            devices=devices,
+            pusher=pusher,
         )
 
     @property
@@ -81,6 +90,7 @@ class Node:
             await self.scheduler.locations.register(sign_location(record, self.signer))
 
     async def close(self) -> None:
+        await self.pusher.close()
         self.scheduler.close()
         self.engine.close()
         self.store.close()

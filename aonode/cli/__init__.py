@@ -14,6 +14,7 @@ from aonode import __version__
 from aonode.cli.bench import bench
 from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.messages import send, spawn
+from aonode.cli.push import push
 from aonode.cli.schedule import schedule, watch
 from aonode.cli.serve import serve
 from aonode.cli.wallet import wallet
@@ -28,7 +29,7 @@ def cli() -> None:
     """
 
 
-for command in (serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, bench):
+for command in (serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, bench):
     cli.add_command(command)
 
 

@@ -21,6 +21,8 @@ from aonode.model import (
     Signature,
     Tag,
 )
+from aonode.push.config import PushNode
+from aonode.v1 import process_pb2
 from aonode.v1 import types_pb2 as pb
 
 _SCHEME_TO_PB: dict[str, pb.SignatureScheme] = {
@@ -149,4 +151,45 @@ def location_from_pb(loc: pb.Location) -> Location:
         ttl_ms=loc.ttl_ms,
         timestamp=loc.timestamp,
         signature=signature_from_pb(loc.signature, "location") if loc.HasField("signature") else None,
+    )
+
+
+def push_node_to_pb(n: PushNode) -> process_pb2.PushNode:
+    out = process_pb2.PushNode(
+        process=n.process,
+        slot=n.slot,
+        message_id=n.message_id,
+        from_process=n.from_process,
+        from_slot=n.from_slot or 0,
+        outbox_index=n.index or 0,
+        children=[push_node_to_pb(c) for c in n.children],
+        stopped=n.stopped,
+        node=n.node,
+        kind=n.kind,
+        existing=n.existing,
+    )
+    if n.result is not None:
+        out.result.CopyFrom(result_to_pb(n.result))
+    return out
+
+
+_KINDS = ("root", "message", "spawn", "spawned")
+
+
+def push_node_from_pb(n: process_pb2.PushNode) -> PushNode:
+    """A root has no origin (its from_slot and index read as absent)."""
+    kind = n.kind if n.kind in _KINDS else "message"
+    return PushNode(
+        process=n.process,
+        slot=n.slot if n.HasField("slot") else None,
+        message_id=n.message_id,
+        kind=kind,  # type: ignore[arg-type]
+        from_process=n.from_process,
+        from_slot=n.from_slot if kind != "root" else None,
+        index=n.outbox_index if kind != "root" else None,
+        result=result_from_pb(n.result) if n.HasField("result") else None,
+        children=[push_node_from_pb(c) for c in n.children],
+        stopped=n.stopped,
+        node=n.node,
+        existing=n.existing,
     )

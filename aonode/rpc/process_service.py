@@ -1,7 +1,9 @@
-"""ProcessService: thin servicers over the compute engine (`aonode.compute.ComputeEngine`).
+"""ProcessService: thin servicers over the compute engine (`aonode.compute.ComputeEngine`) and the pusher
+(`aonode.push.Pusher`).
 
 Compute/Now return the slot's Result with the hashpath and result digest that name it; Dryrun returns a
-Result only (nothing is stored). GetSnapshot, Push and GetPush answer UNIMPLEMENTED until their issues land.
+Result only (nothing is stored). Push runs a push (sync: waits and returns the tree; async: returns the
+push ID at once) and GetPush reads one's progress. GetSnapshot answers UNIMPLEMENTED until its issue lands.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 from aonode import ids
 from aonode.compute import ComputeEngine, SlotResult
 from aonode.errors import InvalidArgument
-from aonode.rpc.convert import message_from_pb, result_to_pb
+from aonode.push import Pusher, PushReport
+from aonode.rpc.convert import message_from_pb, push_node_to_pb, result_to_pb
 from aonode.rpc.service import Context
 from aonode.v1 import process_pb2 as pb
+
+_STATES = {"running": pb.PUSH_STATE_RUNNING, "done": pb.PUSH_STATE_DONE, "failed": pb.PUSH_STATE_FAILED}
 
 
 def slot_result_to_pb(r: SlotResult) -> pb.SlotResult:
@@ -25,8 +30,9 @@ def slot_result_to_pb(r: SlotResult) -> pb.SlotResult:
 
 
 class ProcessServicer:
-    def __init__(self, engine: ComputeEngine) -> None:
+    def __init__(self, engine: ComputeEngine, pusher: Pusher) -> None:
         self._engine = engine
+        self._pusher = pusher
 
     async def Compute(self, request: pb.ComputeRequest, context: Context) -> pb.ComputeResponse:
         result = await self._engine.compute(ids.decode_id(request.process, "process"), request.slot)
@@ -44,3 +50,26 @@ class ProcessServicer:
             raise InvalidArgument("message.target: the process to evaluate against (a 43-character ID)")
         result = await self._engine.dryrun(message)
         return pb.DryrunResponse(result=result_to_pb(result))
+
+    async def Push(self, request: pb.PushRequest, context: Context) -> pb.PushResponse:
+        process = ids.decode_id(request.process, "process")
+        depth = request.result_depth
+        if request.mode == pb.PUSH_MODE_ASYNC:
+            report = self._pusher.start(process, request.slot, result_depth=depth)
+            return pb.PushResponse(push_id=report.push_id, state=_STATES[report.state])
+        report = await self._pusher.push(process, request.slot, result_depth=depth)
+        return pb.PushResponse(
+            push_id=report.push_id, state=_STATES[report.state], tree=push_node_to_pb(report.tree)
+        )
+
+    async def GetPush(self, request: pb.GetPushRequest, context: Context) -> pb.GetPushResponse:
+        if not request.push_id:
+            raise InvalidArgument("push_id: required")
+        report: PushReport = self._pusher.get(request.push_id)
+        return pb.GetPushResponse(
+            push_id=report.push_id,
+            state=_STATES[report.state],
+            tree=push_node_to_pb(report.tree),
+            delivered=report.delivered,
+            error=report.error,
+        )

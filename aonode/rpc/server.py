@@ -80,7 +80,7 @@ def servicers(node: Node) -> dict[str, object]:
     return {
         "NodeService": NodeServicer(node),
         "SchedulerService": SchedulerServicer(node.scheduler),
-        "ProcessService": ProcessServicer(node.engine),
+        "ProcessService": ProcessServicer(node.engine, node.pusher),
     }
 
 

@@ -127,7 +127,7 @@ class PushRequest(_message.Message):
     def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., mode: _Optional[_Union[PushMode, str]] = ..., result_depth: _Optional[int] = ...) -> None: ...
 
 class PushNode(_message.Message):
-    __slots__ = ("process", "slot", "message_id", "from_process", "from_slot", "outbox_index", "result", "children", "stopped", "node")
+    __slots__ = ("process", "slot", "message_id", "from_process", "from_slot", "outbox_index", "result", "children", "stopped", "node", "kind", "existing")
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     SLOT_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,8 @@ class PushNode(_message.Message):
     CHILDREN_FIELD_NUMBER: _ClassVar[int]
     STOPPED_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
     process: str
     slot: int
     message_id: str
@@ -148,7 +150,9 @@ class PushNode(_message.Message):
     children: _containers.RepeatedCompositeFieldContainer[PushNode]
     stopped: str
     node: str
-    def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., message_id: _Optional[str] = ..., from_process: _Optional[str] = ..., from_slot: _Optional[int] = ..., outbox_index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.Result, _Mapping]] = ..., children: _Optional[_Iterable[_Union[PushNode, _Mapping]]] = ..., stopped: _Optional[str] = ..., node: _Optional[str] = ...) -> None: ...
+    kind: str
+    existing: bool
+    def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., message_id: _Optional[str] = ..., from_process: _Optional[str] = ..., from_slot: _Optional[int] = ..., outbox_index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.Result, _Mapping]] = ..., children: _Optional[_Iterable[_Union[PushNode, _Mapping]]] = ..., stopped: _Optional[str] = ..., node: _Optional[str] = ..., kind: _Optional[str] = ..., existing: _Optional[bool] = ...) -> None: ...
 
 class PushResponse(_message.Message):
     __slots__ = ("push_id", "state", "tree")

@@ -1,0 +1,108 @@
+"""Push configuration (bounds), the delivery tree, and the record of a push.
+
+The tree is mutable while its push runs (nodes are appended as deliveries are made), so an asynchronous
+push can be read while it progresses; readers get it as it stands on the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aonode.model import Output, Result
+
+Kind = Literal["root", "message", "spawn", "spawned"]
+State = Literal["running", "done", "failed"]
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    max_depth: int = 32
+    """Most hops from the pushed slot: a result at this depth whose outbox is not empty is not delivered,
+    and its node says `stopped: hop-limit` (AO's A↔B bounce loops, ao#1057, end here)."""
+
+    max_fanout: int = 256
+    """Most deliveries made from one result (spawns, their notices and messages, in that order); the rest
+    are skipped and the node says `stopped: fan-out`."""
+
+    max_per_root: int = 10_000
+    """Most deliveries one push makes in all; then every remaining delivery is skipped (`stopped:
+    root-budget`)."""
+
+    max_pair: int = 100
+    """Most deliveries from one process to one target along one path of the tree (ping-pong detection: a
+    pair that keeps answering each other is cut here with `stopped: cycle` even when the hop bound is
+    raised). Siblings do not count: one result may send many messages to one target."""
+
+    max_pushes_kept: int = 1024
+    """Finished asynchronous pushes kept in memory for `get`; the oldest are forgotten first."""
+
+
+@dataclass
+class PushNode:
+    """One delivery (or the pushed slot itself, `kind == "root"`) and what it led to.
+
+    `process`/`slot` is where the delivered message landed (the target's schedule); `message_id` its ID;
+    `from_process`/`from_slot`/`index` the result and position (in its spawns or outbox) that produced it.
+    `node` is the URL of the node that scheduled it when that is not this node. `stopped` says why delivery
+    ended here: `hop-limit`, `fan-out`, `root-budget`, `cycle`, `remote` (the slot lives on another node and
+    is not pushed from here) or `error: ...`. `existing`: an earlier push of the same slot had made it."""
+
+    process: str
+    slot: int | None = None
+    message_id: str = ""
+    kind: Kind = "root"
+    from_process: str = ""
+    from_slot: int | None = None
+    index: int | None = None
+    result: Result | None = None
+    children: list[PushNode] = field(default_factory=list)
+    stopped: str = ""
+    node: str = ""
+    existing: bool = False
+
+    def walk(self) -> list[PushNode]:
+        """This node and all below it, depth first."""
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind, "process": self.process, "slot": self.slot}
+        for name in ("message_id", "from_process", "stopped", "node"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if self.from_slot is not None:
+            out["from_slot"] = self.from_slot
+        if self.index is not None:
+            out["index"] = self.index
+        if self.existing:
+            out["existing"] = True
+        if self.result is not None:
+            out["result"] = self.result.to_json()
+        out["children"] = [c.to_json() for c in self.children]
+        return out
+
+
+@dataclass
+class PushReport:
+    """A push as it stands: `delivered` counts deliveries this push made (not those that existed)."""
+
+    push_id: str
+    state: State
+    tree: PushNode
+    delivered: int = 0
+    existing: int = 0
+    error: str = ""
+
+
+def trim_result(result: Result, depth: int) -> Result | None:
+    """What the tree carries of a result: 0 nothing, 1 output and error, 2 (or more) all of it."""
+    if depth <= 0:
+        return None
+    if depth == 1:
+        return Result(
+            output=Output(result.output.data, result.output.prompt, result.output.print), error=result.error
+        )
+    return result

@@ -1,0 +1,310 @@
+"""The `Pusher`: delivers a slot's spawns and outbox to their targets, then pushes the slots that created.
+
+Theory of operation (one event loop; the compute engine and the scheduler do the heavy work):
+
+1. **Compute** the pushed slot (`ComputeEngine.compute`: served from the store when computed already).
+2. **Fix the deliveries** of its result, in order: each spawn followed by its `Spawned` notice, then each
+   outbox message (`messages.py` builds them: node-signed, `From-Process` = the pushing process). Their
+   intent records are written in one durable batch *before* anything is scheduled; a later push of the
+   same slot reads them back instead of signing anew.
+3. **Schedule** each delivery through the `Scheduler`: locally, or, when the scheduler answers with a
+   redirect (the target's Process names another scheduler whose location is known), on that node through
+   the `Forwarder` port; the tree then names the node's URL and the push does not continue there (the
+   remote slot is recorded; push it on that node).
+4. **Recurse** depth first into every slot a delivery created here (a spawn's slot 0 too), in order.
+
+Idempotency: scheduling is idempotent on the message ID and the intent record pins the message, so a
+second push of the same slot, or a push after a crash in the middle of the first, finds every delivery
+already assigned (`existing`) and only makes the missing ones; it walks the whole tree again, which is
+how an interrupted push resumes (re-push the root). The alternative, a deterministic message alone (the
+Ed25519 signature is deterministic, so the same content gives the same ID), is kept as well (the origin
+tags make the content unique per origin) but does not hold for RSA-PSS node wallets; the intent record
+does, at the price of one durable write per result that has deliveries.
+
+Bounds (`PushConfig`), each recorded as `stopped` on the tree node where it bit, never raised: hops from
+the root, deliveries per result, deliveries per push, deliveries per (source, target) pair along a path
+(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Errors of one delivery
+(no target, unknown target, a refused message, a failed computation) are recorded on its node and the
+push goes on with the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+from aonode.compute import ComputeEngine
+from aonode.crypto import Signer
+from aonode.errors import AonodeError, NotFound
+from aonode.ids import b64url_encode, decode_id, encode_id, is_id
+from aonode.model import Assignment, Message
+from aonode.push import messages as m
+from aonode.push.config import PushConfig, PushNode, PushReport, trim_result
+from aonode.scheduler import Forwarder, Scheduler
+from aonode.scheduler.errors import RedirectError
+from store import ConflictError, ObjectStore, StoreError, WriteBatch
+
+log = logging.getLogger("aonode.push")
+
+
+@dataclass
+class _Run:
+    report: PushReport
+    result_depth: int
+    visited: set[tuple[bytes, int]] = field(default_factory=set)
+    pairs: Counter[tuple[bytes, bytes]] = field(default_factory=Counter)
+    total: int = 0
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    kind: int
+    index: int
+    message: Message
+
+
+class Pusher:
+    """Push slots of processes scheduled here. One event loop at a time (the scheduler's)."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        scheduler: Scheduler,
+        engine: ComputeEngine,
+        signer: Signer,
+        config: PushConfig | None = None,
+        *,
+        forwarder: Forwarder | None = None,
+    ) -> None:
+        self._store = store
+        self._scheduler = scheduler
+        self._engine = engine
+        self._signer = signer
+        self.config = config or PushConfig()
+        self._forwarder = forwarder
+        self._runs: OrderedDict[str, _Run] = OrderedDict()
+        self._closed = False
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    async def push(self, process: bytes, slot: int, *, result_depth: int = 1) -> PushReport:
+        """Push `slot` of `process` and wait: the report holds the whole tree."""
+        run = self._new_run(process, slot, result_depth)
+        await self._run(run, process, slot)
+        return run.report
+
+    def start(self, process: bytes, slot: int, *, result_depth: int = 1) -> PushReport:
+        """Start a push in the background; `get(report.push_id)` follows it."""
+        run = self._new_run(process, slot, result_depth)
+        run.task = asyncio.get_running_loop().create_task(self._run(run, process, slot))
+        return run.report
+
+    def get(self, push_id: str) -> PushReport:
+        run = self._runs.get(push_id)
+        if run is None:
+            raise NotFound(
+                f"push {push_id} is not known on this node (finished long ago, or before a restart)"
+            )
+        return run.report
+
+    async def close(self) -> None:
+        """Cancel running pushes (re-pushing their roots resumes them after a restart)."""
+        self._closed = True
+        tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- the walk ------------------------------------------------------------------------------------------
+
+    def _new_run(self, process: bytes, slot: int, result_depth: int) -> _Run:
+        if self._closed:
+            raise AonodeError("push: the node is shutting down")
+        push_id = b64url_encode(os.urandom(32))
+        report = PushReport(push_id, "running", PushNode(process=encode_id(process), slot=slot, kind="root"))
+        run = _Run(report, result_depth)
+        self._runs[push_id] = run
+        finished = [k for k, r in self._runs.items() if r.report.state != "running"]
+        for k in finished[: max(0, len(self._runs) - self.config.max_pushes_kept)]:
+            del self._runs[k]
+        return run
+
+    async def _run(self, run: _Run, process: bytes, slot: int) -> None:
+        report = run.report
+        try:
+            # The root's own message ID: the assignment at that slot (NotFound for an unknown process).
+            assignments = self._scheduler.read_assignments(process, slot, 1)
+            if assignments:
+                report.tree.message_id = encode_id(assignments[0].message)
+            await self._push_slot(run, report.tree, process, slot, 0)
+            report.state = "done"
+        except asyncio.CancelledError:
+            report.state, report.error = "failed", "cancelled"
+            raise
+        except AonodeError as exc:
+            report.state, report.error = "failed", str(exc)
+            if run.task is None:
+                raise
+        except Exception as exc:  # a bug: keep the async record readable, then let it surface
+            log.exception("push failed")
+            report.state, report.error = "failed", f"internal error: {type(exc).__name__}"
+            if run.task is None:
+                raise
+
+    async def _push_slot(self, run: _Run, node: PushNode, process: bytes, slot: int, depth: int) -> None:
+        if (process, slot) in run.visited:
+            node.stopped = "cycle: slot already pushed in this push"
+            return
+        run.visited.add((process, slot))
+        computed = await self._engine.compute(process, slot)
+        node.result = trim_result(computed.result, run.result_depth)
+        result = computed.result
+        count = len(result.spawns) * 2 + len(result.messages)
+        if count == 0:
+            return
+        if depth >= self.config.max_depth:
+            node.stopped = f"hop-limit: {self.config.max_depth} hops reached; {count} deliveries not made"
+            return
+        deliveries = await self._prepare(process, slot, result.spawns, result.messages)
+        if len(deliveries) > self.config.max_fanout:
+            node.stopped = (
+                f"fan-out: {len(deliveries)} deliveries, only the first {self.config.max_fanout} made"
+            )
+            deliveries = deliveries[: self.config.max_fanout]
+        failed_spawns: set[int] = set()
+        for d in deliveries:
+            if d.kind == m.SPAWNED and d.index in failed_spawns:
+                continue  # no notice for a spawn that was not made
+            if run.total >= self.config.max_per_root:
+                node.stopped = f"root-budget: {self.config.max_per_root} deliveries made by this push"
+                return
+            child = await self._deliver(run, process, slot, d, depth)
+            node.children.append(child)
+            if d.kind == m.SPAWN and child.slot is None:
+                failed_spawns.add(d.index)
+
+    async def _deliver(self, run: _Run, process: bytes, slot: int, d: _Delivery, depth: int) -> PushNode:
+        node = PushNode(
+            process=d.message.target,
+            message_id=encode_id(d.message.id),
+            kind=m.KIND_NAMES[d.kind],  # type: ignore[arg-type]
+            from_process=encode_id(process),
+            from_slot=slot,
+            index=d.index,
+        )
+        if d.kind == m.SPAWN:
+            node.process = encode_id(d.message.id)
+        elif not is_id(d.message.target):
+            node.stopped = f"error: outbox message {d.index} has no valid target ({d.message.target[:64]!r})"
+            return node
+        target = decode_id(node.process, "target")
+        pair = (process, target)
+        if run.pairs[pair] >= self.config.max_pair:
+            node.stopped = (
+                f"cycle: {self.config.max_pair} deliveries from this process to this target on this path"
+            )
+            return node
+        run.total += 1
+        existing = self._assigned(d.message, target)
+        remote = ""
+        try:
+            if existing is not None:
+                assignment = existing
+            else:
+                assignment, remote = await self._schedule(d.message)
+        except AonodeError as exc:
+            node.stopped = f"error: {exc}"
+            return node
+        node.slot = assignment.slot
+        node.existing = existing is not None
+        if node.existing:
+            run.report.existing += 1
+        else:
+            run.report.delivered += 1
+        if remote:
+            node.node = remote
+            node.stopped = "remote: the target is scheduled on another node; push it there"
+            return node
+        # The pair count is per path (ancestors only): a ping-pong chain grows it, siblings do not.
+        run.pairs[pair] += 1
+        try:
+            await self._push_slot(run, node, target, assignment.slot, depth + 1)
+        except AonodeError as exc:  # this branch cannot go on; its siblings can
+            node.stopped = f"error: {exc}"
+        finally:
+            run.pairs[pair] -= 1
+        return node
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    async def _prepare(
+        self, process: bytes, slot: int, spawns: tuple[Message, ...], outbox: tuple[Message, ...]
+    ) -> list[_Delivery]:
+        """The deliveries of a result, from their intent records, writing the missing ones first."""
+        wanted = [(m.SPAWN, i) for i in range(len(spawns))]
+        wanted += [(m.SPAWNED, i) for i in range(len(spawns))]
+        wanted += [(m.MESSAGE, i) for i in range(len(outbox))]
+        for attempt in range(2):
+            with self._store.read() as view:
+                found = {(k, i): m.read_intent(view, m.intent_key(process, slot, k, i)) for k, i in wanted}
+            built: dict[tuple[int, int], Message] = {}
+            parent: Message | None = None
+            if any(found[(m.SPAWN, i)] is None for i in range(len(spawns))):
+                try:
+                    parent = self._scheduler.get_message(process)
+                except NotFound:
+                    parent = None
+            for i, entry in enumerate(spawns):
+                spawn = found[(m.SPAWN, i)] or m.spawn_message(
+                    process, slot, i, entry, parent, self._scheduler.address, self._signer
+                )
+                built[(m.SPAWN, i)] = spawn
+                built[(m.SPAWNED, i)] = found[(m.SPAWNED, i)] or m.spawned_notice(
+                    process, slot, i, spawn, spawn.id, self._signer
+                )
+            for i, entry in enumerate(outbox):
+                built[(m.MESSAGE, i)] = found[(m.MESSAGE, i)] or m.outbox_message(
+                    process, slot, i, entry, self._signer
+                )
+            batch = WriteBatch()
+            for key, message in built.items():
+                if found[key] is None:
+                    m.add_intent(batch, m.intent_key(process, slot, *key), message)
+            if len(batch):
+                try:
+                    await asyncio.wrap_future(self._store.submit(batch))
+                except ConflictError:
+                    if attempt == 0:
+                        continue  # a concurrent push of this slot wrote them: read theirs
+                    raise
+                except StoreError as exc:
+                    raise AonodeError(f"push: cannot record deliveries: {exc}") from exc
+            interleaved = [x for i in range(len(spawns)) for x in ((m.SPAWN, i), (m.SPAWNED, i))]
+            order = interleaved + [(m.MESSAGE, i) for i in range(len(outbox))]
+            return [_Delivery(k, i, built[(k, i)]) for k, i in order]
+        raise AssertionError("unreachable")
+
+    def _assigned(self, message: Message, target: bytes) -> Assignment | None:
+        try:
+            return self._scheduler.assignment_of(message.id, target)
+        except NotFound:
+            return None
+
+    async def _schedule(self, message: Message) -> tuple[Assignment, str]:
+        """Schedule here, or on the target's scheduler node; returns the assignment and that node's URL
+        (empty when it is this node)."""
+        try:
+            assignment = await self._scheduler.schedule(message)
+        except RedirectError as redirect:
+            if redirect.url is None or self._forwarder is None:
+                raise
+            return await self._forwarder.schedule_remote(redirect.url, message), redirect.url
+        signer = assignment.signature.address if assignment.signature is not None else self._scheduler.address
+        if signer != self._scheduler.address:  # the scheduler followed the redirect itself
+            return assignment, self._scheduler.locations.url_of(signer) or signer
+        return assignment, ""
