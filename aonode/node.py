@@ -57,6 +57,7 @@ class Node:
                 accept_unsigned=config.accept_unsigned,
                 follow_redirects=config.follow_redirects,
                 verify_threads=config.verify_threads,
+                trusted_relays=tuple(a.strip() for a in config.trusted_relays.split(",") if a.strip()),
             ),
             forwarder=forwarder,
         )

@@ -26,6 +26,11 @@ class SchedulerConfig:
     """A Process naming another scheduler is forwarded to that scheduler's URL (through the `Forwarder`)
     instead of answered with a `RedirectError`. Needs a forwarder and a known location."""
 
+    trusted_relays: tuple[str, ...] = ()
+    """Addresses of other nodes allowed to deliver messages carrying `From-Process` (pushes from their
+    processes). This node's own address is always allowed; anyone else's such message is refused with
+    PERMISSION_DENIED, since processes trust `From-Process` for their Authority checks."""
+
     max_page: int = 1000
     """Most assignments one `get_schedule` page returns (a larger `limit` is cut to this)."""
 

@@ -39,6 +39,7 @@ from aonode.scheduler import layout
 from aonode.scheduler.config import BlockSource, Forwarder, SchedulerConfig
 from aonode.scheduler.errors import (
     RedirectError,
+    RelayNotTrustedError,
     SchedulerClosedError,
     ScheduleStateError,
     from_store_error,
@@ -78,6 +79,7 @@ class Scheduler(ScheduleReader):
         forwarder: Forwarder | None = None,
     ) -> None:
         super().__init__(store, Address(signer.address), config or SchedulerConfig())
+        self._relays = frozenset({str(signer.address), *self.config.trusted_relays})
         self.locations = locations if locations is not None else LocationRegistry(store)
         self._forwarder = forwarder
         self._procs: dict[bytes, Proc] = {}
@@ -271,6 +273,13 @@ class Scheduler(ScheduleReader):
 
     def _lookup(self, message: Message, encoded: bytes, view: ReadView) -> Checked:
         """Route a checked message and look it up in the store (`Checked` says why)."""
+        if message.tag("From-Process") is not None and message.owner_address not in self._relays:
+            # Processes trust a relayed message by its From-Process (AOS's Authority check), so only a node
+            # that computed that process's outbox may set it: this node, or a relay it is told to trust.
+            raise RelayNotTrustedError(
+                f"From-Process may only be set by a trusted relay; {message.owner_address} is not one "
+                "(this node's address and its configured trusted_relays are)"
+            )
         mid = message.id
         if message.is_process:
             pid = ProcessId(mid)

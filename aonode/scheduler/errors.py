@@ -11,6 +11,7 @@ from aonode.errors import (
     DataLoss,
     FailedPrecondition,
     InvalidArgument,
+    PermissionDenied,
     ResourceExhausted,
     Unavailable,
 )
@@ -33,6 +34,10 @@ class RedirectError(FailedPrecondition):
         self.url = url
         # Sent as trailing metadata (`aonode-scheduler`, `aonode-location-url`) by the wire layer.
         self.metadata = {"scheduler": address, "location-url": url}
+
+
+class RelayNotTrustedError(PermissionDenied):
+    """A message carries `From-Process` but was not signed by this node or a relay it trusts."""
 
 
 class StaleLocationError(FailedPrecondition):

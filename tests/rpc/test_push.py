@@ -89,8 +89,9 @@ def test_cli_push_json(client: NodeClient, server: ServerThread) -> None:
 
 
 def test_push_across_two_nodes(tmp_path: Path) -> None:
-    home = ServerThread(make_config(tmp_path / "home")).start()
     front = ServerThread(make_config(tmp_path / "front")).start()
+    # home schedules what front's processes push to it only because it is told to trust front as a relay
+    home = ServerThread(make_config(tmp_path / "home", trusted_relays=front.node.address)).start()
     try:
         with (
             NodeClient(home.address, timeout=60) as to_home,

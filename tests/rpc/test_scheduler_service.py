@@ -187,3 +187,12 @@ def test_missing_message_field_is_invalid_argument(client: NodeClient) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         stub.Schedule(scheduler_pb2.ScheduleRequest(message=bad_scheme), timeout=5)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_from_process_is_refused_unless_a_trusted_relay_signed_it(client: NodeClient) -> None:
+    pid, _ = spawn(client)
+    spoof = build_message(USER, pid, action="Transfer", tags=[("From-Process", pid)])
+    with pytest.raises(ClientError) as caught:
+        client.schedule(spoof)
+    assert caught.value.code == "PERMISSION_DENIED" and "From-Process" in caught.value.details
+    assert client.get_slot(pid).current_slot == 0
