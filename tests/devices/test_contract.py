@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -44,12 +45,25 @@ def _lua_available() -> bool:
     return importlib.util.find_spec("aonode.devices.lua") is not None
 
 
+def _wasm_module() -> bytes | None:
+    """The counter module of tests/devices/wasm (WAT): it counts messages and traps on data "trap"."""
+    try:
+        import wasmtime
+    except ModuleNotFoundError:
+        return None
+    wat = Path(__file__).parent / "wasm" / "modules" / "counter.wat"
+    return bytes(wasmtime.wat2wasm(wat.read_text()))
+
+
 SCENARIOS: dict[str, Scenario] = {
     FakeDevice.name: Scenario(error_data="error"),
     SnapDevice.name: Scenario(error_data="error"),
     "patch@1.0": Scenario(),
     "stack@1.0": Scenario(tags=(("Execution-Stack", "fakesnap@1.0, patch@1.0"),), error_data="error"),
     "lua@5.3a": Scenario(module=LUA_MODULE.encode(), error_data="error", available=_lua_available),
+    "wasm64@1.0": Scenario(
+        module=_wasm_module(), error_data="trap", available=lambda: SCENARIOS["wasm64@1.0"].module is not None
+    ),
 }
 
 

@@ -1,0 +1,351 @@
+"""`WasmDevice`: the wasm64@1.0 execution device (DESIGN §5), AOS json-iface modules on wasmtime.
+
+`init` loads the module (runtime.load_module: cached by digest), builds its imports (imports.py; an
+unknown import is a DeviceError here, at spawn), instantiates it in a fresh Store with the memory limit,
+and calls the reactor initializer `_initialize` if the module exports one (never `_start`/`main`).
+
+`compute` gives the store the slot's fuel (`Limits.instructions`, deterministic) and an epoch deadline
+(`Limits.wall_seconds`, the non-deterministic backstop), writes the message and env JSON with the module's
+`malloc` (NUL-terminated), calls `handle(msg, env)` and parses the NUL-terminated JSON at the pointer it
+returns (iface.py). `malloc`, `handle` and `_initialize` go through `RawFunc` (the raw C-API call path) and
+memory through ctypes memmove.
+
+A trap (fuel exhausted, memory limit hit, `unreachable`, `proc_exit`, an abort, a stack overflow, the wall
+clock) is that slot's error Result, and the state goes back to what it was before the slot: the instance is
+dropped and the last good state rebuilt. That state is kept as a *checkpoint* (a snapshot taken every
+`checkpoint_every` good slots, and by every `snapshot()`) plus the log of good messages since; recovery is
+restore(checkpoint) + replay of the log, so good slots do not pay for a full memory copy each. A slot that
+traps is not logged. A memory-limit hit is reported as such when the trap came while the memory was within
+one growth step of the limit (wasmtime only makes `memory.grow` return -1; the module then traps or
+reports on its own). A slot stopped by the wall clock has `last_slot_nondeterministic` set.
+
+Snapshot bytes: the linear memory as is (a multiple of 64 KiB, so the engine's 64 KiB pages line up with
+wasm pages and a slot that touched one page changes one page), then the exported mutable globals and a
+trailer: `u32 count` of globals, each `u8 kind ‖ u8 name length ‖ name ‖ u64 bits`, then `u64 memory
+length ‖ "AOWM" ‖ u8 version`. Globals the module does not export cannot be read through wasmtime's API;
+that is sound for the usual one, the C stack pointer, which is back at its initial value whenever `handle`
+has returned. Restore = a new Store and instance, memory grown to the snapshot's length and overwritten,
+globals set, and `_initialize` not called (its effects are in the memory).
+
+Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files), `checkpoint_every`
+(default 100), `max_result_bytes` (default 64 MiB), `stdout_limit` (default 64 KiB).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, ClassVar
+
+import wasmtime
+import wasmtime._func as _wasmtime_func
+
+from aonode.devices.base import Device, DeviceError, Limits, ProcessContext
+from aonode.devices.wasm import iface, runtime
+from aonode.devices.wasm.imports import HostIO, build_imports
+from aonode.model import Assignment, Message, Result
+
+NAME = "wasm64@1.0"
+WALL_CLOCK_ERROR = "wall-clock limit exceeded"
+OUT_OF_FUEL_ERROR = "instruction limit exceeded (out of fuel)"
+MEMORY_ERROR = "memory limit exceeded"
+SNAPSHOT_MAGIC = b"AOWM\x01"
+PAGE = 65536
+
+_GLOBAL_KINDS = {"i32": 0, "i64": 1, "f32": 2, "f64": 3}
+
+
+class _Instance:
+    """One Store + Instance and the raw entry points the device calls."""
+
+    def __init__(self, module: wasmtime.Module, limits: Limits, io: HostIO) -> None:
+        self.store = wasmtime.Store(runtime.engine())
+        self.store.set_limits(memory_size=limits.memory_bytes, table_elements=1_000_000, tables=8, memories=1)
+        self.store.set_fuel(limits.instructions)
+        self.store.set_epoch_deadline(_ticks(limits.wall_seconds))
+        funcs = build_imports(self.store, module, io)
+        try:
+            self.instance = wasmtime.Instance(self.store, module, funcs)
+        except wasmtime.Trap as exc:
+            raise DeviceError(f"{NAME}: instantiating the module trapped: {exc.message}") from None
+        except wasmtime.WasmtimeError as exc:
+            raise DeviceError(f"{NAME}: the module cannot be instantiated: {exc}") from None
+        exports = self.instance.exports(self.store)
+        memory = exports.get("memory")
+        if not isinstance(memory, wasmtime.Memory):
+            raise DeviceError(f"{NAME}: the module exports no memory named 'memory'")
+        self.wide = memory.type(self.store).is_64
+        self.memory = runtime.MemoryView(self.store, memory)
+        self._wasm_memory = memory
+        self.malloc = self._raw(exports, "malloc", 1)
+        self.handle = self._raw(exports, "handle", 2)
+        init = exports.get("_initialize")
+        # `_initialize` runs once, at init: the generic call path is fine there.
+        self.initialize = init if isinstance(init, wasmtime.Func) else None
+        self.globals: list[tuple[str, wasmtime.Global]] = [
+            (name, ext)
+            for name, ext in exports.items()
+            if isinstance(ext, wasmtime.Global) and ext.type(self.store).mutable
+        ]
+
+    def _raw(self, exports: Any, name: str, nparams: int) -> runtime.RawFunc:
+        func = exports.get(name)
+        if not isinstance(func, wasmtime.Func):
+            raise DeviceError(f"{NAME}: the module does not export a function {name!r}")
+        try:
+            return runtime.RawFunc(self.store, func, nparams, self.wide)
+        except TypeError as exc:
+            raise DeviceError(f"{NAME}: export {name!r} has the wrong signature: {exc}") from None
+
+    def grow_to(self, size: int) -> None:
+        have = self.memory.size()
+        if size > have:
+            try:
+                self._wasm_memory.grow(self.store, (size - have) // PAGE)
+            except wasmtime.WasmtimeError as exc:
+                raise DeviceError(f"{NAME}: cannot grow memory to {size} bytes: {exc}") from None
+
+
+def _ticks(seconds: float) -> int:
+    return max(1, int(seconds / runtime.EPOCH_TICK) + 1)
+
+
+class _Trapped(Exception):
+    def __init__(self, error: str, nondeterministic: bool = False) -> None:
+        super().__init__(error)
+        self.error = error
+        self.nondeterministic = nondeterministic
+
+
+class WasmDevice(Device):
+    """One AOS-style process on wasmtime."""
+
+    name: ClassVar[str] = NAME
+    can_snapshot: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self._module: wasmtime.Module | None = None
+        self._inst: _Instance | None = None
+        self._limits = Limits()
+        self._io = HostIO()
+        self._env = b""
+        self._module_id = ""
+        self._process_id = b""
+        self._checkpoint: bytes | None = None
+        self._log: list[tuple[Assignment, Message]] = []
+        self._checkpoint_every = 100
+        self._max_result = 64 * 1024 * 1024
+        self.last_slot_nondeterministic = False
+        self.last_stdout = b""
+        """What the module wrote to stdout and stderr during the last slot (bounded)."""
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def init(self, context: ProcessContext) -> None:
+        if context.module is None:
+            raise DeviceError(f"{NAME} needs a module (the WASM binary of the process)")
+        settings = context.settings
+        self._limits = context.limits
+        self._checkpoint_every = int(settings.get("checkpoint_every", 100))
+        self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
+        self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)))
+        try:
+            self._module = runtime.load_module(context.module.data, settings.get("cache_dir"))
+        except wasmtime.WasmtimeError as exc:
+            raise DeviceError(f"{NAME}: the module does not compile: {exc}") from None
+        self._process_id = bytes(context.process_id)
+        self._module_id = iface._id(context.module.id)
+        self._env = iface.env_json(self._process_id, context.process, context.module)
+        self._io.clear(self._process_id)
+        inst = _Instance(self._module, self._limits, self._io)
+        initialize = inst.initialize
+        if initialize is not None:
+            try:
+                self._call_guarded(inst, lambda: initialize(inst.store))
+            except _Trapped as exc:
+                raise DeviceError(f"{NAME}: _initialize failed: {exc.error}") from None
+        self._inst = inst
+        self._checkpoint = self._take_snapshot()
+        self._log = []
+
+    def close(self) -> None:
+        self._inst = None
+        self._checkpoint = None
+        self._log = []
+
+    # -- slots ----------------------------------------------------------------------------------
+
+    def compute(self, assignment: Assignment, message: Message) -> Result:
+        self._require()
+        self.last_slot_nondeterministic = False
+        try:
+            raw = self._run(assignment, message)
+        except _Trapped as exc:
+            self.last_slot_nondeterministic = exc.nondeterministic
+            self._recover()
+            return Result(error=exc.error)
+        self._log.append((assignment, message))
+        if len(self._log) >= self._checkpoint_every:
+            self._checkpoint = self._take_snapshot()
+            self._log = []
+        return iface.parse_result(raw)
+
+    def _run(self, assignment: Assignment, message: Message) -> bytes:
+        inst = self._require()
+        msg = iface.message_json(
+            message,
+            module_id=self._module_id,
+            slot=assignment.slot,
+            timestamp=assignment.timestamp,
+            block_height=assignment.block_height,
+            epoch=assignment.epoch,
+            hash_chain=assignment.hash_chain,
+        )
+        self._io.clear(self._process_id + struct.pack("<Q", assignment.slot))
+        inst.store.set_fuel(self._limits.instructions)
+        inst.store.set_epoch_deadline(_ticks(self._limits.wall_seconds))
+        env = self._env
+
+        def call() -> bytes:
+            msg_ptr = self._write_cstring(inst, msg)
+            env_ptr = self._write_cstring(inst, env)
+            out = inst.handle(msg_ptr, env_ptr)
+            if out == 0:
+                raise _Trapped("handle returned a null pointer")
+            try:
+                return inst.memory.read_cstring(out, self._max_result)
+            except IndexError as exc:
+                raise _Trapped(f"cannot read the result: {exc}") from None
+
+        try:
+            raw: bytes = self._call_guarded(inst, call)
+            return raw
+        finally:
+            self.last_stdout = bytes(self._io.stdout + self._io.stderr)
+
+    def _write_cstring(self, inst: _Instance, data: bytes) -> int:
+        ptr = inst.malloc(len(data) + 1)
+        if ptr == 0:
+            raise _Trapped(f"{MEMORY_ERROR}: malloc({len(data) + 1}) failed")
+        try:
+            inst.memory.write(ptr, data + b"\0")
+        except IndexError as exc:
+            raise _Trapped(f"malloc returned a bad pointer: {exc}") from None
+        return ptr
+
+    def _call_guarded(self, inst: _Instance, call: Any) -> Any:
+        try:
+            return call()
+        except wasmtime.Trap as trap:
+            # A Python exception inside a host function is parked by wasmtime-py in a module global for
+            # `Func.__call__` to re-raise; the raw path does not, so drop it here (it is ours).
+            _wasmtime_func.LAST_EXCEPTION = None
+            raise self._trap_error(inst, trap) from None
+        except wasmtime.WasmtimeError as exc:
+            _wasmtime_func.LAST_EXCEPTION = None
+            raise _Trapped(f"wasm error: {exc}") from None
+
+    def _trap_error(self, inst: _Instance, trap: wasmtime.Trap) -> _Trapped:
+        code = trap.trap_code
+        if code == wasmtime.TrapCode.OUT_OF_FUEL:
+            return _Trapped(OUT_OF_FUEL_ERROR)
+        if code == wasmtime.TrapCode.INTERRUPT:
+            return _Trapped(WALL_CLOCK_ERROR, nondeterministic=True)
+        if self._io.exit is not None:
+            return _Trapped(f"the module stopped: {self._io.exit.reason}{self._stderr_tail()}")
+        # wasmtime's message is a backtrace followed by "Caused by:" and the reason: keep the reason.
+        lines = [ln.strip() for ln in (trap.message or "").strip().splitlines() if ln.strip()]
+        message = lines[-1].removeprefix("wasm trap: ") if lines else str(code)
+        if inst.memory.size() + PAGE > self._limits.memory_bytes:
+            return _Trapped(f"{MEMORY_ERROR} ({self._limits.memory_bytes} bytes): {message}")
+        return _Trapped(f"wasm trap: {message}{self._stderr_tail()}")
+
+    def _stderr_tail(self) -> str:
+        tail = bytes(self._io.stderr[-512:]).decode("utf-8", "replace").strip()
+        return f" (stderr: {tail})" if tail else ""
+
+    def _recover(self) -> None:
+        """Back to the state after the last good slot: checkpoint + replay of the good slots since."""
+        if self._checkpoint is None:
+            raise DeviceError(f"{NAME}: no state to recover to")
+        log = self._log
+        self._restore_bytes(self._checkpoint)
+        for asg, msg in log:
+            try:
+                self._run(asg, msg)
+            except _Trapped as exc:
+                raise DeviceError(
+                    f"{NAME}: replaying slot {asg.slot} after a trap failed: {exc.error}"
+                ) from None
+        self._log = log
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def snapshot(self) -> bytes | None:
+        self._require()
+        self._checkpoint = self._take_snapshot()
+        self._log = []
+        return self._checkpoint
+
+    def restore(self, data: bytes) -> None:
+        if self._module is None:
+            raise DeviceError(f"{NAME}: restore before init")
+        self._restore_bytes(data)
+        self._checkpoint = bytes(data)
+        self._log = []
+
+    def memory_bytes(self) -> int:
+        inst = self._inst
+        return 0 if inst is None else inst.memory.size() + (len(self._checkpoint or b""))
+
+    def _take_snapshot(self) -> bytes:
+        inst = self._require()
+        memory = inst.memory.dump()
+        parts = [memory, struct.pack("<I", len(inst.globals))]
+        for name, glob in inst.globals:
+            kind = str(glob.type(inst.store).content)
+            value = glob.value(inst.store)
+            if kind not in _GLOBAL_KINDS:
+                raise DeviceError(f"{NAME}: cannot snapshot exported global {name!r} of type {kind}")
+            k = _GLOBAL_KINDS[kind]
+            bits = struct.pack("<q", value) if k in (0, 1) else struct.pack("<d", float(value))
+            encoded = name.encode()[:255]
+            parts.append(struct.pack("<BB", k, len(encoded)) + encoded + bits)
+        parts.append(struct.pack("<Q", len(memory)) + SNAPSHOT_MAGIC)
+        return b"".join(parts)
+
+    def _restore_bytes(self, data: bytes) -> None:
+        if self._module is None:
+            raise DeviceError(f"{NAME}: restore before init")
+        if len(data) < 13 or data[-5:] != SNAPSHOT_MAGIC:
+            raise DeviceError(f"{NAME}: not a {NAME} snapshot")
+        (mem_len,) = struct.unpack_from("<Q", data, len(data) - 13)
+        if mem_len % PAGE or mem_len > len(data) - 13:
+            raise DeviceError(f"{NAME}: corrupt snapshot (memory length {mem_len})")
+        self._inst = None
+        inst = _Instance(self._module, self._limits, self._io)
+        inst.grow_to(mem_len)
+        inst.memory.load(memoryview(data)[:mem_len], mem_len)
+        pos = mem_len
+        (count,) = struct.unpack_from("<I", data, pos)
+        pos += 4
+        by_name = dict(inst.globals)
+        for _ in range(count):
+            kind, n = struct.unpack_from("<BB", data, pos)
+            name = data[pos + 2 : pos + 2 + n].decode()
+            pos += 2 + n
+            glob = by_name.get(name)
+            if glob is None:
+                raise DeviceError(f"{NAME}: snapshot names a global {name!r} the module does not export")
+            if kind in (0, 1):
+                (ival,) = struct.unpack_from("<q", data, pos)
+                glob.set_value(inst.store, wasmtime.Val.i32(ival) if kind == 0 else wasmtime.Val.i64(ival))
+            else:
+                (fval,) = struct.unpack_from("<d", data, pos)
+                glob.set_value(inst.store, wasmtime.Val.f32(fval) if kind == 2 else wasmtime.Val.f64(fval))
+            pos += 8
+        self._inst = inst
+
+    def _require(self) -> _Instance:
+        if self._inst is None:
+            raise DeviceError(f"{NAME}: the device is not initialised (or was closed)")
+        return self._inst

@@ -1,0 +1,159 @@
+"""json-iface@1.0 for wasm64@1.0: the message and env JSON a module's `handle` reads, and its answer.
+
+Message JSON (DESIGN §5): `Id`, `Owner` (the signer's address, "" when unsigned), `From` (the
+`From-Process` tag, else `Owner`), `Target`, `Anchor`, `Signature` (base64url, "" when unsigned), `Tags`
+(`[{"name", "value"}]` in message order, names header-cased: the first letter of each `-`-separated part
+upper-cased, the rest kept, so `content-type` → `Content-Type` and `TTL` stays `TTL`), `Data` (UTF-8 text,
+else unpadded base64url), `Module` (the module message's ID), `Block-Height`, `Timestamp` (ms), `Epoch`,
+`Nonce` (the slot), `Hash-Chain` (text), `Cron` (True when the message has a `Cron` tag of `true`).
+IDs are 43-character base64url. Env JSON: `{"Process": {"Id", "Owner", "Tags"}, "Module": {"Id", "Owner",
+"Tags"}}`. Encoded compactly (no spaces), non-ASCII kept as UTF-8.
+
+The answer must be `{"ok": true, "response": R}`. `R.Output` is a string (the output's data) or a table
+`{data, prompt, print}`; `R.Messages` and `R.Spawns` are lists of `{Target, Anchor, Tags, Data}`;
+`R.Assignments` a list of `{Processes, Message}`; a non-empty `R.Error` is the slot's error. Values of the
+wrong type are converted, not refused: a non-string `data`/`Data` becomes its compact JSON, tags given as
+an object `{name: value}` become a list in key order. `ok: false`, invalid JSON or a missing `response` is
+an error Result (the module ran; its memory changes stay, as for any other answer).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aonode.ids import b64url_encode, encode_id
+from aonode.model import Message, Output, Result, ResultAssignment, Tag, data_to_text
+
+
+def _id(raw: bytes) -> str:
+    return encode_id(raw) if len(raw) == 32 else b64url_encode(raw)
+
+
+def header_case(name: str) -> str:
+    return "-".join(p[:1].upper() + p[1:] for p in name.split("-"))
+
+
+def _tags(m: Message) -> list[dict[str, str]]:
+    return [{"name": header_case(t.name), "value": t.value} for t in m.tags]
+
+
+def _owner(m: Message) -> str:
+    return m.owner_address or ""
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def message_json(
+    message: Message,
+    *,
+    module_id: str,
+    slot: int,
+    timestamp: int,
+    block_height: int,
+    epoch: int,
+    hash_chain: bytes,
+) -> bytes:
+    owner = _owner(message)
+    cron = message.tag("Cron")
+    return dumps(
+        {
+            "Id": _id(message.id),
+            "Owner": owner,
+            "From": message.tag("From-Process") or owner,
+            "Target": message.target,
+            "Anchor": message.anchor,
+            "Signature": b64url_encode(message.signature.value) if message.signature else "",
+            "Tags": _tags(message),
+            "Data": data_to_text(message.data),
+            "Module": module_id,
+            "Block-Height": block_height,
+            "Timestamp": timestamp,
+            "Epoch": epoch,
+            "Nonce": slot,
+            "Hash-Chain": _id(hash_chain) if hash_chain else "",
+            "Cron": cron is not None and cron.lower() == "true",
+        }
+    )
+
+
+def env_json(process_id: bytes, process: Message, module: Message | None) -> bytes:
+    mod = (
+        {"Id": _id(module.id), "Owner": _owner(module), "Tags": _tags(module)}
+        if module is not None
+        else {"Id": "", "Owner": "", "Tags": []}
+    )
+    return dumps(
+        {"Process": {"Id": _id(process_id), "Owner": _owner(process), "Tags": _tags(process)}, "Module": mod}
+    )
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def _message(entry: Any) -> Message:
+    if not isinstance(entry, dict):
+        return Message(data=_text(entry).encode())
+    raw_tags = entry.get("Tags") or []
+    tags: list[Tag] = []
+    if isinstance(raw_tags, dict):
+        tags = [Tag(str(k), _text(v)) for k, v in raw_tags.items()]
+    elif isinstance(raw_tags, list):
+        for t in raw_tags:
+            if isinstance(t, dict) and "name" in t:
+                tags.append(Tag(_text(t["name"]), _text(t.get("value"))))
+    return Message(
+        target=_text(entry.get("Target")),
+        anchor=_text(entry.get("Anchor")),
+        tags=tuple(tags),
+        data=_text(entry.get("Data")).encode("utf-8"),
+    )
+
+
+def _list(v: Any) -> list[Any]:
+    if isinstance(v, list):
+        return v
+    if isinstance(v, dict):  # a Lua table with keys "1".."n" may arrive as an object
+        return [v[k] for k in sorted(v, key=lambda k: (len(k), k))]
+    return []
+
+
+def parse_result(raw: bytes) -> Result:
+    """The Result of a module's answer (never raises: a malformed answer is an error Result)."""
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Result(error=f"JSON error parsing result output: {exc}")
+    if not isinstance(doc, dict):
+        return Result(error="the module's answer is not a JSON object")
+    if doc.get("ok") is not True:
+        return Result(error=_text(doc.get("error") or doc.get("response") or "the module answered ok=false"))
+    r = doc.get("response")
+    if not isinstance(r, dict):
+        return Result(error="the module's answer has no response object")
+    out = r.get("Output")
+    if isinstance(out, dict):
+        output = Output(_text(out.get("data")), _text(out.get("prompt")), out.get("print") is True)
+    else:
+        output = Output(_text(out))
+    assignments: list[ResultAssignment] = []
+    for a in _list(r.get("Assignments")):
+        if isinstance(a, dict):
+            assignments.append(
+                ResultAssignment(tuple(_text(p) for p in _list(a.get("Processes"))), _text(a.get("Message")))
+            )
+    error = r.get("Error")
+    return Result(
+        output=output,
+        messages=tuple(_message(m) for m in _list(r.get("Messages"))),
+        spawns=tuple(_message(m) for m in _list(r.get("Spawns"))),
+        assignments=tuple(assignments),
+        error=_text(error) if error else "",
+    )

@@ -1,0 +1,293 @@
+"""Host functions for wasm64@1.0: the WASI preview1 subset and emscripten stubs AOS modules import.
+
+`build_imports` walks the module's imports in order and makes one `wasmtime.Func` per import, with the
+import's own signature; the pointer width (wasm32 or wasm64) of each WASI function is read from that
+signature (an `i64` pointer parameter means wasm64: 16-byte iovecs, u64 sizes and counts). An import the
+device does not provide, or one whose signature does not fit, raises `DeviceError` naming every such import,
+so a process with such a module fails at spawn, not at its first call.
+
+Nothing here reads the host: there is no file system (only fds 0-2), no environment, no arguments, no clock
+(`clock_time_get` and `clock_res_get` return errno 1 and write nothing, as HyperBEAM does, because AOS seeds
+Lua's string hash from the clock), and `random_get` fills the buffer from blake3 of a per-process, per-slot
+seed. stdout and stderr are captured into `HostIO` buffers bounded at `HostIO.limit` bytes each (the rest
+is counted and dropped). `proc_exit` and emscripten's aborts stop the call with a trap; the device turns
+that into the slot's error Result.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import wasmtime
+from blake3 import blake3
+
+from aonode.devices.base import DeviceError
+
+WASI = "wasi_snapshot_preview1"
+EMSCRIPTEN = ("env",)
+
+# WASI errno values
+ESUCCESS = 0
+E2BIG = 1  # what clock_time_get answers (HyperBEAM's value)
+EBADF = 8
+ENOENT = 44
+ENOSYS = 52
+ESPIPE = 70
+
+STDOUT_LIMIT = 64 * 1024
+
+
+class ProcExit(Exception):
+    """`proc_exit` (or an emscripten abort) was called: the slot stops with a trap."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class HostIO:
+    """What the host functions of one instance share: captured output and the random seed."""
+
+    limit: int = STDOUT_LIMIT
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+    seed: bytes = b""
+    random_calls: int = 0
+    exit: ProcExit | None = None
+
+    def clear(self, seed: bytes) -> None:
+        self.stdout.clear()
+        self.stderr.clear()
+        self.dropped = 0
+        self.seed = seed
+        self.random_calls = 0
+        self.exit = None
+
+    def out(self, fd: int, data: bytes) -> None:
+        buf = self.stdout if fd == 1 else self.stderr
+        room = max(0, self.limit - len(buf))
+        buf += data[:room]
+        self.dropped += max(0, len(data) - room)
+
+
+Handler = Callable[..., Any]
+
+
+class _Mem:
+    """Memory access from inside a host call (through the caller, as wasmtime requires)."""
+
+    __slots__ = ("caller", "memory")
+
+    def __init__(self, caller: wasmtime.Caller) -> None:
+        self.caller = caller
+        memory = caller.get("memory")
+        if not isinstance(memory, wasmtime.Memory):
+            raise ProcExit("the module exports no memory named 'memory'")
+        self.memory = memory
+
+    def read(self, ptr: int, n: int) -> bytes:
+        return bytes(self.memory.read(self.caller, ptr, ptr + n))
+
+    def write(self, ptr: int, data: bytes) -> None:
+        self.memory.write(self.caller, data, ptr)
+
+    def uint(self, ptr: int, width: int) -> int:
+        return int.from_bytes(self.read(ptr, width), "little")
+
+    def put_uint(self, ptr: int, value: int, width: int) -> None:
+        self.write(ptr, value.to_bytes(width, "little"))
+
+
+def _u(v: int, width: int) -> int:
+    return v & ((1 << (8 * width)) - 1)
+
+
+def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
+    """The handler of WASI function `name` for pointers of `width` bytes (4 or 8), or None."""
+
+    def fd_write(caller: wasmtime.Caller, fd: int, iovs: int, n: int, nwritten: int) -> int:
+        mem = _Mem(caller)
+        iovs, n, nwritten = _u(iovs, width), _u(n, width), _u(nwritten, width)
+        if fd not in (1, 2):
+            return EBADF
+        total = 0
+        for i in range(min(n, 1024)):
+            base = mem.uint(iovs + 2 * width * i, width)
+            length = mem.uint(iovs + 2 * width * i + width, width)
+            io.out(fd, mem.read(base, min(length, io.limit)))
+            total += length
+        mem.put_uint(nwritten, total, width)
+        return ESUCCESS
+
+    def fd_read(caller: wasmtime.Caller, fd: int, iovs: int, n: int, nread: int) -> int:
+        if fd != 0:
+            return EBADF
+        _Mem(caller).put_uint(_u(nread, width), 0, width)  # stdin is empty
+        return ESUCCESS
+
+    def fd_seek(caller: wasmtime.Caller, fd: int, offset: int, whence: int, newoffset: int) -> int:
+        return ESPIPE if fd in (0, 1, 2) else EBADF
+
+    def fd_close(caller: wasmtime.Caller, fd: int) -> int:
+        return ESUCCESS if fd in (0, 1, 2) else EBADF
+
+    def fd_fdstat_get(caller: wasmtime.Caller, fd: int, buf: int) -> int:
+        if fd not in (0, 1, 2):
+            return EBADF
+        # filetype CHARACTER_DEVICE (2), no flags, no rights: 24 bytes
+        _Mem(caller).write(_u(buf, width), bytes([2]) + bytes(23))
+        return ESUCCESS
+
+    def fd_fdstat_set_flags(caller: wasmtime.Caller, fd: int, flags: int) -> int:
+        return ESUCCESS if fd in (0, 1, 2) else EBADF
+
+    def fd_prestat_get(caller: wasmtime.Caller, fd: int, buf: int) -> int:
+        return EBADF  # no preopened directories
+
+    def fd_prestat_dir_name(caller: wasmtime.Caller, fd: int, path: int, n: int) -> int:
+        return EBADF
+
+    def path_open(caller: wasmtime.Caller, *args: int) -> int:
+        return ENOENT
+
+    def sizes_get(caller: wasmtime.Caller, count: int, size: int) -> int:
+        mem = _Mem(caller)
+        mem.put_uint(_u(count, width), 0, width)
+        mem.put_uint(_u(size, width), 0, width)
+        return ESUCCESS
+
+    def get_nothing(caller: wasmtime.Caller, ptrs: int, buf: int) -> int:
+        return ESUCCESS
+
+    def proc_exit(caller: wasmtime.Caller, code: int) -> None:
+        io.exit = ProcExit(f"proc_exit({code})")
+        raise io.exit
+
+    def clock(caller: wasmtime.Caller, *args: int) -> int:
+        return E2BIG  # never the host's time; write nothing
+
+    def random_get(caller: wasmtime.Caller, buf: int, n: int) -> int:
+        n = _u(n, width)
+        io.random_calls += 1
+        data = blake3(io.seed + struct.pack("<Q", io.random_calls)).digest(length=min(n, 1 << 20))
+        _Mem(caller).write(_u(buf, width), data)
+        return ESUCCESS
+
+    def sched_yield(caller: wasmtime.Caller) -> int:
+        return ESUCCESS
+
+    table: dict[str, Handler] = {
+        "fd_write": fd_write,
+        "fd_read": fd_read,
+        "fd_seek": fd_seek,
+        "fd_close": fd_close,
+        "fd_fdstat_get": fd_fdstat_get,
+        "fd_fdstat_set_flags": fd_fdstat_set_flags,
+        "fd_prestat_get": fd_prestat_get,
+        "fd_prestat_dir_name": fd_prestat_dir_name,
+        "path_open": path_open,
+        "environ_sizes_get": sizes_get,
+        "environ_get": get_nothing,
+        "args_sizes_get": sizes_get,
+        "args_get": get_nothing,
+        "proc_exit": proc_exit,
+        "clock_time_get": clock,
+        "clock_res_get": clock,
+        "random_get": random_get,
+        "sched_yield": sched_yield,
+    }
+    return table.get(name)
+
+
+def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
+    """Stubs for emscripten's `env` imports: syscalls answer -ENOSYS, time is 0, aborts trap."""
+
+    def zero(caller: wasmtime.Caller, *args: Any) -> Any:
+        results = ty.results
+        if not results:
+            return None
+        return 0.0 if results[0] in (wasmtime.ValType.f32(), wasmtime.ValType.f64()) else 0
+
+    def enosys(caller: wasmtime.Caller, *args: Any) -> Any:
+        return -ENOSYS if ty.results else None
+
+    def abort(caller: wasmtime.Caller, *args: Any) -> None:
+        io.exit = ProcExit(f"{name} called")
+        raise io.exit
+
+    def memcpy(caller: wasmtime.Caller, dest: int, src: int, n: int) -> None:
+        mem = _Mem(caller)
+        mem.write(dest, mem.read(src, n))
+
+    def resize_heap(caller: wasmtime.Caller, requested: int) -> int:
+        mem = _Mem(caller)
+        have = mem.memory.data_len(caller)
+        if requested <= have:
+            return 1
+        try:
+            mem.memory.grow(caller, (requested - have + 65535) // 65536)
+        except wasmtime.WasmtimeError:
+            return 0  # over the store's memory limit
+        return 1
+
+    if name.startswith("__syscall_"):
+        return enosys
+    table: dict[str, Handler] = {
+        "emscripten_notify_memory_growth": zero,
+        "emscripten_date_now": zero,
+        "_emscripten_get_now": zero,
+        "emscripten_get_now": zero,
+        "_emscripten_get_now_is_monotonic": zero,
+        "_tzset_js": zero,
+        "emscripten_memcpy_big": memcpy,
+        "_emscripten_memcpy_js": memcpy,
+        "emscripten_resize_heap": resize_heap,
+        "abort": abort,
+        "_abort_js": abort,
+        "__assert_fail": abort,
+        "emscripten_exit_with_live_runtime": abort,
+        "_emscripten_throw_longjmp": abort,
+    }
+    return table.get(name)
+
+
+def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) -> list[wasmtime.Func]:
+    """One host function per import of `module`, in import order. Raises DeviceError naming every import
+    the device cannot provide."""
+    funcs: list[wasmtime.Func] = []
+    missing: list[str] = []
+    for imp in module.imports:
+        label = f"{imp.module}.{imp.name}"
+        ty = imp.type
+        if not isinstance(ty, wasmtime.FuncType):
+            missing.append(f"{label} (a {type(ty).__name__}; only functions can be imported)")
+            continue
+        handler: Handler | None = None
+        if imp.module == WASI and imp.name is not None:
+            handler = _wasi(imp.name, io, _wasi_width(imp.name, ty))
+        elif imp.module in EMSCRIPTEN and imp.name is not None:
+            handler = _emscripten(imp.name, io, ty)
+        if handler is None:
+            missing.append(label)
+            continue
+        funcs.append(wasmtime.Func(store, ty, handler, access_caller=True))
+    if missing:
+        raise DeviceError(
+            f"wasm64@1.0: the module imports what this node does not provide: {', '.join(missing)}"
+        )
+    return funcs
+
+
+def _wasi_width(name: str, ty: wasmtime.FuncType) -> int:
+    # clock_time_get(id: i32, precision: i64, out: ptr) has an i64 that is not a pointer: look at `out`.
+    params = list(ty.params)
+    if name == "clock_time_get" and len(params) == 3:
+        return 8 if params[2] == wasmtime.ValType.i64() else 4
+    if name == "fd_seek" and len(params) == 4:
+        return 8 if params[3] == wasmtime.ValType.i64() else 4
+    return 8 if wasmtime.ValType.i64() in params else 4
