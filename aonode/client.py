@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from aonode import ids
+from aonode.cron import CronTask, parse_interval
 from aonode.crypto import Signer, sign_message
 from aonode.model import Assignment, Message, Result, Tag
 from aonode.push.config import PushReport, State
@@ -26,12 +27,15 @@ from aonode.rpc.convert import (
     result_from_pb,
 )
 from aonode.v1 import (
+    cron_pb2,
+    cron_pb2_grpc,
     node_pb2,
     node_pb2_grpc,
     process_pb2,
     process_pb2_grpc,
     scheduler_pb2,
     scheduler_pb2_grpc,
+    types_pb2,
 )
 
 AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
@@ -104,6 +108,7 @@ class NodeClient:
         self.node = node_pb2_grpc.NodeServiceStub(self.channel)
         self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(self.channel)
         self.process = process_pb2_grpc.ProcessServiceStub(self.channel)
+        self.cron = cron_pb2_grpc.CronServiceStub(self.channel)
 
     def __enter__(self) -> NodeClient:
         return self
@@ -301,6 +306,79 @@ class NodeClient:
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise _error(exc) from None
+
+    def cron_once(
+        self,
+        process: str,
+        *,
+        at: int | None = None,
+        in_: str | None = None,
+        tags: Sequence[tuple[str, str]] = (),
+        data: bytes = b"",
+    ) -> CronTask:
+        """A task that schedules one node-signed message on `process` at `at` (ms since the epoch) or
+        after `in_` (an interval such as `10-seconds`)."""
+        request = cron_pb2.OnceRequest(message=_cron_message(process, tags, data))
+        if at is not None:
+            request.at = at
+        if in_ is not None:
+            setattr(request, "in", in_)
+        try:
+            reply = self.cron.Once(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return cron_task_from_pb(reply.task)
+
+    def cron_every(
+        self, process: str, interval: str, *, tags: Sequence[tuple[str, str]] = (), data: bytes = b""
+    ) -> CronTask:
+        """A task that schedules a node-signed message on `process` every `interval`."""
+        request = cron_pb2.EveryRequest(message=_cron_message(process, tags, data), interval=interval)
+        try:
+            reply = self.cron.Every(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return cron_task_from_pb(reply.task)
+
+    def cron_stop(self, task: str) -> CronTask:
+        try:
+            reply = self.cron.Stop(cron_pb2.StopRequest(task=task), timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return cron_task_from_pb(reply.task)
+
+    def cron_list(self) -> list[CronTask]:
+        try:
+            reply = self.cron.List(cron_pb2.ListRequest(), timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise _error(exc) from None
+        return [cron_task_from_pb(t) for t in reply.tasks]
+
+
+def _cron_message(process: str, tags: Sequence[tuple[str, str]], data: bytes) -> cron_pb2.CronMessage:
+    return cron_pb2.CronMessage(
+        process=process, tags=[types_pb2.Tag(name=n, value=v) for n, v in tags], data=data
+    )
+
+
+def cron_task_from_pb(t: cron_pb2.CronTask) -> CronTask:
+    return CronTask(
+        task=t.task,
+        process=t.message.process,
+        tags=tuple(Tag(x.name, x.value) for x in t.message.tags),
+        data=t.message.data,
+        interval=t.interval,
+        interval_ms=parse_interval(t.interval) if t.interval else 0,
+        next_run=t.next_run,
+        tick=t.tick,
+        runs=t.runs,
+        failures=t.failures,
+        last_error=t.last_error,
+        retry_at=t.next_run if t.failures else 0,
+        skipped=t.skipped,
+        origin="process" if t.origin == "process" else "user",
+        created=t.created,
+    )
 
 
 def _push_state(state: int) -> State:

@@ -80,6 +80,11 @@ class NodeConfig:
     max_map_size_mib: int = 1024 * 1024
     """Ceiling for LMDB map growth; beyond it writes fail with RESOURCE_EXHAUSTED."""
 
+    snapshot_every: int = 1000
+    """Compute: store the state of a process whose device can snapshot (wasm64@1.0) after every slot that
+    is a multiple of this (64 KiB pages by digest, so unchanged pages are shared); 0: never. A computation
+    far from any live worker restores the nearest snapshot and replays the rest."""
+
     grace_seconds: float = 5.0
     """On SIGTERM/Ctrl-C, how long in-flight RPCs may finish before they are cancelled."""
 

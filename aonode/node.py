@@ -1,10 +1,11 @@
 """The node's composition root: opens the store, loads (or creates) the node wallet, and builds the
-domain services on them (scheduler, compute engine, pusher). The wire layer serves a `Node` (and hands it
-the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
+domain services on them (scheduler, compute engine, pusher, cron). The wire layer serves a `Node` (and
+hands it the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
 
 Owns the lifecycle: `Node.open(config)`, `await node.start()` (inside the event loop: publishes this
-node's location when it has a public URL), then `await node.close()`, which closes the domain services
-and drains the store's writer last, so every acknowledged write is durable before the process exits.
+node's location when it has a public URL, starts the cron timers), then `await node.close()`, which
+closes the domain services (cron first) and drains the store's writer last, so every acknowledged write
+is durable before the process exits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
 from aonode.config import MiB, NodeConfig
+from aonode.cron import Cron, CronConfig
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
@@ -39,11 +41,13 @@ class Node:
     engine: ComputeEngine
     devices: DeviceRegistry
     pusher: Pusher
+    cron: Cron
     version: str = __version__
 
     @classmethod
     def open(cls, config: NodeConfig, *, forwarder: Forwarder | None = None) -> Node:
         config.data.mkdir(parents=True, exist_ok=True)
+        cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
         store = LmdbStore(
             config.store_path,
@@ -62,8 +66,9 @@ class Node:
             forwarder=forwarder,
         )
         devices = default_registry(config.extra.get("devices"))
-        engine = ComputeEngine(store, scheduler, devices, ComputeConfig())
+        engine = ComputeEngine(store, scheduler, devices, ComputeConfig(snapshot_every=config.snapshot_every))
         pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder)
+        cron = Cron(store, scheduler, signer, cron_config)
         return cls(
             config=config,
             store=store,
@@ -72,6 +77,7 @@ class Node:
             engine=engine,
             devices=devices,
             pusher=pusher,
+            cron=cron,
         )
 
     @property
@@ -89,8 +95,10 @@ class Node:
                 timestamp=now,
             )
             await self.scheduler.locations.register(sign_location(record, self.signer))
+        await self.cron.start()
 
     async def close(self) -> None:
+        await self.cron.close()  # first: no new ticks while the rest shuts down
         await self.pusher.close()
         self.scheduler.close()
         self.engine.close()

@@ -69,6 +69,7 @@ BenchFn = Callable[[int, Callable[[str], None]], Report]
 BENCHMARKS = {
     "schedule": "aonode.bench.schedule:bench_schedule",
     "compute": "aonode.bench.compute:bench_compute",
+    "wasm": "aonode.bench.wasm:bench_wasm",
 }
 
 

@@ -13,6 +13,7 @@ import click
 from aonode import __version__
 from aonode.cli.bench import bench
 from aonode.cli.compute import compute, dryrun, eval_, now
+from aonode.cli.cron import cron
 from aonode.cli.messages import send, spawn
 from aonode.cli.push import push
 from aonode.cli.schedule import schedule, watch
@@ -29,7 +30,7 @@ def cli() -> None:
     """
 
 
-for command in (serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, bench):
+for command in (serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, bench):
     cli.add_command(command)
 
 

@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from aonode.config import NodeConfig
 from aonode.logs import log_event
 from aonode.node import Node
+from aonode.rpc.cron_service import CronServicer
 from aonode.rpc.forwarder import GrpcForwarder
 from aonode.rpc.node_service import NodeServicer
 from aonode.rpc.process_service import ProcessServicer
@@ -81,6 +82,7 @@ def servicers(node: Node) -> dict[str, object]:
         "NodeService": NodeServicer(node),
         "SchedulerService": SchedulerServicer(node.scheduler),
         "ProcessService": ProcessServicer(node.engine, node.pusher),
+        "CronService": CronServicer(node.cron),
     }
 
 

@@ -18,7 +18,7 @@ class CronMessage(_message.Message):
     def __init__(self, process: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[_types_pb2.Tag, _Mapping]]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class CronTask(_message.Message):
-    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error")
+    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error", "tick", "skipped", "origin", "created")
     TASK_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,10 @@ class CronTask(_message.Message):
     RUNS_FIELD_NUMBER: _ClassVar[int]
     FAILURES_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
     task: str
     message: CronMessage
     interval: str
@@ -33,7 +37,11 @@ class CronTask(_message.Message):
     runs: int
     failures: int
     last_error: str
-    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
+    tick: int
+    skipped: int
+    origin: str
+    created: int
+    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ..., tick: _Optional[int] = ..., skipped: _Optional[int] = ..., origin: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
 
 class OnceRequest(_message.Message):
     __slots__ = ("message", "at")

@@ -27,20 +27,22 @@ that is sound for the usual one, the C stack pointer, which is back at its initi
 has returned. Restore = a new Store and instance, memory grown to the snapshot's length and overwritten,
 globals set, and `_initialize` not called (its effects are in the memory).
 
-Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files), `checkpoint_every`
-(default 100), `max_result_bytes` (default 64 MiB), `stdout_limit` (default 64 KiB).
+Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, and translations of modules
+using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100), `max_result_bytes`
+(default 64 MiB), `stdout_limit` (default 64 KiB), `wasm_opt` / `binaryen_dir` (the EH translator).
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import wasmtime
 import wasmtime._func as _wasmtime_func
 
 from aonode.devices.base import Device, DeviceError, Limits, ProcessContext
-from aonode.devices.wasm import iface, runtime
+from aonode.devices.wasm import iface, legacy_eh, runtime
 from aonode.devices.wasm.imports import HostIO, build_imports
 from aonode.model import Assignment, Message, Result
 
@@ -78,6 +80,17 @@ class _Instance:
         self._wasm_memory = memory
         self.malloc = self._raw(exports, "malloc", 1)
         self.handle = self._raw(exports, "handle", 2)
+        # The message and env buffers are ours: freed after each slot when the module exports `free`, or
+        # a process's memory (and every snapshot) would grow by their size at every slot.
+        free = exports.get("free")
+        try:
+            self.free = (
+                runtime.RawFunc(self.store, free, 1, self.wide, 0)
+                if isinstance(free, wasmtime.Func)
+                else None
+            )
+        except TypeError:
+            self.free = None
         init = exports.get("_initialize")
         # `_initialize` runs once, at init: the generic call path is fine there.
         self.initialize = init if isinstance(init, wasmtime.Func) else None
@@ -103,6 +116,23 @@ class _Instance:
                 self._wasm_memory.grow(self.store, (size - have) // PAGE)
             except wasmtime.WasmtimeError as exc:
                 raise DeviceError(f"{NAME}: cannot grow memory to {size} bytes: {exc}") from None
+
+
+def _load(wasm: bytes, settings: Mapping[str, Any]) -> wasmtime.Module:
+    """The compiled module; one using legacy exception handling is translated first (legacy_eh.py)."""
+    cache_dir = settings.get("cache_dir")
+    translated = legacy_eh.cached(wasm, cache_dir)
+    try:
+        return runtime.load_module(translated or wasm, cache_dir)
+    except wasmtime.WasmtimeError as exc:
+        if translated is not None or not legacy_eh.is_legacy_eh_error(exc):
+            raise DeviceError(f"{NAME}: the module does not compile: {exc}") from None
+    try:
+        return runtime.load_module(legacy_eh.translate(wasm, settings), cache_dir)
+    except wasmtime.WasmtimeError as exc:
+        raise DeviceError(
+            f"{NAME}: the module does not compile after translating its legacy exception handling: {exc}"
+        ) from None
 
 
 def _ticks(seconds: float) -> int:
@@ -148,10 +178,7 @@ class WasmDevice(Device):
         self._checkpoint_every = int(settings.get("checkpoint_every", 100))
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
         self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)))
-        try:
-            self._module = runtime.load_module(context.module.data, settings.get("cache_dir"))
-        except wasmtime.WasmtimeError as exc:
-            raise DeviceError(f"{NAME}: the module does not compile: {exc}") from None
+        self._module = _load(context.module.data, settings)
         self._process_id = bytes(context.process_id)
         self._module_id = iface._id(context.module.id)
         self._env = iface.env_json(self._process_id, context.process, context.module)
@@ -212,9 +239,13 @@ class WasmDevice(Device):
             if out == 0:
                 raise _Trapped("handle returned a null pointer")
             try:
-                return inst.memory.read_cstring(out, self._max_result)
+                raw = inst.memory.read_cstring(out, self._max_result)
             except IndexError as exc:
                 raise _Trapped(f"cannot read the result: {exc}") from None
+            if inst.free is not None:
+                inst.free(env_ptr)
+                inst.free(msg_ptr)
+            return raw
 
         try:
             raw: bytes = self._call_guarded(inst, call)

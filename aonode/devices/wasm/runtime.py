@@ -123,11 +123,17 @@ class RawFunc:
 
     __slots__ = ("_buf", "_ctx", "_func", "_func_ref", "_n", "_trap", "_trap_ref", "_wide")
 
-    def __init__(self, store: wasmtime.Store, func: wasmtime.Func, nparams: int, wide: bool) -> None:
+    def __init__(
+        self, store: wasmtime.Store, func: wasmtime.Func, nparams: int, wide: bool, nresults: int = 1
+    ) -> None:
         ty = func.type(store)
         kind = wasmtime.ValType.i64() if wide else wasmtime.ValType.i32()
-        if len(ty.params) != nparams or any(p != kind for p in ty.params) or list(ty.results) != [kind]:
-            raise TypeError(f"expected {nparams} {kind} parameters and one {kind} result, got {ty}")
+        if (
+            len(ty.params) != nparams
+            or any(p != kind for p in ty.params)
+            or list(ty.results) != [kind] * nresults
+        ):
+            raise TypeError(f"expected {nparams} {kind} parameters and {nresults} {kind} results, got {ty}")
         self._func = func  # keeps the wasmtime_func_t alive
         self._ctx = store._context()
         self._func_ref = ctypes.byref(func._func)

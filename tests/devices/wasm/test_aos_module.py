@@ -71,3 +71,19 @@ def test_fuel_limit() -> None:
     proc = Proc("aos", Limits(instructions=2_000))
     device = proc.device()
     assert "out of fuel" in device.compute(*proc.slot(Action="Count")).error
+
+
+def test_message_buffers_are_freed_so_memory_stays_flat() -> None:
+    """The device frees the message/env buffers it wrote (the module exports `free`): thousands of slots
+    leave the linear memory, and so every snapshot, the same size."""
+    proc = Proc("aos")
+    device = proc.device()
+    big = "x" * 2000
+    for _ in range(20):
+        device.compute(*proc.slot(big, Action="Count"))
+    settled = device.memory_bytes()
+    for _ in range(2000):
+        result = device.compute(*proc.slot(big, Action="Count"))
+        assert not result.error
+    assert device.memory_bytes() == settled
+    device.close()

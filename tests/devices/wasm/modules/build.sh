@@ -18,4 +18,4 @@ sed -e 's/^FROZEN_CACHE = True.*/FROZEN_CACHE = False/' -e "s|^NODE_JS = .*|NODE
 rm -f aos.wasm
 EM_CONFIG="$CONFIG" EM_CACHE="$CACHE" emcc aos.c -o aos.wasm \
   -O2 -sMEMORY64=1 -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1MB -sTOTAL_STACK=65536 \
-  -sEXPORTED_FUNCTIONS=_malloc,_handle --no-entry || test -s aos.wasm
+  -sEXPORTED_FUNCTIONS=_malloc,_free,_handle --no-entry || test -s aos.wasm

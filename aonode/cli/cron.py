@@ -1,0 +1,157 @@
+"""`aonode cron`: timers on the node that schedule messages to processes (signed by the node's wallet).
+
+`every --interval I --process P`, `once --at TIME|--in I --process P` (both with `--action`, `--data`,
+`--data-file`, `--tag NAME=VALUE`) print the task created (`--json`: the task object, its ID under
+`task`); `stop TASK` prints the stopped task; `list` prints one line per task (`--json`: `{"tasks": [...]}`).
+TIME is ms since the Unix epoch or an ISO 8601 date-time (UTC when it names no zone).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from aonode.cli.common import emit, fail, json_option, node_option, report_errors
+from aonode.cli.messages import message_options, parse_tags
+from aonode.client import ClientError, NodeClient
+from aonode.cron import CronTask
+
+
+def parse_time(text: str) -> int:
+    """ms since the epoch, from digits or an ISO 8601 date-time."""
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected ms since the epoch or an ISO 8601 date-time, got {text!r}", param_hint="--at"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def task_line(t: CronTask) -> str:
+    what = f"every {t.interval}" if t.interval else "once"
+    line = f"{t.task} {t.process} {what} next {_iso(t.due)} runs {t.runs}"
+    if t.origin == "process":
+        line += " (process)"
+    if t.skipped:
+        line += f" skipped {t.skipped}"
+    if t.failures:
+        line += f" failures {t.failures}: {t.last_error}"
+    return line
+
+
+def _tags(action: str | None, tag_items: tuple[str, ...]) -> list[tuple[str, str]]:
+    return ([("Action", action)] if action else []) + parse_tags(tag_items)
+
+
+def _data(data_text: str | None, data_file: Path | None) -> bytes:
+    if data_text is not None and data_file is not None:
+        fail("give --data or --data-file, not both", code=2)
+    return data_file.read_bytes() if data_file else (data_text or "").encode()
+
+
+@click.group()
+def cron() -> None:
+    """Timers that schedule messages to processes, kept across node restarts."""
+
+
+@cron.command()
+@click.option("--interval", required=True, help="N-milliseconds|seconds|minutes|hours|days.")
+@click.option("--process", required=True, help="The process the messages go to.")
+@message_options
+@node_option
+@json_option
+@report_errors
+def every(
+    interval: str,
+    process: str,
+    action: str | None,
+    data_text: str | None,
+    data_file: Path | None,
+    tag_items: tuple[str, ...],
+    node: str,
+    as_json: bool,
+) -> None:
+    """Schedule a message to --process every --interval."""
+    tags, data = _tags(action, tag_items), _data(data_text, data_file)
+    with NodeClient(node) as client:
+        try:
+            task = client.cron_every(process, interval, tags=tags, data=data)
+        except ClientError as exc:
+            fail(str(exc))
+    emit(task.to_json(), as_json, lambda: task_line(task))
+
+
+@cron.command()
+@click.option("--at", "at_text", help="When: ms since the epoch or an ISO 8601 date-time.")
+@click.option("--in", "in_", help="When: after this interval (e.g. 10-seconds).")
+@click.option("--process", required=True, help="The process the message goes to.")
+@message_options
+@node_option
+@json_option
+@report_errors
+def once(
+    at_text: str | None,
+    in_: str | None,
+    process: str,
+    action: str | None,
+    data_text: str | None,
+    data_file: Path | None,
+    tag_items: tuple[str, ...],
+    node: str,
+    as_json: bool,
+) -> None:
+    """Schedule one message to --process, --at a time or --in an interval from now."""
+    if (at_text is None) == (in_ is None):
+        fail("give exactly one of --at or --in", code=2)
+    at = parse_time(at_text) if at_text is not None else None
+    tags, data = _tags(action, tag_items), _data(data_text, data_file)
+    with NodeClient(node) as client:
+        try:
+            task = client.cron_once(process, at=at, in_=in_, tags=tags, data=data)
+        except ClientError as exc:
+            fail(str(exc))
+    emit(task.to_json(), as_json, lambda: task_line(task))
+
+
+@cron.command()
+@click.argument("task")
+@node_option
+@json_option
+@report_errors
+def stop(task: str, node: str, as_json: bool) -> None:
+    """Stop TASK."""
+    with NodeClient(node) as client:
+        try:
+            stopped = client.cron_stop(task)
+        except ClientError as exc:
+            fail(str(exc))
+    emit(stopped.to_json(), as_json, f"stopped {stopped.task}")
+
+
+@cron.command(name="list")
+@node_option
+@json_option
+@report_errors
+def list_(node: str, as_json: bool) -> None:
+    """List the node's cron tasks."""
+    with NodeClient(node) as client:
+        try:
+            tasks = client.cron_list()
+        except ClientError as exc:
+            fail(str(exc))
+    emit(
+        {"tasks": [t.to_json() for t in tasks]},
+        as_json,
+        lambda: "\n".join(task_line(t) for t in tasks) or "no cron tasks",
+    )

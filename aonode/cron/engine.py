@@ -1,0 +1,347 @@
+"""The `Cron` service: timers that schedule node-signed messages on processes, persisted and resumed.
+
+Theory of operation (one asyncio event loop, the node's):
+
+- Every live task is a row of `cron_tasks` (`tasks.py`) mirrored in memory, and has one asyncio task
+  (`_loop`) that sleeps until the task is due, fires it, and saves the new row. `start()` loads the rows
+  and starts their loops; `close()` cancels them. Times are wall-clock ms since the epoch, since they
+  must mean the same after a restart.
+- **Firing** tick `n` builds the tick message (deterministic for (task, n)) and schedules it through the
+  `Scheduler`; on success the row advances to tick `n+1` at `next_run + interval` (a one-off task is
+  deleted). The row is saved *after* the tick is scheduled: a crash in between re-fires tick `n` on
+  restart, which has the same message ID (Ed25519 signatures are deterministic) and so gets the
+  assignment it already has. Each tick is scheduled exactly once; ticks stay on the task's grid
+  (`start + n * interval`), they do not drift with the time a tick took.
+- **Catch-up**: when more than `max_catch_up` ticks are due at once (after downtime, or after a long
+  failure), the older ones are skipped (counted in `skipped`) and the latest `max_catch_up` are fired
+  back to back; the schedule then continues on the grid.
+- **Failure** (unknown target, a refused message, a full store): the same tick is retried after
+  `backoff_base_ms * 2^(failures-1)`, capped at `backoff_max_ms`; `failures` (consecutive) and
+  `last_error` are kept in the row and shown by `list_tasks()`. A failing task never spins.
+- **Process-level cron**: a Process scheduled on this node with a `Cron-Interval` tag gets a task whose ID
+  is derived from the process ID and whose grid starts at the Process's slot-0 timestamp (derived from the
+  schedule, so the same after any restart). Processes are found by a scan of the scheduler's processes at
+  start and every `scan_interval_ms` after (only processes not seen yet are read). Its ticks carry the
+  Process's `Cron-Tag-<Name>` tags as `<Name>`. It cannot be stopped: it is part of the process definition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
+
+from aonode.cron.interval import InvalidInterval, format_interval, parse_interval
+from aonode.cron.tasks import (
+    PROCESS_INTERVAL_TAG,
+    TABLE,
+    CronConfig,
+    CronTask,
+    caller_tags,
+    process_cron_tags,
+    process_task_id,
+    tick_message,
+)
+from aonode.crypto import Signer
+from aonode.errors import AonodeError, FailedPrecondition, InvalidArgument, NotFound
+from aonode.ids import decode_id, encode_id
+from aonode.model import Tag
+from aonode.scheduler import Scheduler, SchedulerClosedError, wall_clock_ms
+from store import ObjectStore, StoreError, WriteBatch
+
+log = logging.getLogger("aonode.cron")
+
+
+class Cron:
+    """Cron tasks of one node. Async methods run on the node's event loop; `list_tasks` from anywhere."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        scheduler: Scheduler,
+        signer: Signer,
+        config: CronConfig | None = None,
+        *,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self._store = store
+        self._scheduler = scheduler
+        self._signer = signer
+        self.config = config or CronConfig()
+        self._clock = clock
+        self._tasks: dict[str, CronTask] = {}
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._seen: set[bytes] = set()
+        self._scanner: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the persisted tasks and start them; start the process scan (its first pass at once)."""
+        for task in await asyncio.to_thread(self._load):
+            self._tasks[task.task] = task
+            self._spawn(task.task)
+        self._scanner = asyncio.get_running_loop().create_task(self._scan_loop(), name="cron-scan")
+
+    async def close(self) -> None:
+        """Stop every timer. A tick being scheduled may still commit; its row is then behind by one and
+        the re-fire after a restart is answered with the existing assignment."""
+        self._closed = True
+        running = [*self._loops.values(), *([self._scanner] if self._scanner else [])]
+        for t in running:
+            t.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        self._loops.clear()
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    async def once(
+        self,
+        process: str,
+        *,
+        tags: Sequence[Tag] = (),
+        data: bytes = b"",
+        at: int | None = None,
+        delay: str | None = None,
+    ) -> CronTask:
+        """Schedule one message at `at` (ms since the epoch; a past time fires at once) or after `delay`
+        (an interval such as `10-seconds`)."""
+        if (at is None) == (delay is None):
+            raise InvalidArgument("when: give exactly one of at (ms since the epoch) or in (an interval)")
+        now = self._clock()
+        if delay is not None:
+            when = now + parse_interval(delay)
+        else:
+            assert at is not None
+            if at <= 0:
+                raise InvalidArgument("at: a time in ms since the Unix epoch, > 0")
+            when = at
+        task = self._new(process, tags, data, "", 0, when, now)
+        await self._add(task)
+        return task
+
+    async def every(
+        self, process: str, interval: str, *, tags: Sequence[Tag] = (), data: bytes = b""
+    ) -> CronTask:
+        """Schedule a message every `interval`; the first one an interval from now."""
+        ms = parse_interval(interval, minimum_ms=self.config.min_interval_ms)
+        now = self._clock()
+        task = self._new(process, tags, data, format_interval(ms), ms, now + ms, now)
+        await self._add(task)
+        return task
+
+    async def stop(self, task_id: str) -> CronTask:
+        """Stop and forget a task; NotFound for an unknown (or already finished one-off) task."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"cron task {task_id} not found")
+        if task.origin == "process":
+            raise FailedPrecondition(
+                f"cron task {task_id} comes from process {task.process}'s {PROCESS_INTERVAL_TAG} tag, "
+                "which is part of its definition"
+            )
+        del self._tasks[task_id]
+        loop = self._loops.pop(task_id, None)
+        if loop is not None:
+            loop.cancel()
+        batch = WriteBatch()
+        batch.delete(TABLE, task.key)
+        await _durable(self._store.submit(batch))
+        return task
+
+    def list_tasks(self) -> list[CronTask]:
+        """Live tasks, oldest first."""
+        return sorted(self._tasks.values(), key=lambda t: (t.created, t.task))
+
+    def get(self, task_id: str) -> CronTask:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"cron task {task_id} not found")
+        return task
+
+    async def scan(self) -> int:
+        """Register the cron task of every process scheduled here, not seen yet, with a `Cron-Interval`
+        tag. Returns how many were added."""
+        pids = await asyncio.to_thread(self._scheduler.processes)
+        new = [p for p in pids if p not in self._seen]
+        if not new:
+            return 0
+        found = await asyncio.to_thread(self._inspect, new)
+        added = 0
+        for task in found:
+            if task.task not in self._tasks and not self._closed:
+                await self._add(task)
+                added += 1
+        self._seen.update(new)
+        return added
+
+    # -- internals -----------------------------------------------------------------------------------------
+
+    def _new(
+        self,
+        process: str,
+        tags: Sequence[Tag],
+        data: bytes,
+        interval: str,
+        interval_ms: int,
+        when: int,
+        now: int,
+    ) -> CronTask:
+        decode_id(process, "process")
+        task = CronTask(
+            task=encode_id(secrets.token_bytes(32)),
+            process=process,
+            tags=caller_tags(tuple(tags)),
+            data=data,
+            interval=interval,
+            interval_ms=interval_ms,
+            next_run=when,
+            created=now,
+        )
+        # Refuse what the scheduler would refuse at every tick (too many or too long tags, ...), now.
+        tick_message(task, self._signer).validate()
+        return task
+
+    async def _add(self, task: CronTask) -> None:
+        batch = WriteBatch()
+        batch.put(TABLE, task.key, task.encode())
+        await _durable(self._store.submit(batch))
+        self._tasks[task.task] = task
+        self._spawn(task.task)
+
+    def _spawn(self, task_id: str) -> None:
+        if not self._closed:
+            loop = asyncio.get_running_loop()
+            self._loops[task_id] = loop.create_task(self._loop(task_id), name=f"cron-{task_id[:8]}")
+
+    def _load(self) -> list[CronTask]:
+        out = []
+        with self._store.read() as view:
+            for key, raw in view.range(TABLE):
+                try:
+                    out.append(CronTask.decode(bytes(raw)))
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.error("cron: unreadable task row %s: %s", encode_id(bytes(key)), exc)
+        return out
+
+    def _inspect(self, pids: Sequence[bytes]) -> list[CronTask]:
+        """Worker thread: the process-level tasks of `pids` that do not exist yet."""
+        out = []
+        for pid in pids:
+            task_id = process_task_id(pid)
+            if task_id in self._tasks:
+                continue
+            try:
+                process = self._scheduler.get_message(pid)
+                text = process.tag(PROCESS_INTERVAL_TAG)
+                if text is None:
+                    continue
+                ms = parse_interval(text, minimum_ms=self.config.min_interval_ms)
+                spawned = self._scheduler.read_assignments(pid, 0, 1)[0].timestamp
+            except InvalidInterval as exc:
+                log.warning("cron: process %s has no cron: %s", encode_id(pid), exc)
+                continue
+            except AonodeError as exc:
+                log.warning("cron: process %s not readable: %s", encode_id(pid), exc)
+                continue
+            out.append(
+                CronTask(
+                    task=task_id,
+                    process=encode_id(pid),
+                    tags=process_cron_tags(process),
+                    data=b"",
+                    interval=format_interval(ms),
+                    interval_ms=ms,
+                    next_run=spawned + ms,
+                    origin="process",
+                    created=spawned,
+                )
+            )
+        return out
+
+    async def _scan_loop(self) -> None:
+        while not self._closed:
+            try:
+                await self.scan()
+            except (AonodeError, StoreError) as exc:
+                log.warning("cron: process scan failed: %s", exc)
+            await asyncio.sleep(self.config.scan_interval_ms / 1000)
+
+    async def _loop(self, task_id: str) -> None:
+        while not self._closed:
+            task = self._tasks.get(task_id)
+            if task is None:
+                return
+            wait = task.due - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait / 1000)
+                continue  # re-read: the task may have been stopped, the clock may have moved
+            try:
+                await self._fire(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug: keep the loop alive, slowly
+                log.exception("cron: task %s", task_id)
+                await asyncio.sleep(self.config.backoff_max_ms / 1000)
+
+    async def _fire(self, task: CronTask) -> None:
+        now = self._clock()
+        if task.interval_ms and now >= task.next_run:
+            due = (now - task.next_run) // task.interval_ms + 1
+            skip = due - self.config.max_catch_up
+            if skip > 0:
+                log.info("cron: task %s skips %d missed ticks", task.task, skip)
+                task = replace(
+                    task,
+                    tick=task.tick + skip,
+                    next_run=task.next_run + skip * task.interval_ms,
+                    skipped=task.skipped + skip,
+                )
+        try:
+            await self._scheduler.schedule(tick_message(task, self._signer))
+        except SchedulerClosedError:
+            return
+        except AonodeError as exc:
+            if self._closed:
+                return
+            failures = task.failures + 1
+            backoff = min(self.config.backoff_base_ms << min(failures - 1, 32), self.config.backoff_max_ms)
+            log.info("cron: task %s tick %d failed (%d): %s", task.task, task.tick, failures, exc)
+            task = replace(task, failures=failures, last_error=f"{exc.status}: {exc}", retry_at=now + backoff)
+        else:
+            if not task.interval_ms:
+                await self._finish(task)
+                return
+            task = task.advanced()
+        await self._save(task)
+
+    async def _save(self, task: CronTask) -> None:
+        if task.task not in self._tasks:  # stopped while it fired: do not bring the row back
+            return
+        self._tasks[task.task] = task
+        batch = WriteBatch()
+        batch.put(TABLE, task.key, task.encode())
+        try:
+            await _durable(self._store.submit(batch))
+        except StoreError as exc:
+            # The tick is scheduled; a restart before the next save re-fires it, answered as existing.
+            log.warning("cron: task %s not saved: %s", task.task, exc)
+
+    async def _finish(self, task: CronTask) -> None:
+        if self._tasks.pop(task.task, None) is None:
+            return
+        self._loops.pop(task.task, None)
+        batch = WriteBatch()
+        batch.delete(TABLE, task.key)
+        with contextlib.suppress(StoreError):
+            await _durable(self._store.submit(batch))
+
+
+async def _durable(future: Future[None]) -> None:
+    """Wait for a store write; a cancelled waiter does not cancel the write itself."""
+    await asyncio.shield(asyncio.wrap_future(future))

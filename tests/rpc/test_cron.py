@@ -1,0 +1,138 @@
+"""CronService over real gRPC: Every/Once/Stop/List, status codes, the CLI, and process-level cron across
+a node restart (exactly once per tick)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aonode.cli import cli
+from aonode.client import ClientError, NodeClient, build_process
+from aonode.crypto import Ed25519Signer
+from aonode.ids import encode_id
+from aonode.scheduler import Scheduler
+from tests.conftest import ServerThread, make_config
+from tests.cron.helpers import cron_ticks, tick_numbers
+
+USER = Ed25519Signer.generate()
+CRON = {"min_interval_ms": 50, "scan_interval_ms": 100, "backoff_base_ms": 100, "backoff_max_ms": 400}
+
+
+def spawn(client: NodeClient, *tags: tuple[str, str]) -> str:
+    process = build_process(
+        USER,
+        module=encode_id(secrets.token_bytes(32)),
+        scheduler=client.info().address,
+        device="lua@5.3a",
+        tags=list(tags),
+    )
+    client.schedule(process)
+    return encode_id(process.id)
+
+
+def slots(client: NodeClient, process: str) -> int:
+    return client.get_slot(process).current_slot
+
+
+def test_every_list_stop_and_errors(tmp_path: Path) -> None:
+    server = ServerThread(make_config(tmp_path / "n", extra={"cron": CRON})).start()
+    try:
+        with NodeClient(server.address) as client:
+            pid = spawn(client)
+            task = client.cron_every(pid, "100-milliseconds", tags=[("Action", "Tick")])
+            assert task.interval == "100-milliseconds" and task.process == pid
+            time.sleep(0.75)
+            listed = {t.task: t for t in client.cron_list()}
+            assert listed[task.task].runs >= 5
+            stopped = client.cron_stop(task.task)
+            assert stopped.task == task.task and client.cron_list() == []
+            tip = slots(client, pid)
+            assert 5 <= tip <= 9
+            time.sleep(0.3)
+            assert slots(client, pid) == tip
+            with pytest.raises(ClientError) as caught:
+                client.cron_stop(task.task)
+            assert caught.value.code == "NOT_FOUND"
+            with pytest.raises(ClientError) as caught:
+                client.cron_every(pid, "10-fortnights")
+            assert (
+                caught.value.code == "INVALID_ARGUMENT"
+                and "unknown unit 'fortnights'" in caught.value.details
+            )
+            with pytest.raises(ClientError) as caught:
+                client.cron_once(pid)
+            assert caught.value.code == "INVALID_ARGUMENT"
+            # A task to a process nobody schedules fails, backs off and says why.
+            failing = client.cron_every(encode_id(secrets.token_bytes(32)), "50-milliseconds")
+            time.sleep(0.6)
+            [t] = client.cron_list()
+            assert t.task == failing.task and 2 <= t.failures <= 5 and t.last_error.startswith("NOT_FOUND")
+    finally:
+        server.stop()
+
+
+def test_cli_once_every_list_stop(tmp_path: Path) -> None:
+    server = ServerThread(make_config(tmp_path / "n", extra={"cron": CRON})).start()
+    runner = CliRunner()
+    try:
+        with NodeClient(server.address) as client:
+            pid = spawn(client)
+        node = ["--node", server.address]
+        out = runner.invoke(
+            cli, ["cron", "once", "--in", "50-milliseconds", "--process", pid, *node, "--json"]
+        )
+        assert out.exit_code == 0, out.output
+        once = json.loads(out.output)
+        assert once["process"] == pid and once["interval"] == ""
+        args = ["cron", "every", "--interval", "1-hour", "--process", pid, "--action", "Tick", "--tag", "X=1"]
+        out = runner.invoke(cli, [*args, *node, "--json"])
+        assert out.exit_code == 0, out.output
+        every = json.loads(out.output)["task"]
+        time.sleep(0.3)
+        out = runner.invoke(cli, ["cron", "list", *node, "--json"])
+        tasks = json.loads(out.output)["tasks"]
+        assert [t["task"] for t in tasks] == [every]  # the one-off task fired and is gone
+        assert tasks[0]["tags"] == [["Action", "Tick"], ["X", "1"]]
+        out = runner.invoke(cli, ["cron", "list", *node])
+        assert every in out.output and "every 1-hour" in out.output
+        out = runner.invoke(cli, ["cron", "stop", every, *node])
+        assert out.exit_code == 0 and f"stopped {every}" in out.output
+        out = runner.invoke(cli, ["cron", "stop", every, *node])
+        assert out.exit_code == 1 and "NOT_FOUND" in out.output
+        out = runner.invoke(cli, ["cron", "every", "--interval", "0-seconds", "--process", pid, *node])
+        assert out.exit_code == 1 and "INVALID_ARGUMENT" in out.output and "positive" in out.output
+        out = runner.invoke(cli, ["cron", "once", "--process", pid, *node])
+        assert out.exit_code == 2
+    finally:
+        server.stop()
+
+
+def test_process_cron_exactly_once_across_a_restart(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "n", extra={"cron": CRON})
+    server = ServerThread(config).start()
+    try:
+        with NodeClient(server.address) as client:
+            pid = spawn(client, ("Cron-Interval", "100-milliseconds"), ("Cron-Tag-Action", "Cron"))
+        time.sleep(0.7)
+    finally:
+        server.stop()
+    server = ServerThread(config).start()
+    try:
+        time.sleep(0.7)
+        with NodeClient(server.address) as client:
+            [task] = client.cron_list()
+            assert task.origin == "process" and task.process == pid
+        scheduler: Scheduler = server.node.scheduler
+        server.call(server.node.cron.close())
+        ticks = cron_ticks(scheduler, pid)
+    finally:
+        server.stop()
+    numbers = tick_numbers(ticks)
+    assert numbers == list(range(len(numbers)))  # no duplicate, no gap (downtime << the catch-up bound)
+    assert len(numbers) >= 9 and all(m.tag("Action") == "Cron" for _, m in ticks)
+    assert {m.tag("Cron-Task") for _, m in ticks} == {task.task}
