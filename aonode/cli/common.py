@@ -17,6 +17,9 @@ from aonode.errors import AonodeError
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_NODE = "127.0.0.1:7400"
+
+# IDs are base64url and may begin with "-": without this, click would read such an ID as an option.
+ID_ARGUMENTS = {"ignore_unknown_options": True}
 DEFAULT_WALLET = Path("~/.aonode/wallet")
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from aonode.cli.common import emit, expand, fail, json_option, node_option, report_errors, wallet_option
+from aonode.cli.common import (
+    ID_ARGUMENTS,
+    emit,
+    expand,
+    fail,
+    json_option,
+    node_option,
+    report_errors,
+    wallet_option,
+)
 from aonode.cli.messages import message_options, signed_message
 from aonode.client import ClientError, ComputedSlot, NodeClient, build_message
 from aonode.model import Result
@@ -27,7 +36,7 @@ def show_result(computed: ComputedSlot | Result, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@click.command("eval")
+@click.command("eval", context_settings=ID_ARGUMENTS)
 @click.argument("process")
 @click.argument("code")
 @node_option
@@ -46,7 +55,7 @@ def eval_(process: str, code: str, node: str, wallet_path: Path, as_json: bool) 
     show_result(computed, as_json)
 
 
-@click.command()
+@click.command(context_settings=ID_ARGUMENTS)
 @click.argument("process")
 @node_option
 @json_option
@@ -61,7 +70,7 @@ def now(process: str, node: str, as_json: bool) -> None:
     show_result(computed, as_json)
 
 
-@click.command()
+@click.command(context_settings=ID_ARGUMENTS)
 @click.argument("process")
 @click.option("--slot", type=click.IntRange(min=0), required=True, help="The slot whose result to show.")
 @node_option
@@ -77,7 +86,7 @@ def compute(process: str, slot: int, node: str, as_json: bool) -> None:
     show_result(computed, as_json)
 
 
-@click.command()
+@click.command(context_settings=ID_ARGUMENTS)
 @click.argument("process")
 @message_options
 @node_option

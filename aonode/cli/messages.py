@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from aonode.cli.common import emit, expand, fail, json_option, node_option, report_errors, wallet_option
+from aonode.cli.common import (
+    ID_ARGUMENTS,
+    emit,
+    expand,
+    fail,
+    json_option,
+    node_option,
+    report_errors,
+    wallet_option,
+)
 from aonode.client import ClientError, NodeClient, assignment_json, build_message, build_module, build_process
 from aonode.ids import encode_id, is_id
 from aonode.model import Message
@@ -125,7 +134,7 @@ def spawn(
     )
 
 
-@click.command()
+@click.command(context_settings=ID_ARGUMENTS)
 @click.argument("process")
 @message_options
 @click.option("--wait", is_flag=True, help="Also compute the slot and print its result.")

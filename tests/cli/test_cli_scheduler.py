@@ -77,3 +77,12 @@ def test_unreachable_node_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["schedule", "A" * 43, "--node", "127.0.0.1:1"])
     assert result.exit_code == 1
     assert "UNAVAILABLE" in result.stderr
+
+
+def test_ids_beginning_with_a_dash_are_arguments(server: ServerThread, tmp_path: Path) -> None:
+    dashed = "-" + "A" * 42  # a valid base64url ID can begin with "-"
+    result = CliRunner().invoke(cli, ["schedule", dashed, "--node", server.address])
+    assert result.exit_code == 1, result.output  # the node's answer, not a usage error (2)
+    assert "NOT_FOUND" in result.stderr
+    stop = CliRunner().invoke(cli, ["cron", "stop", dashed, "--node", server.address])
+    assert stop.exit_code == 1 and "NOT_FOUND" in stop.stderr
