@@ -263,11 +263,16 @@ class NodeClient:
             raise _error(exc) from None
         return result_from_pb(reply.result)
 
-    def push(self, process: str, slot: int, *, async_: bool = False, result_depth: int = 1) -> PushReport:
+    def push(
+        self, process: str, slot: int, *, async_: bool = False, result_depth: int = 1, max_hops: int = 0
+    ) -> PushReport:
         """Deliver `slot`'s spawns and outbox, recursively. Sync: waits (no deadline: a push may be long)
-        and returns the whole tree. Async: returns at once with the push ID (`get_push` follows it)."""
+        and returns the whole tree. Async: returns at once with the push ID (`get_push` follows it).
+        `max_hops` > 0 lowers the node's hop bound for this push."""
         mode = process_pb2.PUSH_MODE_ASYNC if async_ else process_pb2.PUSH_MODE_SYNC
-        request = process_pb2.PushRequest(process=process, slot=slot, mode=mode, result_depth=result_depth)
+        request = process_pb2.PushRequest(
+            process=process, slot=slot, mode=mode, result_depth=result_depth, max_hops=max_hops
+        )
         try:
             reply = self.process.Push(request, timeout=self.timeout if async_ else None)
         except grpc.RpcError as exc:

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
+from aonode.compute.validate import SpawnValidator
 from aonode.config import MiB, NodeConfig
 from aonode.cron import Cron, CronConfig
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
 from aonode.model import Location
-from aonode.push import Pusher
+from aonode.push import Pusher, RemotePusher
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
@@ -45,7 +46,9 @@ class Node:
     version: str = __version__
 
     @classmethod
-    def open(cls, config: NodeConfig, *, forwarder: Forwarder | None = None) -> Node:
+    def open(
+        cls, config: NodeConfig, *, forwarder: Forwarder | None = None, remote: RemotePusher | None = None
+    ) -> Node:
         config.data.mkdir(parents=True, exist_ok=True)
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
@@ -54,6 +57,8 @@ class Node:
             map_size=config.map_size_mib * MiB,
             max_map_size=config.max_map_size_mib * MiB,
         )
+        devices = default_registry(config.extra.get("devices"))
+        compute_config = ComputeConfig(snapshot_every=config.snapshot_every)
         scheduler = Scheduler(
             store,
             signer,
@@ -64,10 +69,10 @@ class Node:
                 trusted_relays=tuple(a.strip() for a in config.trusted_relays.split(",") if a.strip()),
             ),
             forwarder=forwarder,
+            validator=SpawnValidator(devices, compute_config.device_settings),
         )
-        devices = default_registry(config.extra.get("devices"))
-        engine = ComputeEngine(store, scheduler, devices, ComputeConfig(snapshot_every=config.snapshot_every))
-        pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder)
+        engine = ComputeEngine(store, scheduler, devices, compute_config)
+        pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder, remote=remote)
         cron = Cron(store, scheduler, signer, cron_config)
         return cls(
             config=config,

@@ -39,9 +39,9 @@ from aonode.compute.workers import Worker, WorkerCache
 from aonode.compute.writer import ResultWriter
 from aonode.crypto import verify_message
 from aonode.devices.base import DeviceRegistry
-from aonode.errors import InvalidArgument
+from aonode.errors import InvalidArgument, NotFound
 from aonode.ids import ID_LEN, ProcessId, decode_id, encode_id
-from aonode.model import Message, Result
+from aonode.model import MAX_U64, Message, Result
 from store import ObjectStore, StoreError
 
 log = logging.getLogger("aonode.compute")
@@ -141,6 +141,23 @@ class ComputeEngine:
         except DecodeError as exc:
             raise StoredResultCorrupt(f"process {encode_id(pid)}: slot {slot}: {exc}") from exc
         return SlotResult(pid, slot, result, row.hashpath, row.result_digest)
+
+    def snapshot_manifest(self, process: bytes, slot: int | None = None) -> layout.StoredSnapshot:
+        """The stored snapshot of `process` nearest at or before `slot` (None: the latest), with its
+        manifest. NotFound when there is none."""
+        pid = _pid(process)
+        if slot is not None and slot < 0:
+            raise InvalidArgument(f"slot must be >= 0, got {slot}")
+        max_slot = MAX_U64 - 1 if slot is None else min(slot, MAX_U64 - 1)
+        try:
+            with self._store.read() as view:
+                snap = layout.read_snapshot(view, pid, max_slot)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        if snap is None:
+            where = "" if slot is None else f" at or before slot {slot}"
+            raise NotFound(f"process {encode_id(pid)} has no snapshot{where}")
+        return snap
 
     def stored_head(self, process: bytes) -> int | None:
         """The last slot whose result is stored, or None."""

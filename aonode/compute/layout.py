@@ -152,8 +152,29 @@ def put_snapshot(
     batch.put(SNAPSHOTS, slot_key(process, slot), batch.put_object(manifest))
 
 
-def load_snapshot(view: ReadView, manifest_digest: bytes) -> tuple[str, bytes]:
-    """(device name, state bytes) of a stored snapshot; StoredResultCorrupt when anything is missing."""
+@dataclass(frozen=True, slots=True)
+class SnapshotManifest:
+    """A decoded snapshot manifest: which device's state, its length, and its pages' digests in order."""
+
+    device: str
+    size: int
+    page_size: int
+    pages: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """A `snapshots` row with its manifest: the state of `process` after `slot`."""
+
+    process: bytes
+    slot: int
+    digest: bytes
+    """Digest of the manifest object."""
+    manifest: SnapshotManifest
+
+
+def read_manifest(view: ReadView, manifest_digest: bytes) -> SnapshotManifest:
+    """The stored manifest `manifest_digest`; StoredResultCorrupt when it is missing or malformed."""
     raw = view.get_object(manifest_digest)
     if raw is None or not raw.startswith(_MANIFEST_MAGIC):
         raise StoredResultCorrupt(f"snapshot manifest {encode_id(manifest_digest)} is missing or malformed")
@@ -161,23 +182,38 @@ def load_snapshot(view: ReadView, manifest_digest: bytes) -> tuple[str, bytes]:
         pos = len(_MANIFEST_MAGIC)
         (name_len,) = struct.unpack_from(">I", raw, pos)
         pos += 4
-        device = raw[pos : pos + name_len].decode()
+        device = bytes(raw[pos : pos + name_len]).decode()
         pos += name_len
-        total, _page_size, count = _MANIFEST_TAIL.unpack_from(raw, pos)
+        total, page_size, count = _MANIFEST_TAIL.unpack_from(raw, pos)
         pos += _MANIFEST_TAIL.size
         if len(raw) != pos + 32 * count:
             raise ValueError("trailing or missing page digests")
-        parts = []
-        for i in range(count):
-            page = view.get_object(raw[pos + 32 * i : pos + 32 * (i + 1)])
-            if page is None:
-                raise ValueError(f"page {i} is missing")
-            parts.append(page)
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise StoredResultCorrupt(f"snapshot {encode_id(manifest_digest)}: {exc}") from None
+    pages = tuple(bytes(raw[pos + 32 * i : pos + 32 * (i + 1)]) for i in range(count))
+    return SnapshotManifest(device, total, page_size, pages)
+
+
+def read_snapshot(view: ReadView, process: bytes, max_slot: int) -> StoredSnapshot | None:
+    """The snapshot of `process` with the greatest slot <= `max_slot` and its manifest, or None."""
+    ref = nearest_snapshot(view, process, max_slot)
+    if ref is None:
+        return None
+    return StoredSnapshot(process, ref.slot, ref.manifest, read_manifest(view, ref.manifest))
+
+
+def load_snapshot(view: ReadView, manifest_digest: bytes) -> tuple[str, bytes]:
+    """(device name, state bytes) of a stored snapshot; StoredResultCorrupt when anything is missing."""
+    manifest = read_manifest(view, manifest_digest)
+    parts = []
+    for i, page_digest in enumerate(manifest.pages):
+        page = view.get_object(page_digest)
+        if page is None:
+            raise StoredResultCorrupt(f"snapshot {encode_id(manifest_digest)}: page {i} is missing")
+        parts.append(page)
     data = b"".join(parts)
-    if len(data) != total:
+    if len(data) != manifest.size:
         raise StoredResultCorrupt(
-            f"snapshot {encode_id(manifest_digest)}: {len(data)} bytes, expected {total}"
+            f"snapshot {encode_id(manifest_digest)}: {len(data)} bytes, expected {manifest.size}"
         )
-    return device, data
+    return manifest.device, data

@@ -6,6 +6,11 @@ LMDB directory itself); the results are computed into a memory store, so nothing
 `--check` each slot is also compared with the result stored in DATA_DIR, where there is one (the exit status
 is 1 on any difference). Two runs in separate OS processes (e.g. with different `PYTHONHASHSEED`) print the
 same lines exactly when the computation is deterministic: this is the determinism check between nodes.
+
+With `--snapshot-every N` the replay also stores snapshots (after every slot that is a multiple of N, as the
+node does with `snapshot_every = N`) and then prints one line `{"snapshot", "manifest"}` per snapshot (the
+manifest's digest, which names the device and every page by digest); `--check` compares it with the
+snapshot stored in DATA_DIR at the same slot, where there is one.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from aonode.errors import AonodeError
 from aonode.ids import Address, ProcessId, decode_id, encode_id
 from aonode.scheduler import SchedulerConfig
 from aonode.scheduler.reads import ScheduleReader
-from store import LmdbStore, MemoryStore
+from store import LmdbStore, MemoryStore, read_u64
 
 
 def store_dir(data: Path) -> Path:
@@ -54,6 +59,7 @@ def replay(
     to: int | None = None,
     check: bool = False,
     registry: DeviceRegistry | None = None,
+    snapshot_every: int = 0,
 ) -> int:
     source = LmdbStore(store_dir(data))
     results = MemoryStore()
@@ -61,7 +67,7 @@ def replay(
         results,
         ScheduleReader(source, Address(""), SchedulerConfig()),
         registry or default_registry(),
-        ComputeConfig(max_workers=1, snapshot_every=0),
+        ComputeConfig(max_workers=1, snapshot_every=snapshot_every),
     )
     differences = 0
     try:
@@ -86,6 +92,20 @@ def replay(
                     line["stored"] = "same" if same else "different"
                     differences += not same
             sys.stdout.write(json.dumps(line) + "\n")
+        with results.read() as mine, source.read() as theirs:
+            for key, manifest in mine.range(
+                layout.SNAPSHOTS, layout.slot_key(pid, 0), layout.slot_key(pid, last + 1)
+            ):
+                snap: dict[str, object] = {
+                    "snapshot": read_u64(bytes(key[-8:])),
+                    "manifest": encode_id(manifest),
+                }
+                stored = theirs.get(layout.SNAPSHOTS, bytes(key)) if check else None
+                if stored is not None:
+                    same = bytes(stored) == bytes(manifest)
+                    snap["stored"] = "same" if same else "different"
+                    differences += not same
+                sys.stdout.write(json.dumps(snap) + "\n")
     finally:
         engine.close()
         results.close()
@@ -106,9 +126,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="aonode.devices.registry:default_registry",
         help="MODULE:FUNCTION returning the DeviceRegistry to compute with",
     )
+    parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also store a snapshot after every slot that is a multiple of N and print its manifest digest",
+    )
     args = parser.parse_args(argv)
+    if args.snapshot_every < 0:
+        parser.error("--snapshot-every must be >= 0")
     try:
-        return replay(args.data, args.process, args.to, args.check, load_registry(args.registry))
+        return replay(
+            args.data, args.process, args.to, args.check, load_registry(args.registry), args.snapshot_every
+        )
     except AonodeError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -113,11 +113,14 @@ class DeviceRegistry:
         self._factories[name] = factory
 
     def create(self, name: str) -> Device:
-        factory = self._factories.get(name)
-        if factory is None:
+        self.require(name)
+        return self._factories[name]()
+
+    def require(self, name: str) -> None:
+        """UnknownDeviceError unless this registry has a device `name`."""
+        if name not in self._factories:
             known = ", ".join(sorted(self._factories)) or "none"
             raise UnknownDeviceError(f"unknown execution device {name!r} (this node has: {known})")
-        return factory()
 
     def names(self) -> list[str]:
         return sorted(self._factories)

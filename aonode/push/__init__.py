@@ -7,7 +7,7 @@ depth first; it returns the delivery tree. `Pusher.start` does the same in the b
 reads its progress. See `engine.py` for the theory of operation and docs/push.md for the user's view.
 """
 
-from aonode.push.config import PushConfig, PushNode, PushReport, trim_result
+from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, trim_result
 from aonode.push.engine import Pusher
 
-__all__ = ["PushConfig", "PushNode", "PushReport", "Pusher", "trim_result"]
+__all__ = ["PushConfig", "PushNode", "PushReport", "Pusher", "RemotePusher", "trim_result"]

@@ -7,7 +7,7 @@ push can be read while it progresses; readers get it as it stands on the event l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from aonode.model import Output, Result
 
@@ -44,9 +44,11 @@ class PushNode:
 
     `process`/`slot` is where the delivered message landed (the target's schedule); `message_id` its ID;
     `from_process`/`from_slot`/`index` the result and position (in its spawns or outbox) that produced it.
-    `node` is the URL of the node that scheduled it when that is not this node. `stopped` says why delivery
-    ended here: `hop-limit`, `fan-out`, `root-budget`, `cycle`, `remote` (the slot lives on another node and
-    is not pushed from here) or `error: ...`. `existing`: an earlier push of the same slot had made it."""
+    `node` is the URL of the node that scheduled it when that is not this node (in a subtree returned by
+    another node: as that node saw it, so its own deliveries name it). `stopped` says why delivery ended
+    here: `hop-limit`, `fan-out`, `root-budget`, `cycle`, `remote: ...` (the slot lives on another node and
+    its push there was not made or failed) or `error: ...`. `existing`: an earlier push of the same slot
+    had made it."""
 
     process: str
     slot: int | None = None
@@ -83,6 +85,17 @@ class PushNode:
             out["result"] = self.result.to_json()
         out["children"] = [c.to_json() for c in self.children]
         return out
+
+
+class RemotePusher(Protocol):
+    """Pushes a slot on another node and returns its tree (implemented by the wire layer)."""
+
+    async def push_remote(
+        self, url: str, process: str, slot: int, *, max_hops: int, result_depth: int
+    ) -> PushNode:
+        """Push `slot` of `process` on the node at `url` (sync) with at most `max_hops` hops (> 0) and
+        return its tree (kind "root"); raise an `AonodeError` when the push cannot be made there."""
+        ...
 
 
 @dataclass

@@ -9,9 +9,11 @@ Theory of operation (one event loop; the compute engine and the scheduler do the
    same slot reads them back instead of signing anew.
 3. **Schedule** each delivery through the `Scheduler`: locally, or, when the scheduler answers with a
    redirect (the target's Process names another scheduler whose location is known), on that node through
-   the `Forwarder` port; the tree then names the node's URL and the push does not continue there (the
-   remote slot is recorded; push it on that node).
-4. **Recurse** depth first into every slot a delivery created here (a spawn's slot 0 too), in order.
+   the `Forwarder` port; the tree then names the node's URL.
+4. **Recurse** depth first into every slot a delivery created here (a spawn's slot 0 too), in order. A
+   slot created on another node is pushed there, through the `RemotePusher` port (sync, with the hops
+   that remain), and the tree it returns is grafted under the delivery; without the port, or when that
+   push fails, the node says `stopped: remote: ...` and the push goes on with the other deliveries.
 
 Idempotency: scheduling is idempotent on the message ID and the intent record pins the message, so a
 second push of the same slot, or a push after a crash in the middle of the first, finds every delivery
@@ -23,9 +25,11 @@ does, at the price of one durable write per result that has deliveries.
 
 Bounds (`PushConfig`), each recorded as `stopped` on the tree node where it bit, never raised: hops from
 the root, deliveries per result, deliveries per push, deliveries per (source, target) pair along a path
-(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Errors of one delivery
-(no target, unknown target, a refused message, a failed computation) are recorded on its node and the
-push goes on with the others.
+(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Only the hop bound
+crosses nodes (`max_hops` of the remote push: what remains of this push's bound), so two nodes bouncing a
+push between them stop there; the pair and slot checks, the fan-out and the root budget are per node.
+Errors of one delivery (no target, unknown target, a refused message, a failed computation, a failed
+remote push) are recorded on its node and the push goes on with the others.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from aonode.errors import AonodeError, NotFound
 from aonode.ids import b64url_encode, decode_id, encode_id, is_id
 from aonode.model import Assignment, Message
 from aonode.push import messages as m
-from aonode.push.config import PushConfig, PushNode, PushReport, trim_result
+from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, trim_result
 from aonode.scheduler import Forwarder, Scheduler
 from aonode.scheduler.errors import RedirectError
 from store import ConflictError, ObjectStore, StoreError, WriteBatch
@@ -54,6 +58,7 @@ log = logging.getLogger("aonode.push")
 class _Run:
     report: PushReport
     result_depth: int
+    max_depth: int
     visited: set[tuple[bytes, int]] = field(default_factory=set)
     pairs: Counter[tuple[bytes, bytes]] = field(default_factory=Counter)
     total: int = 0
@@ -79,6 +84,7 @@ class Pusher:
         config: PushConfig | None = None,
         *,
         forwarder: Forwarder | None = None,
+        remote: RemotePusher | None = None,
     ) -> None:
         self._store = store
         self._scheduler = scheduler
@@ -86,20 +92,25 @@ class Pusher:
         self._signer = signer
         self.config = config or PushConfig()
         self._forwarder = forwarder
+        self._remote = remote
         self._runs: OrderedDict[str, _Run] = OrderedDict()
         self._closed = False
 
     # -- public API ----------------------------------------------------------------------------------------
 
-    async def push(self, process: bytes, slot: int, *, result_depth: int = 1) -> PushReport:
-        """Push `slot` of `process` and wait: the report holds the whole tree."""
-        run = self._new_run(process, slot, result_depth)
+    async def push(
+        self, process: bytes, slot: int, *, result_depth: int = 1, max_hops: int = 0
+    ) -> PushReport:
+        """Push `slot` of `process` and wait: the report holds the whole tree. `max_hops` > 0 lowers the
+        hop bound for this push (a push continued from another node carries what remains of its bound);
+        it never raises it above `config.max_depth`."""
+        run = self._new_run(process, slot, result_depth, max_hops)
         await self._run(run, process, slot)
         return run.report
 
-    def start(self, process: bytes, slot: int, *, result_depth: int = 1) -> PushReport:
+    def start(self, process: bytes, slot: int, *, result_depth: int = 1, max_hops: int = 0) -> PushReport:
         """Start a push in the background; `get(report.push_id)` follows it."""
-        run = self._new_run(process, slot, result_depth)
+        run = self._new_run(process, slot, result_depth, max_hops)
         run.task = asyncio.get_running_loop().create_task(self._run(run, process, slot))
         return run.report
 
@@ -122,12 +133,13 @@ class Pusher:
 
     # -- the walk ------------------------------------------------------------------------------------------
 
-    def _new_run(self, process: bytes, slot: int, result_depth: int) -> _Run:
+    def _new_run(self, process: bytes, slot: int, result_depth: int, max_hops: int) -> _Run:
         if self._closed:
             raise AonodeError("push: the node is shutting down")
         push_id = b64url_encode(os.urandom(32))
         report = PushReport(push_id, "running", PushNode(process=encode_id(process), slot=slot, kind="root"))
-        run = _Run(report, result_depth)
+        bound = self.config.max_depth if max_hops <= 0 else min(max_hops, self.config.max_depth)
+        run = _Run(report, result_depth, bound)
         self._runs[push_id] = run
         finished = [k for k, r in self._runs.items() if r.report.state != "running"]
         for k in finished[: max(0, len(self._runs) - self.config.max_pushes_kept)]:
@@ -167,8 +179,8 @@ class Pusher:
         count = len(result.spawns) * 2 + len(result.messages)
         if count == 0:
             return
-        if depth >= self.config.max_depth:
-            node.stopped = f"hop-limit: {self.config.max_depth} hops reached; {count} deliveries not made"
+        if depth >= run.max_depth:
+            node.stopped = f"hop-limit: {run.max_depth} hops reached; {count} deliveries not made"
             return
         deliveries = await self._prepare(process, slot, result.spawns, result.messages)
         if len(deliveries) > self.config.max_fanout:
@@ -228,7 +240,7 @@ class Pusher:
             run.report.delivered += 1
         if remote:
             node.node = remote
-            node.stopped = "remote: the target is scheduled on another node; push it there"
+            await self._push_remote(run, node, remote, depth + 1)
             return node
         # The pair count is per path (ancestors only): a ping-pong chain grows it, siblings do not.
         run.pairs[pair] += 1
@@ -239,6 +251,34 @@ class Pusher:
         finally:
             run.pairs[pair] -= 1
         return node
+
+    async def _push_remote(self, run: _Run, node: PushNode, url: str, depth: int) -> None:
+        """Continue the push on the node at `url` from the slot `node` got there (at `depth` hops from
+        this push's root) and graft the tree it returns; record why not when it cannot."""
+        assert node.slot is not None
+        if self._remote is None:
+            node.stopped = "remote: the target is scheduled on another node; push it there"
+            return
+        remaining = run.max_depth - depth
+        if remaining <= 0:
+            node.stopped = f"hop-limit: {run.max_depth} hops reached; the slot on {url} is not pushed"
+            return
+        try:
+            tree = await self._remote.push_remote(
+                url, node.process, node.slot, max_hops=remaining, result_depth=run.result_depth
+            )
+        except AonodeError as exc:
+            node.stopped = f"remote: {exc}"
+            return
+        node.result, node.stopped, node.children = tree.result, tree.stopped, tree.children
+        for grafted in (n for child in tree.children for n in child.walk()):
+            grafted.node = grafted.node or url  # made by that node: name it
+            if grafted.slot is None:
+                continue
+            if grafted.existing:
+                run.report.existing += 1
+            else:
+                run.report.delivered += 1
 
     # -- helpers -------------------------------------------------------------------------------------------
 

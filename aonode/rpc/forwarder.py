@@ -1,4 +1,6 @@
-"""Scheduling on another node over gRPC: the `Forwarder` port the scheduler uses to follow redirects.
+"""Scheduling and pushing on another node over gRPC: the `Forwarder` port the scheduler (and the pusher)
+use to follow redirects, and the `RemotePusher` port the pusher uses to continue a push on the node that
+scheduled a delivery.
 
 A location URL may be `host:port`, `grpc://host:port` or `http://host:port` (the scheme is dropped: nodes
 speak plaintext gRPC to each other unless configured otherwise). Channels are cached per target.
@@ -10,9 +12,10 @@ import grpc
 
 from aonode.errors import AonodeError, Unavailable
 from aonode.model import Assignment, Message
-from aonode.rpc.convert import assignment_from_pb, message_to_pb
+from aonode.push import PushNode
+from aonode.rpc.convert import assignment_from_pb, message_to_pb, push_node_from_pb
 from aonode.rpc.status import code_by_name
-from aonode.v1 import scheduler_pb2, scheduler_pb2_grpc
+from aonode.v1 import process_pb2, process_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
 
 
 class RemoteError(AonodeError):
@@ -30,28 +33,54 @@ def grpc_target(url: str) -> str:
     return url.rstrip("/")
 
 
+def _remote_error(exc: grpc.aio.AioRpcError, what: str) -> AonodeError:
+    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return Unavailable(f"{what} unreachable: {exc.details()}")
+    return RemoteError(code_by_name(exc.code().name).name, f"{what}: {exc.details()}")
+
+
 class GrpcForwarder:
-    def __init__(self, timeout: float = 30.0) -> None:
+    """`push_timeout` bounds one remote push (it may continue on further nodes, each within the hop bound)."""
+
+    def __init__(self, timeout: float = 30.0, push_timeout: float = 600.0) -> None:
         self._timeout = timeout
+        self._push_timeout = push_timeout
         self._channels: dict[str, grpc.aio.Channel] = {}
 
-    def _stub(self, url: str) -> scheduler_pb2_grpc.SchedulerServiceStub:
+    def _channel(self, url: str) -> grpc.aio.Channel:
         target = grpc_target(url)
         channel = self._channels.get(target)
         if channel is None:
             channel = self._channels[target] = grpc.aio.insecure_channel(target)
-        return scheduler_pb2_grpc.SchedulerServiceStub(channel)
+        return channel
+
+    def _stub(self, url: str) -> scheduler_pb2_grpc.SchedulerServiceStub:
+        return scheduler_pb2_grpc.SchedulerServiceStub(self._channel(url))
 
     async def schedule_remote(self, url: str, message: Message) -> Assignment:
         request = scheduler_pb2.ScheduleRequest(message=message_to_pb(message))
         try:
             reply = await self._stub(url).Schedule(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise Unavailable(f"scheduler at {url} unreachable: {exc.details()}") from None
-            code = code_by_name(exc.code().name)
-            raise RemoteError(code.name, f"scheduler at {url}: {exc.details()}") from None
+            raise _remote_error(exc, f"scheduler at {url}") from None
         return assignment_from_pb(reply.assignment)
+
+    async def push_remote(
+        self, url: str, process: str, slot: int, *, max_hops: int, result_depth: int
+    ) -> PushNode:
+        request = process_pb2.PushRequest(
+            process=process,
+            slot=slot,
+            mode=process_pb2.PUSH_MODE_SYNC,
+            result_depth=result_depth,
+            max_hops=max_hops,
+        )
+        stub = process_pb2_grpc.ProcessServiceStub(self._channel(url))
+        try:
+            reply = await stub.Push(request, timeout=self._push_timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise _remote_error(exc, f"push at {url}") from None
+        return push_node_from_pb(reply.tree)
 
     async def close(self) -> None:
         for channel in self._channels.values():

@@ -3,7 +3,7 @@
 
 Compute/Now return the slot's Result with the hashpath and result digest that name it; Dryrun returns a
 Result only (nothing is stored). Push runs a push (sync: waits and returns the tree; async: returns the
-push ID at once) and GetPush reads one's progress. GetSnapshot answers UNIMPLEMENTED until its issue lands.
+push ID at once) and GetPush reads one's progress. GetSnapshot returns the nearest stored snapshot's manifest.
 """
 
 from __future__ import annotations
@@ -51,13 +51,29 @@ class ProcessServicer:
         result = await self._engine.dryrun(message)
         return pb.DryrunResponse(result=result_to_pb(result))
 
+    async def GetSnapshot(self, request: pb.GetSnapshotRequest, context: Context) -> pb.GetSnapshotResponse:
+        """The manifest of the nearest stored snapshot at or before `slot` (absent: the latest); NOT_FOUND
+        when there is none."""
+        process = ids.decode_id(request.process, "process")
+        snap = self._engine.snapshot_manifest(process, request.slot if request.HasField("slot") else None)
+        m = snap.manifest
+        return pb.GetSnapshotResponse(
+            process=ids.encode_id(snap.process),
+            slot=snap.slot,
+            device=m.device,
+            memory_size=m.size,
+            page_size=m.page_size,
+            pages=[pb.SnapshotPage(index=i, digest=ids.encode_id(d)) for i, d in enumerate(m.pages)],
+            manifest_digest=ids.encode_id(snap.digest),
+        )
+
     async def Push(self, request: pb.PushRequest, context: Context) -> pb.PushResponse:
         process = ids.decode_id(request.process, "process")
-        depth = request.result_depth
+        depth, hops = request.result_depth, request.max_hops
         if request.mode == pb.PUSH_MODE_ASYNC:
-            report = self._pusher.start(process, request.slot, result_depth=depth)
+            report = self._pusher.start(process, request.slot, result_depth=depth, max_hops=hops)
             return pb.PushResponse(push_id=report.push_id, state=_STATES[report.state])
-        report = await self._pusher.push(process, request.slot, result_depth=depth)
+        report = await self._pusher.push(process, request.slot, result_depth=depth, max_hops=hops)
         return pb.PushResponse(
             push_id=report.push_id, state=_STATES[report.state], tree=push_node_to_pb(report.tree)
         )

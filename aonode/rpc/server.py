@@ -88,7 +88,8 @@ def servicers(node: Node) -> dict[str, object]:
 
 def open_node(config: NodeConfig) -> Node:
     """A node with the wire layer's ports plugged in."""
-    return Node.open(config, forwarder=GrpcForwarder())
+    forwarder = GrpcForwarder()  # also continues pushes on other nodes
+    return Node.open(config, forwarder=forwarder, remote=forwarder)
 
 
 async def start_server(node: Node) -> RunningServer:

@@ -1,7 +1,8 @@
-"""Scheduler configuration, the ports it is given (block source, forwarder), and the records it returns.
+"""Scheduler configuration, the ports it is given (block source, forwarder, process validator), and the
+records it returns.
 
-The ports are `Protocol`s so the wire layer (forwarding to another node over gRPC) and tests can plug in
-without the domain importing them.
+The ports are `Protocol`s so the wire layer (forwarding to another node over gRPC), the compute domain
+(checking a spawn) and tests can plug in without the scheduler importing them.
 """
 
 from __future__ import annotations
@@ -85,6 +86,16 @@ class Forwarder(Protocol):
     """Schedules a message on another node (implemented by the wire layer)."""
 
     async def schedule_remote(self, url: str, message: Message) -> Assignment: ...
+
+
+class ProcessValidator(Protocol):
+    """Checks a new Process before its slot 0 is written (e.g. that this node's execution device can run
+    its module). Called on a worker thread, so it may be slow (compiling a module) but must not touch
+    the event loop. `module` is the message its `Module` tag names when that is in the store, else None."""
+
+    def validate(self, process: Message, module: Message | None) -> None:
+        """Return when the process may be spawned; raise an `AonodeError` (e.g. InvalidArgument) if not."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ Theory of operation (state lives on one asyncio event loop; long work runs on wo
 
 1. **Check** (worker thread; `cryptography` releases the GIL while it verifies): `validate()`, the
    signature (unsigned messages are refused unless `accept_unsigned`), the canonical encoding for storage.
-   Nothing is written before this passes.
+   Nothing is written before this passes. A new Process this node will schedule is then checked by the
+   `ProcessValidator`, if one is given (worker thread: it may compile the module), e.g. that its execution
+   device can run its module.
 2. **Route** (loop): a Process message is its own schedule (process ID = its message ID) and is taken only
    when its `Scheduler` tag names this node or is absent (a Process naming no scheduler is taken by the
    node it is sent to); another address gives a `RedirectError` carrying that scheduler's URL from the
@@ -33,10 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from aonode.codec import encode_message
 from aonode.crypto import Signer
 from aonode.errors import AonodeError, InvalidArgument, NotFound, ResourceExhausted
-from aonode.ids import Address, MessageId, ProcessId, decode_id, encode_id
+from aonode.ids import Address, InvalidIdError, MessageId, ProcessId, decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
-from aonode.scheduler.config import BlockSource, Forwarder, SchedulerConfig
+from aonode.scheduler.config import BlockSource, Forwarder, ProcessValidator, SchedulerConfig
 from aonode.scheduler.errors import (
     RedirectError,
     RelayNotTrustedError,
@@ -77,11 +79,13 @@ class Scheduler(ScheduleReader):
         block_source: BlockSource | None = None,
         locations: LocationRegistry | None = None,
         forwarder: Forwarder | None = None,
+        validator: ProcessValidator | None = None,
     ) -> None:
         super().__init__(store, Address(signer.address), config or SchedulerConfig())
         self._relays = frozenset({str(signer.address), *self.config.trusted_relays})
         self.locations = locations if locations is not None else LocationRegistry(store)
         self._forwarder = forwarder
+        self._validator = validator
         self._procs: dict[bytes, Proc] = {}
         # Recently committed (message ID ‖ process) keys: closes the window between a message's idempotency
         # lookup on a worker and its admission on the loop (a duplicate that committed in between). A
@@ -121,6 +125,8 @@ class Scheduler(ScheduleReader):
             checked = self._check(message)
         else:
             checked = await loop.run_in_executor(self._workers, self._check, message)
+        if self._needs_validation(checked):
+            await loop.run_in_executor(self._workers, self._validate, checked.message)
         begun = self._begin(checked, None)
         if isinstance(begun, RedirectError):
             return await self._forward(begun, message)
@@ -143,6 +149,8 @@ class Scheduler(ScheduleReader):
         try:
             for k, chunk in enumerate(chunks):
                 checked = await checks[k] if checks else self._check_chunk(chunk)
+                if self._validator is not None:
+                    checked = await self._validate_chunk(loop, checked)
                 out.extend(self._begin_chunk(loop, checked))
         finally:
             for c in checks:
@@ -262,6 +270,47 @@ class Scheduler(ScheduleReader):
                     except AonodeError as exc:
                         result.append(exc)
         return result
+
+    def _needs_validation(self, checked: Checked) -> bool:
+        """A Process new to this node that this node would schedule (not one naming another scheduler)."""
+        if self._validator is None or not checked.message.is_process:
+            return False
+        if checked.known_process or checked.existing is not None:
+            return False
+        named = checked.message.tag("Scheduler")
+        return named is None or named == self.address
+
+    def _validate(self, process: Message) -> None:
+        """The validator's check of `process` with the module its `Module` tag names (None when that is
+        absent, malformed or not stored). On a worker thread: it may compile the module."""
+        assert self._validator is not None
+        module: Message | None = None
+        text = process.tag("Module")
+        if text is not None:
+            try:
+                module_id = decode_id(text.strip(), "Module")
+            except InvalidIdError:
+                module_id = None
+            if module_id is not None:
+                with self._read() as view:
+                    try:
+                        module = stored_message(view, module_id)
+                    except StoreError as exc:
+                        raise from_store_error(exc) from exc
+        self._validator.validate(process, module)
+
+    async def _validate_chunk(
+        self, loop: asyncio.AbstractEventLoop, checked: list[Checked | AonodeError]
+    ) -> list[Checked | AonodeError]:
+        """`checked` with each new Process that fails validation replaced by its error."""
+        out = list(checked)
+        for i, c in enumerate(checked):
+            if isinstance(c, Checked) and self._needs_validation(c):
+                try:
+                    await loop.run_in_executor(self._workers, self._validate, c.message)
+                except AonodeError as exc:
+                    out[i] = exc
+        return out
 
     def _verify(self, message: Message) -> bytes:
         """Validate and verify `message`; returns its storage encoding."""

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from aonode.v1 import types_pb2 as aonode_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61onode/v1/process.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"w\n\nSlotResult\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12!\n\x06result\x18\x03 \x01(\x0b\x32\x11.aonode.v1.Result\x12\x10\n\x08hashpath\x18\x04 \x01(\t\x12\x15\n\rresult_digest\x18\x05 \x01(\t\"/\n\x0e\x43omputeRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\"8\n\x0f\x43omputeResponse\x12%\n\x06result\x18\x01 \x01(\x0b\x32\x15.aonode.v1.SlotResult\"\x1d\n\nNowRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\"4\n\x0bNowResponse\x12%\n\x06result\x18\x01 \x01(\x0b\x32\x15.aonode.v1.SlotResult\"4\n\rDryrunRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"3\n\x0e\x44ryrunResponse\x12!\n\x06result\x18\x01 \x01(\x0b\x32\x11.aonode.v1.Result\"A\n\x12GetSnapshotRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\x04slot\x18\x02 \x01(\x04H\x00\x88\x01\x01\x42\x07\n\x05_slot\"-\n\x0cSnapshotPage\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\"\xad\x01\n\x13GetSnapshotResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x13\n\x0bmemory_size\x18\x04 \x01(\x04\x12\x11\n\tpage_size\x18\x05 \x01(\r\x12&\n\x05pages\x18\x06 \x03(\x0b\x32\x17.aonode.v1.SnapshotPage\x12\x17\n\x0fmanifest_digest\x18\x07 \x01(\t\"e\n\x0bPushRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12!\n\x04mode\x18\x03 \x01(\x0e\x32\x13.aonode.v1.PushMode\x12\x14\n\x0cresult_depth\x18\x04 \x01(\r\"\x93\x02\n\x08PushNode\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\x04slot\x18\x02 \x01(\x04H\x00\x88\x01\x01\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x14\n\x0c\x66rom_process\x18\x04 \x01(\t\x12\x11\n\tfrom_slot\x18\x05 \x01(\x04\x12\x14\n\x0coutbox_index\x18\x06 \x01(\r\x12!\n\x06result\x18\x07 \x01(\x0b\x32\x11.aonode.v1.Result\x12%\n\x08\x63hildren\x18\x08 \x03(\x0b\x32\x13.aonode.v1.PushNode\x12\x0f\n\x07stopped\x18\t \x01(\t\x12\x0c\n\x04node\x18\n \x01(\t\x12\x0c\n\x04kind\x18\x0b \x01(\t\x12\x10\n\x08\x65xisting\x18\x0c \x01(\x08\x42\x07\n\x05_slot\"g\n\x0cPushResponse\x12\x0f\n\x07push_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.aonode.v1.PushState\x12!\n\x04tree\x18\x03 \x01(\x0b\x32\x13.aonode.v1.PushNode\"!\n\x0eGetPushRequest\x12\x0f\n\x07push_id\x18\x01 \x01(\t\"\x8c\x01\n\x0fGetPushResponse\x12\x0f\n\x07push_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.aonode.v1.PushState\x12!\n\x04tree\x18\x03 \x01(\x0b\x32\x13.aonode.v1.PushNode\x12\x11\n\tdelivered\x18\x04 \x01(\r\x12\r\n\x05\x65rror\x18\x05 \x01(\t*N\n\x08PushMode\x12\x19\n\x15PUSH_MODE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePUSH_MODE_SYNC\x10\x01\x12\x13\n\x0fPUSH_MODE_ASYNC\x10\x02*k\n\tPushState\x12\x1a\n\x16PUSH_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12PUSH_STATE_RUNNING\x10\x01\x12\x13\n\x0fPUSH_STATE_DONE\x10\x02\x12\x15\n\x11PUSH_STATE_FAILED\x10\x03\x32\x90\x03\n\x0eProcessService\x12@\n\x07\x43ompute\x12\x19.aonode.v1.ComputeRequest\x1a\x1a.aonode.v1.ComputeResponse\x12\x34\n\x03Now\x12\x15.aonode.v1.NowRequest\x1a\x16.aonode.v1.NowResponse\x12=\n\x06\x44ryrun\x12\x18.aonode.v1.DryrunRequest\x1a\x19.aonode.v1.DryrunResponse\x12L\n\x0bGetSnapshot\x12\x1d.aonode.v1.GetSnapshotRequest\x1a\x1e.aonode.v1.GetSnapshotResponse\x12\x37\n\x04Push\x12\x16.aonode.v1.PushRequest\x1a\x17.aonode.v1.PushResponse\x12@\n\x07GetPush\x12\x19.aonode.v1.GetPushRequest\x1a\x1a.aonode.v1.GetPushResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61onode/v1/process.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"w\n\nSlotResult\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12!\n\x06result\x18\x03 \x01(\x0b\x32\x11.aonode.v1.Result\x12\x10\n\x08hashpath\x18\x04 \x01(\t\x12\x15\n\rresult_digest\x18\x05 \x01(\t\"/\n\x0e\x43omputeRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\"8\n\x0f\x43omputeResponse\x12%\n\x06result\x18\x01 \x01(\x0b\x32\x15.aonode.v1.SlotResult\"\x1d\n\nNowRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\"4\n\x0bNowResponse\x12%\n\x06result\x18\x01 \x01(\x0b\x32\x15.aonode.v1.SlotResult\"4\n\rDryrunRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"3\n\x0e\x44ryrunResponse\x12!\n\x06result\x18\x01 \x01(\x0b\x32\x11.aonode.v1.Result\"A\n\x12GetSnapshotRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\x04slot\x18\x02 \x01(\x04H\x00\x88\x01\x01\x42\x07\n\x05_slot\"-\n\x0cSnapshotPage\x12\r\n\x05index\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\"\xad\x01\n\x13GetSnapshotResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\x0e\n\x06\x64\x65vice\x18\x03 \x01(\t\x12\x13\n\x0bmemory_size\x18\x04 \x01(\x04\x12\x11\n\tpage_size\x18\x05 \x01(\r\x12&\n\x05pages\x18\x06 \x03(\x0b\x32\x17.aonode.v1.SnapshotPage\x12\x17\n\x0fmanifest_digest\x18\x07 \x01(\t\"w\n\x0bPushRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12!\n\x04mode\x18\x03 \x01(\x0e\x32\x13.aonode.v1.PushMode\x12\x14\n\x0cresult_depth\x18\x04 \x01(\r\x12\x10\n\x08max_hops\x18\x05 \x01(\r\"\x93\x02\n\x08PushNode\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\x04slot\x18\x02 \x01(\x04H\x00\x88\x01\x01\x12\x12\n\nmessage_id\x18\x03 \x01(\t\x12\x14\n\x0c\x66rom_process\x18\x04 \x01(\t\x12\x11\n\tfrom_slot\x18\x05 \x01(\x04\x12\x14\n\x0coutbox_index\x18\x06 \x01(\r\x12!\n\x06result\x18\x07 \x01(\x0b\x32\x11.aonode.v1.Result\x12%\n\x08\x63hildren\x18\x08 \x03(\x0b\x32\x13.aonode.v1.PushNode\x12\x0f\n\x07stopped\x18\t \x01(\t\x12\x0c\n\x04node\x18\n \x01(\t\x12\x0c\n\x04kind\x18\x0b \x01(\t\x12\x10\n\x08\x65xisting\x18\x0c \x01(\x08\x42\x07\n\x05_slot\"g\n\x0cPushResponse\x12\x0f\n\x07push_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.aonode.v1.PushState\x12!\n\x04tree\x18\x03 \x01(\x0b\x32\x13.aonode.v1.PushNode\"!\n\x0eGetPushRequest\x12\x0f\n\x07push_id\x18\x01 \x01(\t\"\x8c\x01\n\x0fGetPushResponse\x12\x0f\n\x07push_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.aonode.v1.PushState\x12!\n\x04tree\x18\x03 \x01(\x0b\x32\x13.aonode.v1.PushNode\x12\x11\n\tdelivered\x18\x04 \x01(\r\x12\r\n\x05\x65rror\x18\x05 \x01(\t*N\n\x08PushMode\x12\x19\n\x15PUSH_MODE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePUSH_MODE_SYNC\x10\x01\x12\x13\n\x0fPUSH_MODE_ASYNC\x10\x02*k\n\tPushState\x12\x1a\n\x16PUSH_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12PUSH_STATE_RUNNING\x10\x01\x12\x13\n\x0fPUSH_STATE_DONE\x10\x02\x12\x15\n\x11PUSH_STATE_FAILED\x10\x03\x32\x90\x03\n\x0eProcessService\x12@\n\x07\x43ompute\x12\x19.aonode.v1.ComputeRequest\x1a\x1a.aonode.v1.ComputeResponse\x12\x34\n\x03Now\x12\x15.aonode.v1.NowRequest\x1a\x16.aonode.v1.NowResponse\x12=\n\x06\x44ryrun\x12\x18.aonode.v1.DryrunRequest\x1a\x19.aonode.v1.DryrunResponse\x12L\n\x0bGetSnapshot\x12\x1d.aonode.v1.GetSnapshotRequest\x1a\x1e.aonode.v1.GetSnapshotResponse\x12\x37\n\x04Push\x12\x16.aonode.v1.PushRequest\x1a\x17.aonode.v1.PushResponse\x12@\n\x07GetPush\x12\x19.aonode.v1.GetPushRequest\x1a\x1a.aonode.v1.GetPushResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aonode.v1.process_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PUSHMODE']._serialized_start=1435
-  _globals['_PUSHMODE']._serialized_end=1513
-  _globals['_PUSHSTATE']._serialized_start=1515
-  _globals['_PUSHSTATE']._serialized_end=1622
+  _globals['_PUSHMODE']._serialized_start=1453
+  _globals['_PUSHMODE']._serialized_end=1531
+  _globals['_PUSHSTATE']._serialized_start=1533
+  _globals['_PUSHSTATE']._serialized_end=1640
   _globals['_SLOTRESULT']._serialized_start=61
   _globals['_SLOTRESULT']._serialized_end=180
   _globals['_COMPUTEREQUEST']._serialized_start=182
@@ -57,15 +57,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSNAPSHOTRESPONSE']._serialized_start=596
   _globals['_GETSNAPSHOTRESPONSE']._serialized_end=769
   _globals['_PUSHREQUEST']._serialized_start=771
-  _globals['_PUSHREQUEST']._serialized_end=872
-  _globals['_PUSHNODE']._serialized_start=875
-  _globals['_PUSHNODE']._serialized_end=1150
-  _globals['_PUSHRESPONSE']._serialized_start=1152
-  _globals['_PUSHRESPONSE']._serialized_end=1255
-  _globals['_GETPUSHREQUEST']._serialized_start=1257
-  _globals['_GETPUSHREQUEST']._serialized_end=1290
-  _globals['_GETPUSHRESPONSE']._serialized_start=1293
-  _globals['_GETPUSHRESPONSE']._serialized_end=1433
-  _globals['_PROCESSSERVICE']._serialized_start=1625
-  _globals['_PROCESSSERVICE']._serialized_end=2025
+  _globals['_PUSHREQUEST']._serialized_end=890
+  _globals['_PUSHNODE']._serialized_start=893
+  _globals['_PUSHNODE']._serialized_end=1168
+  _globals['_PUSHRESPONSE']._serialized_start=1170
+  _globals['_PUSHRESPONSE']._serialized_end=1273
+  _globals['_GETPUSHREQUEST']._serialized_start=1275
+  _globals['_GETPUSHREQUEST']._serialized_end=1308
+  _globals['_GETPUSHRESPONSE']._serialized_start=1311
+  _globals['_GETPUSHRESPONSE']._serialized_end=1451
+  _globals['_PROCESSSERVICE']._serialized_start=1643
+  _globals['_PROCESSSERVICE']._serialized_end=2043
 # @@protoc_insertion_point(module_scope)

@@ -115,16 +115,18 @@ class GetSnapshotResponse(_message.Message):
     def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., device: _Optional[str] = ..., memory_size: _Optional[int] = ..., page_size: _Optional[int] = ..., pages: _Optional[_Iterable[_Union[SnapshotPage, _Mapping]]] = ..., manifest_digest: _Optional[str] = ...) -> None: ...
 
 class PushRequest(_message.Message):
-    __slots__ = ("process", "slot", "mode", "result_depth")
+    __slots__ = ("process", "slot", "mode", "result_depth", "max_hops")
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     SLOT_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     RESULT_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_HOPS_FIELD_NUMBER: _ClassVar[int]
     process: str
     slot: int
     mode: PushMode
     result_depth: int
-    def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., mode: _Optional[_Union[PushMode, str]] = ..., result_depth: _Optional[int] = ...) -> None: ...
+    max_hops: int
+    def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., mode: _Optional[_Union[PushMode, str]] = ..., result_depth: _Optional[int] = ..., max_hops: _Optional[int] = ...) -> None: ...
 
 class PushNode(_message.Message):
     __slots__ = ("process", "slot", "message_id", "from_process", "from_slot", "outbox_index", "result", "children", "stopped", "node", "kind", "existing")

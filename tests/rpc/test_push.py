@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,10 @@ from aonode.ids import encode_id
 from aonode.model import Location
 from aonode.rpc.convert import location_to_pb
 from aonode.v1 import scheduler_pb2
+from aonode.wallet import load_or_create_wallet
 from tests.compute.lua_helpers import needs_lua
 from tests.conftest import ServerThread, make_config
-from tests.push.helpers import PING_SELF
+from tests.push.helpers import BOUNCE, PING_SELF
 
 pytestmark = needs_lua
 
@@ -88,36 +91,86 @@ def test_cli_push_json(client: NodeClient, server: ServerThread) -> None:
     assert missing.exit_code == 1 and "error:" in missing.output
 
 
-def test_push_across_two_nodes(tmp_path: Path) -> None:
-    front = ServerThread(make_config(tmp_path / "front")).start()
-    # home schedules what front's processes push to it only because it is told to trust front as a relay
-    home = ServerThread(make_config(tmp_path / "home", trusted_relays=front.node.address)).start()
+@contextmanager
+def two_nodes(tmp_path: Path) -> Iterator[tuple[NodeClient, NodeClient, str, str, str, str]]:
+    """front and home on 127.0.0.1, each trusting the other as a relay and knowing its location; yields
+    clients to them, their addresses and their URLs."""
+    front_config, home_config = make_config(tmp_path / "front"), make_config(tmp_path / "home")
+    front_address, home_address = (
+        load_or_create_wallet(c.node_wallet_path, c.wallet_type).address for c in (front_config, home_config)
+    )
+    front = ServerThread(replace(front_config, trusted_relays=home_address)).start()
+    home = ServerThread(replace(home_config, trusted_relays=front_address)).start()
     try:
         with (
-            NodeClient(home.address, timeout=60) as to_home,
             NodeClient(front.address, timeout=60) as to_front,
+            NodeClient(home.address, timeout=60) as to_home,
         ):
-            record = sign_location(
-                Location("", home.address, nonce=1, ttl_ms=60_000, timestamp=1), home.node.signer
-            )
-            to_front.scheduler.RegisterLocation(
-                scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record))
-            )
-            # B lives on home and trusts what the front node relays; front knows B's Process message.
-            listener = 'Handlers.add("hi", "Hi", function(msg) print("HI FROM " .. msg.From) end)'
-            b = spawn(to_home, listener, front.node.address, scheduler=home.node.address)
-            to_front.publish(to_home.get_message(b))
-            sender = 'Handlers.add("go", "Go", function(msg) Send({Target = msg.Data, Action = "Hi"}) end)'
-            a = spawn(to_front, sender, front.node.address)
-            slot = to_front.schedule(build_message(USER, a, action="Go", data=b.encode())).slot
-            report = to_front.push(a, slot)
-            assert report.state == "done"
-            (delivery,) = report.tree.children
-            assert delivery.process == b and delivery.slot == 1 and delivery.node == home.address
-            assert delivery.stopped.startswith("remote")
-            assert to_home.compute(b, 1).result.output.data == f"HI FROM {a}"
-            again = to_front.push(a, slot)  # the home scheduler answers with the same assignment
-            assert again.tree.children[0].slot == 1 and to_home.get_slot(b).current_slot == 1
+            for server, other in ((front, to_home), (home, to_front)):
+                record = sign_location(
+                    Location("", server.address, nonce=1, ttl_ms=60_000, timestamp=1), server.node.signer
+                )
+                other.scheduler.RegisterLocation(
+                    scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record))
+                )
+            yield to_front, to_home, front_address, home_address, front.address, home.address
     finally:
         front.stop()
         home.stop()
+
+
+def test_push_continues_across_two_nodes(tmp_path: Path) -> None:
+    with two_nodes(tmp_path) as (to_front, to_home, front, home, front_url, home_url):
+        listener = 'Handlers.add("hello", "Hello", function(msg) print("HELLO FROM " .. msg.From) end)'
+        c = spawn(to_home, listener, home, scheduler=home)
+        relay = (
+            f'Handlers.add("hi", "Hi", function(msg) Send({{Target = "{c}", Action = "Hello"}}); '
+            'Send({Target = msg.From, Action = "Thanks"}) end)'
+        )
+        b = spawn(to_home, relay, front, scheduler=home)
+        sender = """
+Handlers.add("go", "Go", function(msg) Send({Target = msg.Data, Action = "Hi"}) end)
+Handlers.add("thanks", "Thanks", function(msg) print("THANKS FROM " .. msg.From) end)
+"""
+        a = spawn(to_front, sender, f"{front},{home}")
+        to_front.publish(to_home.get_message(b))  # front redirects to home what goes to B
+        to_home.publish(to_front.get_message(a))  # and home to front what goes to A
+        slot = to_front.schedule(build_message(USER, a, action="Go", data=b.encode())).slot
+        report = to_front.push(a, slot)
+        assert report.state == "done" and not [n.stopped for n in report.tree.walk() if n.stopped]
+        (delivery,) = report.tree.children
+        assert delivery.process == b and delivery.slot == 1 and delivery.node == home_url
+        # home pushed B's slot and returned its tree: B's messages to C (on home) and back to A (on front)
+        to_c, to_a = delivery.children
+        assert (to_c.process, to_c.slot, to_c.node, to_c.from_process) == (c, 1, home_url, b)
+        assert (to_a.process, to_a.slot, to_a.node) == (a, slot + 1, front_url)
+        assert to_c.result is not None and to_c.result.output.data == f"HELLO FROM {b}"
+        assert to_a.result is not None and to_a.result.output.data == f"THANKS FROM {b}"
+        assert report.delivered == 3
+        assert to_home.compute(c, 1).result.output.data == f"HELLO FROM {b}"  # computed where it lives
+        assert to_front.compute(a, slot + 1).result.output.data == f"THANKS FROM {b}"
+        again = to_front.push(a, slot)  # nothing is delivered twice, on either node
+        assert [n.slot for n in again.tree.walk()] == [slot, 1, 1, slot + 1]
+        assert to_home.get_slot(b).current_slot == 1 and to_home.get_slot(c).current_slot == 1
+        assert to_front.get_slot(a).current_slot == slot + 1
+
+
+def test_cross_node_bounce_stops_at_the_hop_bound(tmp_path: Path) -> None:
+    with two_nodes(tmp_path) as (to_front, to_home, front, home, front_url, _):
+        both = f"{front},{home}"
+        a = spawn(to_front, BOUNCE, both)
+        b = spawn(to_home, BOUNCE, both, scheduler=home)
+        to_front.publish(to_home.get_message(b))
+        to_home.publish(to_front.get_message(a))
+        slot = to_front.schedule(build_message(USER, a, action="Kick", data=b.encode())).slot
+        report = to_front.push(a, slot, result_depth=0, max_hops=6)  # home's own bound is 32
+        assert report.state == "done" and report.delivered == 6
+        chain, node = [], report.tree
+        while node.children:
+            (node,) = node.children
+            chain.append((node.process, node.slot))
+        assert chain == [(b, 1), (a, 2), (b, 2), (a, 3), (b, 3), (a, 4)]
+        assert [n.stopped for n in report.tree.walk() if n.stopped] == [
+            f"hop-limit: 1 hops reached; the slot on {front_url} is not pushed"
+        ]  # the last push (on home, with the one hop left) made the 6th hop and stopped
+        assert to_front.get_slot(a).current_slot == 4 and to_home.get_slot(b).current_slot == 3

@@ -135,6 +135,13 @@ def _load(wasm: bytes, settings: Mapping[str, Any]) -> wasmtime.Module:
         ) from None
 
 
+def check_module(wasm: bytes, settings: Mapping[str, Any]) -> None:
+    """What `init` would refuse about a module before running it: DeviceError if it does not compile
+    (or cannot be translated), MissingImportsError naming the imports the device does not provide. The
+    compiled module stays in the module cache, so a later `init` does not compile it again."""
+    build_imports(wasmtime.Store(runtime.engine()), _load(wasm, settings), HostIO())
+
+
 def _ticks(seconds: float) -> int:
     return max(1, int(seconds / runtime.EPOCH_TICK) + 1)
 

@@ -48,6 +48,16 @@ class ProcExit(Exception):
         self.reason = reason
 
 
+class MissingImportsError(DeviceError):
+    """The module imports what the device does not provide (every such import is named)."""
+
+    def __init__(self, imports: list[str]) -> None:
+        super().__init__(
+            f"wasm64@1.0: the module imports what this node does not provide: {', '.join(imports)}"
+        )
+        self.imports = imports
+
+
 @dataclass
 class HostIO:
     """What the host functions of one instance share: captured output and the random seed."""
@@ -277,9 +287,7 @@ def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) ->
             continue
         funcs.append(wasmtime.Func(store, ty, handler, access_caller=True))
     if missing:
-        raise DeviceError(
-            f"wasm64@1.0: the module imports what this node does not provide: {', '.join(missing)}"
-        )
+        raise MissingImportsError(missing)
     return funcs
 
 
