@@ -119,22 +119,21 @@ class NodeClient:
     def close(self) -> None:
         self.channel.close()
 
-    def info(self) -> node_pb2.GetInfoResponse:
+    def _unary(self, method: Any, request: Any) -> Any:
+        """Call a unary RPC with the client's deadline; a failure becomes a ClientError."""
         try:
-            reply: node_pb2.GetInfoResponse = self.node.GetInfo(
-                node_pb2.GetInfoRequest(), timeout=self.timeout
-            )
+            return method(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             raise _error(exc) from None
+
+    def info(self) -> node_pb2.GetInfoResponse:
+        reply: node_pb2.GetInfoResponse = self._unary(self.node.GetInfo, node_pb2.GetInfoRequest())
         return reply
 
     def schedule(self, message: Message) -> Assignment:
-        try:
-            reply = self.scheduler.Schedule(
-                scheduler_pb2.ScheduleRequest(message=message_to_pb(message)), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(
+            self.scheduler.Schedule, scheduler_pb2.ScheduleRequest(message=message_to_pb(message))
+        )
         return assignment_from_pb(reply.assignment)
 
     def schedule_stream(
@@ -163,21 +162,13 @@ class NodeClient:
             raise _error(exc) from None
 
     def publish(self, message: Message) -> str:
-        try:
-            reply = self.scheduler.PublishMessage(
-                scheduler_pb2.PublishMessageRequest(message=message_to_pb(message)), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(
+            self.scheduler.PublishMessage, scheduler_pb2.PublishMessageRequest(message=message_to_pb(message))
+        )
         return str(reply.message_id)
 
     def get_message(self, message_id: str) -> Message:
-        try:
-            reply = self.scheduler.GetMessage(
-                scheduler_pb2.GetMessageRequest(message_id=message_id), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.scheduler.GetMessage, scheduler_pb2.GetMessageRequest(message_id=message_id))
         return message_from_pb(reply.message)
 
     def get_schedule(
@@ -196,10 +187,7 @@ class NodeClient:
             request.from_slot = from_slot
         if to_slot is not None:
             request.to_slot = to_slot
-        try:
-            reply = self.scheduler.GetSchedule(request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.scheduler.GetSchedule, request)
         return SchedulePage(
             process=reply.process,
             assignments=[assignment_from_pb(a) for a in reply.assignments],
@@ -221,46 +209,27 @@ class NodeClient:
             token = page.next_page_token
 
     def get_slot(self, process: str) -> scheduler_pb2.GetSlotResponse:
-        try:
-            slot: scheduler_pb2.GetSlotResponse = self.scheduler.GetSlot(
-                scheduler_pb2.GetSlotRequest(process=process), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        slot: scheduler_pb2.GetSlotResponse = self._unary(
+            self.scheduler.GetSlot, scheduler_pb2.GetSlotRequest(process=process)
+        )
         return slot
 
     def get_assignment(self, message_id: str) -> Assignment:
-        try:
-            reply = self.scheduler.GetAssignment(
-                scheduler_pb2.GetAssignmentRequest(message_id=message_id), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(
+            self.scheduler.GetAssignment, scheduler_pb2.GetAssignmentRequest(message_id=message_id)
+        )
         return assignment_from_pb(reply.assignment)
 
     def compute(self, process: str, slot: int) -> ComputedSlot:
-        try:
-            reply = self.process.Compute(
-                process_pb2.ComputeRequest(process=process, slot=slot), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.process.Compute, process_pb2.ComputeRequest(process=process, slot=slot))
         return ComputedSlot.from_pb(reply.result)
 
     def now(self, process: str) -> ComputedSlot:
-        try:
-            reply = self.process.Now(process_pb2.NowRequest(process=process), timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.process.Now, process_pb2.NowRequest(process=process))
         return ComputedSlot.from_pb(reply.result)
 
     def dryrun(self, message: Message) -> Result:
-        try:
-            reply = self.process.Dryrun(
-                process_pb2.DryrunRequest(message=message_to_pb(message)), timeout=self.timeout
-            )
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.process.Dryrun, process_pb2.DryrunRequest(message=message_to_pb(message)))
         return result_from_pb(reply.result)
 
     def push(
@@ -284,10 +253,7 @@ class NodeClient:
 
     def get_push(self, push_id: str) -> PushReport:
         """An (asynchronous) push's progress and tree as it stands."""
-        try:
-            reply = self.process.GetPush(process_pb2.GetPushRequest(push_id=push_id), timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.process.GetPush, process_pb2.GetPushRequest(push_id=push_id))
         report = PushReport(reply.push_id, _push_state(reply.state), push_node_from_pb(reply.tree))
         _count(report)
         report.delivered, report.error = reply.delivered, reply.error
@@ -328,10 +294,7 @@ class NodeClient:
             request.at = at
         if in_ is not None:
             setattr(request, "in", in_)
-        try:
-            reply = self.cron.Once(request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.cron.Once, request)
         return cron_task_from_pb(reply.task)
 
     def cron_every(
@@ -339,24 +302,15 @@ class NodeClient:
     ) -> CronTask:
         """A task that schedules a node-signed message on `process` every `interval`."""
         request = cron_pb2.EveryRequest(message=_cron_message(process, tags, data), interval=interval)
-        try:
-            reply = self.cron.Every(request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.cron.Every, request)
         return cron_task_from_pb(reply.task)
 
     def cron_stop(self, task: str) -> CronTask:
-        try:
-            reply = self.cron.Stop(cron_pb2.StopRequest(task=task), timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.cron.Stop, cron_pb2.StopRequest(task=task))
         return cron_task_from_pb(reply.task)
 
     def cron_list(self) -> list[CronTask]:
-        try:
-            reply = self.cron.List(cron_pb2.ListRequest(), timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise _error(exc) from None
+        reply = self._unary(self.cron.List, cron_pb2.ListRequest())
         return [cron_task_from_pb(t) for t in reply.tasks]
 
 
