@@ -104,8 +104,14 @@ class SchedulerServicer:
                 raise InvalidArgument("page_token: not a token this node issued")
             from_slot = int(request.page_token)
         to_slot = request.to_slot if request.HasField("to_slot") else None
-        page = self._scheduler.get_schedule(
-            process, from_slot, to_slot, request.limit or None, request.include_messages
+        # A page is up to max_page decoded assignments (and messages): read it off the event loop.
+        page = await asyncio.to_thread(
+            self._scheduler.get_schedule,
+            process,
+            from_slot,
+            to_slot,
+            request.limit or None,
+            request.include_messages,
         )
         return pb.GetScheduleResponse(
             process=request.process,
