@@ -36,7 +36,8 @@ def test_snapshots_round_trip_and_share_unchanged_pages(mem: ObjectStore) -> Non
     data = os.urandom(3 * SNAPSHOT_PAGE + 100)
     _put(mem, 10, data)
     assert _objects(mem) == 4 + 1  # four pages and the manifest
-    changed = data[:SNAPSHOT_PAGE] + b"x" + data[SNAPSHOT_PAGE + 1 :]
+    flipped = bytes([data[SNAPSHOT_PAGE] ^ 0xFF])  # always a change (a fixed b"x" was 1 in 256 no change)
+    changed = data[:SNAPSHOT_PAGE] + flipped + data[SNAPSHOT_PAGE + 1 :]
     _put(mem, 20, changed)
     assert _objects(mem) == 5 + 2  # one new page and a new manifest
     _put(mem, 30, b"")
