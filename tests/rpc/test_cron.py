@@ -71,7 +71,7 @@ def test_every_list_stop_and_errors(tmp_path: Path) -> None:
             failing = client.cron_every(encode_id(secrets.token_bytes(32)), "50-milliseconds")
             time.sleep(0.6)
             [t] = client.cron_list()
-            assert t.task == failing.task and 2 <= t.failures <= 5 and t.last_error.startswith("NOT_FOUND")
+            assert t.task == failing.task and 1 <= t.failures <= 5 and t.last_error.startswith("NOT_FOUND")
     finally:
         server.stop()
 
@@ -93,9 +93,13 @@ def test_cli_once_every_list_stop(tmp_path: Path) -> None:
         out = runner.invoke(cli, [*args, *node, "--json"])
         assert out.exit_code == 0, out.output
         every = json.loads(out.output)["task"]
-        time.sleep(0.3)
-        out = runner.invoke(cli, ["cron", "list", *node, "--json"])
-        tasks = json.loads(out.output)["tasks"]
+        deadline = time.monotonic() + 15  # the one-off task fires after 50 ms; allow for a loaded machine
+        while True:
+            out = runner.invoke(cli, ["cron", "list", *node, "--json"])
+            tasks = json.loads(out.output)["tasks"]
+            if [t["task"] for t in tasks] == [every] or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert [t["task"] for t in tasks] == [every]  # the one-off task fired and is gone
         assert tasks[0]["tags"] == [["Action", "Tick"], ["X", "1"]]
         out = runner.invoke(cli, ["cron", "list", *node])
