@@ -69,6 +69,20 @@ class GroupCommitter:
     def on_writer_thread(self) -> bool:
         return threading.current_thread() is self._thread
 
+    def counters(self) -> dict[str, int]:
+        """The writer's counters, as both backends report them in `stats()`."""
+        return {
+            "groups": self.groups,
+            "batches": self.batches,
+            "ops": self.ops,
+            "bytes": self.bytes,
+            "conflicts": self.conflicts,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "max_group_batches": self.max_group_batches,
+            "queued": self.queued(),
+        }
+
     def queued(self) -> int:
         return len(self._queue)
 

@@ -431,15 +431,7 @@ class LmdbStore(ObjectStore):
         c = self._committer
         out = {
             "commits": self._commits,
-            "groups": c.groups,
-            "batches": c.batches,
-            "ops": c.ops,
-            "bytes": c.bytes,
-            "conflicts": c.conflicts,
-            "failed": c.failed,
-            "cancelled": c.cancelled,
-            "max_group_batches": c.max_group_batches,
-            "queued": c.queued(),
+            **c.counters(),
             "tables": len(self._dbs),
             "map_size": self._map_size,
             "max_map_size": self._max_map_size,

@@ -116,15 +116,7 @@ class MemoryStore(ObjectStore):
             objects = self._tables.get(OBJECTS)
             return {
                 "commits": self._commits,
-                "groups": c.groups,
-                "batches": c.batches,
-                "ops": c.ops,
-                "bytes": c.bytes,
-                "conflicts": c.conflicts,
-                "failed": c.failed,
-                "cancelled": c.cancelled,
-                "max_group_batches": c.max_group_batches,
-                "queued": c.queued(),
+                **c.counters(),
                 "tables": len(self._tables),
                 "objects": 0 if objects is None else len(objects.keys),
                 "map_size": 0,

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from aonode.client import ClientError
 from aonode.errors import AonodeError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,12 +68,15 @@ def expand(path: Path) -> Path:
 
 
 def report_errors(f: F) -> F:
-    """Turn domain errors into `error: ...` on stderr with exit status 1 (never a traceback)."""
+    """Turn errors answered by the node (ClientError) and domain errors into `error: ...` on stderr with
+    exit status 1 (never a traceback)."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return f(*args, **kwargs)
+        except ClientError as exc:
+            fail(str(exc))
         except AonodeError as exc:
             fail(f"{exc.status}: {exc}")
         except OSError as exc:

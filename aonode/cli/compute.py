@@ -10,14 +10,13 @@ from aonode.cli.common import (
     ID_ARGUMENTS,
     emit,
     expand,
-    fail,
     json_option,
     node_option,
     report_errors,
     wallet_option,
 )
 from aonode.cli.messages import message_options, signed_message
-from aonode.client import ClientError, ComputedSlot, NodeClient, build_message
+from aonode.client import ComputedSlot, NodeClient, build_message
 from aonode.model import Result
 from aonode.wallet import load_wallet
 
@@ -47,11 +46,8 @@ def eval_(process: str, code: str, node: str, wallet_path: Path, as_json: bool) 
     """Evaluate Lua CODE in PROCESS (Action=Eval, owner only), wait, print its output."""
     signer = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
-        try:
-            assignment = client.schedule(build_message(signer, process, action="Eval", data=code.encode()))
-            computed = client.compute(process, assignment.slot)
-        except ClientError as exc:
-            fail(str(exc))
+        assignment = client.schedule(build_message(signer, process, action="Eval", data=code.encode()))
+        computed = client.compute(process, assignment.slot)
     show_result(computed, as_json)
 
 
@@ -63,10 +59,7 @@ def eval_(process: str, code: str, node: str, wallet_path: Path, as_json: bool) 
 def now(process: str, node: str, as_json: bool) -> None:
     """Compute every assigned slot of PROCESS and print the latest result."""
     with NodeClient(node) as client:
-        try:
-            computed = client.now(process)
-        except ClientError as exc:
-            fail(str(exc))
+        computed = client.now(process)
     show_result(computed, as_json)
 
 
@@ -79,10 +72,7 @@ def now(process: str, node: str, as_json: bool) -> None:
 def compute(process: str, slot: int, node: str, as_json: bool) -> None:
     """Print PROCESS's result at --slot (computing what is missing)."""
     with NodeClient(node) as client:
-        try:
-            computed = client.compute(process, slot)
-        except ClientError as exc:
-            fail(str(exc))
+        computed = client.compute(process, slot)
     show_result(computed, as_json)
 
 
@@ -106,8 +96,5 @@ def dryrun(
     """Evaluate a message against PROCESS's latest state without scheduling it or changing anything."""
     message = signed_message(process, action, data_text, data_file, tag_items, wallet_path)
     with NodeClient(node) as client:
-        try:
-            result = client.dryrun(message)
-        except ClientError as exc:
-            fail(str(exc))
+        result = client.dryrun(message)
     show_result(result, as_json)

@@ -15,7 +15,7 @@ import click
 
 from aonode.cli.common import ID_ARGUMENTS, emit, fail, json_option, node_option, report_errors
 from aonode.cli.messages import message_options, parse_tags
-from aonode.client import ClientError, NodeClient
+from aonode.client import NodeClient
 from aonode.cron import CronTask
 
 
@@ -85,10 +85,7 @@ def every(
     """Schedule a message to --process every --interval."""
     tags, data = _tags(action, tag_items), _data(data_text, data_file)
     with NodeClient(node) as client:
-        try:
-            task = client.cron_every(process, interval, tags=tags, data=data)
-        except ClientError as exc:
-            fail(str(exc))
+        task = client.cron_every(process, interval, tags=tags, data=data)
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 
@@ -117,10 +114,7 @@ def once(
     at = parse_time(at_text) if at_text is not None else None
     tags, data = _tags(action, tag_items), _data(data_text, data_file)
     with NodeClient(node) as client:
-        try:
-            task = client.cron_once(process, at=at, in_=in_, tags=tags, data=data)
-        except ClientError as exc:
-            fail(str(exc))
+        task = client.cron_once(process, at=at, in_=in_, tags=tags, data=data)
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 
@@ -132,10 +126,7 @@ def once(
 def stop(task: str, node: str, as_json: bool) -> None:
     """Stop TASK."""
     with NodeClient(node) as client:
-        try:
-            stopped = client.cron_stop(task)
-        except ClientError as exc:
-            fail(str(exc))
+        stopped = client.cron_stop(task)
     emit(stopped.to_json(), as_json, f"stopped {stopped.task}")
 
 
@@ -146,10 +137,7 @@ def stop(task: str, node: str, as_json: bool) -> None:
 def list_(node: str, as_json: bool) -> None:
     """List the node's cron tasks."""
     with NodeClient(node) as client:
-        try:
-            tasks = client.cron_list()
-        except ClientError as exc:
-            fail(str(exc))
+        tasks = client.cron_list()
     emit(
         {"tasks": [t.to_json() for t in tasks]},
         as_json,

@@ -16,7 +16,7 @@ from aonode.cli.common import (
     report_errors,
     wallet_option,
 )
-from aonode.client import ClientError, NodeClient, assignment_json, build_message, build_module, build_process
+from aonode.client import NodeClient, assignment_json, build_message, build_module, build_process
 from aonode.ids import encode_id, is_id
 from aonode.model import Message
 from aonode.wallet import load_wallet
@@ -104,23 +104,20 @@ def spawn(
     tags = parse_tags(tag_items)
     chosen = _device_for(module or "", device)
     with NodeClient(node) as client:
-        try:
-            if module is None:
-                from aonode.devices.aos import runtime_module
+        if module is None:
+            from aonode.devices.aos import runtime_module
 
-                module_id = encode_id(runtime_module().id)
-            elif Path(module).is_file():
-                code = Path(module).read_bytes()
-                module_id = client.publish(build_module(signer, code, CONTENT_TYPES[chosen]))
-            elif is_id(module):
-                module_id = module
-            else:
-                fail(f"--module: {module!r} is neither a file nor a 43-character module ID", code=2)
-            scheduler = client.info().address
-            process = build_process(signer, module=module_id, scheduler=scheduler, device=chosen, tags=tags)
-            assignment = client.schedule(process)
-        except ClientError as exc:
-            fail(str(exc))
+            module_id = encode_id(runtime_module().id)
+        elif Path(module).is_file():
+            code = Path(module).read_bytes()
+            module_id = client.publish(build_module(signer, code, CONTENT_TYPES[chosen]))
+        elif is_id(module):
+            module_id = module
+        else:
+            fail(f"--module: {module!r} is neither a file nor a 43-character module ID", code=2)
+        scheduler = client.info().address
+        process = build_process(signer, module=module_id, scheduler=scheduler, device=chosen, tags=tags)
+        assignment = client.schedule(process)
     process_id = encode_id(process.id)
     emit(
         {
@@ -157,11 +154,8 @@ def send(
     its result)."""
     message = signed_message(process, action, data_text, data_file, tag_items, wallet_path)
     with NodeClient(node) as client:
-        try:
-            assignment = client.schedule(message)
-            computed = client.compute(process, assignment.slot) if wait else None
-        except ClientError as exc:
-            fail(str(exc))
+        assignment = client.schedule(message)
+        computed = client.compute(process, assignment.slot) if wait else None
     document = assignment_json(assignment)
     text = f"slot {assignment.slot}  message {document['message']}"
     if computed is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import click
 
-from aonode.cli.common import ID_ARGUMENTS, emit, fail, json_option, node_option, report_errors
-from aonode.client import ClientError, NodeClient
+from aonode.cli.common import ID_ARGUMENTS, emit, json_option, node_option, report_errors
+from aonode.client import NodeClient
 from aonode.push.config import PushNode, PushReport
 
 
@@ -57,10 +57,7 @@ def report_json(report: PushReport, with_tree: bool) -> dict[str, object]:
 def push(process: str, slot: int, async_: bool, result_depth: int, node: str, as_json: bool) -> None:
     """Push PROCESS's --slot: schedule its outbox and spawns on their targets, then theirs, recursively."""
     with NodeClient(node) as client:
-        try:
-            report = client.push(process, slot, async_=async_, result_depth=result_depth)
-        except ClientError as exc:
-            fail(str(exc))
+        report = client.push(process, slot, async_=async_, result_depth=result_depth)
     if async_:
         emit(report_json(report, False), as_json, f"push {report.push_id} started")
         return

@@ -25,10 +25,7 @@ def _line(document: dict[str, object]) -> str:
 def schedule(process: str, from_slot: int | None, to_slot: int | None, node: str, as_json: bool) -> None:
     """List PROCESS's assignments (slot, message, timestamp, hash chain)."""
     with NodeClient(node) as client:
-        try:
-            assignments = [assignment_json(a) for a in client.iter_schedule(process, from_slot, to_slot)]
-        except ClientError as exc:
-            fail(str(exc))
+        assignments = [assignment_json(a) for a in client.iter_schedule(process, from_slot, to_slot)]
     emit(
         {"process": process, "assignments": assignments, "has_next": False},
         as_json,
