@@ -30,7 +30,6 @@ Digest = NewType("Digest", bytes)
 MessageId = NewType("MessageId", bytes)
 ProcessId = NewType("ProcessId", bytes)
 AssignmentId = NewType("AssignmentId", bytes)
-HashPath = NewType("HashPath", bytes)
 Address = NewType("Address", str)
 
 ID_LEN = 32

@@ -10,6 +10,7 @@ is durable before the process exits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -106,5 +107,6 @@ class Node:
         await self.cron.close()  # first: no new ticks while the rest shuts down
         await self.pusher.close()
         self.scheduler.close()
-        self.engine.close()
-        self.store.close()
+        # Both wait for threads (compute pool, store writer): off the event loop, so it keeps serving.
+        await asyncio.to_thread(self.engine.close)
+        await asyncio.to_thread(self.store.close)

@@ -51,10 +51,6 @@ def id_from_pb(text: str, what: str) -> bytes:
     return ids.decode_id(text, what)
 
 
-def optional_id_from_pb(text: str, what: str) -> bytes:
-    return ids.decode_id(text, what) if text else b""
-
-
 def message_from_pb(m: pb.Message, what: str = "message") -> Message:
     return Message(
         target=m.target,

@@ -8,6 +8,8 @@ push ID at once) and GetPush reads one's progress. GetSnapshot returns the neare
 
 from __future__ import annotations
 
+import asyncio
+
 from aonode import ids
 from aonode.compute import ComputeEngine, SlotResult
 from aonode.errors import InvalidArgument
@@ -55,7 +57,8 @@ class ProcessServicer:
         """The manifest of the nearest stored snapshot at or before `slot` (absent: the latest); NOT_FOUND
         when there is none."""
         process = ids.decode_id(request.process, "process")
-        snap = self._engine.snapshot_manifest(process, request.slot if request.HasField("slot") else None)
+        slot = request.slot if request.HasField("slot") else None
+        snap = await asyncio.to_thread(self._engine.snapshot_manifest, process, slot)
         m = snap.manifest
         return pb.GetSnapshotResponse(
             process=ids.encode_id(snap.process),

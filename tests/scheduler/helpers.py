@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -84,7 +84,3 @@ class FailingStore(ObjectStore):
 
     def close(self) -> None:
         self.inner.close()
-
-
-async def gather_all(aws: list[Awaitable[T]]) -> list[T | BaseException]:
-    return list(await asyncio.gather(*aws, return_exceptions=True))
