@@ -77,6 +77,7 @@ class Cron:
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._seen: set[bytes] = set()
         self._scanner: asyncio.Task[None] | None = None
+        self._firing: set[str] = set()
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -88,13 +89,21 @@ class Cron:
             self._spawn(task.task)
         self._scanner = asyncio.get_running_loop().create_task(self._scan_loop(), name="cron-scan")
 
-    async def close(self) -> None:
-        """Stop every timer. A tick being scheduled may still commit; its row is then behind by one and
-        the re-fire after a restart is answered with the existing assignment."""
+    async def close(self, grace_s: float = 5.0) -> None:
+        """Stop every timer. A tick being fired is let finish (its scheduling and its row's save) for up
+        to `grace_s`, so the rows match the schedules after a clean stop; past that it is cancelled, and
+        if its tick committed anyway the re-fire after a restart is answered with the existing
+        assignment."""
         self._closed = True
-        running = [*self._loops.values(), *([self._scanner] if self._scanner else [])]
-        for t in running:
+        idle = [t for tid, t in self._loops.items() if tid not in self._firing]
+        firing = [t for tid, t in self._loops.items() if tid in self._firing]
+        for t in [*idle, *([self._scanner] if self._scanner else [])]:
             t.cancel()
+        if firing:
+            _, late = await asyncio.wait(firing, timeout=grace_s)
+            for t in late:
+                t.cancel()
+        running = [*self._loops.values(), *([self._scanner] if self._scanner else [])]
         await asyncio.gather(*running, return_exceptions=True)
         self._loops.clear()
 
@@ -281,13 +290,17 @@ class Cron:
             if wait > 0:
                 await asyncio.sleep(wait / 1000)
                 continue  # re-read: the task may have been stopped, the clock may have moved
+            self._firing.add(task_id)
             try:
                 await self._fire(task)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug: keep the loop alive, slowly
                 log.exception("cron: task %s", task_id)
+                self._firing.discard(task_id)
                 await asyncio.sleep(self.config.backoff_max_ms / 1000)
+            finally:
+                self._firing.discard(task_id)
 
     async def _fire(self, task: CronTask) -> None:
         now = self._clock()

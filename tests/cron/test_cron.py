@@ -14,7 +14,7 @@ from aonode.cron import CronTask, process_task_id, tick_message
 from aonode.cron.tasks import TABLE
 from aonode.errors import FailedPrecondition, InvalidArgument, NotFound
 from aonode.ids import decode_id, encode_id
-from aonode.model import Tag
+from aonode.model import Message, Tag
 from aonode.scheduler import wall_clock_ms
 from store import LmdbStore, WriteBatch
 from tests.cron.helpers import FAST, CronNode, cron_ticks, tick_numbers
@@ -28,7 +28,7 @@ def test_every_fires_on_its_interval_then_stops(tmp_path: Path) -> None:
         task = await node.cron.every(pid, "100-milliseconds", tags=[Tag("Action", "Tick")], data=b"hi")
         await asyncio.sleep(1.05)
         ticks = cron_ticks(node.scheduler, pid, task.task)
-        assert 8 <= len(ticks) <= 11, len(ticks)
+        assert 5 <= len(ticks) <= 11, len(ticks)  # never early; late (not fewer) when the machine is busy
         assert [s for s, _ in ticks] == list(range(1, len(ticks) + 1))  # dense slots after the Process
         assert tick_numbers(ticks) == list(range(len(ticks)))
         first = ticks[0][1]
@@ -64,6 +64,35 @@ def test_every_survives_a_restart(tmp_path: Path) -> None:
         assert len(ticks) >= before + 4
         assert tick_numbers(ticks) == list(range(len(ticks)))  # no duplicate, no gap
         assert node.cron.get(task.task).runs == len(ticks)
+        await node.close()
+
+    run(main())
+
+
+def test_close_lets_a_tick_being_fired_finish(tmp_path: Path) -> None:
+    """close() while a tick is in the scheduler: the tick commits and its row is saved, so the row's
+    count matches the schedule (a CI run once caught the row one behind)."""
+
+    async def main() -> None:
+        node = await CronNode(tmp_path).start()
+        pid = await node.spawn()
+        real = node.scheduler.schedule
+        entered = asyncio.Event()
+
+        async def slow_schedule(message: Message) -> object:
+            entered.set()
+            await asyncio.sleep(0.2)  # a busy scheduler
+            return await real(message)
+
+        node.scheduler.schedule = slow_schedule  # type: ignore[method-assign]
+        task = await node.cron.every(pid, "10-milliseconds")
+        await entered.wait()
+        await node.cron.close()
+        ticks = cron_ticks(node.scheduler, pid, task.task)
+        assert len(ticks) >= 1 and node.cron.get(task.task).runs == len(ticks)
+        await node.close()
+        node = await CronNode(tmp_path).start()
+        assert node.cron.get(task.task).runs == len(ticks)  # the saved row, too
         await node.close()
 
     run(main())
@@ -117,7 +146,7 @@ def test_failing_task_backs_off_and_reports(tmp_path: Path) -> None:
         task = await node.cron.every(nowhere, "10-milliseconds")
         await asyncio.sleep(1.0)
         t = node.cron.get(task.task)
-        assert 3 <= t.failures <= 6, t.failures  # 100 tries without the backoff
+        assert 2 <= t.failures <= 6, t.failures  # 100 tries without the backoff
         assert t.last_error.startswith("NOT_FOUND") and t.runs == 0 and t.tick == 0
         assert t.due > node.clock()
         await node.close()
