@@ -14,7 +14,7 @@ from aonode.cron import CronTask, process_task_id, tick_message
 from aonode.cron.tasks import TABLE
 from aonode.errors import FailedPrecondition, InvalidArgument, NotFound
 from aonode.ids import decode_id, encode_id
-from aonode.model import Message, Tag
+from aonode.model import Assignment, Message, Tag
 from aonode.scheduler import wall_clock_ms
 from store import LmdbStore, WriteBatch
 from tests.cron.helpers import FAST, CronNode, cron_ticks, tick_numbers
@@ -79,7 +79,7 @@ def test_close_lets_a_tick_being_fired_finish(tmp_path: Path) -> None:
         real = node.scheduler.schedule
         entered = asyncio.Event()
 
-        async def slow_schedule(message: Message) -> object:
+        async def slow_schedule(message: Message) -> Assignment:
             entered.set()
             await asyncio.sleep(0.2)  # a busy scheduler
             return await real(message)
