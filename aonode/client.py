@@ -15,16 +15,18 @@ from typing import Any
 import grpc
 
 from aonode import ids
-from aonode.cron import CronTask, parse_interval
+from aonode.cron import CronTask
 from aonode.crypto import Signer, sign_message
 from aonode.model import Assignment, Message, Result, Tag
 from aonode.push.config import PushReport, State
 from aonode.rpc.convert import (
     assignment_from_pb,
+    cron_task_from_pb,
     message_from_pb,
     message_to_pb,
     push_node_from_pb,
     result_from_pb,
+    tags_to_pb,
 )
 from aonode.v1 import (
     cron_pb2,
@@ -35,7 +37,6 @@ from aonode.v1 import (
     process_pb2_grpc,
     scheduler_pb2,
     scheduler_pb2_grpc,
-    types_pb2,
 )
 
 AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
@@ -286,10 +287,12 @@ class NodeClient:
         in_: str | None = None,
         tags: Sequence[tuple[str, str]] = (),
         data: bytes = b"",
+        path: str = "",
     ) -> CronTask:
         """A task that schedules one node-signed message on `process` at `at` (ms since the epoch) or
-        after `in_` (an interval such as `10-seconds`)."""
-        request = cron_pb2.OnceRequest(message=_cron_message(process, tags, data))
+        after `in_` (an interval such as `10-seconds`); with `path` (`now`, `push`) one that calls that
+        path on the process instead."""
+        request = cron_pb2.OnceRequest(message=_cron_message(process, tags, data), path=path)
         if at is not None:
             request.at = at
         if in_ is not None:
@@ -298,10 +301,19 @@ class NodeClient:
         return cron_task_from_pb(reply.task)
 
     def cron_every(
-        self, process: str, interval: str, *, tags: Sequence[tuple[str, str]] = (), data: bytes = b""
+        self,
+        process: str,
+        interval: str,
+        *,
+        tags: Sequence[tuple[str, str]] = (),
+        data: bytes = b"",
+        path: str = "",
     ) -> CronTask:
-        """A task that schedules a node-signed message on `process` every `interval`."""
-        request = cron_pb2.EveryRequest(message=_cron_message(process, tags, data), interval=interval)
+        """A task that schedules a node-signed message on `process` every `interval`; with `path` (`now`,
+        `push`) one that calls that path on the process instead."""
+        request = cron_pb2.EveryRequest(
+            message=_cron_message(process, tags, data), interval=interval, path=path
+        )
         reply = self._unary(self.cron.Every, request)
         return cron_task_from_pb(reply.task)
 
@@ -315,29 +327,7 @@ class NodeClient:
 
 
 def _cron_message(process: str, tags: Sequence[tuple[str, str]], data: bytes) -> cron_pb2.CronMessage:
-    return cron_pb2.CronMessage(
-        process=process, tags=[types_pb2.Tag(name=n, value=v) for n, v in tags], data=data
-    )
-
-
-def cron_task_from_pb(t: cron_pb2.CronTask) -> CronTask:
-    return CronTask(
-        task=t.task,
-        process=t.message.process,
-        tags=tuple(Tag(x.name, x.value) for x in t.message.tags),
-        data=t.message.data,
-        interval=t.interval,
-        interval_ms=parse_interval(t.interval) if t.interval else 0,
-        next_run=t.next_run,
-        tick=t.tick,
-        runs=t.runs,
-        failures=t.failures,
-        last_error=t.last_error,
-        retry_at=t.next_run if t.failures else 0,
-        skipped=t.skipped,
-        origin="process" if t.origin == "process" else "user",
-        created=t.created,
-    )
+    return cron_pb2.CronMessage(process=process, tags=tags_to_pb(tags), data=data)
 
 
 def _push_state(state: int) -> State:

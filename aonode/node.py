@@ -19,7 +19,7 @@ from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
 from aonode.compute.validate import SpawnValidator
 from aonode.config import MiB, NodeConfig
-from aonode.cron import Cron, CronConfig
+from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
@@ -74,7 +74,7 @@ class Node:
         )
         engine = ComputeEngine(store, scheduler, devices, compute_config)
         pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder, remote=remote)
-        cron = Cron(store, scheduler, signer, cron_config)
+        cron = Cron(store, scheduler, signer, cron_config, calls=EngineCalls(engine, pusher))
         return cls(
             config=config,
             store=store,

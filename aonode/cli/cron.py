@@ -40,7 +40,8 @@ def _iso(ms: int) -> str:
 
 def task_line(t: CronTask) -> str:
     what = f"every {t.interval}" if t.interval else "once"
-    line = f"{t.task} {t.process} {what} next {_iso(t.due)} runs {t.runs}"
+    call = f" calls {t.path} (cursor {t.cursor})" if t.path else ""
+    line = f"{t.task} {t.process}{call} {what} next {_iso(t.due)} runs {t.runs}"
     if t.origin == "process":
         line += " (process)"
     if t.skipped:
@@ -54,6 +55,14 @@ def _tags(action: str | None, tag_items: tuple[str, ...]) -> list[tuple[str, str
     return ([("Action", action)] if action else []) + parse_tags(tag_items)
 
 
+def _no_message_with_path(path: str, tags: list[tuple[str, str]], data: bytes) -> None:
+    if path and (tags or data):
+        fail("--path calls a path on the process and sends no message: drop --action/--tag/--data", code=2)
+
+
+PATH_HELP = "Call this path on the process instead of sending it a message: now, or push."
+
+
 def _data(data_text: str | None, data_file: Path | None) -> bytes:
     if data_text is not None and data_file is not None:
         fail("give --data or --data-file, not both", code=2)
@@ -62,12 +71,13 @@ def _data(data_text: str | None, data_file: Path | None) -> bytes:
 
 @click.group()
 def cron() -> None:
-    """Timers that schedule messages to processes, kept across node restarts."""
+    """Timers that schedule messages to processes (or call now/push on them), kept across restarts."""
 
 
 @cron.command()
 @click.option("--interval", required=True, help="N-milliseconds|seconds|minutes|hours|days.")
 @click.option("--process", required=True, help="The process the messages go to.")
+@click.option("--path", default="", help=PATH_HELP)
 @message_options
 @node_option
 @json_option
@@ -75,6 +85,7 @@ def cron() -> None:
 def every(
     interval: str,
     process: str,
+    path: str,
     action: str | None,
     data_text: str | None,
     data_file: Path | None,
@@ -82,10 +93,11 @@ def every(
     node: str,
     as_json: bool,
 ) -> None:
-    """Schedule a message to --process every --interval."""
+    """Schedule a message to --process every --interval (or call --path on it)."""
     tags, data = _tags(action, tag_items), _data(data_text, data_file)
+    _no_message_with_path(path, tags, data)
     with NodeClient(node) as client:
-        task = client.cron_every(process, interval, tags=tags, data=data)
+        task = client.cron_every(process, interval, tags=tags, data=data, path=path)
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 
@@ -93,6 +105,7 @@ def every(
 @click.option("--at", "at_text", help="When: ms since the epoch or an ISO 8601 date-time.")
 @click.option("--in", "in_", help="When: after this interval (e.g. 10-seconds).")
 @click.option("--process", required=True, help="The process the message goes to.")
+@click.option("--path", default="", help=PATH_HELP)
 @message_options
 @node_option
 @json_option
@@ -101,6 +114,7 @@ def once(
     at_text: str | None,
     in_: str | None,
     process: str,
+    path: str,
     action: str | None,
     data_text: str | None,
     data_file: Path | None,
@@ -108,13 +122,15 @@ def once(
     node: str,
     as_json: bool,
 ) -> None:
-    """Schedule one message to --process, --at a time or --in an interval from now."""
+    """Schedule one message to --process (or call --path on it), --at a time or --in an interval from
+    now."""
     if (at_text is None) == (in_ is None):
         fail("give exactly one of --at or --in", code=2)
     at = parse_time(at_text) if at_text is not None else None
     tags, data = _tags(action, tag_items), _data(data_text, data_file)
+    _no_message_with_path(path, tags, data)
     with NodeClient(node) as client:
-        task = client.cron_once(process, at=at, in_=in_, tags=tags, data=data)
+        task = client.cron_once(process, at=at, in_=in_, tags=tags, data=data, path=path)
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 

@@ -3,10 +3,12 @@
 `Cron.once` / `every` / `stop` / `list_tasks` manage tasks (`tasks.CronTask`, rows of `cron_tasks`); each
 tick is a message built deterministically from (task, tick number), signed by the node's wallet and scheduled
 through the `Scheduler`, so a re-fired tick is answered with its existing assignment (exactly once). A
-Process with a `Cron-Interval` tag gets its own task. `engine.py` has the theory of operation,
+Process with a `Cron-Interval` tag gets its own task. A task may instead call a path (`now`, `push`) on its
+process (`calls.py`). `engine.py` has the theory of operation,
 `interval.py` the interval syntax, docs/cron.md the user's view.
 """
 
+from aonode.cron.calls import EngineCalls, ProcessCalls, parse_path
 from aonode.cron.engine import Cron
 from aonode.cron.interval import InvalidInterval, format_interval, parse_interval
 from aonode.cron.tasks import CronConfig, CronTask, process_task_id, tick_message
@@ -15,9 +17,12 @@ __all__ = [
     "Cron",
     "CronConfig",
     "CronTask",
+    "EngineCalls",
     "InvalidInterval",
+    "ProcessCalls",
     "format_interval",
     "parse_interval",
+    "parse_path",
     "process_task_id",
     "tick_message",
 ]

@@ -18,6 +18,9 @@ Theory of operation (one asyncio event loop, the node's):
 - **Failure** (unknown target, a refused message, a full store): the same tick is retried after
   `backoff_base_ms * 2^(failures-1)`, capped at `backoff_max_ms`; `failures` (consecutive) and
   `last_error` are kept in the row and shown by `list_tasks()`. A failing task never spins.
+- **Path tasks** (`path` = `now` or `push`, `calls.py`) call that path on the process through the
+  `ProcessCalls` port instead of scheduling a message; their calls are idempotent, so the same row
+  discipline gives "at least once, harmless if twice", and missed ticks collapse into one call.
 - **Process-level cron**: a Process scheduled on this node with a `Cron-Interval` tag gets a task whose ID
   is derived from the process ID and whose grid starts at the Process's slot-0 timestamp (derived from the
   schedule, so the same after any restart). Processes are found by a scan of the scheduler's processes at
@@ -35,6 +38,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 
+from aonode.cron.calls import ProcessCalls, parse_path
 from aonode.cron.interval import InvalidInterval, format_interval, parse_interval
 from aonode.cron.tasks import (
     PROCESS_INTERVAL_TAG,
@@ -67,8 +71,10 @@ class Cron:
         config: CronConfig | None = None,
         *,
         clock: Callable[[], int] = wall_clock_ms,
+        calls: ProcessCalls | None = None,
     ) -> None:
         self._store = store
+        self._calls = calls
         self._scheduler = scheduler
         self._signer = signer
         self.config = config or CronConfig()
@@ -117,9 +123,10 @@ class Cron:
         data: bytes = b"",
         at: int | None = None,
         delay: str | None = None,
+        path: str = "",
     ) -> CronTask:
         """Schedule one message at `at` (ms since the epoch; a past time fires at once) or after `delay`
-        (an interval such as `10-seconds`)."""
+        (an interval such as `10-seconds`); with `path`, call that path on the process instead."""
         if (at is None) == (delay is None):
             raise InvalidArgument("when: give exactly one of at (ms since the epoch) or in (an interval)")
         now = self._clock()
@@ -130,17 +137,18 @@ class Cron:
             if at <= 0:
                 raise InvalidArgument("at: a time in ms since the Unix epoch, > 0")
             when = at
-        task = self._new(process, tags, data, "", 0, when, now)
+        task = self._new(process, tags, data, "", 0, when, now, path)
         await self._add(task)
         return task
 
     async def every(
-        self, process: str, interval: str, *, tags: Sequence[Tag] = (), data: bytes = b""
+        self, process: str, interval: str, *, tags: Sequence[Tag] = (), data: bytes = b"", path: str = ""
     ) -> CronTask:
-        """Schedule a message every `interval`; the first one an interval from now."""
+        """Schedule a message every `interval`, the first one an interval from now; with `path`, call
+        that path on the process instead."""
         ms = parse_interval(interval, minimum_ms=self.config.min_interval_ms)
         now = self._clock()
-        task = self._new(process, tags, data, format_interval(ms), ms, now + ms, now)
+        task = self._new(process, tags, data, format_interval(ms), ms, now + ms, now, path)
         await self._add(task)
         return task
 
@@ -200,8 +208,16 @@ class Cron:
         interval_ms: int,
         when: int,
         now: int,
+        path_text: str,
     ) -> CronTask:
         decode_id(process, "process")
+        path = ""
+        if path_text:
+            path = parse_path(path_text, process)
+            if tags or data:
+                raise InvalidArgument("a task that calls a path sends no message: give no tags and no data")
+            if self._calls is None:
+                raise FailedPrecondition("this node's cron cannot call process paths (no compute engine)")
         task = CronTask(
             task=encode_id(secrets.token_bytes(32)),
             process=process,
@@ -211,9 +227,11 @@ class Cron:
             interval_ms=interval_ms,
             next_run=when,
             created=now,
+            path=path,
         )
-        # Refuse what the scheduler would refuse at every tick (too many or too long tags, ...), now.
-        tick_message(task, self._signer).validate()
+        if not path:
+            # Refuse what the scheduler would refuse at every tick (too many or too long tags, ...), now.
+            tick_message(task, self._signer).validate()
         return task
 
     async def _add(self, task: CronTask) -> None:
@@ -306,7 +324,7 @@ class Cron:
         now = self._clock()
         if task.interval_ms and now >= task.next_run:
             due = (now - task.next_run) // task.interval_ms + 1
-            skip = due - self.config.max_catch_up
+            skip = due - (1 if task.path else self.config.max_catch_up)
             if skip > 0:
                 log.info("cron: task %s skips %d missed ticks", task.task, skip)
                 task = replace(
@@ -315,8 +333,12 @@ class Cron:
                     next_run=task.next_run + skip * task.interval_ms,
                     skipped=task.skipped + skip,
                 )
+        cursor: int | None = None
         try:
-            await self._scheduler.schedule(tick_message(task, self._signer))
+            if task.path:
+                cursor = await self._call(task)
+            else:
+                await self._scheduler.schedule(tick_message(task, self._signer))
         except SchedulerClosedError:
             return
         except AonodeError as exc:
@@ -330,8 +352,17 @@ class Cron:
             if not task.interval_ms:
                 await self._finish(task)
                 return
-            task = task.advanced()
+            task = task.advanced(cursor)
         await self._save(task)
+
+    async def _call(self, task: CronTask) -> int:
+        """Call a path task's path; the task's new cursor."""
+        if self._calls is None:
+            raise FailedPrecondition("this node's cron cannot call process paths (no compute engine)")
+        pid = decode_id(task.process, "process")
+        if task.path == "push":
+            return await self._calls.push(pid, task.cursor, self.config.max_push_slots)
+        return await self._calls.now(pid) + 1
 
     async def _save(self, task: CronTask) -> None:
         if task.task not in self._tasks:  # stopped while it fired: do not bring the row back

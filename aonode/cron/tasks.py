@@ -55,6 +55,8 @@ class CronConfig:
     """Cap of the retry delay."""
     scan_interval_ms: int = 2_000
     """How often new processes scheduled here are checked for a `Cron-Interval` tag."""
+    max_push_slots: int = 1_000
+    """Most slots one call of a `push` path task pushes; the rest wait for its next tick."""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> CronConfig:
@@ -64,8 +66,13 @@ class CronConfig:
         if unknown:
             raise InvalidArgument(f"cron config: unknown setting(s) {', '.join(unknown)}")
         config = cls(**{k: int(v) for k, v in given.items()})
-        if config.max_catch_up < 1 or config.min_interval_ms < 1 or config.scan_interval_ms < 1:
-            raise InvalidArgument("cron config: max_catch_up, min_interval_ms, scan_interval_ms must be >= 1")
+        if (
+            min(config.max_catch_up, config.min_interval_ms, config.scan_interval_ms, config.max_push_slots)
+            < 1
+        ):
+            raise InvalidArgument(
+                "cron config: max_catch_up, min_interval_ms, scan_interval_ms, max_push_slots must be >= 1"
+            )
         if not 1 <= config.backoff_base_ms <= config.backoff_max_ms:
             raise InvalidArgument("cron config: need 1 <= backoff_base_ms <= backoff_max_ms")
         return config
@@ -91,6 +98,12 @@ class CronTask:
     skipped: int = 0
     origin: Origin = "user"
     created: int = 0
+    path: str = ""
+    """Empty for a task that schedules messages; `now` or `push` for one that calls that path on its
+    process (`calls.py`); then `tags` and `data` are empty."""
+    cursor: int = 0
+    """Of a `push` task: the first slot it has not pushed yet. Of a `now` task: the slot after the last
+    one it computed."""
 
     @property
     def due(self) -> int:
@@ -129,12 +142,15 @@ class CronTask:
             "skipped": self.skipped,
             "origin": self.origin,
             "tags": [[t.name, t.value] for t in self.tags],
+            "path": self.path,
+            "cursor": self.cursor,
         }
 
-    def advanced(self) -> CronTask:
-        """After tick `tick` was scheduled."""
+    def advanced(self, cursor: int | None = None) -> CronTask:
+        """After tick `tick` was scheduled (or its path called, which reached `cursor`)."""
         return replace(
             self,
+            cursor=self.cursor if cursor is None else cursor,
             tick=self.tick + 1,
             next_run=self.next_run + self.interval_ms,
             runs=self.runs + 1,

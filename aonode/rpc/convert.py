@@ -7,7 +7,10 @@ in the model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aonode import ids
+from aonode.cron import CronTask, parse_interval
 from aonode.errors import InvalidArgument
 from aonode.model import (
     SCHEME_ED25519,
@@ -22,7 +25,7 @@ from aonode.model import (
     Tag,
 )
 from aonode.push.config import PushNode
-from aonode.v1 import process_pb2
+from aonode.v1 import cron_pb2, process_pb2
 from aonode.v1 import types_pb2 as pb
 
 _SCHEME_TO_PB: dict[str, pb.SignatureScheme] = {
@@ -51,11 +54,23 @@ def id_from_pb(text: str, what: str) -> bytes:
     return ids.decode_id(text, what)
 
 
+def tags_from_pb(tags: Iterable[pb.Tag]) -> tuple[Tag, ...]:
+    return tuple(Tag(t.name, t.value) for t in tags)
+
+
+def tags_to_pb(tags: Iterable[Tag | tuple[str, str]]) -> list[pb.Tag]:
+    """Model tags, or (name, value) pairs as clients give them."""
+    return [
+        pb.Tag(name=t.name, value=t.value) if isinstance(t, Tag) else pb.Tag(name=t[0], value=t[1])
+        for t in tags
+    ]
+
+
 def message_from_pb(m: pb.Message, what: str = "message") -> Message:
     return Message(
         target=m.target,
         anchor=m.anchor,
-        tags=tuple(Tag(t.name, t.value) for t in m.tags),
+        tags=tags_from_pb(m.tags),
         data=m.data,
         signature=signature_from_pb(m.signature, what) if m.HasField("signature") else None,
     )
@@ -65,7 +80,7 @@ def message_to_pb(m: Message) -> pb.Message:
     out = pb.Message(
         target=m.target,
         anchor=m.anchor,
-        tags=[pb.Tag(name=t.name, value=t.value) for t in m.tags],
+        tags=tags_to_pb(m.tags),
         data=m.data,
     )
     if m.signature is not None:
@@ -188,4 +203,44 @@ def push_node_from_pb(n: process_pb2.PushNode) -> PushNode:
         stopped=n.stopped,
         node=n.node,
         existing=n.existing,
+    )
+
+
+def cron_task_to_pb(t: CronTask) -> cron_pb2.CronTask:
+    return cron_pb2.CronTask(
+        task=t.task,
+        message=cron_pb2.CronMessage(process=t.process, tags=tags_to_pb(t.tags), data=t.data),
+        interval=t.interval,
+        next_run=t.due,
+        runs=t.runs,
+        failures=t.failures,
+        last_error=t.last_error,
+        tick=t.tick,
+        skipped=t.skipped,
+        origin=t.origin,
+        created=t.created,
+        path=t.path,
+        cursor=t.cursor,
+    )
+
+
+def cron_task_from_pb(t: cron_pb2.CronTask) -> CronTask:
+    return CronTask(
+        task=t.task,
+        process=t.message.process,
+        tags=tags_from_pb(t.message.tags),
+        data=t.message.data,
+        interval=t.interval,
+        interval_ms=parse_interval(t.interval) if t.interval else 0,
+        next_run=t.next_run,
+        tick=t.tick,
+        runs=t.runs,
+        failures=t.failures,
+        last_error=t.last_error,
+        retry_at=t.next_run if t.failures else 0,
+        skipped=t.skipped,
+        origin="process" if t.origin == "process" else "user",
+        created=t.created,
+        path=t.path,
+        cursor=t.cursor,
     )

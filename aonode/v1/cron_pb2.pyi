@@ -18,7 +18,7 @@ class CronMessage(_message.Message):
     def __init__(self, process: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[_types_pb2.Tag, _Mapping]]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class CronTask(_message.Message):
-    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error", "tick", "skipped", "origin", "created")
+    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error", "tick", "skipped", "origin", "created", "path", "cursor")
     TASK_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,8 @@ class CronTask(_message.Message):
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
     task: str
     message: CronMessage
     interval: str
@@ -41,16 +43,20 @@ class CronTask(_message.Message):
     skipped: int
     origin: str
     created: int
-    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ..., tick: _Optional[int] = ..., skipped: _Optional[int] = ..., origin: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
+    path: str
+    cursor: int
+    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ..., tick: _Optional[int] = ..., skipped: _Optional[int] = ..., origin: _Optional[str] = ..., created: _Optional[int] = ..., path: _Optional[str] = ..., cursor: _Optional[int] = ...) -> None: ...
 
 class OnceRequest(_message.Message):
-    __slots__ = ("message", "at")
+    __slots__ = ("message", "at", "path")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
     IN_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
     message: CronMessage
     at: int
-    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., at: _Optional[int] = ..., **kwargs) -> None: ...
+    path: str
+    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., at: _Optional[int] = ..., path: _Optional[str] = ..., **kwargs) -> None: ...
 
 class OnceResponse(_message.Message):
     __slots__ = ("task",)
@@ -59,12 +65,14 @@ class OnceResponse(_message.Message):
     def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
 
 class EveryRequest(_message.Message):
-    __slots__ = ("message", "interval")
+    __slots__ = ("message", "interval", "path")
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
     message: CronMessage
     interval: str
-    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ...) -> None: ...
+    path: str
+    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
 
 class EveryResponse(_message.Message):
     __slots__ = ("task",)

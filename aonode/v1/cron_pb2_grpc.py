@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class CronServiceStub:
-    """Timers that schedule messages to processes, persisted across restarts.
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
     """
 
     def __init__(self, channel):
@@ -58,7 +58,7 @@ class CronServiceStub:
 
 
 class CronServiceServicer:
-    """Timers that schedule messages to processes, persisted across restarts.
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
     """
 
     def Once(self, request, context):
@@ -119,7 +119,7 @@ def add_CronServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CronService:
-    """Timers that schedule messages to processes, persisted across restarts.
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
     """
 
     @staticmethod

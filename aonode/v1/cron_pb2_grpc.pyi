@@ -27,7 +27,7 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class CronServiceStub:
-    """Timers that schedule messages to processes, persisted across restarts."""
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts."""
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -42,7 +42,7 @@ class CronServiceStub:
 
 @_typing.type_check_only
 class CronServiceAsyncStub(CronServiceStub):
-    """Timers that schedule messages to processes, persisted across restarts."""
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts."""
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Once: _aio.UnaryUnaryMultiCallable[_cron_pb2.OnceRequest, _cron_pb2.OnceResponse]  # type: ignore[assignment]
@@ -53,7 +53,7 @@ class CronServiceAsyncStub(CronServiceStub):
     List: _aio.UnaryUnaryMultiCallable[_cron_pb2.ListRequest, _cron_pb2.ListResponse]  # type: ignore[assignment]
 
 class CronServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Timers that schedule messages to processes, persisted across restarts."""
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts."""
 
     @_abc_1.abstractmethod
     def Once(

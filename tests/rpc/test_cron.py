@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from aonode.cli import cli
-from aonode.client import ClientError, NodeClient, build_process
+from aonode.client import ClientError, NodeClient, build_message, build_process
 from aonode.crypto import Ed25519Signer
+from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.scheduler import Scheduler
 from tests.conftest import ServerThread, make_config
@@ -140,3 +141,46 @@ def test_process_cron_exactly_once_across_a_restart(tmp_path: Path) -> None:
     assert numbers == list(range(len(numbers)))  # no duplicate, no gap (downtime << the catch-up bound)
     assert len(numbers) >= 9 and all(m.tag("Action") == "Cron" for _, m in ticks)
     assert {m.tag("Cron-Task") for _, m in ticks} == {task.task}
+
+
+def test_path_task_over_grpc_and_the_cli(tmp_path: Path) -> None:
+    server = ServerThread(make_config(tmp_path / "n", extra={"cron": CRON})).start()
+    runner = CliRunner()
+    node = ["--node", server.address]
+    try:
+        with NodeClient(server.address) as client:
+            process = build_process(
+                USER,
+                module=encode_id(runtime_module().id),
+                scheduler=client.info().address,
+                device="lua@5.3a",
+            )
+            client.schedule(process)
+            pid = encode_id(process.id)
+            client.schedule(build_message(USER, pid, action="Eval", data=b"return 6 * 7"))
+            out = runner.invoke(
+                cli,
+                ["cron", "every", "--interval", "100-milliseconds", "--process", pid, "--path", "now", *node],
+            )
+            assert out.exit_code == 0 and "calls now" in out.output, out.output
+            deadline = time.monotonic() + 15
+            while True:
+                [task] = client.cron_list()
+                if task.cursor == 2 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            assert task.path == "now" and task.cursor == 2 and task.runs >= 1
+            assert server.node.engine.stored_result(process.id, 1) is not None  # computed by the task
+            with pytest.raises(ClientError) as caught:
+                client.cron_once(pid, in_="1-second", path="compute/3")
+            assert caught.value.code == "INVALID_ARGUMENT" and "now or push" in caught.value.details
+        out = runner.invoke(
+            cli,
+            ["cron", "once", "--in", "1-second", "--process", pid, "--path", "push", "--action", "X", *node],
+        )
+        assert out.exit_code == 2 and "sends no message" in out.output
+        out = runner.invoke(cli, ["cron", "list", "--json", *node])
+        [listed] = json.loads(out.output)["tasks"]
+        assert listed["path"] == "now" and listed["cursor"] >= 2
+    finally:
+        server.stop()
