@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
@@ -93,3 +94,12 @@ def channel(server: ServerThread) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(server.address) as chan:
         grpc.channel_ready_future(chan).result(timeout=10)
         yield chan
+
+
+def wait_for(check: Callable[[], object], timeout: float = 15.0) -> None:
+    """Block until `check()` is truthy (polling every 20 ms); fail after `timeout` s. For tests that wait
+    on timers: a loaded machine makes them slower, not red."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting for the condition"
+        time.sleep(0.02)

@@ -153,7 +153,8 @@ class Cron:
         return task
 
     async def stop(self, task_id: str) -> CronTask:
-        """Stop and forget a task; NotFound for an unknown (or already finished one-off) task."""
+        """Stop and forget a task; NotFound for an unknown (or already finished one-off) task. When it
+        returns, no tick of the task is in flight any more."""
         task = self._tasks.get(task_id)
         if task is None:
             raise NotFound(f"cron task {task_id} not found")
@@ -165,7 +166,14 @@ class Cron:
         del self._tasks[task_id]
         loop = self._loops.pop(task_id, None)
         if loop is not None:
-            loop.cancel()
+            if task_id in self._firing:
+                # Let the tick in flight land (its loop then finds the task gone and ends), so that no
+                # tick of this task appears after Stop has answered.
+                _, late = await asyncio.wait([loop], timeout=5.0)
+                for t in late:
+                    t.cancel()
+            else:
+                loop.cancel()
         batch = WriteBatch()
         batch.delete(TABLE, task.key)
         await _durable(self._store.submit(batch))

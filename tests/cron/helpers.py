@@ -3,7 +3,9 @@ readers of the cron ticks in a schedule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,18 @@ def cron_ticks(scheduler: Scheduler, process: str, task: str | None = None) -> l
 
 def tick_numbers(ticks: list[tuple[int, Message]]) -> list[int]:
     return [int(m.tag("Cron-Tick") or -1) for _, m in ticks]
+
+
+async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 15.0) -> None:
+    """Wait until `check()` holds (polling every 20 ms); fail after `timeout` s. Tests wait for what they
+    expect instead of sleeping a fixed time, so a loaded machine makes them slower, not red."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return
+        assert loop.time() < deadline, "timed out waiting for the condition"
+        await asyncio.sleep(0.02)

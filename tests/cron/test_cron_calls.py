@@ -3,9 +3,7 @@ device and pusher: the path syntax, what each call does, idempotency, and persis
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from aonode.ids import encode_id
 from aonode.model import Tag
 from store import LmdbStore, MemoryStore, ObjectStore
 from tests.compute.lua_helpers import needs_lua
-from tests.cron.helpers import FAST
+from tests.cron.helpers import FAST, until
 from tests.push.helpers import PING_SELF, Node
 from tests.scheduler.helpers import NODE_KEY, run
 
@@ -53,13 +51,6 @@ def test_bad_paths_say_why(text: str, reason: str) -> None:
         parse_path(text, PID)
 
 
-async def _until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 class CallsNode:
     """The push tests' node plus a Cron that can call paths on its processes."""
 
@@ -92,10 +83,10 @@ def test_now_task_keeps_results_current() -> None:
                 n.node.engine.stored_result(p, slot) is not None and n.cron.get(task.task).cursor == slot + 1
             )
 
-        await _until(lambda: computed_to(3))  # nobody but the task asked for a compute
+        await until(lambda: computed_to(3))  # nobody but the task asked for a compute
         assert n.node.engine.stored_result(p, 3).result.output.data == "42"  # type: ignore[union-attr]
         await n.node.send(p, "Eval", "return 7 * 6")
-        await _until(lambda: computed_to(4))
+        await until(lambda: computed_to(4))
         assert n.node.head(p) == 4  # a call schedules nothing
         await n.close()
 
@@ -114,19 +105,15 @@ def test_push_task_delivers_every_outbox_once() -> None:
         async def done() -> bool:
             return n.node.head(p) == 10 and n.cron.get(task.task).cursor == 11
 
-        await _until(done)
+        await until(done)
         outputs = await n.node.outputs(p)
         assert outputs[10] == "Done." and "Done." not in outputs[:10]
         runs = n.cron.get(task.task).runs
-        await _until(lambda: _true(n.cron.get(task.task).runs >= runs + 3))
+        await until(lambda: n.cron.get(task.task).runs >= runs + 3)
         assert n.node.head(p) == 10  # later calls find every outbox delivered: nothing twice
         await n.close()
 
     run(go())
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 @needs_lua
@@ -136,7 +123,7 @@ def test_path_task_survives_a_restart(tmp_path: Path) -> None:
         p = await n.node.spawn("")
         await n.node.send(p, "Eval", "return 1")
         task = await n.cron.every(encode_id(p), "100-milliseconds", path="now")
-        await _until(lambda: _true(n.cron.get(task.task).cursor == 2))
+        await until(lambda: n.cron.get(task.task).cursor == 2)
         await n.close()
         n.node.store.close()
 
@@ -144,7 +131,7 @@ def test_path_task_survives_a_restart(tmp_path: Path) -> None:
         [again] = n.cron.list_tasks()
         assert again.task == task.task and again.path == "now" and again.cursor == 2
         await n.node.send(p, "Eval", "return 2")
-        await _until(lambda: _true(n.cron.get(task.task).cursor == 3))
+        await until(lambda: n.cron.get(task.task).cursor == 3)
         assert CronTask.decode(again.encode()) == again
         await n.close()
         n.node.store.close()
@@ -166,7 +153,7 @@ def test_path_task_errors() -> None:
         # A call on a process this node does not schedule fails, backs off and says why.
         nowhere = encode_id(secrets.token_bytes(32))
         task = await n.cron.every(nowhere, "10-milliseconds", path="now")
-        await _until(lambda: _true(n.cron.get(task.task).failures >= 2))
+        await until(lambda: n.cron.get(task.task).failures >= 2)
         failed = n.cron.get(task.task)
         assert failed.last_error.startswith("NOT_FOUND") and failed.runs == 0
         await n.close()

@@ -17,7 +17,7 @@ from aonode.crypto import Ed25519Signer
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.scheduler import Scheduler
-from tests.conftest import ServerThread, make_config
+from tests.conftest import ServerThread, make_config, wait_for
 from tests.cron.helpers import cron_ticks, tick_numbers
 
 USER = Ed25519Signer.generate()
@@ -47,15 +47,13 @@ def test_every_list_stop_and_errors(tmp_path: Path) -> None:
             pid = spawn(client)
             task = client.cron_every(pid, "100-milliseconds", tags=[("Action", "Tick")])
             assert task.interval == "100-milliseconds" and task.process == pid
-            time.sleep(0.75)
-            listed = {t.task: t for t in client.cron_list()}
-            assert listed[task.task].runs >= 5
+            wait_for(lambda: client.cron_list()[0].runs >= 3)
             stopped = client.cron_stop(task.task)
             assert stopped.task == task.task and client.cron_list() == []
             tip = slots(client, pid)
-            assert 5 <= tip <= 9
+            assert tip >= 3
             time.sleep(0.3)
-            assert slots(client, pid) == tip
+            assert slots(client, pid) == tip  # nothing after Stop answered
             with pytest.raises(ClientError) as caught:
                 client.cron_stop(task.task)
             assert caught.value.code == "NOT_FOUND"
@@ -70,9 +68,11 @@ def test_every_list_stop_and_errors(tmp_path: Path) -> None:
             assert caught.value.code == "INVALID_ARGUMENT"
             # A task to a process nobody schedules fails, backs off and says why.
             failing = client.cron_every(encode_id(secrets.token_bytes(32)), "50-milliseconds")
-            time.sleep(0.6)
+            wait_for(lambda: client.cron_list()[0].failures >= 2)
+            time.sleep(0.3)
             [t] = client.cron_list()
-            assert t.task == failing.task and 1 <= t.failures <= 5 and t.last_error.startswith("NOT_FOUND")
+            assert t.task == failing.task and t.last_error.startswith("NOT_FOUND")
+            assert 2 <= t.failures <= 5  # 100, 200, 400, 400 ms apart: backed off, not spinning
     finally:
         server.stop()
 
@@ -123,13 +123,14 @@ def test_process_cron_exactly_once_across_a_restart(tmp_path: Path) -> None:
     try:
         with NodeClient(server.address) as client:
             pid = spawn(client, ("Cron-Interval", "100-milliseconds"), ("Cron-Tag-Action", "Cron"))
-        time.sleep(0.7)
+            wait_for(lambda: slots(client, pid) >= 3)
     finally:
         server.stop()
     server = ServerThread(config).start()
     try:
-        time.sleep(0.7)
         with NodeClient(server.address) as client:
+            before = slots(client, pid)
+            wait_for(lambda: slots(client, pid) >= before + 3)
             [task] = client.cron_list()
             assert task.origin == "process" and task.process == pid
         scheduler: Scheduler = server.node.scheduler
@@ -139,7 +140,7 @@ def test_process_cron_exactly_once_across_a_restart(tmp_path: Path) -> None:
         server.stop()
     numbers = tick_numbers(ticks)
     assert numbers == list(range(len(numbers)))  # no duplicate, no gap (downtime << the catch-up bound)
-    assert len(numbers) >= 9 and all(m.tag("Action") == "Cron" for _, m in ticks)
+    assert len(numbers) >= 6 and all(m.tag("Action") == "Cron" for _, m in ticks)
     assert {m.tag("Cron-Task") for _, m in ticks} == {task.task}
 
 
@@ -163,12 +164,8 @@ def test_path_task_over_grpc_and_the_cli(tmp_path: Path) -> None:
                 ["cron", "every", "--interval", "100-milliseconds", "--process", pid, "--path", "now", *node],
             )
             assert out.exit_code == 0 and "calls now" in out.output, out.output
-            deadline = time.monotonic() + 15
-            while True:
-                [task] = client.cron_list()
-                if task.cursor == 2 or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
+            wait_for(lambda: client.cron_list()[0].cursor == 2)
+            [task] = client.cron_list()
             assert task.path == "now" and task.cursor == 2 and task.runs >= 1
             assert server.node.engine.stored_result(process.id, 1) is not None  # computed by the task
             with pytest.raises(ClientError) as caught:
