@@ -55,10 +55,10 @@ def _replay(data: Path, pid: str, seed: str, *extra: str) -> list[dict[str, obje
         ],
         env=env,
         capture_output=True,
-        check=True,
         timeout=120,
         cwd=Path(__file__).parents[2],
     )
+    assert out.returncode == 0, f"replay exited {out.returncode}: {out.stderr.decode()[-4000:]}"
     return [json.loads(line) for line in out.stdout.decode().splitlines()]
 
 
