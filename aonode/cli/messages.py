@@ -99,6 +99,8 @@ def spawn(
     """Publish a module (if a file) and schedule a new Process; print its process ID.
 
     Without --module the process runs the built-in AOS runtime (Handlers, Send, Eval, ...: docs/runtime.md).
+    Without an Authority tag (--tag Authority=ADDRESS) the process trusts the node's address, which signs
+    what the node relays to it (pushed messages of other processes, cron ticks), as aos trusts its MU.
     """
     signer = load_wallet(expand(wallet_path))
     tags = parse_tags(tag_items)
@@ -116,6 +118,8 @@ def spawn(
         else:
             fail(f"--module: {module!r} is neither a file nor a 43-character module ID", code=2)
         scheduler = client.info().address
+        if not any(name.lower() == "authority" for name, _ in tags):
+            tags.append(("Authority", scheduler))
         process = build_process(signer, module=module_id, scheduler=scheduler, device=chosen, tags=tags)
         assignment = client.schedule(process)
     process_id = encode_id(process.id)

@@ -124,6 +124,13 @@ def test_cli_eval_prints_what_the_console_would(server: ServerThread, tmp_path: 
     assert failed.exit_code == 1 and "boom" in failed.stderr
     now = runner.invoke(cli, ["now", pid, "--json", "--node", server.address])
     assert now.exit_code == 0 and '"Output"' in now.stdout
+    # By default the process trusts the node, which signs what it relays (push, cron)...
+    trusted = runner.invoke(cli, ["eval", pid, "return table.concat(ao.authorities, ',')", *common])
+    assert trusted.stdout.strip() == server.node.address
+    # ... unless the spawner names its authorities.
+    own = runner.invoke(cli, ["spawn", "--tag", f"Authority={'A' * 43}", *common]).stdout.strip()
+    trusted = runner.invoke(cli, ["eval", own, "return table.concat(ao.authorities, ',')", *common])
+    assert trusted.stdout.strip() == "A" * 43
 
 
 @pytest.mark.parametrize(
