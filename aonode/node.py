@@ -3,9 +3,9 @@ domain services on them (scheduler, compute engine, pusher, cron). The wire laye
 hands it the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
 
 Owns the lifecycle: `Node.open(config)`, `await node.start()` (inside the event loop: publishes this
-node's location when it has a public URL, starts the cron timers), then `await node.close()`, which
-closes the domain services (cron first) and drains the store's writer last, so every acknowledged write
-is durable before the process exits.
+node's location when it has a public URL, resumes interrupted asynchronous pushes, starts the cron
+timers), then `await node.close()`, which closes the domain services (cron first) and drains the store's
+writer last, so every acknowledged write is durable before the process exits.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ class Node:
                 timestamp=now,
             )
             await self.scheduler.locations.register(sign_location(record, self.signer))
+        await self.pusher.resume()  # asynchronous pushes a stop or crash interrupted
         await self.cron.start()
 
     async def close(self) -> None:

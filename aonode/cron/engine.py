@@ -35,9 +35,9 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import replace
 
+from aonode.aio import durable
 from aonode.cron.calls import ProcessCalls, parse_path
 from aonode.cron.interval import InvalidInterval, format_interval, parse_interval
 from aonode.cron.tasks import (
@@ -176,7 +176,7 @@ class Cron:
                 loop.cancel()
         batch = WriteBatch()
         batch.delete(TABLE, task.key)
-        await _durable(self._store.submit(batch))
+        await durable(self._store.submit(batch))
         return task
 
     def list_tasks(self) -> list[CronTask]:
@@ -245,7 +245,7 @@ class Cron:
     async def _add(self, task: CronTask) -> None:
         batch = WriteBatch()
         batch.put(TABLE, task.key, task.encode())
-        await _durable(self._store.submit(batch))
+        await durable(self._store.submit(batch))
         self._tasks[task.task] = task
         self._spawn(task.task)
 
@@ -379,7 +379,7 @@ class Cron:
         batch = WriteBatch()
         batch.put(TABLE, task.key, task.encode())
         try:
-            await _durable(self._store.submit(batch))
+            await durable(self._store.submit(batch))
         except StoreError as exc:
             # The tick is scheduled; a restart before the next save re-fires it, answered as existing.
             log.warning("cron: task %s not saved: %s", task.task, exc)
@@ -391,9 +391,4 @@ class Cron:
         batch = WriteBatch()
         batch.delete(TABLE, task.key)
         with contextlib.suppress(StoreError):
-            await _durable(self._store.submit(batch))
-
-
-async def _durable(future: Future[None]) -> None:
-    """Wait for a store write; a cancelled waiter does not cancel the write itself."""
-    await asyncio.shield(asyncio.wrap_future(future))
+            await durable(self._store.submit(batch))

@@ -35,7 +35,8 @@ class PushConfig:
     raised). Siblings do not count: one result may send many messages to one target."""
 
     max_pushes_kept: int = 1024
-    """Finished asynchronous pushes kept in memory for `get`; the oldest are forgotten first."""
+    """Finished asynchronous pushes whose records (memory and store) are kept for `get`; the oldest are
+    forgotten first."""
 
 
 @dataclass

@@ -38,16 +38,18 @@ import asyncio
 import logging
 import os
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from aonode.aio import durable
 from aonode.compute import ComputeEngine
 from aonode.crypto import Signer
 from aonode.errors import AonodeError, NotFound
 from aonode.ids import b64url_encode, decode_id, encode_id, is_id
 from aonode.model import Assignment, Message
 from aonode.push import messages as m
-from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, trim_result
-from aonode.scheduler import Forwarder, Scheduler
+from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, State, trim_result
+from aonode.push.records import DONE, RUNS, PushRecord
+from aonode.scheduler import Forwarder, Scheduler, wall_clock_ms
 from aonode.scheduler.errors import RedirectError
 from store import ConflictError, ObjectStore, StoreError, WriteBatch
 
@@ -63,6 +65,7 @@ class _Run:
     pairs: Counter[tuple[bytes, bytes]] = field(default_factory=Counter)
     total: int = 0
     task: asyncio.Task[None] | None = None
+    record: PushRecord | None = None  # asynchronous pushes are recorded (records.py)
 
 
 @dataclass(frozen=True)
@@ -108,22 +111,49 @@ class Pusher:
         await self._run(run, process, slot)
         return run.report
 
-    def start(self, process: bytes, slot: int, *, result_depth: int = 1, max_hops: int = 0) -> PushReport:
-        """Start a push in the background; `get(report.push_id)` follows it."""
+    async def start(
+        self, process: bytes, slot: int, *, result_depth: int = 1, max_hops: int = 0
+    ) -> PushReport:
+        """Start a push in the background; `get(report.push_id)` follows it, also after a restart (the
+        push is recorded durably before this returns, and resumed by `resume()` if it was interrupted)."""
         run = self._new_run(process, slot, result_depth, max_hops)
+        run.record = PushRecord(run.report.push_id, process, slot, result_depth, max_hops, wall_clock_ms())
+        batch = WriteBatch()
+        run.record.put(batch)
+        try:
+            await durable(self._store.submit(batch))
+        except StoreError as exc:
+            del self._runs[run.report.push_id]
+            raise AonodeError(f"push: cannot record the push: {exc}") from exc
         run.task = asyncio.get_running_loop().create_task(self._run(run, process, slot))
         return run.report
 
+    async def resume(self) -> int:
+        """Restart every recorded push that was still running when the node stopped, under its ID;
+        returns how many. Call once, at start."""
+        records = await asyncio.to_thread(self._running_records)
+        for record in records:
+            run = self._new_run(record.process, record.slot, record.result_depth, record.max_hops)
+            del self._runs[run.report.push_id]
+            run.report.push_id = record.push_id
+            run.record = record
+            self._runs[record.push_id] = run
+            run.task = asyncio.get_running_loop().create_task(self._run(run, record.process, record.slot))
+            log.info("push %s of %s slot %d resumed", record.push_id, encode_id(record.process), record.slot)
+        return len(records)
+
     def get(self, push_id: str) -> PushReport:
         run = self._runs.get(push_id)
-        if run is None:
-            raise NotFound(
-                f"push {push_id} is not known on this node (finished long ago, or before a restart)"
-            )
-        return run.report
+        if run is not None:
+            return run.report
+        raw = self._store.get(RUNS, decode_id(push_id, "push_id"))
+        if raw is None:
+            raise NotFound(f"push {push_id} is not known on this node (a sync push, or forgotten long ago)")
+        return PushRecord.decode(push_id, bytes(raw)).report()
 
     async def close(self) -> None:
-        """Cancel running pushes (re-pushing their roots resumes them after a restart)."""
+        """Cancel running pushes (recorded ones are resumed by the next start's `resume()`; re-pushing
+        a root resumes any push)."""
         self._closed = True
         tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
         for task in tasks:
@@ -148,25 +178,31 @@ class Pusher:
 
     async def _run(self, run: _Run, process: bytes, slot: int) -> None:
         report = run.report
+        state: State = "done"
+        error = ""
         try:
             # The root's own message ID: the assignment at that slot (NotFound for an unknown process).
             assignments = self._scheduler.read_assignments(process, slot, 1)
             if assignments:
                 report.tree.message_id = encode_id(assignments[0].message)
             await self._push_slot(run, report.tree, process, slot, 0)
-            report.state = "done"
         except asyncio.CancelledError:
-            report.state, report.error = "failed", "cancelled"
+            report.state, report.error = "failed", "cancelled"  # the record stays "running": resumed
             raise
         except AonodeError as exc:
-            report.state, report.error = "failed", str(exc)
+            state, error = "failed", str(exc)
             if run.task is None:
+                report.state, report.error = state, error
                 raise
         except Exception as exc:  # a bug: keep the async record readable, then let it surface
             log.exception("push failed")
-            report.state, report.error = "failed", f"internal error: {type(exc).__name__}"
+            state, error = "failed", f"internal error: {type(exc).__name__}"
             if run.task is None:
+                report.state, report.error = state, error
                 raise
+        # An asynchronous push is reported finished only once its record says so.
+        await self._finish_record(run, state, error)
+        report.state, report.error = state, error
 
     async def _push_slot(self, run: _Run, node: PushNode, process: bytes, slot: int, depth: int) -> None:
         if (process, slot) in run.visited:
@@ -279,6 +315,51 @@ class Pusher:
                 run.report.existing += 1
             else:
                 run.report.delivered += 1
+
+    # -- records -------------------------------------------------------------------------------------------
+
+    async def _finish_record(self, run: _Run, state: State, error: str) -> None:
+        if run.record is None:
+            return
+        r = run.report
+        run.record = replace(
+            run.record,
+            state=state,
+            delivered=r.delivered,
+            existing=r.existing,
+            error=error,
+            finished=wall_clock_ms(),
+            tree=r.tree,
+        )
+        batch = WriteBatch()
+        run.record.put(batch)
+        try:
+            await durable(self._store.submit(batch))
+            await asyncio.to_thread(self._forget_old)
+        except StoreError as exc:  # GetPush answers from memory; after a restart the push is re-run
+            log.warning("push %s: record not saved: %s", r.push_id, exc)
+
+    def _forget_old(self) -> None:
+        """Worker thread: drop the oldest finished records beyond `max_pushes_kept`."""
+        with self._store.read() as view:
+            done = [bytes(k) for k, _ in view.range(DONE)]
+        extra = len(done) - self.config.max_pushes_kept
+        if extra <= 0:
+            return
+        batch = WriteBatch()
+        for key in done[:extra]:
+            batch.delete(DONE, key)
+            batch.delete(RUNS, key[8:])
+        self._store.write(batch)
+
+    def _running_records(self) -> list[PushRecord]:
+        out = []
+        with self._store.read() as view:
+            for key, raw in view.range(RUNS):
+                record = PushRecord.decode(encode_id(bytes(key)), bytes(raw))
+                if record.state == "running":
+                    out.append(record)
+        return sorted(out, key=lambda r: r.started)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ class ProcessServicer:
         process = ids.decode_id(request.process, "process")
         depth, hops = request.result_depth, request.max_hops
         if request.mode == pb.PUSH_MODE_ASYNC:
-            report = self._pusher.start(process, request.slot, result_depth=depth, max_hops=hops)
+            report = await self._pusher.start(process, request.slot, result_depth=depth, max_hops=hops)
             return pb.PushResponse(push_id=report.push_id, state=_STATES[report.state])
         report = await self._pusher.push(process, request.slot, result_depth=depth, max_hops=hops)
         return pb.PushResponse(

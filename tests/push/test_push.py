@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aonode.errors import NotFound
+from aonode.errors import InvalidArgument, NotFound
 from aonode.ids import decode_id, encode_id
-from aonode.push import PushConfig
+from aonode.push import PushConfig, Pusher, PushReport
 from store import LmdbStore, MemoryStore
 from tests.compute.lua_helpers import needs_lua
 from tests.push.helpers import BOUNCE, PING_SELF, Node, deliveries, stops
@@ -210,7 +210,7 @@ def test_async_push_and_unknown_push_id() -> None:
         node = Node.open(MemoryStore())
         p = await node.spawn(PING_SELF)
         slot = await node.send(p, "Ping", "", ("Count", "1"))
-        started = node.pusher.start(p, slot)
+        started = await node.pusher.start(p, slot)
         assert node.pusher.get(started.push_id).state == "running"
         for _ in range(500):
             if node.pusher.get(started.push_id).state != "running":
@@ -218,8 +218,10 @@ def test_async_push_and_unknown_push_id() -> None:
             await asyncio.sleep(0.01)
         done = node.pusher.get(started.push_id)
         assert done.state == "done" and done.delivered == 9
-        with pytest.raises(NotFound):
+        with pytest.raises(InvalidArgument):
             node.pusher.get("nope")
+        with pytest.raises(NotFound):
+            node.pusher.get(encode_id(bytes(32)))
         await node.close()
 
     run(go())
@@ -239,3 +241,47 @@ def test_outbox_message_without_a_valid_target_is_recorded() -> None:
         await node.close()
 
     run(go())
+
+
+def test_async_push_records_outlive_a_restart_and_are_bounded(tmp_path: Path) -> None:
+    """GetPush answers from the record after a restart (state, counts, the whole tree with results); only
+    the newest `max_pushes_kept` finished records are kept."""
+    path = tmp_path / "s"
+
+    async def wait_done(pusher: Pusher, push_id: str) -> PushReport:
+        for _ in range(1000):
+            report = pusher.get(push_id)
+            if report.state != "running":
+                return report
+            await asyncio.sleep(0.01)
+        raise AssertionError("push did not finish")
+
+    async def first() -> tuple[list[str], PushReport]:
+        node = Node.open(LmdbStore(path))
+        pusher = node.with_config(PushConfig(max_pushes_kept=2))
+        p = await node.spawn(PING_SELF)
+        ids = []
+        for count in ("7", "8", "9"):
+            slot = await node.send(p, "Ping", "", ("Count", count))
+            ids.append((await pusher.start(p, slot, result_depth=2)).push_id)
+            last = await wait_done(pusher, ids[-1])
+        await node.close()
+        node.store.close()
+        return ids, last
+
+    ids, last = run(first())
+
+    async def second() -> None:
+        node = Node.open(LmdbStore(path))
+        assert await node.pusher.resume() == 0  # nothing was interrupted
+        with pytest.raises(NotFound):
+            node.pusher.get(ids[0])  # the oldest of three, beyond max_pushes_kept = 2
+        stored = node.pusher.get(ids[2])
+        assert stored.state == "done" and stored.delivered == last.delivered == 1
+        assert stored.tree.to_json() == last.tree.to_json()  # results included (result_depth 2)
+        assert deliveries(stored.tree)[-1].result == deliveries(last.tree)[-1].result
+        assert node.pusher.get(ids[1]).state == "done"
+        await node.close()
+        node.store.close()
+
+    run(second())

@@ -74,6 +74,9 @@ def test_async_push_and_get_push(client: NodeClient) -> None:
     assert report.state == "done" and report.delivered == 9
     with pytest.raises(ClientError) as caught:
         client.get_push("unknown")
+    assert caught.value.code == "INVALID_ARGUMENT"
+    with pytest.raises(ClientError) as caught:
+        client.get_push(encode_id(bytes(32)))
     assert caught.value.code == "NOT_FOUND"
 
 
