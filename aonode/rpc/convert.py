@@ -8,6 +8,7 @@ in the model.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from aonode import ids
 from aonode.cron import CronTask, parse_interval
@@ -89,20 +90,36 @@ def message_to_pb(m: Message) -> pb.Message:
 
 
 def assignment_to_pb(a: Assignment) -> pb.Assignment:
-    out = pb.Assignment(
-        process=ids.encode_id(a.process),
-        slot=a.slot,
-        message=ids.encode_id(a.message),
-        timestamp=a.timestamp,
-        block_height=a.block_height,
-        block_hash=ids.b64url_encode(a.block_hash),
-        epoch=a.epoch,
-        hash_chain=ids.encode_id(a.hash_chain),
-        id=ids.encode_id(a.id),
-    )
-    if a.signature is not None:
-        out.signature.CopyFrom(signature_to_pb(a.signature))
+    out = pb.Assignment()
+    _fill_assignment(out, a)
     return out
+
+
+def add_assignments(repeated: Any, assignments: Iterable[Assignment]) -> None:
+    """Append `assignments` to a repeated Assignment field, built in place: no copy of each message into
+    the field (a subscriber catching up gets a thousand per frame; this halves their cost)."""
+    add = repeated.add
+    for a in assignments:
+        _fill_assignment(add(), a)
+
+
+def _fill_assignment(out: pb.Assignment, a: Assignment) -> None:
+    encode_id = ids.encode_id
+    out.process = encode_id(a.process)
+    out.slot = a.slot
+    out.message = encode_id(a.message)
+    out.timestamp = a.timestamp
+    out.block_height = a.block_height
+    out.block_hash = ids.b64url_encode(a.block_hash)
+    out.epoch = a.epoch
+    out.hash_chain = encode_id(a.hash_chain)
+    out.id = encode_id(a.id)
+    sig = a.signature
+    if sig is not None:
+        target = out.signature
+        target.scheme = _SCHEME_TO_PB.get(sig.scheme, pb.SIGNATURE_SCHEME_UNSPECIFIED)
+        target.owner = sig.owner
+        target.value = sig.value
 
 
 def assignment_from_pb(a: pb.Assignment, what: str = "assignment") -> Assignment:

@@ -19,6 +19,7 @@ from aonode.codec import decode_assignment
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.model import Assignment, Message
 from aonode.rpc.convert import (
+    add_assignments,
     assignment_to_pb,
     location_from_pb,
     location_to_pb,
@@ -115,7 +116,7 @@ class SchedulerServicer:
         )
         return pb.GetScheduleResponse(
             process=request.process,
-            assignments=[assignment_to_pb(a) for a in page.assignments],
+            assignments=[assignment_to_pb(a) for a in page.assignments],  # a page: at most max_page
             messages=[message_to_pb(m) for m in page.messages],
             has_next=page.has_next,
             next_page_token=str(page.next_slot) if page.has_next else "",
@@ -189,11 +190,12 @@ class SchedulerServicer:
                 if request.include_messages and (batch.assignments or batch.encoded):
                     found = await asyncio.to_thread(self._messages_of, batch)
                     messages = [message_to_pb(m) for m in found]
-                yield pb.SubscribeScheduleResponse(
-                    assignments=[assignment_to_pb(a) for a in batch.assignments],
+                frame = pb.SubscribeScheduleResponse(
                     encoded_assignments=batch.encoded,
                     messages=messages,
                     current_slot=max(batch.head_slot, 0),
                 )
+                add_assignments(frame.assignments, batch.assignments)
+                yield frame
         finally:
             await subscription.aclose()
