@@ -13,11 +13,12 @@ memory through ctypes memmove.
 A trap (fuel exhausted, memory limit hit, `unreachable`, `proc_exit`, an abort, a stack overflow, the wall
 clock) is that slot's error Result, and the state goes back to what it was before the slot: the instance is
 dropped and the last good state rebuilt. That state is kept as a *checkpoint* (a snapshot taken every
-`checkpoint_every` good slots, and by every `snapshot()`) plus the log of good messages since; recovery is
-restore(checkpoint) + replay of the log, so good slots do not pay for a full memory copy each. A slot that
-traps is not logged. A memory-limit hit is reported as such when the trap came while the memory was within
-one growth step of the limit (wasmtime only makes `memory.grow` return -1; the module then traps or
-reports on its own). A slot stopped by the wall clock has `last_slot_nondeterministic` set.
+`checkpoint_every` good slots, and by `snapshot()` when a good slot ran since the last one) plus the log of
+good messages since; recovery is restore(checkpoint) + replay of the log, so good slots do not pay for a full
+memory copy each. With the log empty the state is the checkpoint, so `snapshot()` then returns it as is.
+A slot that traps is not logged. A memory-limit hit is reported as such when the trap came while the
+memory was within one growth step of the limit (wasmtime only makes `memory.grow` return -1; the module
+then traps or reports on its own). A slot stopped by the wall clock has `last_slot_nondeterministic` set.
 
 Snapshot bytes: the linear memory as is (a multiple of 64 KiB, so the engine's 64 KiB pages line up with
 wasm pages and a slot that touched one page changes one page), then the exported mutable globals and a
@@ -320,8 +321,12 @@ class WasmDevice(Device):
 
     def snapshot(self) -> bytes | None:
         self._require()
-        self._checkpoint = self._take_snapshot()
-        self._log = []
+        # With no good slot since the checkpoint, the state is the checkpoint (the invariant `_recover`
+        # relies on): hand it out instead of copying the memory again. The engine snapshots every
+        # `snapshot_every` slots, often right after `compute` took a checkpoint of the same state.
+        if self._log or self._checkpoint is None:
+            self._checkpoint = self._take_snapshot()
+            self._log = []
         return self._checkpoint
 
     def restore(self, data: bytes) -> None:
