@@ -85,6 +85,11 @@ class NodeConfig:
     is a multiple of this (64 KiB pages by digest, so unchanged pages are shared); 0: never. A computation
     far from any live worker restores the nearest snapshot and replays the rest."""
 
+    snapshot_seconds: float = 0.0
+    """Compute: also store such a state after a computed slot when this many seconds passed since the
+    process's last snapshot (0: off), so slow processes get snapshots between multiples of
+    `snapshot_every`."""
+
     grace_seconds: float = 5.0
     """On SIGTERM/Ctrl-C, how long in-flight RPCs may finish before they are cancelled."""
 

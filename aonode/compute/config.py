@@ -49,6 +49,12 @@ class ComputeConfig:
     """For devices that can snapshot: store the state after every slot that is a multiple of this (0: never).
     A computation starts from the nearest snapshot when no live worker is nearer."""
 
+    snapshot_seconds: float = 0.0
+    """For devices that can snapshot: also store the state after a computed slot when at least this many
+    seconds passed since the worker's last snapshot (or since it started), so a slow process is
+    snapshotted even between multiples of `snapshot_every` (0: off). Snapshots are a cache of state that
+    replay would rebuild identically, so a cadence that depends on the clock changes no result."""
+
     write_every: int = 256
     """Slots per result batch: results are submitted to the store's group commit every this many slots
     (or `write_bytes`), without waiting; a reply waits for the batch holding its result to be durable."""
@@ -68,7 +74,7 @@ class ComputeConfig:
     """Node-level settings per device name, handed to devices as `ProcessContext.settings`."""
 
     def __post_init__(self) -> None:
-        for name in ("max_workers", "max_worker_memory", "snapshot_every", "max_instructions"):
+        for name in ("max_workers", "max_worker_memory", "snapshot_every", "snapshot_seconds", "max_instructions"):
             if getattr(self, name) < 0:
                 raise ValueError(f"ComputeConfig.{name} must be >= 0")
         for name in ("threads", "write_every", "read_chunk", "write_bytes"):

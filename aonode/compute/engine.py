@@ -74,6 +74,7 @@ class ComputeEngine:
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.config = config or ComputeConfig()
+        self._snapshots = bool(self.config.snapshot_every or self.config.snapshot_seconds)
         self._store = store
         self._schedule = schedule
         self._clock = clock
@@ -258,7 +259,7 @@ class ComputeEngine:
         try:
             with self._store.read() as view:
                 head, head_raw = layout.read_head(view, pid)
-                snap = layout.nearest_snapshot(view, pid, target) if self.config.snapshot_every else None
+                snap = layout.nearest_snapshot(view, pid, target) if self._snapshots else None
         except BaseException:
             if live is not None:
                 live.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from time import monotonic
 from dataclasses import dataclass
 
 from blake3 import blake3
@@ -157,9 +158,10 @@ class Runner:
         handles slot 0, a message read by itself, and every error)."""
         pid = worker.process
         stored_slot = -1 if stored is None else stored.slot
-        every = self.config.snapshot_every
         device = worker.device
-        snap_every = every if every > 0 and can_snapshot(device) else 0
+        snapshots = can_snapshot(device)
+        snap_every = self.config.snapshot_every if snapshots else 0
+        snap_seconds = self.config.snapshot_seconds if snapshots else 0.0
         device_name = worker.definition.device
         read_chunk = self.config.read_chunk
         stop_is_set = self.stop.is_set
@@ -206,8 +208,12 @@ class Runner:
                     d = add(slot, encoded, hashpath)
                     counts.computed += 1
                 worker.slot, worker.hashpath, worker.hash_chain = slot, hashpath, a.hash_chain
-                if snap_every and slot > stored_slot and slot % snap_every == 0 and slot > 0:
+                if slot > stored_slot and slot > 0 and (
+                    (snap_every and slot % snap_every == 0)
+                    or (snap_seconds and monotonic() - worker.snapshot_at >= snap_seconds)
+                ):
                     data = device.snapshot()
+                    worker.snapshot_at = monotonic()
                     if data is not None:
                         writer.add_snapshot(slot, device_name, data)
                 maybe_flush()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aonode.compute.definition import ProcessDefinition
 from aonode.devices.base import Device
@@ -32,6 +33,8 @@ class Worker:
     hashpath: bytes
     hash_chain: bytes
     memory: int = 0
+    snapshot_at: float = field(default_factory=time.monotonic)
+    """When this worker's state was last snapshotted (or the worker made): `snapshot_seconds` counts from it."""
 
     @property
     def process(self) -> ProcessId:

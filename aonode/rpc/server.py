@@ -5,11 +5,16 @@ Limits are set here rather than left to grpcio defaults: message sizes, RPCs in 
 RESOURCE_EXHAUSTED at once instead of queueing), streams per connection, keepalive enforcement, metadata
 size. On stop, health turns NOT_SERVING first (so probes and balancers move away), in-flight RPCs get
 `grace_seconds` to finish, then the node closes its store, which drains queued writes.
+
+Once serving, the objects made by start-up (modules, descriptors, compiled code: a few hundred thousand)
+are moved out of the cyclic garbage collector's reach (`gc.freeze`): a full collection otherwise walks them
+all and stalls the event loop for 10-20 ms, which showed up directly in the p99 latency of Schedule.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -138,6 +143,8 @@ async def serve(config: NodeConfig) -> None:
         data=str(config.data),
         version=node.version,
     )
+    gc.collect()
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -130,3 +130,32 @@ def test_a_recomputation_that_differs_from_the_stored_result_stops(
     finally:
         sched.close()
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"snapshot_every": 0, "snapshot_seconds": 1e-9}, list(range(1, len(DATAS) + 1))),
+        ({"snapshot_every": 0, "snapshot_seconds": 3600.0}, []),
+        ({"snapshot_every": 5, "snapshot_seconds": 3600.0}, [5, 10, 15]),
+    ],
+)
+def test_snapshots_by_time_as_well_as_by_slot(
+    lmdb_dir: Path, config: dict[str, object], expected: list[int]
+) -> None:
+    proc = process_message(SnapDevice.name)
+    pid, _ = _first_life(lmdb_dir, proc, **config)
+    store = LmdbStore(lmdb_dir)
+    try:
+        with store.read() as view:
+            assert [int.from_bytes(k[-8:], "big") for k, _ in view.prefix(SNAPSHOTS, pid)] == expected
+        if expected:  # a new engine resumes from the last of them, whichever cadence stored it
+            sched = scheduler(store)
+            eng = engine(store, sched, **config)  # type: ignore[arg-type]
+            run(send(sched, pid, ["later"], 100))
+            run(eng.now(pid))
+            assert SnapDevice.restores == [expected[-1]]
+            eng.close()
+            sched.close()
+    finally:
+        store.close()
