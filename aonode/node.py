@@ -59,7 +59,9 @@ class Node:
             max_map_size=config.max_map_size_mib * MiB,
         )
         devices = default_registry(config.extra.get("devices"))
-        compute_config = ComputeConfig(snapshot_every=config.snapshot_every, snapshot_seconds=config.snapshot_seconds)
+        compute_config = ComputeConfig(
+            snapshot_every=config.snapshot_every, snapshot_seconds=config.snapshot_seconds
+        )
         scheduler = Scheduler(
             store,
             signer,

@@ -74,7 +74,8 @@ class ComputeConfig:
     """Node-level settings per device name, handed to devices as `ProcessContext.settings`."""
 
     def __post_init__(self) -> None:
-        for name in ("max_workers", "max_worker_memory", "snapshot_every", "snapshot_seconds", "max_instructions"):
+        names = ("max_workers", "max_worker_memory", "snapshot_every", "snapshot_seconds", "max_instructions")
+        for name in names:
             if getattr(self, name) < 0:
                 raise ValueError(f"ComputeConfig.{name} must be >= 0")
         for name in ("threads", "write_every", "read_chunk", "write_bytes"):

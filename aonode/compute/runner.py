@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from time import monotonic
 from dataclasses import dataclass
+from time import monotonic
 
 from blake3 import blake3
 
@@ -208,9 +208,13 @@ class Runner:
                     d = add(slot, encoded, hashpath)
                     counts.computed += 1
                 worker.slot, worker.hashpath, worker.hash_chain = slot, hashpath, a.hash_chain
-                if slot > stored_slot and slot > 0 and (
-                    (snap_every and slot % snap_every == 0)
-                    or (snap_seconds and monotonic() - worker.snapshot_at >= snap_seconds)
+                if (
+                    slot > stored_slot
+                    and slot > 0
+                    and (
+                        (snap_every and slot % snap_every == 0)
+                        or (snap_seconds and monotonic() - worker.snapshot_at >= snap_seconds)
+                    )
                 ):
                     data = device.snapshot()
                     worker.snapshot_at = monotonic()

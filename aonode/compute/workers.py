@@ -34,7 +34,8 @@ class Worker:
     hash_chain: bytes
     memory: int = 0
     snapshot_at: float = field(default_factory=time.monotonic)
-    """When this worker's state was last snapshotted (or the worker made): `snapshot_seconds` counts from it."""
+    """When this worker's state was last snapshotted (or the worker made); `snapshot_seconds` counts
+    from it."""
 
     @property
     def process(self) -> ProcessId:
