@@ -65,3 +65,21 @@ def test_wasm_bench_module_is_the_committed_test_module() -> None:
 
     committed = Path(__file__).parents[1] / "devices" / "wasm" / "modules" / "aos.wasm"
     assert wasm.module_wasm() == committed.read_bytes(), "copy tests/devices/wasm/modules/aos.wasm"
+
+
+def test_compute_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aonode.bench import compute
+
+    monkeypatch.setattr(compute, "N", 30)
+    monkeypatch.setattr(compute, "REPLAY", 80)
+    result = CliRunner().invoke(cli, ["bench", "compute", "--runs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["bench"] == "compute"
+    assert set(document["figures"]) == {"eval", "transfer", "cold_replay", "floor"}
+    for figure in document["figures"].values():
+        assert figure["value"] > 0 and len(figure["runs"]) == 1 and figure["unit"] == "slots/s"
+    figures = document["figures"]
+    ratio = document["ratios"]["engine_vs_floor"]
+    assert ratio > 0
+    assert ratio == pytest.approx(figures["transfer"]["value"] / figures["floor"]["value"], abs=0.002)
