@@ -5,6 +5,11 @@ with which module and within which limits.
 - `Module` is the module message's ID, read through the schedule (`get_message`). The built-in AOS runtime
   (`aonode.devices.aos.runtime_module()`) is used by ID even when it is not in the store. A Module that
   cannot be found is a host fault (`DeviceError`): the request fails, nothing is computed.
+- An inline module: a Process message with no `Module` tag whose `Content-Type` is `application/lua` or
+  `text/x-lua` (HyperBEAM's dev_lua takes a `module` that is a message with one of these content types
+  as the literal Lua module, its code in the body/data) is its own module: its data is the Lua source and
+  the module message handed to the device is the Process message itself. A `Module` tag always wins. A
+  Process with neither has no module (`None`; a device that needs one refuses it).
 - `Compute-Limit` (instructions per slot, an integer) and `Memory-Limit` (bytes: an integer, or AO's
   `1-gb` / `512-mb` forms, binary multiples) must lie within the node's caps. A process declaring more is
   refused with FAILED_PRECONDITION, never clamped: clamping would let two nodes with different caps compute
@@ -28,6 +33,8 @@ from aonode.ids import InvalidIdError, ProcessId, decode_id, encode_id, next_has
 from aonode.model import Assignment, Message
 
 DEFAULT_DEVICE = "lua@5.3a"
+INLINE_LUA_TYPES = frozenset({"application/lua", "text/x-lua"})
+"""Content-Types that make a Process without a `Module` tag its own (inline) Lua module (as dev_lua's)."""
 
 _UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 _SIZE = re.compile(r"\s*(\d+)\s*-?\s*([a-z]*)\s*", re.IGNORECASE)
@@ -120,10 +127,21 @@ def limits_of(message: Message, config: ComputeConfig) -> Limits:
     return limits
 
 
+def is_inline_module(process: Message) -> bool:
+    """Whether `process` carries its own Lua module: no `Module` tag, a Lua Content-Type (media type only,
+    any case; parameters such as `; charset=utf-8` are ignored)."""
+    if process.tag("Module") is not None:
+        return False
+    content_type = process.tag("Content-Type")
+    if content_type is None:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() in INLINE_LUA_TYPES
+
+
 def _module(schedule: ScheduleSource, process: Message, pid: str) -> Message | None:
     text = process.tag("Module")
     if text is None:
-        return None
+        return process if is_inline_module(process) else None
     try:
         module_id = decode_id(text.strip(), "Module")
     except InvalidIdError as exc:

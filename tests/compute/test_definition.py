@@ -6,7 +6,7 @@ import pytest
 
 from aonode.compute import DefinitionError
 from aonode.compute.config import ComputeConfig, GiB
-from aonode.compute.definition import limits_of, parse_size
+from aonode.compute.definition import is_inline_module, limits_of, parse_size
 from aonode.crypto import sign_message
 from aonode.devices.base import DeviceError, Limits, UnknownDeviceError
 from aonode.ids import encode_id
@@ -122,5 +122,60 @@ def test_the_builtin_runtime_module_is_used_without_being_stored(mem: ObjectStor
     try:
         run(eng.now(pid))
         assert fakes.CONTEXTS[0].module == runtime
+    finally:
+        eng.close()
+
+
+@pytest.mark.parametrize(
+    ("tags", "inline"),
+    [
+        ((("Content-Type", "text/x-lua"),), True),
+        ((("Content-Type", "application/lua"),), True),
+        ((("content-type", " Application/Lua ; charset=utf-8"),), True),
+        ((("Content-Type", "text/plain"),), False),
+        ((("Content-Type", "text/lua"),), False),  # not one of dev_lua's types
+        ((), False),
+        ((("Content-Type", "text/x-lua"), ("Module", encode_id(bytes(32)))), False),
+    ],
+)
+def test_inline_module_form(tags: tuple[tuple[str, str], ...], inline: bool) -> None:
+    assert is_inline_module(_proc(*tags)) is inline
+
+
+def _inline_process(content_type: str, *extra: tuple[str, str]) -> Message:
+    tags = (
+        Tag("Type", "Process"),
+        Tag("Execution-Device", "fake@1.0"),
+        Tag("Content-Type", content_type),
+        *(Tag(k, v) for k, v in extra),
+    )
+    return sign_message(Message(tags=tags, data=b"function compute(b) return b end"), CLIENT_KEY)
+
+
+def test_an_inline_module_is_the_process_itself(mem: ObjectStore) -> None:
+    sched = scheduler(mem)
+    inline = _inline_process("text/x-lua")
+    pid = run(spawn(sched, inline, ["a"]))
+    eng = engine(mem, sched)
+    try:
+        run(eng.now(pid))
+        (ctx,) = fakes.CONTEXTS
+        assert ctx.module is not None
+        assert ctx.module == inline and ctx.module.data == b"function compute(b) return b end"
+    finally:
+        eng.close()
+
+
+def test_a_module_tag_wins_over_an_inline_module(mem: ObjectStore) -> None:
+    sched = scheduler(mem)
+    module = sign_message(Message(tags=(Tag("Content-Type", "text/x-lua"),), data=b"-- by ID"), CLIENT_KEY)
+    run(sched.publish(module))
+    both = run(spawn(sched, _inline_process("application/lua", ("Module", encode_id(module.id))), ["a"]))
+    neither = run(spawn(sched, _inline_process("text/plain"), ["a"]))
+    eng = engine(mem, sched)
+    try:
+        run(eng.now(both))
+        run(eng.now(neither))
+        assert [c.module for c in fakes.CONTEXTS] == [module, None]
     finally:
         eng.close()
