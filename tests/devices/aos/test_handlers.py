@@ -85,6 +85,37 @@ def test_order_prepend_before_after(proc: Proc) -> None:
     assert proc.eval("Handlers.before('missing').add('x', 'X', function() end)").error != ""
 
 
+def test_append_adds_at_the_end(proc: Proc) -> None:
+    proc.ok(
+        "Order = {}\n"
+        "local function h(name) return function() table.insert(Order, name) end end\n"
+        "local any = function() return 'continue' end\n"
+        "Handlers.append('b', any, h('b'))\n"
+        "Handlers.prepend('a', any, h('a'))\n"
+        "Handlers.append('c', any, h('c'))\n"
+        "Handlers.append('d', 'Go', h('d'))\n"
+    )
+    names = (
+        "local n = {} for _, o in ipairs(Handlers.list) do n[#n+1] = o.name end return table.concat(n, ',')"
+    )
+    assert proc.ok(names) == "a,b,c,d"
+    proc.send([("Action", "Go")])
+    assert proc.ok("return table.concat(Order, ',')") == "a,b,c,d"
+    # After the handlers already there, also after ones prepended later; a string pattern matches Action.
+    proc.ok("Handlers.prepend('z', function() return 'continue' end, function() end)")
+    proc.ok("Handlers.append('e', function() return 'continue' end, function() table.insert(Order, 'e') end)")
+    assert proc.ok(names) == "z,a,b,c,d,e"
+    proc.ok("Order = {}")
+    proc.send([("Action", "Other")])
+    assert proc.ok("return table.concat(Order, ',')") == "a,b,c,e"  # d wants Action=Go
+    # Appending a name that exists updates it where it stands (as AOS), it does not move it.
+    proc.ok("Handlers.append('b', function() return 'continue' end, function() table.insert(Order, 'B') end)")
+    assert proc.ok(names) == "z,a,b,c,d,e"
+    proc.ok("Order = {}")
+    proc.send([("Action", "Go")])
+    assert proc.ok("return table.concat(Order, ',')") == "a,B,c,d"  # d's string pattern matched: break
+
+
 def test_break_stops_and_continue_goes_on(proc: Proc) -> None:
     proc.ok(
         "Order = {}\n"

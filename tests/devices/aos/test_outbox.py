@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from aonode.ids import encode_id
 from tests.devices.aos.conftest import Proc, tags_of
 
 
@@ -87,6 +88,26 @@ def test_assign(proc: Proc) -> None:
     assert a.processes == ("P1", "P2")
     assert a.message == "M1"
     assert proc.eval("Assign({Processes = 'x', Message = 'M'})").error != ""
+
+
+def test_ao_assign(proc: Proc) -> None:
+    r = proc.eval(
+        "ao.assign({Processes = {'P1'}, Message = 'M1'})\n"
+        "ao.assign({Processes = {'P2', 'P3'}, Message = 'M2'})"
+    )
+    assert r.error == ""
+    assert [(a.processes, a.message) for a in r.assignments] == [(("P1",), "M1"), (("P2", "P3"), "M2")]
+    assert r.messages == () and r.spawns == ()
+    assert "Assignment added to outbox." not in r.output.data  # only Assign prints
+    # From a handler, too; a malformed assignment is the slot's error and leaves no assignment.
+    proc.ok("Handlers.add('fan', 'Fan', function(msg) ao.assign({Processes = {'Q'}, Message = msg.Id}) end)")
+    m = proc.message([("Action", "Fan")])
+    r = proc.deliver(m)
+    assert r.error == "" and [(a.processes, a.message) for a in r.assignments] == [(("Q",), encode_id(m.id))]
+    bad = proc.eval(
+        "ao.assign({Processes = {'P'}, Message = 'ok'}); ao.assign({Processes = 'P', Message = 'M'})"
+    )
+    assert "Processes should be a table" in bad.error and bad.assignments == ()
 
 
 def test_results_are_per_slot(proc: Proc) -> None:
