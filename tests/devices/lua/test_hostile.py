@@ -120,7 +120,14 @@ CASES: dict[str, tuple[str, str]] = {
         "for i = 1, 20000 do local t = {i, {}} end collectgarbage() return 'done'",
         "",
     ),
-    "load('return io')": ("local io = load('return io')() assert(io == nil) return 'nil'", ""),
+    "load('return io')": (
+        "return load('return io')().open('/etc/passwd')",
+        "slot:1: attempt to index a nil value",
+    ),
+    "load('return io') in _G": (
+        "return load('return io', 'x', 't', _G)().open('/etc/passwd')",
+        "slot:1: attempt to index a nil value",
+    ),
     "stock functions reached through strings": ("assert(('x').dump == nil) return 'ok'", ""),
 }
 
