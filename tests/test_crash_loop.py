@@ -1,6 +1,7 @@
 """kill -9 under load (issue 3): a node scheduling for several clients is SIGKILLed at random moments
-and restarted, many times. Afterwards: no acknowledged assignment is lost or changed, slots are dense,
-the chain verifies from slot 0, and a retry of every unacknowledged message returns the one slot it has.
+and restarted, many times; most kills land with requests in flight (checked). Afterwards: no acknowledged
+assignment is lost or changed, slots are dense, the chain verifies from slot 0, and a retry of every
+unacknowledged message returns the one slot it has.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def test_kill_loop_loses_no_acknowledged_assignment(tmp_path: Path) -> None:
     acked: dict[str, tuple[int, str]] = {}  # message ID -> (slot, assignment ID)
     unacked: dict[str, object] = {}  # message ID -> message, sent but not answered
     lock = threading.Lock()
+    in_call: set[str] = set()  # message IDs whose Schedule call has not returned yet
+    in_flight: list[int] = []  # per cycle: calls under way at the kill that then went unanswered
 
     def load(stop: threading.Event, address: str) -> None:
         with NodeClient(address, timeout=5) as c:
@@ -43,12 +46,16 @@ def test_kill_loop_loses_no_acknowledged_assignment(tmp_path: Path) -> None:
                 mid = encode_id(message.id)
                 with lock:
                     unacked[mid] = message
+                    in_call.add(mid)
                 try:
                     a = c.schedule(message)
                 except ClientError:
+                    with lock:
+                        in_call.discard(mid)
                     time.sleep(0.01)
                     continue
                 with lock:
+                    in_call.discard(mid)
                     unacked.pop(mid, None)
                     acked[mid] = (a.slot, encode_id(a.id))
 
@@ -59,10 +66,14 @@ def test_kill_loop_loses_no_acknowledged_assignment(tmp_path: Path) -> None:
             for t in threads:
                 t.start()
             time.sleep(rng.uniform(0.05, 0.3))
-            node.kill()
+            with lock:  # no call can finish between this snapshot and the kill
+                pending = set(in_call)
+                node.kill()
             stop.set()
             for t in threads:
                 t.join()
+            # In a call at the kill and never answered: the kill landed with these requests in flight.
+            in_flight.append(len(pending & unacked.keys()))
             node.start()
             # Retry what was never answered: each gets exactly one slot (its old one if it committed).
             with NodeClient(node.address, timeout=10) as c:
@@ -79,6 +90,8 @@ def test_kill_loop_loses_no_acknowledged_assignment(tmp_path: Path) -> None:
         node.stop()
 
     assert len(acked) > CYCLES  # the load really ran
+    under_load = sum(1 for n in in_flight if n > 0)
+    assert under_load >= 0.8 * CYCLES, f"kills with requests in flight: {under_load}/{CYCLES} ({in_flight})"
     slots = [a.slot for a in schedule]
     assert slots == list(range(len(schedule))), "slots are dense from 0"
     by_message = {encode_id(a.message): (a.slot, encode_id(a.id)) for a in schedule}
