@@ -65,6 +65,28 @@ def cron_ticks(scheduler: Scheduler, process: str, task: str | None = None) -> l
     return out
 
 
+def tick_times(scheduler: Scheduler, process: str, task: str) -> list[tuple[int, int]]:
+    """(assignment timestamp, `Cron-Time` tag) in ms of each tick of `task`: when it was scheduled, and
+    when it was due."""
+    from aonode.ids import decode_id
+
+    pid = ProcessId(decode_id(process))
+    out = []
+    for a in scheduler.read_assignments(pid, 0, scheduler.head(pid).slot + 1):
+        m = scheduler.get_message(a.message)
+        if m.tag("Cron") == "true" and m.tag("Cron-Task") == task:
+            out.append((a.timestamp, int(m.tag("Cron-Time") or -1)))
+    return out
+
+
+def slope(values: list[int]) -> float:
+    """Least-squares slope of `values` against their index: the mean step, little moved by one outlier."""
+    n = len(values)
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    sxx = sum((i - mean_x) ** 2 for i in range(n))
+    return sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values)) / sxx
+
+
 def tick_numbers(ticks: list[tuple[int, Message]]) -> list[int]:
     return [int(m.tag("Cron-Tick") or -1) for _, m in ticks]
 
