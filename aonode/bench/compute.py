@@ -9,7 +9,8 @@ storing each result and hashpath durably). Figures, each the median of `runs` ru
     the Lua state by replaying the schedule, slots/s;
 (d) `floor`: the messages of (b) fed straight to a Lua device loaded with the same runtime, in this
     process, without the engine (no schedule reads, no storage, no RPC).
-Ratio `engine_vs_floor` = (b) / (d).
+Ratio `engine_vs_floor` = (b) / (d). Each floor run follows its transfer run, so both see the machine in
+the same state.
 """
 
 from __future__ import annotations
@@ -90,6 +91,10 @@ def bench_compute(runs: int, say: Callable[[str], None]) -> Report:
                     _schedule_all(client, _transfers(signer, tokens, N))
                     elapsed, _ = _timed_now(client, tokens)
                     report.add("transfer", N / elapsed, "slots/s")
+                    # The floor right after its engine run (the node idles meanwhile): a shared machine's
+                    # speed drifts between minutes, and a ratio of figures taken far apart measures that.
+                    say(f"run {run + 1}/{runs}: floor (device only)")
+                    report.add("floor", _floor(signer), "slots/s")
                 have = client.get_slot(tokens).current_slot
                 if have < REPLAY:
                     say(f"filling the token process to {REPLAY:,} slots")
@@ -105,9 +110,6 @@ def bench_compute(runs: int, say: Callable[[str], None]) -> Report:
                 report.add("cold_replay", slot / elapsed, "slots/s")
         finally:
             node.stop()
-    for run in range(runs):
-        say(f"run {run + 1}/{runs}: floor (device only)")
-        report.add("floor", _floor(signer), "slots/s")
     report.ratio("engine_vs_floor", "transfer", "floor")
     return report
 

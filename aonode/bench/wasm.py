@@ -16,7 +16,8 @@ of `runs` runs:
 (c) `restore`: `WasmDevice.restore` of that memory's snapshot on a freshly initialised device (a new
     Store and instance, memory grown and overwritten), ms; `restore_from_store`: the same plus reading the
     snapshot's pages from an LMDB store (`layout.load_snapshot`), which is what the engine does;
-(d) `floor`: the messages of (a) fed straight to a `WasmDevice` in this process, without the engine.
+(d) `floor`: the messages of (a) fed straight to a `WasmDevice` in this process, without the engine; each
+    floor run follows its engine run, so both see the machine in the same state.
 Ratios: `engine_vs_floor` = (a) / (d); `snapshot_vs_memory` = (b) bytes / memory size.
 """
 
@@ -102,12 +103,13 @@ def bench_wasm(runs: int, say: Callable[[str], None]) -> Report:
                     # Slot 0, the Process message, has no Action: a Count too.
                     if computed.result.error or computed.result.output.data != f"count={N + 1}":
                         raise RuntimeError(f"unexpected result at slot {computed.slot}: {computed.result}")
+                    # The floor right after its engine run (the node idles meanwhile): on a shared machine
+                    # a ratio of figures taken minutes apart measures the machine's drift.
+                    say(f"run {run + 1}/{runs}: floor (device only)")
+                    report.add("floor", _floor(signer, wasm), "slots/s")
         finally:
             node.stop()
         _state_figures(report, runs, signer, wasm, Path(tmp) / "snapshots", say)
-    for run in range(runs):
-        say(f"run {run + 1}/{runs}: floor (device only)")
-        report.add("floor", _floor(signer, wasm), "slots/s")
     report.ratio("engine_vs_floor", "count", "floor")
     report.ratio("snapshot_vs_memory", "snapshot_bytes", "snapshot_memory")
     for key in ("snapshot_bytes", "restore", "restore_from_store"):
@@ -208,8 +210,8 @@ def _state_figures(
             fresh = proc.device()
             start = time.perf_counter()
             with lmdb.read() as view:
-                _, data = layout.load_snapshot(view, manifest)
-            fresh.restore(data)
+                _, pages = layout.load_snapshot_pages(view, manifest)
+            fresh.restore_chunks(pages)
             report.add("restore_from_store", (time.perf_counter() - start) * 1000, "ms")
             _check_same(proc, device, fresh)
             fresh.close()

@@ -127,12 +127,12 @@ class Runner:
         pid = definition.process_id
         try:
             with self.store.read() as view:
-                name, data = layout.load_snapshot(view, ref.manifest)
+                name, pages = layout.load_snapshot_pages(view, ref.manifest)
                 row = layout.read_row(view, pid, ref.slot)
             if name != definition.device or row is None:
                 return None
             (at,) = self.schedule.read_assignments(pid, ref.slot, 1)
-            device.restore(data)
+            device.restore_chunks(pages)
         except (AonodeError, ValueError) as exc:
             log.warning(
                 "process %s: snapshot at slot %d not usable (%s); replaying", encode_id(pid), ref.slot, exc

@@ -16,7 +16,7 @@ device that can, and otherwise discards the instance after a dryrun.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -91,6 +91,11 @@ class Device(ABC):
     def restore(self, data: bytes) -> None:
         """Replace the state with a snapshot taken by the same device kind."""
         raise DeviceError(f"{self.name} cannot restore snapshots")
+
+    def restore_chunks(self, chunks: Sequence[bytes]) -> None:
+        """`restore` from a snapshot given as consecutive pieces (the store keeps snapshots as pages). By
+        default the pieces are joined; a device with a large state restores from them in place."""
+        self.restore(b"".join(chunks))
 
     def memory_bytes(self) -> int:
         """Approximate memory held (for the engine's LRU of live workers)."""

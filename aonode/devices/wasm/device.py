@@ -36,7 +36,7 @@ using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100)
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import wasmtime
@@ -168,7 +168,9 @@ class WasmDevice(Device):
         self._env = b""
         self._module_id = ""
         self._process_id = b""
-        self._checkpoint: bytes | None = None
+        self._checkpoint: tuple[bytes, ...] | None = None
+        """The last good state, as consecutive pieces of its snapshot bytes (one piece unless restored
+        from the store's pages)."""
         self._log: list[tuple[Assignment, Message]] = []
         self._checkpoint_every = 100
         self._max_result = 64 * 1024 * 1024
@@ -199,7 +201,7 @@ class WasmDevice(Device):
             except _Trapped as exc:
                 raise DeviceError(f"{NAME}: _initialize failed: {exc.error}") from None
         self._inst = inst
-        self._checkpoint = self._take_snapshot()
+        self._checkpoint = (self._take_snapshot(),)
         self._log = []
 
     def close(self) -> None:
@@ -220,7 +222,7 @@ class WasmDevice(Device):
             return Result(error=exc.error)
         self._log.append((assignment, message))
         if len(self._log) >= self._checkpoint_every:
-            self._checkpoint = self._take_snapshot()
+            self._checkpoint = (self._take_snapshot(),)
             self._log = []
         return iface.parse_result(raw)
 
@@ -307,7 +309,7 @@ class WasmDevice(Device):
         if self._checkpoint is None:
             raise DeviceError(f"{NAME}: no state to recover to")
         log = self._log
-        self._restore_bytes(self._checkpoint)
+        self._restore_chunks(self._checkpoint)
         for asg, msg in log:
             try:
                 self._run(asg, msg)
@@ -325,20 +327,29 @@ class WasmDevice(Device):
         # relies on): hand it out instead of copying the memory again. The engine snapshots every
         # `snapshot_every` slots, often right after `compute` took a checkpoint of the same state.
         if self._log or self._checkpoint is None:
-            self._checkpoint = self._take_snapshot()
+            self._checkpoint = (self._take_snapshot(),)
             self._log = []
-        return self._checkpoint
+        if len(self._checkpoint) != 1:
+            self._checkpoint = (b"".join(self._checkpoint),)
+        return self._checkpoint[0]
 
     def restore(self, data: bytes) -> None:
+        self.restore_chunks((bytes(data),))
+
+    def restore_chunks(self, chunks: Sequence[bytes]) -> None:
+        """Restore from the snapshot's pieces as the store keeps them, without joining them: the memory
+        is copied from each piece in place (for a 64 MiB state, joining cost as much as the restore)."""
         if self._module is None:
             raise DeviceError(f"{NAME}: restore before init")
-        self._restore_bytes(data)
-        self._checkpoint = bytes(data)
+        pieces = tuple(chunks)
+        self._restore_chunks(pieces)
+        self._checkpoint = pieces
         self._log = []
 
     def memory_bytes(self) -> int:
         inst = self._inst
-        return 0 if inst is None else inst.memory.size() + (len(self._checkpoint or b""))
+        held = sum(map(len, self._checkpoint)) if self._checkpoint is not None else 0
+        return 0 if inst is None else inst.memory.size() + held
 
     def _take_snapshot(self) -> bytes:
         inst = self._require()
@@ -356,19 +367,22 @@ class WasmDevice(Device):
         parts.append(struct.pack("<Q", len(memory)) + SNAPSHOT_MAGIC)
         return b"".join(parts)
 
-    def _restore_bytes(self, data: bytes) -> None:
+    def _restore_chunks(self, chunks: Sequence[bytes]) -> None:
         if self._module is None:
             raise DeviceError(f"{NAME}: restore before init")
-        if len(data) < 13 or data[-5:] != SNAPSHOT_MAGIC:
+        total = sum(map(len, chunks))
+        end = _suffix(chunks, 13)
+        if total < 13 or end[-5:] != SNAPSHOT_MAGIC:
             raise DeviceError(f"{NAME}: not a {NAME} snapshot")
-        (mem_len,) = struct.unpack_from("<Q", data, len(data) - 13)
-        if mem_len % PAGE or mem_len > len(data) - 13:
+        (mem_len,) = struct.unpack_from("<Q", end)
+        if mem_len % PAGE or mem_len > total - 13:
             raise DeviceError(f"{NAME}: corrupt snapshot (memory length {mem_len})")
+        data = _suffix(chunks, total - mem_len)  # the globals and the end record (small)
         self._inst = None
         inst = _Instance(self._module, self._limits, self._io)
         inst.grow_to(mem_len)
-        inst.memory.load(memoryview(data)[:mem_len], mem_len)
-        pos = mem_len
+        inst.memory.load(chunks, mem_len)
+        pos = 0
         (count,) = struct.unpack_from("<I", data, pos)
         pos += 4
         by_name = dict(inst.globals)
@@ -392,3 +406,15 @@ class WasmDevice(Device):
         if self._inst is None:
             raise DeviceError(f"{NAME}: the device is not initialised (or was closed)")
         return self._inst
+
+
+def _suffix(chunks: Sequence[bytes], n: int) -> bytes:
+    """The last `n` bytes of the concatenated `chunks` (all of it if shorter), without joining the rest."""
+    parts: list[bytes] = []
+    need = n
+    for chunk in reversed(chunks):
+        if need <= 0:
+            break
+        parts.append(chunk[-need:] if len(chunk) > need else chunk)
+        need -= len(chunk)
+    return b"".join(reversed(parts))

@@ -23,6 +23,7 @@ import ctypes
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 import wasmtime
@@ -214,12 +215,21 @@ class MemoryView:
         base, size = self.base_and_size()
         return ctypes.string_at(base, size)
 
-    def load(self, data: bytes | memoryview, size: int) -> None:
-        """Replace the memory's first `size` bytes with `data` (grown to `size` first by the caller) and zero
-        the rest."""
+    def load(self, chunks: Sequence[bytes], size: int) -> None:
+        """Replace the memory's first `size` bytes with the first `size` bytes of the concatenated `chunks`
+        (the memory grown to `size` first by the caller) and zero the rest. memmove reads each chunk in
+        place: no slice, no join (either would copy the whole state once more)."""
         base, have = self.base_and_size()
         if have < size:
             raise IndexError(f"memory is {have} bytes, the state needs {size}")
-        ctypes.memmove(base, bytes(data) if isinstance(data, memoryview) else data, size)
+        offset = 0
+        for chunk in chunks:
+            count = min(len(chunk), size - offset)
+            if count <= 0:
+                break
+            ctypes.memmove(base + offset, chunk, count)
+            offset += count
+        if offset < size:
+            raise IndexError(f"the state holds {offset} bytes of memory, {size} expected")
         if have > size:
             ctypes.memset(base + size, 0, have - size)
