@@ -78,11 +78,14 @@ class HostIO:
         self.random_calls = 0
         self.exit = None
 
-    def out(self, fd: int, data: bytes) -> None:
+    def out(self, fd: int, data: bytes, length: int | None = None) -> None:
+        """Capture `data`, the first bytes of a write of `length` bytes (default: all of it); what does not
+        fit under the limit is counted in `dropped`."""
         buf = self.stdout if fd == 1 else self.stderr
         room = max(0, self.limit - len(buf))
-        buf += data[:room]
-        self.dropped += max(0, len(data) - room)
+        kept = data[:room]
+        buf += kept
+        self.dropped += (len(data) if length is None else length) - len(kept)
 
 
 Handler = Callable[..., Any]
@@ -129,7 +132,7 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
         for i in range(min(n, 1024)):
             base = mem.uint(iovs + 2 * width * i, width)
             length = mem.uint(iovs + 2 * width * i + width, width)
-            io.out(fd, mem.read(base, min(length, io.limit)))
+            io.out(fd, mem.read(base, min(length, io.limit)), length)
             total += length
         mem.put_uint(nwritten, total, width)
         return ESUCCESS

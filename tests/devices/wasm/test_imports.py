@@ -28,6 +28,8 @@ def test_stdout_and_stderr_are_captured_up_to_the_bound(limit: int | None) -> No
         memory = device._require().memory
         counts = [int.from_bytes(memory.read(at, 8), "little") for at in (4064, 4072, 4080)]
         assert counts == [STDOUT_A + STDOUT_B, STDERR_C, STDOUT_TAIL]
+        written = STDOUT_A + STDOUT_B + STDOUT_TAIL + STDERR_C
+        assert device._io.dropped == written - len(device.last_stdout)  # what was cut is counted
 
 
 def test_start_and_main_are_never_called() -> None:
