@@ -66,6 +66,13 @@ class SchedulerConfig:
     verify_chunk: int = 64
     """Messages per verification task in `schedule_many` (amortises the hand-off to a worker)."""
 
+    recent_slots: int = 8192
+    """Committed slots kept decoded in memory (assignment and message) for the reads that follow
+    scheduling closely, computing above all (`recent.RecentSlots`); 0: none."""
+
+    recent_bytes: int = 32 * 1024 * 1024
+    """Bound on the encoded size of the messages `recent_slots` keeps."""
+
 
 @dataclass(frozen=True, slots=True)
 class Block:

@@ -101,6 +101,7 @@ class Scheduler(ScheduleReader):
             committed=self._committed,
             vanished=self._unknown_target,
             finish=self._finish,
+            recent=self.recent,
         )
         n = self.config.verify_threads
         self._workers = ThreadPoolExecutor(n, thread_name_prefix="aonode-verify") if n > 0 else None

@@ -39,6 +39,7 @@ from aonode.scheduler import layout
 from aonode.scheduler.config import Block, BlockSource
 from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.reads import stored_head
+from aonode.scheduler.recent import RecentSlots
 from store import ConflictError, ObjectStore, StoreError, StoreFullError, WriteBatch, u64
 
 # One batch carries at most this many assignments / bytes: large enough to amortise the per-batch costs,
@@ -133,6 +134,7 @@ class Pipeline:
         committed: Callable[[MessageId, bytes], Assignment | None],
         vanished: Callable[[bytes], AonodeError],
         finish: Callable[[Proc, bytes, asyncio.Future[Assignment], Assignment | BaseException], None],
+        recent: RecentSlots | None = None,
     ) -> None:
         self._store = store
         self._signer = signer
@@ -141,6 +143,7 @@ class Pipeline:
         self._committed = committed  # the idempotency lookup, re-checked before a re-allocation
         self._vanished = vanished  # the error for a message whose process never committed
         self._finish = finish
+        self._recent = recent  # committed pairs, for the reads that follow (recent.py)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
 
@@ -278,6 +281,10 @@ class Pipeline:
             if last > proc.committed:
                 proc.committed = last
                 proc.wake()
+            if self._recent is not None:
+                self._recent.add(
+                    proc.pid, [(j.assignment, j.checked.message, len(j.checked.encoded)) for j in group]
+                )
             for job in group:
                 self._finish(proc, job.checked.id, job.outer, job.assignment)
             return

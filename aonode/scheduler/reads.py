@@ -19,6 +19,7 @@ from aonode.scheduler import layout
 from aonode.scheduler.config import ProcessHead, SchedulePage, SchedulerConfig
 from aonode.scheduler.errors import from_store_error
 from aonode.scheduler.layout import HeadRecord
+from aonode.scheduler.recent import RecentSlots
 from store import ObjectStore, ReadView, StoreError, read_u64
 
 
@@ -33,6 +34,7 @@ class ScheduleReader:
         self._store = store
         self.address = address
         self.config = config
+        self.recent = RecentSlots(config.recent_slots, config.recent_bytes)
 
     # -- public reads --------------------------------------------------------------------------------------
 
@@ -84,6 +86,17 @@ class ScheduleReader:
         if limit is not None and limit < 0:
             raise InvalidArgument(f"limit must be >= 0, got {limit}")
         page = min(limit or self.config.max_page, self.config.max_page)
+        if include_messages and to_slot is not None and to_slot - from_slot < page:
+            # The whole range, committed moments ago: no store read (recent.py).
+            held = self.recent.range(process, from_slot, to_slot - from_slot + 1)
+            if held is not None:
+                return SchedulePage(
+                    process=ProcessId(process),
+                    assignments=held[0],
+                    messages=held[1],
+                    has_next=False,
+                    next_slot=to_slot + 1,
+                )
         try:
             with self._store.read() as view:
                 tip = _head(view, process).slot

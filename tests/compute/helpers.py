@@ -23,8 +23,8 @@ _counter = itertools.count()
 __all__ = ["run"]
 
 
-def scheduler(store: ObjectStore) -> Scheduler:
-    return Scheduler(store, NODE_KEY, SchedulerConfig(), clock=lambda: CLOCK_MS)
+def scheduler(store: ObjectStore, **config: Any) -> Scheduler:
+    return Scheduler(store, NODE_KEY, SchedulerConfig(**config), clock=lambda: CLOCK_MS)
 
 
 def registry() -> DeviceRegistry:

@@ -18,7 +18,9 @@ from tests.scheduler.helpers import NODE_KEY
 
 
 def _setup(store: ObjectStore) -> tuple[Scheduler, ComputeEngine, bytes]:
-    sched = scheduler(store)
+    # These tests damage the store after scheduling; the slots just committed would otherwise be read
+    # from the scheduler's memory of them (recent.py), which holds what was committed, not the damage.
+    sched = scheduler(store, recent_slots=0)
     pid = run(spawn(sched, process_message(), [f"m{i}" for i in range(6)]))
     return sched, engine(store, sched), pid
 
@@ -104,3 +106,36 @@ def test_a_broken_slot_zero_is_reported(mem: ObjectStore) -> None:
             run(eng.compute(pid, 0))
     finally:
         eng.close()
+
+
+def test_recently_committed_slots_are_read_from_memory_until_evicted(mem: ObjectStore) -> None:
+    """Compute right after scheduling reads the committed pairs from the scheduler's memory; once they
+    are evicted the store is read again, and damage there is found."""
+    sched = scheduler(mem, recent_slots=4)
+    pid = run(spawn(sched, process_message(), [f"m{i}" for i in range(6)]))
+    eng = engine(mem, sched)
+    try:
+        assert [a.slot for a in sched.get_schedule(pid, 3, 6, include_messages=True).assignments] == [
+            3,
+            4,
+            5,
+            6,
+        ]
+        hits = sched.recent.hits
+        b = WriteBatch()
+        b.delete(layout.ASSIGNMENTS, layout.slot_key(pid, 2))
+        _write(mem, b)
+        with pytest.raises(ScheduleBrokenError, match="slot 2 is missing"):
+            run(eng.compute(pid, 6))  # slots 0-2 are no longer held: read from the store
+        b = WriteBatch()
+        b.delete(layout.ASSIGNMENTS, layout.slot_key(pid, 5))
+        _write(mem, b)
+        page = sched.get_schedule(pid, 3, 6, include_messages=True)  # held: the committed pairs
+        assert [a.slot for a in page.assignments] == [3, 4, 5, 6] and not page.has_next
+        assert sched.recent.hits == hits + 1
+        assert len(page.messages) == 4 and all(
+            m.id == a.message for a, m in zip(page.assignments, page.messages, strict=True)
+        )
+    finally:
+        eng.close()
+        sched.close()
