@@ -79,14 +79,6 @@ def tick_times(scheduler: Scheduler, process: str, task: str) -> list[tuple[int,
     return out
 
 
-def slope(values: list[int]) -> float:
-    """Least-squares slope of `values` against their index: the mean step, little moved by one outlier."""
-    n = len(values)
-    mean_x, mean_y = (n - 1) / 2, sum(values) / n
-    sxx = sum((i - mean_x) ** 2 for i in range(n))
-    return sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values)) / sxx
-
-
 def tick_numbers(ticks: list[tuple[int, Message]]) -> list[int]:
     return [int(m.tag("Cron-Tick") or -1) for _, m in ticks]
 
