@@ -29,6 +29,11 @@ anything irregular (see "Fast paths" below), and keep their encoding once comput
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
+from itertools import repeat
+from typing import TypeAlias
+
+from blake3 import blake3
 
 from aonode.errors import InvalidArgument
 from aonode.ids import ID_LEN
@@ -657,3 +662,225 @@ def decode_result(b: bytes | bytearray | memoryview) -> Result:
     error = r.text32("error")
     r.end()
     return Result(output, groups[0], groups[1], tuple(assignments), error)
+
+
+# -- assignment rows ----------------------------------------------------------------------------------------
+# For readers that turn stored assignments straight into another format (a subscription's wire frames): the
+# fields of each encoding as a flat tuple, with the assignment's ID, and no model object built.
+
+AssignmentRow: TypeAlias = tuple[
+    bytes, int, bytes, int, int, bytes, int, bytes, str | None, bytes | None, bytes | None, bytes
+]
+"""(process, slot, message, timestamp, block_height, block_hash, epoch, hash_chain, signature scheme,
+signature owner, signature value, id): the fields of `decode_assignment`'s result (scheme, owner and value
+None when unsigned) and its `id`."""
+
+
+def decode_assignment_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow]:
+    """`decode_assignment` of each encoding, as `AssignmentRow`s: the same values, the same DecodeError
+    for bytes that are not a canonical assignment, at a fraction of the cost (no objects).
+
+    A schedule's assignments mostly share one shape (same signer, block hash and signature lengths, so the
+    same size): such a batch is split in one `struct.iter_unpack` over the joined encodings, each row's
+    length fields checked against the shape. Any other batch goes through `_fast_assignment`'s checks
+    written out in a loop, and anything irregular through `decode_assignment` itself."""
+    if len(encodings) > 1:
+        rows = _uniform_rows(encodings)
+        if rows is not None:
+            return rows
+    return _assignment_rows(encodings)
+
+
+def _uniform_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow] | None:
+    """The rows if every encoding is a regular assignment of the first one's shape (same size, same
+    signature head, same block hash and signature value lengths), else None (nothing decided)."""
+    first = encodings[0]
+    n = len(first)
+    if type(first) is not bytes or first[:4] != ASSIGNMENT_PREFIX:
+        return None
+    try:
+        flag = first[4]
+        if flag == 1:
+            end = 9 + _U32_AT(first, 5)[0]
+            pos = end + 4 + _U32_AT(first, end)[0]
+            if pos > n:
+                return None
+            scheme: str | None = first[9:end].decode()
+            owner: bytes | None = first[end + 4 : pos]
+        elif flag == 0:
+            pos, scheme, owner = 5, None, None
+        else:
+            return None
+        hash_len = _U32_AT(first, pos + _FIXED_LEN - 4)[0]
+    except _FAST_ERRORS:
+        return None
+    shape = f">{pos}xI32sQI32sQQI{hash_len}sQI32s"
+    value_len = n - (pos + _FIXED_LEN + hash_len + _TAIL_LEN + 4)
+    if flag == 1:
+        if value_len < 0:
+            return None
+        shape += f"I{value_len}s"
+    if struct.calcsize(shape) != n or set(map(len, encodings)) != {n}:
+        return None
+    joined = b"".join(encodings)
+    if not all(map(joined.startswith, repeat(first[:pos]), range(0, len(joined), n))):
+        return None  # not all signed by the same key
+    rows: list[AssignmentRow] = []
+    append = rows.append
+    items = struct.iter_unpack(shape, joined)
+    if flag == 1:
+        for (
+            plen,
+            process,
+            slot,
+            mlen,
+            message,
+            timestamp,
+            height,
+            hlen,
+            block_hash,
+            epoch,
+            clen,
+            chain,
+            vlen,
+            value,
+        ) in items:
+            if plen != ID_LEN or mlen != ID_LEN or hlen != hash_len or clen != ID_LEN or vlen != value_len:
+                return None
+            append(
+                (
+                    process,
+                    slot,
+                    message,
+                    timestamp,
+                    height,
+                    block_hash,
+                    epoch,
+                    chain,
+                    scheme,
+                    owner,
+                    value,
+                    blake3(value).digest(),
+                )
+            )
+    else:
+        for buf, (
+            plen,
+            process,
+            slot,
+            mlen,
+            message,
+            timestamp,
+            height,
+            hlen,
+            block_hash,
+            epoch,
+            clen,
+            chain,
+        ) in zip(encodings, items, strict=True):
+            if plen != ID_LEN or mlen != ID_LEN or hlen != hash_len or clen != ID_LEN:
+                return None
+            append(
+                (
+                    process,
+                    slot,
+                    message,
+                    timestamp,
+                    height,
+                    block_hash,
+                    epoch,
+                    chain,
+                    None,
+                    None,
+                    None,
+                    blake3(buf).digest(),
+                )
+            )
+    return rows
+
+
+def _assignment_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow]:
+    rows: list[AssignmentRow] = []
+    append = rows.append
+    u32_at, fixed_at, tail_at = _U32_AT, _ASSIGNMENT_FIXED_AT, _ASSIGNMENT_TAIL_AT
+    fixed_len, tail_len, prefix = _FIXED_LEN, _TAIL_LEN, ASSIGNMENT_PREFIX
+    for b in encodings:
+        buf = b if type(b) is bytes else bytes(b)
+        n = len(buf)
+        try:
+            if buf[:4] != prefix:
+                raise _Irregular
+            flag = buf[4]
+            if flag == 1:
+                end = 9 + u32_at(buf, 5)[0]
+                if end + 4 > n:
+                    raise _Irregular
+                scheme: str | None = buf[9:end].decode()
+                pos = end + 4 + u32_at(buf, end)[0]
+                if pos > n:
+                    raise _Irregular
+                owner: bytes | None = buf[end + 4 : pos]
+            elif flag == 0:
+                pos, scheme, owner = 5, None, None
+            else:
+                raise _Irregular
+            plen, process, slot, mlen, message, timestamp, height, hash_len = fixed_at(buf, pos)
+            if plen != ID_LEN or mlen != ID_LEN:
+                raise _Irregular
+            pos += fixed_len
+            end = pos + hash_len
+            if end + tail_len > n:
+                raise _Irregular
+            epoch, clen, chain = tail_at(buf, end)
+            if clen != ID_LEN:
+                raise _Irregular
+            end += tail_len
+            if flag == 1:
+                if end + 4 + u32_at(buf, end)[0] != n:
+                    raise _Irregular
+                signed = buf[end + 4 :]
+                value: bytes | None = signed
+                aid = blake3(signed).digest()
+            else:
+                if end != n:
+                    raise _Irregular
+                value = None
+                aid = blake3(buf).digest()  # unsigned: the full encoding is the content
+            block_hash = buf[pos : pos + hash_len]
+            append(
+                (
+                    process,
+                    slot,
+                    message,
+                    timestamp,
+                    height,
+                    block_hash,
+                    epoch,
+                    chain,
+                    scheme,
+                    owner,
+                    value,
+                    aid,
+                )
+            )
+        except (_Irregular, *_FAST_ERRORS):
+            a = decode_assignment(buf)  # decodes what the fast path left, or raises the DecodeError
+            sig = a.signature
+            scheme, owner, value = (None, None, None) if sig is None else (sig.scheme, sig.owner, sig.value)
+            append(
+                (
+                    a.process,
+                    a.slot,
+                    a.message,
+                    a.timestamp,
+                    a.block_height,
+                    a.block_hash,
+                    a.epoch,
+                    a.hash_chain,
+                    scheme,
+                    owner,
+                    value,
+                    a.id,
+                )
+            )
+    return rows

@@ -587,3 +587,101 @@ def test_result_layout_matches_docs() -> None:
         + b"e"
     )
     assert encode_result(r) == expected
+
+
+# -- assignment rows -----------------------------------------------------------------------------------------
+
+
+def _row(a: Assignment) -> codec.AssignmentRow:
+    sig = a.signature
+    return (
+        a.process,
+        a.slot,
+        a.message,
+        a.timestamp,
+        a.block_height,
+        a.block_hash,
+        a.epoch,
+        a.hash_chain,
+        None if sig is None else sig.scheme,
+        None if sig is None else sig.owner,
+        None if sig is None else sig.value,
+        a.id,
+    )
+
+
+def _expected_rows(encodings: list[bytes]) -> list[codec.AssignmentRow] | None:
+    """What decode_assignment makes of each encoding, or None if it refuses any."""
+    try:
+        return [_row(decode_assignment(e)) for e in encodings]
+    except DecodeError:
+        return None
+
+
+@st.composite
+def same_shape(draw: st.DrawFn) -> list[Assignment]:
+    """Assignments as one scheduler writes them: one signer (or none), one block hash length."""
+    n = draw(st.integers(2, 6))
+    sig = draw(signatures)
+    hash_len = draw(st.integers(0, 48))
+    first = draw(u64s)
+    return [
+        Assignment(
+            process=draw(ids),
+            slot=(first + i) % 2**64,
+            message=draw(ids),
+            timestamp=draw(u64s),
+            block_height=draw(u64s),
+            block_hash=draw(st.binary(min_size=hash_len, max_size=hash_len)),
+            epoch=draw(u64s),
+            hash_chain=draw(ids),
+            signature=None
+            if sig is None
+            else replace(sig, value=draw(st.binary(min_size=len(sig.value), max_size=len(sig.value)))),
+        )
+        for i in range(n)
+    ]
+
+
+@given(st.lists(assignments, max_size=6))
+def test_assignment_rows_are_the_decoded_fields_and_id(items: list[Assignment]) -> None:
+    assert codec.decode_assignment_rows([encode_assignment(a) for a in items]) == [_row(a) for a in items]
+
+
+@given(same_shape())
+def test_assignment_rows_of_one_shape_take_the_uniform_path(items: list[Assignment]) -> None:
+    encodings = [encode_assignment(a) for a in items]
+    assert codec._uniform_rows(encodings) == [_row(a) for a in items]
+    assert codec.decode_assignment_rows(encodings) == [_row(a) for a in items]
+    views: list[Any] = [bytearray(encodings[0])] + [memoryview(e) for e in encodings[1:]]
+    assert codec.decode_assignment_rows(views) == [_row(a) for a in items]
+
+
+@given(same_shape(), st.data())
+def test_assignment_rows_agree_with_decode_assignment_on_mutations(
+    items: list[Assignment], data: st.DataObject
+) -> None:
+    """Bytes changed in one encoding of a same-shape batch (its size kept, so the batch still looks
+    uniform, or cut or extended): the rows are decode_assignment's, or both refuse."""
+    encodings = [encode_assignment(a) for a in items]
+    k = data.draw(st.integers(0, len(encodings) - 1))
+    changed = bytearray(encodings[k])
+    for _ in range(data.draw(st.integers(1, 3))):
+        changed[data.draw(st.integers(0, len(changed) - 1))] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        changed = changed[: data.draw(st.integers(0, len(changed)))] + data.draw(st.binary(max_size=3))
+    encodings[k] = bytes(changed)
+    expected = _expected_rows(encodings)
+    if expected is None:
+        with pytest.raises(DecodeError):
+            codec.decode_assignment_rows(encodings)
+    else:
+        assert codec.decode_assignment_rows(encodings) == expected
+
+
+def test_assignment_rows_of_an_unsigned_assignment_carry_its_content_digest() -> None:
+    unsigned = replace(SAMPLE_ASSIGNMENT, signature=None)
+    rows = codec.decode_assignment_rows([encode_assignment(unsigned)] * 2)
+    assert rows[0][8:] == (None, None, None, unsigned.content_digest) and rows[1] == rows[0]
+    with pytest.raises(DecodeError, match="hash_chain must be 32 bytes"):
+        codec.decode_assignment_rows([_assignment_bytes(b"\x01" * 32, b"\x02" * 32, b"\x04" * 31, True)])

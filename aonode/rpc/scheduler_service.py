@@ -19,20 +19,21 @@ from aonode.codec import decode_assignment
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.model import Assignment, Message
 from aonode.rpc.convert import (
-    add_assignments,
     assignment_to_pb,
     location_from_pb,
     location_to_pb,
     message_from_pb,
     message_to_pb,
 )
+from aonode.rpc.frames import FrameWriter
 from aonode.rpc.service import Context
-from aonode.scheduler import ScheduleBatch, Scheduler
+from aonode.scheduler import Scheduler
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
 
 _STREAM_AHEAD = 8
 _STREAM_MAX_FRAME = 10_000
+_INLINE_FRAME = 64  # SubscribeSchedule frames with more assignments are written on a worker thread
 
 
 def _process_id(text: str) -> bytes:
@@ -173,29 +174,29 @@ class SchedulerServicer:
         stored = await self._scheduler.locations.register(location_from_pb(request.location))
         return pb.RegisterLocationResponse(location=location_to_pb(stored))
 
-    def _messages_of(self, batch: ScheduleBatch) -> list[Message]:
-        assignments: Sequence[Assignment] = batch.assignments or [decode_assignment(e) for e in batch.encoded]
-        return [self._scheduler.get_message(a.message) for a in assignments]
+    def _messages_of(self, encoded: Sequence[bytes]) -> list[types_pb2.Message]:
+        get = self._scheduler.get_message
+        return [message_to_pb(get(decode_assignment(e).message)) for e in encoded]
 
     async def SubscribeSchedule(
         self, request: pb.SubscribeScheduleRequest, context: Context
-    ) -> AsyncIterator[pb.SubscribeScheduleResponse]:
+    ) -> AsyncIterator[bytes]:
+        """Frames go out as wire bytes written from the stored encodings (`rpc.frames`), in either format:
+        no protobuf objects are built for the assignments. Large frames are written on a worker thread."""
         process = _process_id(request.process)
         self._scheduler.head(process)  # NotFound before the stream starts
-        canonical = request.format == pb.ASSIGNMENT_FORMAT_CANONICAL
-        subscription = self._scheduler.subscribe(process, request.from_slot, encoded=canonical)
+        writer = FrameWriter(process, request.from_slot)
+        write = writer.canonical if request.format == pb.ASSIGNMENT_FORMAT_CANONICAL else writer.fields
+        subscription = self._scheduler.subscribe(process, request.from_slot, encoded=True)
         try:
             async for batch in subscription:
                 messages: list[types_pb2.Message] = []
-                if request.include_messages and (batch.assignments or batch.encoded):
-                    found = await asyncio.to_thread(self._messages_of, batch)
-                    messages = [message_to_pb(m) for m in found]
-                frame = pb.SubscribeScheduleResponse(
-                    encoded_assignments=batch.encoded,
-                    messages=messages,
-                    current_slot=max(batch.head_slot, 0),
-                )
-                add_assignments(frame.assignments, batch.assignments)
-                yield frame
+                if request.include_messages and batch.encoded:
+                    messages = await asyncio.to_thread(self._messages_of, batch.encoded)
+                current = max(batch.head_slot, 0)
+                if len(batch.encoded) > _INLINE_FRAME:
+                    yield await asyncio.to_thread(write, batch.encoded, current, messages)
+                else:
+                    yield write(batch.encoded, current, messages)
         finally:
             await subscription.aclose()

@@ -53,8 +53,12 @@ def _parse(cls: type[PbMessage], raw: bytes) -> PbMessage | None:
         return None
 
 
-def _serialize(message: PbMessage) -> bytes:
-    return message.SerializeToString()
+def _serialize(message: PbMessage | bytes) -> bytes:
+    """A response's wire bytes; a method may also return or yield them already serialized (bytes), as
+    SubscribeSchedule does, and they go out untouched."""
+    if type(message) is bytes:
+        return message
+    return message.SerializeToString()  # type: ignore[union-attr]
 
 
 def _handler(method: MethodDescriptor, maybe_impl: Callable[..., Any] | None) -> grpc.RpcMethodHandler:
