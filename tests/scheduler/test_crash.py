@@ -57,10 +57,15 @@ def _run_cycle(directory: Path, start: int, resend: list[int], rng: random.Rando
             stderr=err,
             cwd=Path(__file__).resolve().parents[2],
         )
-    # Kill after a random delay (startup included), unless it finishes first.
-    deadline = time.monotonic() + rng.uniform(0.3, 1.2)
+    # Kill at a random moment once the child is scheduling (its first acknowledgement is out), unless it
+    # finishes first. Counting the delay from the start instead made most kills land during start-up when
+    # the machine was slow (imports alone can take a second), and the loop tested little.
+    started = time.monotonic() + 60
+    while time.monotonic() < started and child.poll() is None and out_path.stat().st_size == 0:
+        time.sleep(0.005)
+    deadline = time.monotonic() + rng.uniform(0.02, 0.6)
     while time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.01)
+        time.sleep(0.005)
     if child.poll() is None:
         os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
