@@ -63,9 +63,15 @@ def test_kill_loop_loses_no_acknowledged_assignment(tmp_path: Path) -> None:
         for _ in range(CYCLES):
             stop = threading.Event()
             threads = [threading.Thread(target=load, args=(stop, node.address)) for _ in range(CLIENTS)]
+            before = len(acked)
             for t in threads:
                 t.start()
-            time.sleep(rng.uniform(0.05, 0.3))
+            # The random moment counts from the first answer of this cycle (the load is running), not from
+            # the threads' start: on a slow machine a fixed delay could end before any call was made.
+            ready = time.monotonic() + 20
+            while len(acked) == before and time.monotonic() < ready:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.02, 0.25))
             with lock:  # no call can finish between this snapshot and the kill
                 pending = set(in_call)
                 node.kill()
