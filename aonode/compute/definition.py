@@ -133,8 +133,11 @@ def is_inline_module(process: Message) -> bool:
     if process.tag("Module") is not None:
         return False
     content_type = process.tag("Content-Type")
-    if content_type is None:
-        return False
+    return content_type is not None and is_inline_content_type(content_type)
+
+
+def is_inline_content_type(content_type: str) -> bool:
+    """Whether a Process with this Content-Type and no `Module` tag is its own Lua module."""
     return content_type.split(";", 1)[0].strip().lower() in INLINE_LUA_TYPES
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import struct
 
 from aonode.codec import decode_message, encode_message
+from aonode.compute.definition import is_inline_content_type
 from aonode.crypto import Signer, sign_message
 from aonode.ids import encode_id
 from aonode.model import Message, Tag
@@ -84,12 +85,15 @@ def spawn_message(
     """A spawn as delivered: a Process (target empty) owned by the spawning process (`From-Process`).
 
     `Module` missing: the spawning process's `Module` and `Execution-Device` (AOS's `Spawn(msg)` means
-    "my own module"; the device goes with the module, so it is inherited only with it). `Scheduler`
-    missing: this node (the spawn is scheduled where its parent is). `Type=Process` is ensured."""
+    "my own module"; the device goes with the module, so it is inherited only with it), unless the spawn
+    is its own inline Lua module (a Lua `Content-Type`, compute.definition). `Scheduler` missing: this
+    node (the spawn is scheduled where its parent is). `Type=Process` is ensured."""
     tags = [t for t in _own_tags(entry) if t.name.lower() != "type"]
     names = {t.name.lower() for t in tags}
     extra = [Tag("Type", "Process")]
-    if "module" not in names and parent is not None:
+    content_type = next((t.value for t in tags if t.name.lower() == "content-type"), None)
+    inline = content_type is not None and is_inline_content_type(content_type)
+    if "module" not in names and parent is not None and not inline:
         for name in ("Module", "Execution-Device"):
             value = parent.tag(name)
             if value is not None and name.lower() not in names:

@@ -107,6 +107,40 @@ def test_spawn_then_message_the_child_in_the_same_push() -> None:
     run(go())
 
 
+INLINE_CHILD = (
+    "function compute(base, req) base.results = {output = {data = 'inline ' .. req.slot}} return base end"
+)
+INLINE_SPAWNER = (
+    """
+Handlers.add("make", "Make", function(msg)
+  table.insert(ao.outbox.Spawns, {Target = "", Anchor = "inline-child", Data = [==["""
+    + INLINE_CHILD
+    + """]==],
+    Tags = {{name = "Content-Type", value = "text/x-lua"}}})
+end)
+"""
+)
+
+
+def test_a_spawn_carrying_its_own_lua_code_does_not_inherit_the_parents_module() -> None:
+    async def go() -> None:
+        node = Node.open(MemoryStore())
+        parent = await node.spawn(INLINE_SPAWNER)
+        slot = await node.send(parent, "Make", "")
+        report = await node.pusher.push(parent, slot, result_depth=2)
+        assert report.state == "done", report.error
+        (spawn,) = [c for c in report.tree.children if c.kind == "spawn"]
+        child = decode_id(spawn.process)
+        process = node.scheduler.get_message(child)
+        assert process.tag("Module") is None and process.tag("Execution-Device") is None
+        assert process.tag("From-Process") == encode_id(parent)
+        computed = await node.engine.compute(child, 0)
+        assert computed.result.error == "" and computed.result.output.data == "inline 0"
+        await node.close()
+
+    run(go())
+
+
 def test_endless_bounce_stops_at_the_hop_bound() -> None:
     async def go() -> None:
         node = Node.open(MemoryStore())
