@@ -31,6 +31,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from itertools import repeat
+from operator import itemgetter
 from typing import TypeAlias
 
 from blake3 import blake3
@@ -675,6 +676,11 @@ AssignmentRow: TypeAlias = tuple[
 signature owner, signature value, id): the fields of `decode_assignment`'s result (scheme, owner and value
 None when unsigned) and its `id`."""
 
+# In a row of `_uniform_rows`' struct shape: (process, slot, message, timestamp, block height, block hash,
+# epoch, hash chain), and the four length fields (process, message, block hash, hash chain).
+_ROW_FIELDS = itemgetter(1, 2, 4, 5, 6, 8, 9, 11)
+_ROW_LENGTHS = itemgetter(0, 3, 7, 10)
+
 
 def decode_assignment_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow]:
     """`decode_assignment` of each encoding, as `AssignmentRow`s: the same values, the same DecodeError
@@ -682,13 +688,12 @@ def decode_assignment_rows(encodings: Sequence[bytes | bytearray | memoryview]) 
 
     A schedule's assignments mostly share one shape (same signer, block hash and signature lengths, so the
     same size): such a batch is split in one `struct.iter_unpack` over the joined encodings, each row's
-    length fields checked against the shape. Any other batch goes through `_fast_assignment`'s checks
-    written out in a loop, and anything irregular through `decode_assignment` itself."""
+    length fields checked against the shape. Any other batch is decoded one by one by `decode_assignment`."""
     if len(encodings) > 1:
         rows = _uniform_rows(encodings)
         if rows is not None:
             return rows
-    return _assignment_rows(encodings)
+    return [_row(decode_assignment(e)) for e in encodings]
 
 
 def _uniform_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow] | None:
@@ -727,160 +732,24 @@ def _uniform_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[A
         return None  # not all signed by the same key
     rows: list[AssignmentRow] = []
     append = rows.append
-    items = struct.iter_unpack(shape, joined)
-    if flag == 1:
-        for (
-            plen,
-            process,
-            slot,
-            mlen,
-            message,
-            timestamp,
-            height,
-            hlen,
-            block_hash,
-            epoch,
-            clen,
-            chain,
-            vlen,
-            value,
-        ) in items:
-            if plen != ID_LEN or mlen != ID_LEN or hlen != hash_len or clen != ID_LEN or vlen != value_len:
-                return None
-            append(
-                (
-                    process,
-                    slot,
-                    message,
-                    timestamp,
-                    height,
-                    block_hash,
-                    epoch,
-                    chain,
-                    scheme,
-                    owner,
-                    value,
-                    blake3(value).digest(),
-                )
-            )
-    else:
-        for buf, (
-            plen,
-            process,
-            slot,
-            mlen,
-            message,
-            timestamp,
-            height,
-            hlen,
-            block_hash,
-            epoch,
-            clen,
-            chain,
-        ) in zip(encodings, items, strict=True):
-            if plen != ID_LEN or mlen != ID_LEN or hlen != hash_len or clen != ID_LEN:
-                return None
-            append(
-                (
-                    process,
-                    slot,
-                    message,
-                    timestamp,
-                    height,
-                    block_hash,
-                    epoch,
-                    chain,
-                    None,
-                    None,
-                    None,
-                    blake3(buf).digest(),
-                )
-            )
+    expected = (ID_LEN, ID_LEN, hash_len, ID_LEN)
+    for buf, item in zip(encodings, struct.iter_unpack(shape, joined), strict=True):
+        if _ROW_LENGTHS(item) != expected:
+            return None
+        if flag == 0:
+            append((*_ROW_FIELDS(item), None, None, None, blake3(buf).digest()))
+        elif item[12] != value_len:
+            return None
+        else:
+            value = item[13]
+            append((*_ROW_FIELDS(item), scheme, owner, value, blake3(value).digest()))
     return rows
 
 
-def _assignment_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow]:
-    rows: list[AssignmentRow] = []
-    append = rows.append
-    u32_at, fixed_at, tail_at = _U32_AT, _ASSIGNMENT_FIXED_AT, _ASSIGNMENT_TAIL_AT
-    fixed_len, tail_len, prefix = _FIXED_LEN, _TAIL_LEN, ASSIGNMENT_PREFIX
-    for b in encodings:
-        buf = b if type(b) is bytes else bytes(b)
-        n = len(buf)
-        try:
-            if buf[:4] != prefix:
-                raise _Irregular
-            flag = buf[4]
-            if flag == 1:
-                end = 9 + u32_at(buf, 5)[0]
-                if end + 4 > n:
-                    raise _Irregular
-                scheme: str | None = buf[9:end].decode()
-                pos = end + 4 + u32_at(buf, end)[0]
-                if pos > n:
-                    raise _Irregular
-                owner: bytes | None = buf[end + 4 : pos]
-            elif flag == 0:
-                pos, scheme, owner = 5, None, None
-            else:
-                raise _Irregular
-            plen, process, slot, mlen, message, timestamp, height, hash_len = fixed_at(buf, pos)
-            if plen != ID_LEN or mlen != ID_LEN:
-                raise _Irregular
-            pos += fixed_len
-            end = pos + hash_len
-            if end + tail_len > n:
-                raise _Irregular
-            epoch, clen, chain = tail_at(buf, end)
-            if clen != ID_LEN:
-                raise _Irregular
-            end += tail_len
-            if flag == 1:
-                if end + 4 + u32_at(buf, end)[0] != n:
-                    raise _Irregular
-                signed = buf[end + 4 :]
-                value: bytes | None = signed
-                aid = blake3(signed).digest()
-            else:
-                if end != n:
-                    raise _Irregular
-                value = None
-                aid = blake3(buf).digest()  # unsigned: the full encoding is the content
-            block_hash = buf[pos : pos + hash_len]
-            append(
-                (
-                    process,
-                    slot,
-                    message,
-                    timestamp,
-                    height,
-                    block_hash,
-                    epoch,
-                    chain,
-                    scheme,
-                    owner,
-                    value,
-                    aid,
-                )
-            )
-        except (_Irregular, *_FAST_ERRORS):
-            a = decode_assignment(buf)  # decodes what the fast path left, or raises the DecodeError
-            sig = a.signature
-            scheme, owner, value = (None, None, None) if sig is None else (sig.scheme, sig.owner, sig.value)
-            append(
-                (
-                    a.process,
-                    a.slot,
-                    a.message,
-                    a.timestamp,
-                    a.block_height,
-                    a.block_hash,
-                    a.epoch,
-                    a.hash_chain,
-                    scheme,
-                    owner,
-                    value,
-                    a.id,
-                )
-            )
-    return rows
+def _row(a: Assignment) -> AssignmentRow:
+    sig = a.signature
+    scheme, owner, value = (None, None, None) if sig is None else (sig.scheme, sig.owner, sig.value)
+    return (
+        a.process, a.slot, a.message, a.timestamp, a.block_height, a.block_hash, a.epoch, a.hash_chain,
+        scheme, owner, value, a.id,
+    )  # fmt: skip

@@ -133,12 +133,7 @@ def is_inline_module(process: Message) -> bool:
     if process.tag("Module") is not None:
         return False
     content_type = process.tag("Content-Type")
-    return content_type is not None and is_inline_content_type(content_type)
-
-
-def is_inline_content_type(content_type: str) -> bool:
-    """Whether a Process with this Content-Type and no `Module` tag is its own Lua module."""
-    return content_type.split(";", 1)[0].strip().lower() in INLINE_LUA_TYPES
+    return content_type is not None and content_type.split(";", 1)[0].strip().lower() in INLINE_LUA_TYPES
 
 
 def _module(schedule: ScheduleSource, process: Message, pid: str) -> Message | None:

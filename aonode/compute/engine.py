@@ -74,7 +74,6 @@ class ComputeEngine:
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.config = config or ComputeConfig()
-        self._snapshots = bool(self.config.snapshot_every or self.config.snapshot_seconds)
         self._store = store
         self._schedule = schedule
         self._clock = clock
@@ -259,7 +258,8 @@ class ComputeEngine:
         try:
             with self._store.read() as view:
                 head, head_raw = layout.read_head(view, pid)
-                snap = layout.nearest_snapshot(view, pid, target) if self._snapshots else None
+                snapshots = self.config.snapshot_every or self.config.snapshot_seconds
+                snap = layout.nearest_snapshot(view, pid, target) if snapshots else None
         except BaseException:
             if live is not None:
                 live.close()

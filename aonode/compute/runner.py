@@ -19,8 +19,6 @@ import threading
 from dataclasses import dataclass
 from time import monotonic
 
-from blake3 import blake3
-
 from aonode.codec import encode_result
 from aonode.compute import layout
 from aonode.compute.config import ComputeConfig, ScheduleSource, SlotResult
@@ -36,9 +34,9 @@ from aonode.compute.workers import Worker
 from aonode.compute.writer import ResultWriter
 from aonode.devices.base import Device, DeviceError, DeviceRegistry
 from aonode.errors import AonodeError, DataLoss, NotFound
-from aonode.ids import ProcessId, encode_id, next_hash_chain
+from aonode.ids import ProcessId, encode_id, next_hash_chain, next_hashpath
 from aonode.model import Assignment, Message, Result
-from store import ObjectStore
+from store import ObjectStore, digest
 
 log = logging.getLogger("aonode.compute")
 
@@ -150,79 +148,52 @@ class Runner:
         stored: layout.ResultsHead | None,
         counts: RunCounts,
     ) -> SlotResult | None:
-        """Compute slots `worker.slot + 1 .. target`; returns the last one computed (None if none).
-
-        This loop is the engine's own per-slot cost on top of the device's, so it is written for speed:
-        one reused blake3 hasher (reset before each digest: half the cost of a new hasher per digest),
-        the writer's methods bound once, and the common case of the schedule checks inline (`_message`
-        handles slot 0, a message read by itself, and every error)."""
+        """Compute slots `worker.slot + 1 .. target`; returns the last one computed (None if none)."""
         pid = worker.process
         stored_slot = -1 if stored is None else stored.slot
-        device = worker.device
-        snapshots = can_snapshot(device)
-        snap_every = self.config.snapshot_every if snapshots else 0
-        snap_seconds = self.config.snapshot_seconds if snapshots else 0.0
-        device_name = worker.definition.device
-        read_chunk = self.config.read_chunk
-        stop_is_set = self.stop.is_set
-        hasher = blake3()
-        reset, update, hash_digest = hasher.reset, hasher.update, hasher.digest
-        add, maybe_flush = writer.add, writer.maybe_flush
+        snapshots = can_snapshot(worker.device)
         last: tuple[int, Result, bytes, bytes] | None = None
         while worker.slot < target:
             start = worker.slot + 1
-            count = min(read_chunk, target - start + 1)
+            count = min(self.config.read_chunk, target - start + 1)
             assignments, messages = self._read(pid, start, count)
             rows: dict[int, layout.StoredRow] = {}
             if start <= stored_slot:
                 with self.store.read() as view:
                     rows = layout.read_rows(view, pid, start, min(start + count, stored_slot + 1))
-            for a, message in zip(assignments, messages, strict=True):
-                if stop_is_set():
+            for a, stored_message in zip(assignments, messages, strict=True):
+                if self.stop.is_set():
                     raise EngineClosedError("the compute engine is closing")
-                slot = a.slot
-                mid = a.message
-                reset()
-                update(worker.hash_chain + mid)
-                if slot == 0 or message is None or a.hash_chain != hash_digest() or message.id != mid:
-                    message = self._message(worker, a, message)
+                message = self._message(worker, a, stored_message)
                 result = apply(worker, a, message)
-                sig = a.signature
-                if sig is None:
-                    aid: bytes = a.id
-                else:  # a signed assignment's ID: blake3 of its signature value (model.Assignment.id)
-                    reset()
-                    update(sig.value)
-                    aid = hash_digest()
-                reset()
-                update(worker.hashpath + aid)  # ids.next_hashpath, inlined
-                hashpath = hash_digest()
+                hashpath = next_hashpath(worker.hashpath, a.id)
                 encoded = encode_result(result)
-                if slot <= stored_slot:
-                    reset()
-                    update(encoded)
-                    d = hash_digest()
-                    self._compare(pid, slot, rows.get(slot), d, hashpath)
+                if a.slot <= stored_slot:
+                    d = digest(encoded)
+                    self._compare(pid, a.slot, rows.get(a.slot), d, hashpath)
                     counts.verified += 1
                 else:
-                    d = add(slot, encoded, hashpath)
+                    d = writer.add(a.slot, encoded, hashpath)
                     counts.computed += 1
-                worker.slot, worker.hashpath, worker.hash_chain = slot, hashpath, a.hash_chain
-                if (
-                    slot > stored_slot
-                    and slot > 0
-                    and (
-                        (snap_every and slot % snap_every == 0)
-                        or (snap_seconds and monotonic() - worker.snapshot_at >= snap_seconds)
-                    )
-                ):
-                    data = device.snapshot()
+                worker.slot, worker.hashpath, worker.hash_chain = a.slot, hashpath, a.hash_chain
+                if snapshots and a.slot > stored_slot and self._snapshot_due(worker):
+                    data = worker.device.snapshot()
                     worker.snapshot_at = monotonic()
                     if data is not None:
-                        writer.add_snapshot(slot, device_name, data)
-                maybe_flush()
-                last = (slot, result, hashpath, d)
+                        writer.add_snapshot(a.slot, worker.definition.device, data)
+                writer.maybe_flush()
+                last = (a.slot, result, hashpath, d)
         return None if last is None else SlotResult(pid, *last)
+
+    def _snapshot_due(self, worker: Worker) -> bool:
+        """Whether the state after `worker.slot` is to be stored: every `snapshot_every` slots, and when
+        `snapshot_seconds` passed since the worker's last snapshot."""
+        slot, every, seconds = worker.slot, self.config.snapshot_every, self.config.snapshot_seconds
+        if slot <= 0:
+            return False
+        return bool(every and slot % every == 0) or bool(
+            seconds and monotonic() - worker.snapshot_at >= seconds
+        )
 
     def _read(self, pid: ProcessId, start: int, count: int) -> tuple[list[Assignment], list[Message | None]]:
         """`count` assignments from `start` and their messages (None: to be read one by one). One read
@@ -242,11 +213,11 @@ class Runner:
         return assignments, [None] * len(assignments)
 
     def _message(self, worker: Worker, a: Assignment, message: Message | None) -> Message:
-        """The message of slot `a.slot`, checked (advance inlines the common case: a read message whose
-        hash chain and ID are right); raises ScheduleBrokenError or MissingMessageError naming the slot."""
+        """The message of slot `a.slot`, checked: its hash chain follows, the message is stored under its
+        ID; raises ScheduleBrokenError or MissingMessageError naming the slot."""
         pid = worker.process
         mid = a.message
-        if a.hash_chain != blake3(worker.hash_chain + mid).digest():  # ids.next_hash_chain, inlined
+        if a.hash_chain != next_hash_chain(worker.hash_chain, mid):
             raise ScheduleBrokenError(
                 f"process {encode_id(pid)}: computation stopped at slot {a.slot}: its hash chain does not "
                 f"follow from slot {a.slot - 1}'s"

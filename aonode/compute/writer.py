@@ -8,15 +8,12 @@ durable. A failure already known while computing stops the computation early (`c
 
 from __future__ import annotations
 
-import struct
 from concurrent.futures import Future
 
 from aonode.compute import layout
 from aonode.compute.config import ComputeConfig
 from aonode.compute.errors import from_store_error
 from store import ObjectStore, WriteBatch
-
-_pack_u64 = struct.Struct(">Q").pack
 
 
 class ResultWriter:
@@ -28,24 +25,17 @@ class ResultWriter:
         self._prev = head_raw
         self._every = config.write_every
         self._max_bytes = config.write_bytes
-        self._head: tuple[int, bytes, bytes] | None = None
-        """(slot, hashpath, result digest) of the last result added to the batch."""
+        self._batch = WriteBatch()
+        self._head: layout.ResultsHead | None = None
         self._slots = 0
         self.pending: list[Future[None]] = []
         self.written = 0
-        self._new_batch()
-
-    def _new_batch(self) -> None:
-        self._batch = WriteBatch()
-        # Bound once per batch: `add` runs once per computed slot.
-        self._put_object = self._batch.put_object
-        self._put = self._batch.put
 
     def add(self, slot: int, encoded: bytes, hashpath: bytes) -> bytes:
         """Add slot `slot`'s encoded result; returns its digest."""
-        d = self._put_object(encoded)
-        self._put(layout.RESULTS, self._process + _pack_u64(slot), d + hashpath)  # slot_key, encode_row
-        self._head = (slot, hashpath, d)
+        d = self._batch.put_object(encoded)
+        self._batch.put(layout.RESULTS, layout.slot_key(self._process, slot), layout.encode_row(d, hashpath))
+        self._head = layout.ResultsHead(slot, hashpath, d)
         self._slots += 1
         return d
 
@@ -62,13 +52,13 @@ class ResultWriter:
         """Submit what was added (nothing when empty) and raise if an earlier batch failed."""
         if self._head is not None and self._slots:
             batch = self._batch
-            raw = layout.ResultsHead(*self._head).encode()
+            raw = self._head.encode()
             batch.require(layout.RESULTS_HEAD, self._process, self._prev)
             batch.put(layout.RESULTS_HEAD, self._process, raw)
             self.pending.append(self._store.submit(batch))
             self.written += self._slots
             self._prev = raw
-            self._new_batch()
+            self._batch = WriteBatch()
             self._slots = 0
         self.check()
 

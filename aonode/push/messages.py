@@ -21,7 +21,7 @@ from __future__ import annotations
 import struct
 
 from aonode.codec import decode_message, encode_message
-from aonode.compute.definition import is_inline_content_type
+from aonode.compute.definition import is_inline_module
 from aonode.crypto import Signer, sign_message
 from aonode.ids import encode_id
 from aonode.model import Message, Tag
@@ -91,9 +91,7 @@ def spawn_message(
     tags = [t for t in _own_tags(entry) if t.name.lower() != "type"]
     names = {t.name.lower() for t in tags}
     extra = [Tag("Type", "Process")]
-    content_type = next((t.value for t in tags if t.name.lower() == "content-type"), None)
-    inline = content_type is not None and is_inline_content_type(content_type)
-    if "module" not in names and parent is not None and not inline:
+    if "module" not in names and parent is not None and not is_inline_module(entry):
         for name in ("Module", "Execution-Device"):
             value = parent.tag(name)
             if value is not None and name.lower() not in names:

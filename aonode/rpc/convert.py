@@ -8,7 +8,6 @@ in the model.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from aonode import ids
 from aonode.cron import CronTask, parse_interval
@@ -90,21 +89,8 @@ def message_to_pb(m: Message) -> pb.Message:
 
 
 def assignment_to_pb(a: Assignment) -> pb.Assignment:
-    out = pb.Assignment()
-    _fill_assignment(out, a)
-    return out
-
-
-def add_assignments(repeated: Any, assignments: Iterable[Assignment]) -> None:
-    """Append `assignments` to a repeated Assignment field, built in place: no copy of each message into
-    the field (a subscriber catching up gets a thousand per frame; this halves their cost)."""
-    add = repeated.add
-    for a in assignments:
-        _fill_assignment(add(), a)
-
-
-def _fill_assignment(out: pb.Assignment, a: Assignment) -> None:
     encode_id = ids.encode_id
+    out = pb.Assignment()
     out.process = encode_id(a.process)
     out.slot = a.slot
     out.message = encode_id(a.message)
@@ -117,9 +103,10 @@ def _fill_assignment(out: pb.Assignment, a: Assignment) -> None:
     sig = a.signature
     if sig is not None:
         target = out.signature
-        target.scheme = _SCHEME_TO_PB.get(sig.scheme, pb.SIGNATURE_SCHEME_UNSPECIFIED)
+        target.scheme = scheme_to_pb(sig.scheme)
         target.owner = sig.owner
         target.value = sig.value
+    return out
 
 
 def assignment_from_pb(a: pb.Assignment, what: str = "assignment") -> Assignment:

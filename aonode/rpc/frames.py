@@ -1,14 +1,14 @@
 """SubscribeSchedule frames written as protobuf wire bytes, straight from the stored canonical encodings.
 
 A subscriber catching up receives a thousand assignments per frame. Decoding each stored assignment,
-building it as a protobuf object (`convert.add_assignments`) and serializing the frame cost ~10 µs per
+building it as a protobuf object (`convert.assignment_to_pb`) and serializing the frame cost ~10 µs per
 assignment on the node (on top of the ~4 µs store read), which held a catch-up near 50,000 assignments/s.
 Here the stored encodings are split into their fields (`codec.decode_assignment_rows`: no model objects)
 and each is written out as the bytes of an `aonode.v1.Assignment` directly (~2 µs):
 
 - fields in field-number order, zero integers and empty strings left out (proto3 implicit presence), the
   signature sub-message present whenever the assignment is signed: what the protobuf library writes, so a
-  client parses exactly the `SubscribeScheduleResponse` that `add_assignments` would have built (and,
+  client parses exactly the `SubscribeScheduleResponse` that `assignment_to_pb` would have built (and,
   with today's runtime, gets the same bytes);
 - IDs as their 43-character base64url text (`ids.encode_id`), encoded for the whole frame in one call
   (each 32-byte ID padded with a zero byte to 33, a multiple of 3, so that its text is the first 43 of
@@ -36,7 +36,7 @@ from operator import itemgetter
 from aonode import ids
 from aonode.codec import decode_assignment_rows
 from aonode.errors import DataLoss
-from aonode.model import SCHEME_ED25519, SCHEME_RSA_PSS_SHA512
+from aonode.rpc.convert import scheme_to_pb
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
 
@@ -64,11 +64,6 @@ _CHAIN_HEAD = _A_HASH_CHAIN + bytes([_ID_TEXT])
 _ID_FIELD_HEAD = _A_ID + bytes([_ID_TEXT])
 _ID_TEXTS = 3 * _ID_TEXT + len(_ID_FIELD_HEAD)  # bytes of an assignment outside its cached pieces
 
-# As convert._SCHEME_TO_PB (an unknown scheme is UNSPECIFIED, 0, which the wire leaves out).
-_SCHEMES: dict[str, int] = {
-    SCHEME_ED25519: types_pb2.SIGNATURE_SCHEME_ED25519,
-    SCHEME_RSA_PSS_SHA512: types_pb2.SIGNATURE_SCHEME_RSA_PSS_SHA512,
-}
 _B64_TO_URL = bytes.maketrans(b"+/", b"-_")
 _IDS_OF_ROW = itemgetter(2, 7, 11)  # an AssignmentRow's message, hash chain and ID
 _CACHE_MAX = 256  # signature heads kept across frames
@@ -246,7 +241,7 @@ def _middle(timestamp: int, height: int, block_hash: bytes, epoch: int) -> bytes
 
 def _signature_head(scheme: str | None, owner: bytes | None, value_len: int) -> bytes:
     """The Signature field up to its value's bytes: key, length, scheme, owner, the value's key and length."""
-    enum = _SCHEMES.get(scheme or "", 0)
+    enum = scheme_to_pb(scheme) if scheme else 0  # UNSPECIFIED (0) is left out on the wire
     body = b""
     if enum:
         body += _S_SCHEME + varint(enum)

@@ -134,7 +134,7 @@ class Pipeline:
         committed: Callable[[MessageId, bytes], Assignment | None],
         vanished: Callable[[bytes], AonodeError],
         finish: Callable[[Proc, bytes, asyncio.Future[Assignment], Assignment | BaseException], None],
-        recent: RecentSlots | None = None,
+        recent: RecentSlots,
     ) -> None:
         self._store = store
         self._signer = signer
@@ -281,10 +281,9 @@ class Pipeline:
             if last > proc.committed:
                 proc.committed = last
                 proc.wake()
-            if self._recent is not None:
-                self._recent.add(
-                    proc.pid, [(j.assignment, j.checked.message, len(j.checked.encoded)) for j in group]
-                )
+            self._recent.add(
+                proc.pid, [(j.assignment, j.checked.message, len(j.checked.encoded)) for j in group]
+            )
             for job in group:
                 self._finish(proc, job.checked.id, job.outer, job.assignment)
             return

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from aonode.bench import schedule
 from aonode.cli import cli
+
+
+def _run(name: str, figures: set[str]) -> dict[str, Any]:
+    """`aonode bench NAME --runs 1 --json`: the document, checked to hold exactly `figures`, each
+    positive with one run."""
+    result = CliRunner().invoke(cli, ["bench", name, "--runs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert isinstance(document, dict) and document["bench"] == name
+    assert set(document["figures"]) == figures
+    for figure in document["figures"].values():
+        assert figure["value"] > 0 and len(figure["runs"]) == 1
+    return document
 
 
 def test_schedule_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,10 +35,6 @@ def test_schedule_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) ->
     }.items():
         monkeypatch.setattr(schedule, name, value)
     monkeypatch.setattr(schedule, "WARM", 20)
-    result = CliRunner().invoke(cli, ["bench", "schedule", "--runs", "1", "--json"])
-    assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
-    assert document["bench"] == "schedule"
     expected = {
         "echo",
         "schedule_unary",
@@ -34,9 +44,7 @@ def test_schedule_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) ->
         "subscribe_catchup",
         "subscribe_catchup_canonical",
     }
-    assert set(document["figures"]) == expected
-    for figure in document["figures"].values():
-        assert figure["value"] > 0 and len(figure["runs"]) == 1
+    document = _run("schedule", expected)
     assert document["ratios"]["schedule_vs_echo"] > 0
 
 
@@ -47,14 +55,8 @@ def test_wasm_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(wasm, "SNAPSHOT_EVERY", 10)
     monkeypatch.setattr(wasm, "RESTORE_MIB", 2)
     monkeypatch.setattr(wasm, "GROW_STEP_KIB", 512)
-    result = CliRunner().invoke(cli, ["bench", "wasm", "--runs", "1", "--json"])
-    assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
-    assert document["bench"] == "wasm"
     expected = {"count", "snapshot_bytes", "snapshot_memory", "restore", "restore_from_store", "floor"}
-    assert set(document["figures"]) == expected
-    for figure in document["figures"].values():
-        assert figure["value"] > 0 and len(figure["runs"]) == 1
+    document = _run("wasm", expected)
     assert document["figures"]["snapshot_memory"]["value"] >= 2 * 1024 * 1024
     assert 0 < document["ratios"]["snapshot_vs_memory"] < 1
     assert document["ratios"]["engine_vs_floor"] > 0
@@ -72,13 +74,8 @@ def test_compute_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(compute, "N", 30)
     monkeypatch.setattr(compute, "REPLAY", 80)
-    result = CliRunner().invoke(cli, ["bench", "compute", "--runs", "1", "--json"])
-    assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
-    assert document["bench"] == "compute"
-    assert set(document["figures"]) == {"eval", "transfer", "cold_replay", "floor"}
-    for figure in document["figures"].values():
-        assert figure["value"] > 0 and len(figure["runs"]) == 1 and figure["unit"] == "slots/s"
+    document = _run("compute", {"eval", "transfer", "cold_replay", "floor"})
+    assert all(figure["unit"] == "slots/s" for figure in document["figures"].values())
     figures = document["figures"]
     ratio = document["ratios"]["engine_vs_floor"]
     assert ratio > 0

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from aonode.cron import Cron, CronConfig
-from aonode.ids import ProcessId, encode_id
-from aonode.model import Message
+from aonode.ids import ProcessId, decode_id, encode_id
+from aonode.model import Assignment, Message
 from aonode.scheduler import Scheduler, wall_clock_ms
 from store import LmdbStore, ObjectStore
 from tests.scheduler.helpers import NODE_KEY, make_scheduler, process_message
@@ -51,32 +51,30 @@ class CronNode:
         return encode_id(process.id)
 
 
-def cron_ticks(scheduler: Scheduler, process: str, task: str | None = None) -> list[tuple[int, Message]]:
-    """(slot, message) of every cron tick in `process`'s schedule (of `task` if given), in slot order."""
-    from aonode.ids import decode_id
-
+def _cron_assignments(
+    scheduler: Scheduler, process: str, task: str | None
+) -> list[tuple[Assignment, Message]]:
+    """(assignment, message) of each cron tick in `process`'s schedule (of `task` if given), by slot."""
     pid = ProcessId(decode_id(process))
-    tip = scheduler.head(pid).slot
     out = []
-    for a in scheduler.read_assignments(pid, 0, tip + 1):
+    for a in scheduler.read_assignments(pid, 0, scheduler.head(pid).slot + 1):
         m = scheduler.get_message(a.message)
         if m.tag("Cron") == "true" and (task is None or m.tag("Cron-Task") == task):
-            out.append((a.slot, m))
+            out.append((a, m))
     return out
+
+
+def cron_ticks(scheduler: Scheduler, process: str, task: str | None = None) -> list[tuple[int, Message]]:
+    """(slot, message) of every cron tick in `process`'s schedule (of `task` if given), in slot order."""
+    return [(a.slot, m) for a, m in _cron_assignments(scheduler, process, task)]
 
 
 def tick_times(scheduler: Scheduler, process: str, task: str) -> list[tuple[int, int]]:
     """(assignment timestamp, `Cron-Time` tag) in ms of each tick of `task`: when it was scheduled, and
     when it was due."""
-    from aonode.ids import decode_id
-
-    pid = ProcessId(decode_id(process))
-    out = []
-    for a in scheduler.read_assignments(pid, 0, scheduler.head(pid).slot + 1):
-        m = scheduler.get_message(a.message)
-        if m.tag("Cron") == "true" and m.tag("Cron-Task") == task:
-            out.append((a.timestamp, int(m.tag("Cron-Time") or -1)))
-    return out
+    return [
+        (a.timestamp, int(m.tag("Cron-Time") or -1)) for a, m in _cron_assignments(scheduler, process, task)
+    ]
 
 
 def tick_numbers(ticks: list[tuple[int, Message]]) -> list[int]:

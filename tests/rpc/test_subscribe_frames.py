@@ -1,5 +1,5 @@
 """SubscribeSchedule frames written as wire bytes (`aonode.rpc.frames`) parse to exactly the frame the
-protobuf library builds from the decoded assignments (`convert.add_assignments`), in both formats."""
+protobuf library builds from the decoded assignments (`convert.assignment_to_pb`), in both formats."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from aonode.errors import DataLoss
 from aonode.ids import encode_id
 from aonode.model import Assignment, Message, Signature
 from aonode.rpc import frames, service
-from aonode.rpc.convert import add_assignments, assignment_from_pb, message_to_pb
+from aonode.rpc.convert import assignment_from_pb, assignment_to_pb, message_to_pb
 from aonode.rpc.frames import FrameWriter, varint
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
@@ -86,7 +86,7 @@ def library_frame(
     if canonical:
         frame.encoded_assignments.extend(encode_assignment(a) for a in assignments)
     else:
-        add_assignments(frame.assignments, assignments)
+        frame.assignments.extend(assignment_to_pb(a) for a in assignments)
     return frame
 
 

@@ -78,14 +78,14 @@ class HostIO:
         self.random_calls = 0
         self.exit = None
 
-    def out(self, fd: int, data: bytes, length: int | None = None) -> None:
-        """Capture `data`, the first bytes of a write of `length` bytes (default: all of it); what does not
-        fit under the limit is counted in `dropped`."""
+    def out(self, fd: int, data: bytes, length: int) -> None:
+        """Capture `data`, the first bytes of a write of `length` bytes; what does not fit under the limit
+        is counted in `dropped`."""
         buf = self.stdout if fd == 1 else self.stderr
         room = max(0, self.limit - len(buf))
         kept = data[:room]
         buf += kept
-        self.dropped += (len(data) if length is None else length) - len(kept)
+        self.dropped += length - len(kept)
 
 
 Handler = Callable[..., Any]
