@@ -31,7 +31,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from itertools import repeat
-from operator import itemgetter
 from typing import TypeAlias
 
 from blake3 import blake3
@@ -676,11 +675,6 @@ AssignmentRow: TypeAlias = tuple[
 signature owner, signature value, id): the fields of `decode_assignment`'s result (scheme, owner and value
 None when unsigned) and its `id`."""
 
-# In a row of `_uniform_rows`' struct shape: (process, slot, message, timestamp, block height, block hash,
-# epoch, hash chain), and the four length fields (process, message, block hash, hash chain).
-_ROW_FIELDS = itemgetter(1, 2, 4, 5, 6, 8, 9, 11)
-_ROW_LENGTHS = itemgetter(0, 3, 7, 10)
-
 
 def decode_assignment_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[AssignmentRow]:
     """`decode_assignment` of each encoding, as `AssignmentRow`s: the same values, the same DecodeError
@@ -732,17 +726,82 @@ def _uniform_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[A
         return None  # not all signed by the same key
     rows: list[AssignmentRow] = []
     append = rows.append
-    expected = (ID_LEN, ID_LEN, hash_len, ID_LEN)
-    for buf, item in zip(encodings, struct.iter_unpack(shape, joined), strict=True):
-        if _ROW_LENGTHS(item) != expected:
-            return None
-        if flag == 0:
-            append((*_ROW_FIELDS(item), None, None, None, blake3(buf).digest()))
-        elif item[12] != value_len:
-            return None
-        else:
-            value = item[13]
-            append((*_ROW_FIELDS(item), scheme, owner, value, blake3(value).digest()))
+    items = struct.iter_unpack(shape, joined)
+    # Unpacked by name: picking the fields with an itemgetter and splatting them cost a third more per row.
+    if flag == 1:
+        for (
+            p_len,
+            process,
+            slot,
+            m_len,
+            message,
+            stamp,
+            height,
+            h_len,
+            block_hash,
+            epoch,
+            c_len,
+            chain,
+            v_len,
+            value,
+        ) in items:
+            if (
+                p_len != ID_LEN
+                or m_len != ID_LEN
+                or h_len != hash_len
+                or c_len != ID_LEN
+                or v_len != value_len
+            ):
+                return None
+            append(
+                (
+                    process,
+                    slot,
+                    message,
+                    stamp,
+                    height,
+                    block_hash,
+                    epoch,
+                    chain,
+                    scheme,
+                    owner,
+                    value,
+                    blake3(value).digest(),
+                )
+            )
+    else:
+        for buf, (
+            p_len,
+            process,
+            slot,
+            m_len,
+            message,
+            stamp,
+            height,
+            h_len,
+            block_hash,
+            epoch,
+            c_len,
+            chain,
+        ) in zip(encodings, items, strict=True):
+            if p_len != ID_LEN or m_len != ID_LEN or h_len != hash_len or c_len != ID_LEN:
+                return None
+            append(
+                (
+                    process,
+                    slot,
+                    message,
+                    stamp,
+                    height,
+                    block_hash,
+                    epoch,
+                    chain,
+                    None,
+                    None,
+                    None,
+                    blake3(buf).digest(),
+                )
+            )
     return rows
 
 
