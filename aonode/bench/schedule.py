@@ -82,11 +82,13 @@ def _quiet_heap() -> None:
 
 def _fixed_rate(
     stub: scheduler_pb2_grpc.SchedulerServiceStub, requests: list[bytes], rate: float
-) -> list[float]:
-    """Send at `rate`/s regardless of replies; latency (ms) from each request's due time to its reply."""
+) -> tuple[list[float], list[str]]:
+    """Send at `rate`/s regardless of replies; latency (ms) from each request's due time to its reply
+    (infinite for a failed request), and the failures' errors."""
     method = stub.Schedule
     _quiet_heap()
     latencies: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
     done = threading.Semaphore(0)
     start = time.perf_counter()
@@ -99,14 +101,17 @@ def _fixed_rate(
 
         def finished(f: grpc.Future, due: float = due) -> None:
             elapsed = (time.perf_counter() - due) * 1000
+            error = f.exception()
             with lock:
-                latencies.append(elapsed if f.exception() is None else float("inf"))
+                latencies.append(elapsed if error is None else float("inf"))
+                if error is not None:
+                    errors.append(f"{type(error).__name__}: {error}"[:300])
             done.release()
 
         future.add_done_callback(finished)
     for _ in requests:
         done.acquire()
-    return latencies
+    return latencies, errors
 
 
 def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
@@ -156,7 +161,10 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
                 scheduler_pb2.ScheduleRequest(message=message_to_pb(m)).SerializeToString()
                 for m in batch(RATE_MESSAGES)
             ]
-            latencies = sorted(_fixed_rate(scheduler_pb2_grpc.SchedulerServiceStub(channel), timed, 500.0))
+            latencies, errors = _fixed_rate(scheduler_pb2_grpc.SchedulerServiceStub(channel), timed, 500.0)
+            latencies.sort()
+            if errors:
+                report.notes.append(f"fixed-rate run {run + 1}: {len(errors)} requests failed: {errors[0]}")
             report.add("latency_p50", statistics.median(latencies), "ms")
             report.add("latency_p99", latencies[int(len(latencies) * 0.99) - 1], "ms")
 
