@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +20,40 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_NODE = "127.0.0.1:7400"
 
-# IDs are base64url and may begin with "-": without this, click would read such an ID as an option.
-ID_ARGUMENTS = {"ignore_unknown_options": True}
 DEFAULT_WALLET = Path("~/.aonode/wallet")
+
+
+# A 43-character base64url ID (32 bytes) that begins with "-": click would read it as a cluster of short
+# options (e.g. `-0fJ...h...` holds `-h`), so IdCommand shields such words from the option parser.
+_DASHED_ID = re.compile(r"-[A-Za-z0-9_-]{42}")
+_SHIELD = "\x00"
+
+
+def _unshield(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_SHIELD):
+        return value[len(_SHIELD) :]
+    if isinstance(value, tuple):
+        return tuple(_unshield(item) for item in value)
+    if isinstance(value, list):
+        return [_unshield(item) for item in value]
+    return value
+
+
+class IdCommand(click.Command):
+    """A command whose arguments may be IDs beginning with "-" (1 in 64 are): such a word, before any
+    `--`, is passed through the parser as a value and restored before the command runs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        shielded: list[str] = []
+        for index, arg in enumerate(args):
+            if arg == "--":
+                shielded.extend(args[index:])
+                break
+            shielded.append(_SHIELD + arg if _DASHED_ID.fullmatch(arg) else arg)
+        rest = super().parse_args(ctx, shielded)
+        for name, value in ctx.params.items():
+            ctx.params[name] = _unshield(value)
+        return [_unshield(arg) for arg in rest]
 
 
 def json_option(f: F) -> F:

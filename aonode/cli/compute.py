@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aonode.cli.common import (
-    ID_ARGUMENTS,
+    IdCommand,
     emit,
     expand,
     json_option,
@@ -35,7 +35,7 @@ def show_result(computed: ComputedSlot | Result, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@click.command("eval", context_settings=ID_ARGUMENTS)
+@click.command("eval", cls=IdCommand)
 @click.argument("process")
 @click.argument("code")
 @node_option
@@ -51,7 +51,7 @@ def eval_(process: str, code: str, node: str, wallet_path: Path, as_json: bool) 
     show_result(computed, as_json)
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @node_option
 @json_option
@@ -63,7 +63,7 @@ def now(process: str, node: str, as_json: bool) -> None:
     show_result(computed, as_json)
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @click.option("--slot", type=click.IntRange(min=0), required=True, help="The slot whose result to show.")
 @node_option
@@ -76,7 +76,7 @@ def compute(process: str, slot: int, node: str, as_json: bool) -> None:
     show_result(computed, as_json)
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @message_options
 @node_option

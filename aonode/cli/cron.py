@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from aonode.cli.common import ID_ARGUMENTS, emit, fail, json_option, node_option, report_errors
+from aonode.cli.common import IdCommand, emit, fail, json_option, node_option, report_errors
 from aonode.cli.messages import message_options, parse_tags
 from aonode.client import NodeClient
 from aonode.cron import CronTask
@@ -134,7 +134,7 @@ def once(
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 
-@cron.command(context_settings=ID_ARGUMENTS)
+@cron.command(cls=IdCommand)
 @click.argument("task")
 @node_option
 @json_option

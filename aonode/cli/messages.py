@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from aonode.cli.common import (
-    ID_ARGUMENTS,
+    IdCommand,
     emit,
     expand,
     fail,
@@ -135,7 +135,7 @@ def spawn(
     )
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @message_options
 @click.option("--wait", is_flag=True, help="Also compute the slot and print its result.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from aonode.cli.common import ID_ARGUMENTS, emit, json_option, node_option, report_errors
+from aonode.cli.common import IdCommand, emit, json_option, node_option, report_errors
 from aonode.client import NodeClient
 from aonode.push.config import PushNode, PushReport
 
@@ -40,7 +40,7 @@ def report_json(report: PushReport, with_tree: bool) -> dict[str, object]:
     return out
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @click.option("--slot", type=click.IntRange(min=0), required=True, help="The slot whose outbox to push.")
 @click.option("--async", "async_", is_flag=True, help="Return the push ID at once instead of the tree.")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from aonode.cli.common import ID_ARGUMENTS, emit, fail, json_option, node_option, report_errors
+from aonode.cli.common import IdCommand, emit, fail, json_option, node_option, report_errors
 from aonode.client import ClientError, NodeClient, assignment_json
 from aonode.rpc.convert import assignment_from_pb
 
@@ -15,7 +15,7 @@ def _line(document: dict[str, object]) -> str:
     return f"{document['slot']:>8}  {document['message']}  {document['timestamp']}  {document['hash-chain']}"
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @click.option("--from", "from_slot", type=click.IntRange(min=0), help="First slot [0].")
 @click.option("--to", "to_slot", type=click.IntRange(min=0), help="Last slot [the current one].")
@@ -33,7 +33,7 @@ def schedule(process: str, from_slot: int | None, to_slot: int | None, node: str
     )
 
 
-@click.command(context_settings=ID_ARGUMENTS)
+@click.command(cls=IdCommand)
 @click.argument("process")
 @click.option("--from", "from_slot", type=click.IntRange(min=0), default=0, help="First slot [0].")
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many assignments.")

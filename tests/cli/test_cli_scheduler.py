@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from aonode.cli import cli
@@ -79,10 +80,24 @@ def test_unreachable_node_is_a_clean_error(tmp_path: Path) -> None:
     assert "UNAVAILABLE" in result.stderr
 
 
-def test_ids_beginning_with_a_dash_are_arguments(server: ServerThread, tmp_path: Path) -> None:
-    dashed = "-" + "A" * 42  # a valid base64url ID can begin with "-"
-    result = CliRunner().invoke(cli, ["schedule", dashed, "--node", server.address])
-    assert result.exit_code == 1, result.output  # the node's answer, not a usage error (2)
-    assert "NOT_FOUND" in result.stderr
-    stop = CliRunner().invoke(cli, ["cron", "stop", dashed, "--node", server.address])
-    assert stop.exit_code == 1 and "NOT_FOUND" in stop.stderr
+@pytest.mark.parametrize(
+    "dashed",
+    [
+        "-" + "A" * 42,
+        "-0fJLRPBuxhC6ayilcIDLkyVHXr9keefbPKvTQOWzy8",  # holds "h" and "j": once read as `-h` (help)
+        "--" + "h" * 40 + "A",
+    ],
+)
+def test_ids_beginning_with_a_dash_are_arguments(server: ServerThread, dashed: str) -> None:
+    # A valid base64url ID begins with "-" one time in 64.
+    for command in (
+        ["schedule", dashed],
+        ["now", dashed],
+        ["compute", dashed, "--slot", "0"],
+        ["cron", "stop", dashed],
+    ):
+        result = CliRunner().invoke(cli, [*command, "--node", server.address])
+        assert result.exit_code == 1, (command, result.output)  # the node's answer, not a usage error (2)
+        assert "NOT_FOUND" in result.stderr, (command, result.stderr)
+    after_separator = CliRunner().invoke(cli, ["schedule", "--node", server.address, "--", dashed])
+    assert after_separator.exit_code == 1 and "NOT_FOUND" in after_separator.stderr
