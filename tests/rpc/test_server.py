@@ -100,6 +100,24 @@ def test_concurrency_limit_refuses_excess_calls(tmp_path: object) -> None:
         running.stop()
 
 
+def test_one_connection_may_hold_more_calls_than_http2_defaults(server: ServerThread) -> None:
+    # A disk stall leaves many unary calls of one client waiting for their commit: the node must hold
+    # them (up to max_concurrent_rpcs) instead of refusing the excess with a bare RST_STREAM
+    # (REFUSED_STREAM), as its former 256-streams-per-connection limit did. Long-lived Watch calls stand in
+    # for the waiting ones.
+    count = 300
+    with grpc.insecure_channel(server.address) as chan:
+        health = health_pb2_grpc.HealthStub(chan)
+        watches = [health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=15) for _ in range(count)]
+        try:
+            statuses = [next(watch).status for watch in watches]
+            assert statuses == [health_pb2.HealthCheckResponse.SERVING] * count
+            assert node_pb2_grpc.NodeServiceStub(chan).Echo(node_pb2.EchoRequest(), timeout=5)
+        finally:
+            for watch in watches:
+                watch.cancel()
+
+
 def test_port_in_use_is_refused(server: ServerThread, tmp_path: object) -> None:
     from pathlib import Path
 
