@@ -3,10 +3,20 @@
 Used by the CLI and the benchmarks, and by any Python program. Calls are synchronous (grpcio's blocking
 stubs); each takes the client's default deadline. A failed call raises `ClientError` carrying the gRPC
 status name, the node's message and its trailing metadata (e.g. the redirect's location).
+
+Retries: a call answered UNAVAILABLE (the node restarting, a connection reset, a stream the HTTP/2 layer
+refused) is retried by gRPC itself, up to `retry_attempts` attempts in all with a jittered backoff from
+0.1 s to 1 s, but only for the calls that are safe to repeat: every read, `Schedule`/`ScheduleStream`
+(idempotent by message ID: a repeat returns the slot the message already has), `PublishMessage`
+(content-addressed), `Compute`/`Now`/`Dryrun`, `Push` (each outbox entry is delivered at most once) and
+`CronService.List`. Never retried: `RegisterLocation` (a repeated nonce is refused as stale), and cron's
+`Once`, `Every` and `Stop` (a repeat could create a second task or answer NOT_FOUND for a stop that
+worked). `retry_attempts=1` turns retries off.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +50,39 @@ from aonode.v1 import (
 )
 
 AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
+
+# The calls that are safe to repeat (module docstring); gRPC service-config names.
+_REPEATABLE = (
+    {"service": "aonode.v1.NodeService"},
+    *(
+        {"service": "aonode.v1.SchedulerService", "method": m}
+        for m in (
+            "Schedule", "ScheduleStream", "GetSchedule", "GetSlot", "GetStatus", "GetAssignment",
+            "PublishMessage", "GetMessage", "GetLocation", "SubscribeSchedule",
+        )
+    ),
+    {"service": "aonode.v1.ProcessService"},
+    {"service": "aonode.v1.ReplicationService"},
+    {"service": "aonode.v1.CronService", "method": "List"},
+)  # fmt: skip
+
+
+def retry_options(attempts: int) -> list[tuple[str, Any]]:
+    """Channel options that make gRPC retry UNAVAILABLE answers of the repeatable calls, up to `attempts`
+    attempts in all (1: no retries)."""
+    if attempts < 1:
+        raise ValueError("retry_attempts must be at least 1")
+    if attempts == 1:
+        return [("grpc.enable_retries", 0)]
+    policy = {
+        "maxAttempts": attempts,
+        "initialBackoff": "0.1s",
+        "maxBackoff": "1s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    }
+    config = {"methodConfig": [{"name": list(_REPEATABLE), "retryPolicy": policy}]}
+    return [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(config))]
 
 
 class ClientError(Exception):
@@ -103,9 +146,12 @@ class NodeClient:
     options: Sequence[tuple[str, Any]] = field(
         default=(("grpc.max_receive_message_length", 64 << 20), ("grpc.max_send_message_length", 64 << 20))
     )
+    retry_attempts: int = 4
+    """Attempts per repeatable call answered UNAVAILABLE (module docstring); 1: no retries."""
 
     def __post_init__(self) -> None:
-        self.channel = grpc.insecure_channel(self.address, options=list(self.options))
+        options = [*self.options, *retry_options(self.retry_attempts)]
+        self.channel = grpc.insecure_channel(self.address, options=options)
         self.node = node_pb2_grpc.NodeServiceStub(self.channel)
         self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(self.channel)
         self.process = process_pb2_grpc.ProcessServiceStub(self.channel)

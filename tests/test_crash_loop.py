@@ -40,7 +40,8 @@ def test_kill_loop_loses_no_acknowledged_assignment(tmp_path: Path) -> None:
     in_flight: list[int] = []  # per cycle: calls under way at the kill that then went unanswered
 
     def load(stop: threading.Event, address: str) -> None:
-        with NodeClient(address, timeout=5) as c:
+        # No retries: a call the kill interrupted must stay unanswered (and be counted as such).
+        with NodeClient(address, timeout=5, retry_attempts=1) as c:
             while not stop.is_set():
                 message = build_message(signer, process, action="Tick", data=os.urandom(64))
                 mid = encode_id(message.id)

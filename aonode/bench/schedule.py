@@ -11,6 +11,9 @@ Ed25519-signed in advance (signing is not what is measured). Figures, each the m
     fields; `subscribe_catchup_canonical`: the same in the canonical (stored, signed) encoding.
 Ratio `schedule_vs_echo` = (b) / (a).
 
+The client runs without retries (`retry_attempts=1`): the bare channel is what is measured, and a call the
+node fails is reported in the notes instead of being repeated behind the figure.
+
 Before each timed section the load generator freezes its heap (`gc.freeze`): a full collection over the
 pre-built messages stalls this process for ~20 ms, which the open-loop latency figure would charge to the
 node.
@@ -120,7 +123,7 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
     with (
         tempfile.TemporaryDirectory(prefix="aonode-bench-") as tmp,
         LocalNode(Path(tmp) / "node") as node,
-        NodeClient(node.address) as client,
+        NodeClient(node.address, retry_attempts=1) as client,
     ):
         module = client.publish(build_module(signer, b"-- bench module\n", "text/x-lua"))
         process_msg = build_process(signer, module=module, scheduler=client.info().address, device="lua@5.3a")
@@ -193,7 +196,7 @@ def _fill(signer: Signer, process: str, count: int) -> Iterator[Message]:
 
 
 def _catchup(address: str, process: str, canonical: bool) -> float:
-    with NodeClient(address) as client:
+    with NodeClient(address, retry_attempts=1) as client:
         seen = 0
         start = time.perf_counter()
         for frame in client.subscribe(process, 0, canonical=canonical):

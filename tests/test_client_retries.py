@@ -1,0 +1,108 @@
+"""NodeClient's retries: a call answered UNAVAILABLE is repeated only where repeating is safe.
+
+The server here is a real gRPC server on 127.0.0.1 that answers UNAVAILABLE a set number of times before
+answering properly (a node cannot be made to do that on cue), and counts the attempts it saw.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+import pytest
+
+from aonode.client import ClientError, NodeClient, retry_options
+from aonode.crypto import Ed25519Signer
+from aonode.v1 import cron_pb2, node_pb2, scheduler_pb2, types_pb2
+
+
+class Flaky:
+    """Answers each method UNAVAILABLE `failures` times, then with `reply`."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.attempts: Counter[str] = Counter()
+
+    def handler(self, name: str, reply: Callable[[], Any]) -> grpc.RpcMethodHandler:
+        def call(request: bytes, context: grpc.ServicerContext) -> bytes:
+            self.attempts[name] += 1
+            if self.attempts[name] <= self.failures:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "try again")
+            return reply().SerializeToString()  # type: ignore[no-any-return]
+
+        return grpc.unary_unary_rpc_method_handler(call)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[int], tuple[str, Flaky]]]:
+    servers: list[grpc.Server] = []
+
+    def start(failures: int) -> tuple[str, Flaky]:
+        flaky = Flaky(failures)
+        signer = Ed25519Signer.generate()
+        assignment = types_pb2.Assignment(process="p", slot=7, message="m")
+        handlers = {
+            "aonode.v1.NodeService": {
+                "GetInfo": flaky.handler("GetInfo", lambda: node_pb2.GetInfoResponse(address=signer.address)),
+            },
+            "aonode.v1.SchedulerService": {
+                "Schedule": flaky.handler(
+                    "Schedule", lambda: scheduler_pb2.ScheduleResponse(assignment=assignment)
+                ),
+            },
+            "aonode.v1.CronService": {
+                "Every": flaky.handler("Every", lambda: cron_pb2.EveryResponse()),
+            },
+        }
+        server = grpc.server(ThreadPoolExecutor(4))
+        for service, methods in handlers.items():
+            server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, methods),))
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        servers.append(server)
+        return f"127.0.0.1:{port}", flaky
+
+    yield start
+    for server in servers:
+        server.stop(None)
+
+
+def test_repeatable_calls_are_retried_through_unavailable(serve: Callable[[int], tuple[str, Flaky]]) -> None:
+    address, flaky = serve(2)
+    with NodeClient(address, timeout=10) as client:
+        assert client.info().address
+        raw = client.scheduler.Schedule(scheduler_pb2.ScheduleRequest(), timeout=10)
+        assert raw.assignment.slot == 7
+    assert flaky.attempts == {"GetInfo": 3, "Schedule": 3}
+
+
+def test_retries_give_up_after_the_attempts(serve: Callable[[int], tuple[str, Flaky]]) -> None:
+    address, flaky = serve(10)
+    with NodeClient(address, timeout=10, retry_attempts=3) as client, pytest.raises(ClientError) as caught:
+        client.info()
+    assert caught.value.code == "UNAVAILABLE"
+    assert flaky.attempts["GetInfo"] == 3
+
+
+def test_calls_that_are_not_repeatable_are_tried_once(serve: Callable[[int], tuple[str, Flaky]]) -> None:
+    address, flaky = serve(1)
+    with NodeClient(address, timeout=10) as client:
+        with pytest.raises(grpc.RpcError) as caught:
+            client.cron.Every(cron_pb2.EveryRequest(), timeout=10)
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert flaky.attempts["Every"] == 1  # a repeat could have created a second task
+
+
+def test_one_attempt_turns_retries_off(serve: Callable[[int], tuple[str, Flaky]]) -> None:
+    address, flaky = serve(1)
+    with NodeClient(address, timeout=10, retry_attempts=1) as client, pytest.raises(ClientError):
+        client.info()
+    assert flaky.attempts["GetInfo"] == 1
+
+
+def test_attempts_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        retry_options(0)
