@@ -5,18 +5,13 @@ stubs); each takes the client's default deadline. A failed call raises `ClientEr
 status name, the node's message and its trailing metadata (e.g. the redirect's location).
 
 Retries: a call answered UNAVAILABLE (the node restarting, a connection reset, a stream the HTTP/2 layer
-refused) is retried by gRPC itself, up to `retry_attempts` attempts in all with a jittered backoff from
-0.1 s to 1 s, but only for the calls that are safe to repeat: every read, `Schedule`/`ScheduleStream`
-(idempotent by message ID: a repeat returns the slot the message already has), `PublishMessage`
-(content-addressed), `Compute`/`Now`/`Dryrun`, `Push` (each outbox entry is delivered at most once) and
-`CronService.List`. Never retried: `RegisterLocation` (a repeated nonce is refused as stale), and cron's
-`Once`, `Every` and `Stop` (a repeat could create a second task or answer NOT_FOUND for a stop that
-worked). `retry_attempts=1` turns retries off.
+refused) is repeated by gRPC itself, up to `retry_attempts` attempts in all with a jittered backoff from
+0.1 s to 1 s, but only if it is safe to repeat (`aonode/rpc/retry.py` lists which calls are);
+`retry_attempts=1` turns retries off.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +33,7 @@ from aonode.rpc.convert import (
     result_from_pb,
     tags_to_pb,
 )
+from aonode.rpc.retry import retry_options
 from aonode.v1 import (
     cron_pb2,
     cron_pb2_grpc,
@@ -50,39 +46,6 @@ from aonode.v1 import (
 )
 
 AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
-
-# The calls that are safe to repeat (module docstring); gRPC service-config names.
-_REPEATABLE = (
-    {"service": "aonode.v1.NodeService"},
-    *(
-        {"service": "aonode.v1.SchedulerService", "method": m}
-        for m in (
-            "Schedule", "ScheduleStream", "GetSchedule", "GetSlot", "GetStatus", "GetAssignment",
-            "PublishMessage", "GetMessage", "GetLocation", "SubscribeSchedule",
-        )
-    ),
-    {"service": "aonode.v1.ProcessService"},
-    {"service": "aonode.v1.ReplicationService"},
-    {"service": "aonode.v1.CronService", "method": "List"},
-)  # fmt: skip
-
-
-def retry_options(attempts: int) -> list[tuple[str, Any]]:
-    """Channel options that make gRPC retry UNAVAILABLE answers of the repeatable calls, up to `attempts`
-    attempts in all (1: no retries)."""
-    if attempts < 1:
-        raise ValueError("retry_attempts must be at least 1")
-    if attempts == 1:
-        return [("grpc.enable_retries", 0)]
-    policy = {
-        "maxAttempts": attempts,
-        "initialBackoff": "0.1s",
-        "maxBackoff": "1s",
-        "backoffMultiplier": 2,
-        "retryableStatusCodes": ["UNAVAILABLE"],
-    }
-    config = {"methodConfig": [{"name": list(_REPEATABLE), "retryPolicy": policy}]}
-    return [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(config))]
 
 
 class ClientError(Exception):

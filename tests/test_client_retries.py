@@ -6,6 +6,7 @@ answering properly (a node cannot be made to do that on cue), and counts the att
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +15,12 @@ from typing import Any
 import grpc
 import pytest
 
-from aonode.client import ClientError, NodeClient, retry_options
+from aonode.client import ClientError, NodeClient
 from aonode.crypto import Ed25519Signer
+from aonode.ids import encode_id
+from aonode.model import Message
+from aonode.rpc.forwarder import GrpcForwarder
+from aonode.rpc.retry import retry_options
 from aonode.v1 import cron_pb2, node_pb2, scheduler_pb2, types_pb2
 
 
@@ -43,7 +48,8 @@ def serve() -> Iterator[Callable[[int], tuple[str, Flaky]]]:
     def start(failures: int) -> tuple[str, Flaky]:
         flaky = Flaky(failures)
         signer = Ed25519Signer.generate()
-        assignment = types_pb2.Assignment(process="p", slot=7, message="m")
+        some_id = encode_id(bytes(32))
+        assignment = types_pb2.Assignment(process=some_id, slot=7, message=some_id, hash_chain=some_id)
         handlers = {
             "aonode.v1.NodeService": {
                 "GetInfo": flaky.handler("GetInfo", lambda: node_pb2.GetInfoResponse(address=signer.address)),
@@ -106,3 +112,17 @@ def test_one_attempt_turns_retries_off(serve: Callable[[int], tuple[str, Flaky]]
 def test_attempts_below_one_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         retry_options(0)
+
+
+def test_node_to_node_forwarding_retries_too(serve: Callable[[int], tuple[str, Flaky]]) -> None:
+    address, flaky = serve(1)
+
+    async def forward() -> int:
+        forwarder = GrpcForwarder(timeout=10)
+        try:
+            return (await forwarder.schedule_remote(f"grpc://{address}", Message(data=b"x"))).slot
+        finally:
+            await forwarder.close()
+
+    assert asyncio.run(forward()) == 7
+    assert flaky.attempts["Schedule"] == 2

@@ -3,7 +3,8 @@ use to follow redirects, and the `RemotePusher` port the pusher uses to continue
 scheduled a delivery.
 
 A location URL may be `host:port`, `grpc://host:port` or `http://host:port` (the scheme is dropped: nodes
-speak plaintext gRPC to each other unless configured otherwise). Channels are cached per target.
+speak plaintext gRPC to each other unless configured otherwise). Channels are cached per target, and
+retry UNAVAILABLE the way the Python client does (`rpc/retry.py`): both calls made here are repeatable.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aonode.errors import AonodeError, Unavailable
 from aonode.model import Assignment, Message
 from aonode.push import PushNode
 from aonode.rpc.convert import assignment_from_pb, message_to_pb, push_node_from_pb
+from aonode.rpc.retry import retry_options
 from aonode.rpc.status import code_by_name
 from aonode.v1 import process_pb2, process_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
 
@@ -51,7 +53,7 @@ class GrpcForwarder:
         target = grpc_target(url)
         channel = self._channels.get(target)
         if channel is None:
-            channel = self._channels[target] = grpc.aio.insecure_channel(target)
+            channel = self._channels[target] = grpc.aio.insecure_channel(target, options=retry_options(4))
         return channel
 
     def _stub(self, url: str) -> scheduler_pb2_grpc.SchedulerServiceStub:

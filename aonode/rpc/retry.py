@@ -1,0 +1,47 @@
+"""Which calls a client may repeat after UNAVAILABLE, as a gRPC retry policy (the channel's service
+config), shared by the Python client and by node-to-node calls (forwarding, remote pushes).
+
+Safe to repeat: every read; `Schedule`/`ScheduleStream` (idempotent by message ID: a repeat returns the
+slot the message already has); `PublishMessage` (content-addressed); `Compute`/`Now`/`Dryrun`/
+`GetSnapshot`; `Push` (each outbox entry is delivered at most once); `CronService.List`. Never repeated:
+`RegisterLocation` (a repeated nonce is refused as stale) and cron's `Once`, `Every` and `Stop` (a repeat
+could create a second task, or answer NOT_FOUND for a stop that worked). docs/api.md, Retrying.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# gRPC service-config names of the calls that are safe to repeat.
+_REPEATABLE = (
+    {"service": "aonode.v1.NodeService"},
+    *(
+        {"service": "aonode.v1.SchedulerService", "method": m}
+        for m in (
+            "Schedule", "ScheduleStream", "GetSchedule", "GetSlot", "GetStatus", "GetAssignment",
+            "PublishMessage", "GetMessage", "GetLocation", "SubscribeSchedule",
+        )
+    ),
+    {"service": "aonode.v1.ProcessService"},
+    {"service": "aonode.v1.ReplicationService"},
+    {"service": "aonode.v1.CronService", "method": "List"},
+)  # fmt: skip
+
+
+def retry_options(attempts: int) -> list[tuple[str, Any]]:
+    """Channel options that make gRPC retry UNAVAILABLE answers of the repeatable calls, up to `attempts`
+    attempts in all (1: no retries)."""
+    if attempts < 1:
+        raise ValueError("retry_attempts must be at least 1")
+    if attempts == 1:
+        return [("grpc.enable_retries", 0)]
+    policy = {
+        "maxAttempts": attempts,
+        "initialBackoff": "0.1s",
+        "maxBackoff": "1s",
+        "backoffMultiplier": 2,
+        "retryableStatusCodes": ["UNAVAILABLE"],
+    }
+    config = {"methodConfig": [{"name": list(_REPEATABLE), "retryPolicy": policy}]}
+    return [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(config))]
