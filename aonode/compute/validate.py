@@ -42,9 +42,9 @@ class SpawnValidator:
                 raise InvalidArgument(f"{WASM} needs a module: the Process has no Module tag")
             raise FailedPrecondition(f"{WASM}: module {named.strip()[:64]} is not in this node's store")
         from aonode.devices.wasm.device import check_module  # wasmtime loads on first use
-        from aonode.devices.wasm.imports import MissingImportsError
+        from aonode.devices.wasm.imports import MissingExportsError, MissingImportsError
 
         try:
             check_module(module.data, self._settings.get(WASM, {}))
-        except MissingImportsError as exc:
+        except (MissingImportsError, MissingExportsError) as exc:
             raise InvalidArgument(str(exc)) from None

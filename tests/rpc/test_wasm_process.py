@@ -104,6 +104,12 @@ def test_a_module_importing_something_unknown_is_refused_at_spawn(client: NodeCl
         client.get_slot(encode_id(process.id))
 
 
+def test_a_module_whose_invoke_imports_lack_their_exports_is_refused_at_spawn(client: NodeClient) -> None:
+    code = bytes(wasmtime.wat2wasm((MODULES / "invoke_no_exports.wat").read_text()))
+    details = refused(client, process_for(client, code), "INVALID_ARGUMENT")
+    assert "does not export __indirect_function_table, setThrew" in details
+
+
 def test_an_unknown_device_or_an_unpublished_module_is_refused_at_spawn(client: NodeClient) -> None:
     code = bytes(wasmtime.wat2wasm((MODULES / "counter.wat").read_text()))
     assert "no-such@1.0" in refused(

@@ -282,17 +282,24 @@ class WasmDevice(Device):
             _wasmtime_func.LAST_EXCEPTION = None
             raise self._trap_error(inst, trap) from None
         except wasmtime.WasmtimeError as exc:
+            # wasmtime 50 reports a Python exception raised in a host function (proc_exit, an abort, a
+            # longjmp no invoke_* caught, a trap inside a function an invoke_* called) as an error.
             _wasmtime_func.LAST_EXCEPTION = None
+            if self._io.nested_trap is not None or self._io.exit is not None:
+                raise self._trap_error(inst, None) from None
             raise _Trapped(f"wasm error: {exc}") from None
 
-    def _trap_error(self, inst: _Instance, trap: wasmtime.Trap) -> _Trapped:
-        code = trap.trap_code
+    def _trap_error(self, inst: _Instance, trap: wasmtime.Trap | None) -> _Trapped:
+        # A trap inside a function an emscripten invoke_* called reached us as a host error: use the original.
+        trap = self._io.nested_trap or trap
+        code = trap.trap_code if trap is not None else None
         if code == wasmtime.TrapCode.OUT_OF_FUEL:
             return _Trapped(OUT_OF_FUEL_ERROR)
         if code == wasmtime.TrapCode.INTERRUPT:
             return _Trapped(WALL_CLOCK_ERROR, nondeterministic=True)
         if self._io.exit is not None:
             return _Trapped(f"the module stopped: {self._io.exit.reason}{self._stderr_tail()}")
+        assert trap is not None
         # wasmtime's message is a backtrace followed by "Caused by:" and the reason: keep the reason.
         lines = [ln.strip() for ln in (trap.message or "").strip().splitlines() if ln.strip()]
         message = lines[-1].removeprefix("wasm trap: ") if lines else str(code)

@@ -11,7 +11,8 @@ Nothing here reads the host: there is no file system (only fds 0-2), no environm
 Lua's string hash from the clock), and `random_get` fills the buffer from blake3 of a per-process, per-slot
 seed. stdout and stderr are captured into `HostIO` buffers bounded at `HostIO.limit` bytes each (the rest
 is counted and dropped). `proc_exit` and emscripten's aborts stop the call with a trap; the device turns
-that into the slot's error Result.
+that into the slot's error Result. emscripten's JS-glue setjmp/longjmp (`invoke_*`, `setThrew`,
+`_emscripten_throw_longjmp`) is provided as its JS does it (docs/wasm.md, Imports).
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ class ProcExit(Exception):
         self.reason = reason
 
 
+class EmscriptenUnwind(ProcExit):
+    """A longjmp unwinding to the nearest `invoke_*` (emscripten's JS-glue setjmp/longjmp). Reaching the
+    device means no invoke_ was there to catch it: the slot stops with a trap."""
+
+
+class MissingExportsError(DeviceError):
+    """The module imports what needs exports of its own (emscripten's invoke_* call `setThrew` and the
+    function table) and lacks them."""
+
+
 class MissingImportsError(DeviceError):
     """The module imports what the device does not provide (every such import is named)."""
 
@@ -69,6 +80,9 @@ class HostIO:
     seed: bytes = b""
     random_calls: int = 0
     exit: ProcExit | None = None
+    nested_trap: wasmtime.Trap | None = None
+    """A trap (out of fuel, interrupted, a wasm fault) inside a function an `invoke_*` called: it reaches
+    the device as a host error, so the device reads the original here."""
 
     def clear(self, seed: bytes) -> None:
         self.stdout.clear()
@@ -77,6 +91,7 @@ class HostIO:
         self.seed = seed
         self.random_calls = 0
         self.exit = None
+        self.nested_trap = None
 
     def out(self, fd: int, data: bytes, length: int) -> None:
         """Capture `data`, the first bytes of a write of `length` bytes; what does not fit under the limit
@@ -217,14 +232,66 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
     return table.get(name)
 
 
+def _zero(ty: wasmtime.FuncType) -> Any:
+    results = ty.results
+    if not results:
+        return None
+    return 0.0 if results[0] in (wasmtime.ValType.f32(), wasmtime.ValType.f64()) else 0
+
+
+def _export(caller: wasmtime.Caller, *names: str) -> Any:
+    for name in names:
+        item = caller.get(name)
+        if item is not None:
+            return item
+    return None
+
+
+def _unwind(io: HostIO, reason: str) -> None:
+    io.exit = EmscriptenUnwind(reason)
+    raise io.exit
+
+
+def _invoke(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler:
+    """emscripten's `invoke_<sig>(index, ...args)`: call table entry `index`; if a longjmp unwinds out of
+    it, restore the stack pointer, record it with the module's `setThrew(1, 0)` (which keeps a jump the
+    module already recorded) and return zero, as the JS glue's try/catch does. Anything else (out of fuel,
+    a wasm trap, proc_exit) goes on unwinding: it ends the slot."""
+    zero = _zero(ty)
+
+    def invoke(caller: wasmtime.Caller, index: int, *args: Any) -> Any:
+        table = _export(caller, "__indirect_function_table")
+        target = table.get(caller, index) if isinstance(table, wasmtime.Table) else None  # type: ignore[arg-type]
+        if not isinstance(target, wasmtime.Func):
+            raise ProcExit(f"{name}: no function at table index {index}")
+        save = _export(caller, "stackSave", "emscripten_stack_get_current")
+        sp = save(caller) if isinstance(save, wasmtime.Func) else None
+        try:
+            return target(caller, *args)
+        except EmscriptenUnwind:
+            io.exit = None
+        except wasmtime.Trap as trap:
+            io.nested_trap = io.nested_trap or trap
+            raise
+        restore = _export(caller, "stackRestore", "_emscripten_stack_restore")
+        if sp is not None and isinstance(restore, wasmtime.Func):
+            restore(caller, sp)
+        _export(caller, "setThrew")(caller, 1, 0)
+        return zero
+
+    return invoke
+
+
+# What a module that imports `invoke_*` must export for them to work.
+INVOKE_EXPORTS = ("__indirect_function_table", "setThrew")
+
+
 def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
-    """Stubs for emscripten's `env` imports: syscalls answer -ENOSYS, time is 0, aborts trap."""
+    """Stubs for emscripten's `env` imports: syscalls answer -ENOSYS, time is 0, aborts trap; the JS glue's
+    setjmp/longjmp (`invoke_*`, `emscripten_longjmp`, `_emscripten_throw_longjmp`) work."""
 
     def zero(caller: wasmtime.Caller, *args: Any) -> Any:
-        results = ty.results
-        if not results:
-            return None
-        return 0.0 if results[0] in (wasmtime.ValType.f32(), wasmtime.ValType.f64()) else 0
+        return _zero(ty)
 
     def enosys(caller: wasmtime.Caller, *args: Any) -> Any:
         return -ENOSYS if ty.results else None
@@ -232,6 +299,16 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
     def abort(caller: wasmtime.Caller, *args: Any) -> None:
         io.exit = ProcExit(f"{name} called")
         raise io.exit
+
+    def throw_longjmp(caller: wasmtime.Caller) -> None:
+        _unwind(io, "longjmp with no setjmp to return to")
+
+    def longjmp(caller: wasmtime.Caller, env: int, value: int) -> None:
+        # Older emscripten: the import records the jump itself, then unwinds.
+        set_threw = _export(caller, "setThrew")
+        if isinstance(set_threw, wasmtime.Func):
+            set_threw(caller, env, value or 1)
+        _unwind(io, "longjmp with no setjmp to return to")
 
     def memcpy(caller: wasmtime.Caller, dest: int, src: int, n: int) -> None:
         mem = _Mem(caller)
@@ -250,6 +327,12 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
 
     if name.startswith("__syscall_"):
         return enosys
+    if name.startswith("invoke_") and ty.params:
+        return _invoke(name, io, ty)
+    if name == "emscripten_longjmp" and len(ty.params) == 2 and not ty.results:
+        return longjmp
+    if name == "_emscripten_throw_longjmp" and not ty.params and not ty.results:
+        return throw_longjmp
     table: dict[str, Handler] = {
         "emscripten_notify_memory_growth": zero,
         "emscripten_date_now": zero,
@@ -264,7 +347,6 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
         "_abort_js": abort,
         "__assert_fail": abort,
         "emscripten_exit_with_live_runtime": abort,
-        "_emscripten_throw_longjmp": abort,
     }
     return table.get(name)
 
@@ -291,6 +373,14 @@ def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) ->
         funcs.append(wasmtime.Func(store, ty, handler, access_caller=True))
     if missing:
         raise MissingImportsError(missing)
+    if any(i.module in EMSCRIPTEN and (i.name or "").startswith("invoke_") for i in module.imports):
+        exported = {e.name for e in module.exports}
+        absent = [name for name in INVOKE_EXPORTS if name not in exported]
+        if absent:
+            raise MissingExportsError(
+                f"wasm64@1.0: the module imports emscripten's invoke_* but does not export "
+                f"{', '.join(absent)}, which they call"
+            )
     return funcs
 
 

@@ -54,3 +54,11 @@ def test_wasm64_clock_answers_errno_1_and_writes_nothing() -> None:
         result = device.compute(*proc.slot())
         # clock_time_get (realtime, monotonic) and clock_res_get: errno 1 each, the 8 bytes left as they were
         assert (result.error, result.output.data) == ("", "111xxxxxxxx")
+
+
+def test_proc_exit_ends_the_slot_with_its_reason_and_the_process_goes_on() -> None:
+    proc = Proc("exit")
+    device = proc.device()
+    failed = device.compute(*proc.slot("exit"))
+    assert failed.error == "the module stopped: proc_exit(3)"
+    assert device.compute(*proc.slot("fine")).output.data == "ok"
