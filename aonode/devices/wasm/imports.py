@@ -26,6 +26,7 @@ import wasmtime
 from blake3 import blake3
 
 from aonode.devices.base import DeviceError
+from aonode.devices.wasm.calendar import Tm, breakdown, timegm
 
 WASI = "wasi_snapshot_preview1"
 EMSCRIPTEN = ("env",)
@@ -282,6 +283,51 @@ def _invoke(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler:
     return invoke
 
 
+_TM = struct.Struct("<9I")  # the nine int fields of struct tm, written as unsigned (masked) i32s
+_TM_SIGNED = struct.Struct("<9i")
+
+
+def _date(name: str, ty: wasmtime.FuncType) -> Handler | None:
+    """emscripten's date imports, in UTC (aonode/devices/wasm/calendar.py): `_gmtime_js(time, tm)` and
+    `_localtime_js(time, tm)` fill a struct tm (the time as an i64, or as two i32 halves in a legalized
+    wasm32 build); `_mktime_js(tm)` / `_timegm_js(tm)` normalize it and return its time. The pointer width
+    of `tm` comes from the signature; `tm_gmtoff` (a C long) follows the nine ints at 36 (wasm32) or 40."""
+    params = list(ty.params)
+    wide = bool(params) and params[-1] == wasmtime.ValType.i64()
+    gmtoff_at, long_width = (40, 8) if wide else (36, 4)
+    result = list(ty.results)
+
+    def fill(mem: _Mem, ptr: int, seconds: int, local: bool) -> None:
+        mem.write(ptr, _TM.pack(*(v & 0xFFFF_FFFF for v in breakdown(seconds))))
+        if local:
+            mem.put_uint(ptr + gmtoff_at, 0, long_width)
+
+    def to_tm(local: bool) -> Handler:
+        def handler(caller: wasmtime.Caller, *args: int) -> Any:
+            # A legalized wasm32 build passes the time as its low and high halves, then the pointer.
+            seconds = (args[0] & 0xFFFF_FFFF) | (args[1] << 32) if len(args) == 3 else args[0]
+            fill(_Mem(caller), args[-1], seconds, local)
+            return 0 if result else None
+
+        return handler
+
+    def from_tm(caller: wasmtime.Caller, ptr: int) -> Any:
+        mem = _Mem(caller)
+        seconds = timegm(Tm(*_TM_SIGNED.unpack(mem.read(ptr, _TM_SIGNED.size))))
+        fill(mem, ptr, seconds, False)
+        if result and result[0] in (wasmtime.ValType.f32(), wasmtime.ValType.f64()):
+            return float(seconds)
+        if result and result[0] == wasmtime.ValType.i32():
+            return seconds & 0xFFFF_FFFF
+        return seconds
+
+    if name in ("_gmtime_js", "_localtime_js") and len(params) in (2, 3) and len(result) <= 1:
+        return to_tm(name == "_localtime_js")
+    if name in ("_mktime_js", "_timegm_js") and len(params) == 1 and len(result) == 1:
+        return from_tm
+    return None
+
+
 # What a module that imports `invoke_*` must export for them to work.
 INVOKE_EXPORTS = ("__indirect_function_table", "setThrew")
 
@@ -333,6 +379,9 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
         return longjmp
     if name == "_emscripten_throw_longjmp" and not ty.params and not ty.results:
         return throw_longjmp
+    date = _date(name, ty)
+    if date is not None:
+        return date
     table: dict[str, Handler] = {
         "emscripten_notify_memory_growth": zero,
         "emscripten_date_now": zero,
