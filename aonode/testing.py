@@ -78,6 +78,19 @@ class LocalNode:
         self.proc = None
         return code
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU the node process has used so far (Linux /proc, clock-tick resolution), or
+        None where that cannot be read. Benchmarks divide its growth by the calls made: a steadier
+        measure than throughput on a shared machine."""
+        if self.proc is None:
+            return None
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         if self.proc is not None:
             self.proc.kill()

@@ -11,6 +11,11 @@ Ed25519-signed in advance (signing is not what is measured). Figures, each the m
     fields; `subscribe_catchup_canonical`: the same in the canonical (stored, signed) encoding.
 Ratio `schedule_vs_echo` = (b) / (a).
 
+Where /proc can be read, the node process's CPU (user + system) per call is reported too: `echo_node_cpu`,
+`unary_node_cpu`, `stream_node_cpu` (µs per call or assignment), and `unary_cpu_vs_echo`. Throughput on a
+shared 2-core machine swings by up to 2x with the neighbours; CPU per call moves less (±15% between runs
+measured), so it is the better figure for judging a change to the node's own cost.
+
 The client runs without retries (`retry_attempts=1`): the bare channel is what is measured, and a call the
 node fails is reported in the notes instead of being repeated behind the figure.
 
@@ -144,16 +149,21 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
         for run in range(runs):
             say(f"run {run + 1}/{runs}: echo, unary schedule")
             msgs = [message_to_pb(m) for m in batch(UNARY_CALLS)]
+            cpu = node.cpu_seconds()
             rate = _concurrent(echo, [node_pb2.EchoRequest(message=m) for m in msgs], CALLERS)
             report.add("echo", rate, "rpc/s")
+            cpu = _add_cpu(report, "echo_node_cpu", cpu, node.cpu_seconds(), len(msgs))
             rate = _concurrent(schedule, [scheduler_pb2.ScheduleRequest(message=m) for m in msgs], CALLERS)
             report.add("schedule_unary", rate, "assignments/s")
+            _add_cpu(report, "unary_node_cpu", cpu, node.cpu_seconds(), len(msgs))
 
             say(f"run {run + 1}/{runs}: stream")
             stream_msgs = batch(STREAM_MESSAGES)
+            cpu = node.cpu_seconds()
             start = time.perf_counter()
             outcomes = list(client.schedule_stream(stream_msgs, frame=100))
             elapsed = time.perf_counter() - start
+            _add_cpu(report, "stream_node_cpu", cpu, node.cpu_seconds(), len(outcomes))
             failures = sum(1 for o in outcomes if not hasattr(o, "slot"))
             if failures:
                 report.notes.append(f"stream run {run + 1}: {failures} messages failed")
@@ -185,9 +195,19 @@ def bench_schedule(runs: int, say: Callable[[str], None]) -> Report:
             report.add("subscribe_catchup_canonical", _catchup(node.address, process, True), "assignments/s")
 
     report.ratio("schedule_vs_echo", "schedule_unary", "echo")
-    report.figures["latency_p50"].higher_is_better = False
-    report.figures["latency_p99"].higher_is_better = False
+    if "unary_node_cpu" in report.figures and "echo_node_cpu" in report.figures:
+        report.ratio("unary_cpu_vs_echo", "unary_node_cpu", "echo_node_cpu")
+    for key in ("latency_p50", "latency_p99", "echo_node_cpu", "unary_node_cpu", "stream_node_cpu"):
+        if key in report.figures:
+            report.figures[key].higher_is_better = False
     return report
+
+
+def _add_cpu(report: Report, key: str, before: float | None, after: float | None, calls: int) -> float | None:
+    """Record the node's CPU per call (µs) between two readings, when both exist; returns `after`."""
+    if before is not None and after is not None and calls:
+        report.add(key, (after - before) / calls * 1e6, "us/call")
+    return after
 
 
 def _fill(signer: Signer, process: str, count: int) -> Iterator[Message]:
