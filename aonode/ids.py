@@ -102,6 +102,34 @@ def _show(text: str) -> str:
     return repr(text) if len(text) <= 64 else repr(text[:61]) + "..."
 
 
+# A 43-character ID text that begins with "-" (one real ID in 64): option parsers (click, argparse) read
+# such a word as options. Command lines shield it before parsing and unshield the parsed values.
+_DASHED_ID = re.compile(r"-[A-Za-z0-9_-]{42}")
+_ARG_SHIELD = "\x00"
+
+
+def shield_dashed_ids(args: list[str]) -> list[str]:
+    """`args` with every word that is an ID beginning with "-" prefixed so that an option parser takes it
+    as a value; from a `--` on, nothing is touched. `unshield_arg` restores a parsed value."""
+    out: list[str] = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return out + args[index:]
+        out.append(_ARG_SHIELD + arg if _DASHED_ID.fullmatch(arg) else arg)
+    return out
+
+
+def unshield_arg(value: object) -> object:
+    """A parsed command-line value with `shield_dashed_ids`' prefix removed (in tuples and lists too)."""
+    if isinstance(value, str) and value.startswith(_ARG_SHIELD):
+        return value[len(_ARG_SHIELD) :]
+    if isinstance(value, tuple):
+        return tuple(unshield_arg(item) for item in value)
+    if isinstance(value, list):
+        return [unshield_arg(item) for item in value]
+    return value
+
+
 def blake3_digest(data: bytes) -> bytes:
     return blake3(data).digest()
 

@@ -155,3 +155,15 @@ def test_address_of() -> None:
     assert address_of(owner) == expected
     assert len(address_of(owner)) == 43
     assert decode_id(address_of(owner)) == hashlib.sha256(owner).digest()
+
+
+def test_dashed_ids_are_shielded_from_option_parsers_and_restored() -> None:
+    from aonode.ids import shield_dashed_ids, unshield_arg
+
+    dashed = "-" + "A" * 42
+    args = ["send", dashed, "--data", "-short", "--", dashed]
+    shielded = shield_dashed_ids(args)
+    assert shielded[0] == "send" and shielded[2:5] == ["--data", "-short", "--"]
+    assert not shielded[1].startswith("-") and shielded[5] == dashed  # nothing after `--` is touched
+    assert [unshield_arg(a) for a in shielded] == args
+    assert unshield_arg((shielded[1], 3)) == (dashed, 3)

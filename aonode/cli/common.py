@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ import click
 
 from aonode.client import ClientError
 from aonode.errors import AonodeError
+from aonode.ids import shield_dashed_ids, unshield_arg
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,37 +23,15 @@ DEFAULT_NODE = "127.0.0.1:7400"
 DEFAULT_WALLET = Path("~/.aonode/wallet")
 
 
-# A 43-character base64url ID (32 bytes) that begins with "-": click would read it as a cluster of short
-# options (e.g. `-0fJ...h...` holds `-h`), so IdCommand shields such words from the option parser.
-_DASHED_ID = re.compile(r"-[A-Za-z0-9_-]{42}")
-_SHIELD = "\x00"
-
-
-def _unshield(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_SHIELD):
-        return value[len(_SHIELD) :]
-    if isinstance(value, tuple):
-        return tuple(_unshield(item) for item in value)
-    if isinstance(value, list):
-        return [_unshield(item) for item in value]
-    return value
-
-
 class IdCommand(click.Command):
     """A command whose arguments may be IDs beginning with "-" (1 in 64 are): such a word, before any
     `--`, is passed through the parser as a value and restored before the command runs."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        shielded: list[str] = []
-        for index, arg in enumerate(args):
-            if arg == "--":
-                shielded.extend(args[index:])
-                break
-            shielded.append(_SHIELD + arg if _DASHED_ID.fullmatch(arg) else arg)
-        rest = super().parse_args(ctx, shielded)
+        rest = super().parse_args(ctx, shield_dashed_ids(args))
         for name, value in ctx.params.items():
-            ctx.params[name] = _unshield(value)
-        return [_unshield(arg) for arg in rest]
+            ctx.params[name] = unshield_arg(value)
+        return [str(unshield_arg(arg)) for arg in rest]
 
 
 def json_option(f: F) -> F:

@@ -29,7 +29,7 @@ from aonode.compute.engine import ComputeEngine
 from aonode.devices.base import DeviceRegistry
 from aonode.devices.registry import default_registry
 from aonode.errors import AonodeError
-from aonode.ids import Address, ProcessId, decode_id, encode_id
+from aonode.ids import Address, ProcessId, decode_id, encode_id, shield_dashed_ids, unshield_arg
 from aonode.scheduler import SchedulerConfig
 from aonode.scheduler.reads import ScheduleReader
 from store import LmdbStore, MemoryStore, read_u64
@@ -133,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="also store a snapshot after every slot that is a multiple of N and print its manifest digest",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(shield_dashed_ids(list(sys.argv[1:] if argv is None else argv)))
+    args.process = unshield_arg(args.process)  # an ID may begin with "-"
     if args.snapshot_every < 0:
         parser.error("--snapshot-every must be >= 0")
     try:

@@ -122,3 +122,13 @@ def test_wasm_replay_in_two_os_processes_gives_the_stored_results_and_snapshots(
     assert {s: encode_id(ref.manifest) for s, ref in stored.items() if ref} == {
         line["snapshot"]: line["manifest"] for line in snaps
     }
+
+
+def test_a_process_id_beginning_with_a_dash_is_an_argument(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One real ID in 64 begins with "-"; argparse once read it as an option and stopped with a usage error
+    # (a random process ID failed CI that way). Now it reaches replay, which looks for the process.
+    dashed = "-0fJLRPBuxhC6ayilcIDLkyVHXr9keefbPKvTQOWzy8"
+    assert main([str(tmp_path / "data"), dashed, "--to", "3"]) == 2
+    assert f"process {dashed} is not scheduled" in capsys.readouterr().err
