@@ -770,38 +770,11 @@ def _uniform_rows(encodings: Sequence[bytes | bytearray | memoryview]) -> list[A
                 )
             )
     else:
-        for buf, (
-            p_len,
-            process,
-            slot,
-            m_len,
-            message,
-            stamp,
-            height,
-            h_len,
-            block_hash,
-            epoch,
-            c_len,
-            chain,
-        ) in zip(encodings, items, strict=True):
-            if p_len != ID_LEN or m_len != ID_LEN or h_len != hash_len or c_len != ID_LEN:
+        # Unsigned (rare: this node signs every assignment): the same checks and fields, by position.
+        for buf, f in zip(encodings, items, strict=True):
+            if (f[0], f[3], f[7], f[10]) != (ID_LEN, ID_LEN, hash_len, ID_LEN):
                 return None
-            append(
-                (
-                    process,
-                    slot,
-                    message,
-                    stamp,
-                    height,
-                    block_hash,
-                    epoch,
-                    chain,
-                    None,
-                    None,
-                    None,
-                    blake3(buf).digest(),
-                )
-            )
+            append((f[1], f[2], f[4], f[5], f[6], f[8], f[9], f[11], None, None, None, blake3(buf).digest()))
     return rows
 
 

@@ -15,7 +15,7 @@ of `runs` runs:
     grown to `RESTORE_MIB` MiB, next to `snapshot_memory`, the memory size;
 (c) `restore`: `WasmDevice.restore` of that memory's snapshot on a freshly initialised device (a new
     Store and instance, memory grown and overwritten), ms; `restore_from_store`: the same plus reading the
-    snapshot's pages from an LMDB store (`layout.load_snapshot`), which is what the engine does;
+    snapshot's pages from an LMDB store (`layout.load_snapshot_pages`), which is what the engine does;
 (d) `floor`: the messages of (a) fed straight to a `WasmDevice` in this process, without the engine; each
     floor run follows its engine run, so both see the machine in the same state.
 Ratios: `engine_vs_floor` = (a) / (d); `snapshot_vs_memory` = (b) bytes / memory size.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import wasmtime
 from blake3 import blake3
@@ -93,6 +93,11 @@ class HostIO:
         self.random_calls = 0
         self.exit = None
         self.nested_trap = None
+
+    def stop(self, exit: ProcExit) -> NoReturn:
+        """End the current call with `exit` (the device reads it back from `exit` to name the trap)."""
+        self.exit = exit
+        raise exit
 
     def out(self, fd: int, data: bytes, length: int) -> None:
         """Capture `data`, the first bytes of a write of `length` bytes; what does not fit under the limit
@@ -194,8 +199,7 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
         return ESUCCESS
 
     def proc_exit(caller: wasmtime.Caller, code: int) -> None:
-        io.exit = ProcExit(f"proc_exit({code})")
-        raise io.exit
+        io.stop(ProcExit(f"proc_exit({code})"))
 
     def clock(caller: wasmtime.Caller, *args: int) -> int:
         return E2BIG  # never the host's time; write nothing
@@ -233,11 +237,16 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
     return table.get(name)
 
 
+def _is_float(t: wasmtime.ValType) -> bool:
+    return t in (wasmtime.ValType.f32(), wasmtime.ValType.f64())
+
+
 def _zero(ty: wasmtime.FuncType) -> Any:
+    """The zero of `ty`'s result (None when it has none)."""
     results = ty.results
     if not results:
         return None
-    return 0.0 if results[0] in (wasmtime.ValType.f32(), wasmtime.ValType.f64()) else 0
+    return 0.0 if _is_float(results[0]) else 0
 
 
 def _export(caller: wasmtime.Caller, *names: str) -> Any:
@@ -246,11 +255,6 @@ def _export(caller: wasmtime.Caller, *names: str) -> Any:
         if item is not None:
             return item
     return None
-
-
-def _unwind(io: HostIO, reason: str) -> None:
-    io.exit = EmscriptenUnwind(reason)
-    raise io.exit
 
 
 def _invoke(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler:
@@ -315,7 +319,7 @@ def _date(name: str, ty: wasmtime.FuncType) -> Handler | None:
         mem = _Mem(caller)
         seconds = timegm(Tm(*_TM_SIGNED.unpack(mem.read(ptr, _TM_SIGNED.size))))
         fill(mem, ptr, seconds, False)
-        if result and result[0] in (wasmtime.ValType.f32(), wasmtime.ValType.f64()):
+        if result and _is_float(result[0]):
             return float(seconds)
         if result and result[0] == wasmtime.ValType.i32():
             return seconds & 0xFFFF_FFFF
@@ -328,6 +332,8 @@ def _date(name: str, ty: wasmtime.FuncType) -> Handler | None:
     return None
 
 
+_NO_SETJMP = "longjmp with no setjmp to return to"
+
 # What a module that imports `invoke_*` must export for them to work.
 INVOKE_EXPORTS = ("__indirect_function_table", "setThrew")
 
@@ -336,25 +342,26 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
     """Stubs for emscripten's `env` imports: syscalls answer -ENOSYS, time is 0, aborts trap; the JS glue's
     setjmp/longjmp (`invoke_*`, `emscripten_longjmp`, `_emscripten_throw_longjmp`) work."""
 
+    nothing = _zero(ty)
+
     def zero(caller: wasmtime.Caller, *args: Any) -> Any:
-        return _zero(ty)
+        return nothing
 
     def enosys(caller: wasmtime.Caller, *args: Any) -> Any:
         return -ENOSYS if ty.results else None
 
     def abort(caller: wasmtime.Caller, *args: Any) -> None:
-        io.exit = ProcExit(f"{name} called")
-        raise io.exit
+        io.stop(ProcExit(f"{name} called"))
 
     def throw_longjmp(caller: wasmtime.Caller) -> None:
-        _unwind(io, "longjmp with no setjmp to return to")
+        io.stop(EmscriptenUnwind(_NO_SETJMP))
 
     def longjmp(caller: wasmtime.Caller, env: int, value: int) -> None:
         # Older emscripten: the import records the jump itself, then unwinds.
         set_threw = _export(caller, "setThrew")
         if isinstance(set_threw, wasmtime.Func):
             set_threw(caller, env, value or 1)
-        _unwind(io, "longjmp with no setjmp to return to")
+        io.stop(EmscriptenUnwind(_NO_SETJMP))
 
     def memcpy(caller: wasmtime.Caller, dest: int, src: int, n: int) -> None:
         mem = _Mem(caller)
