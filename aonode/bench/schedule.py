@@ -12,9 +12,10 @@ Ed25519-signed in advance (signing is not what is measured). Figures, each the m
 Ratio `schedule_vs_echo` = (b) / (a).
 
 Where /proc can be read, the node process's CPU (user + system) per call is reported too: `echo_node_cpu`,
-`unary_node_cpu`, `stream_node_cpu` (µs per call or assignment), and `unary_cpu_vs_echo`. Throughput on a
-shared 2-core machine swings by up to 2x with the neighbours; CPU per call moves less (±15% between runs
-measured), so it is the better figure for judging a change to the node's own cost.
+`unary_node_cpu`, `stream_node_cpu` (µs per call or assignment), and `unary_cpu_vs_echo`. Within one
+invocation it varied ±2-15% between runs where throughput varied more, but it still moves with the host
+(unary 822 µs on a quiet minute, 1,188 µs on a loaded one): compare it within an invocation, or as the
+ratio, when judging a change to the node's own cost.
 
 The client runs without retries (`retry_attempts=1`): the bare channel is what is measured, and a call the
 node fails is reported in the notes instead of being repeated behind the figure.
