@@ -22,16 +22,16 @@ acknowledged assignments on the first cuts, which shows the harness can fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +70,19 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("gcc is not installed: the power-cut shim (tests/faults/powercut.c) cannot be built")
     out = tmp_path_factory.mktemp("powercut") / "powercut.so"
     subprocess.run(
-        [gcc, "-O2", "-Wall", "-Werror", "-shared", "-fPIC", "-o", str(out), str(SHIM_SOURCE), "-ldl", "-lpthread"],
+        [
+            gcc,
+            "-O2",
+            "-Wall",
+            "-Werror",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(out),
+            str(SHIM_SOURCE),
+            "-ldl",
+            "-lpthread",
+        ],
         check=True,
         capture_output=True,
     )
@@ -192,10 +204,8 @@ def _check(node: ShimmedNode, processes: list[str], run: Run) -> None:
     with NodeClient(node.address, timeout=30) as client:
         stored: dict[tuple[str, int], str] = {}
         for pid in processes:
-            try:
+            with contextlib.suppress(ClientError):  # unknown process: its spawn was lost (the control)
                 stored.update({(pid, a.slot): encode_id(a.message) for a in client.iter_schedule(pid)})
-            except ClientError:
-                pass  # unknown process: its spawn was lost (the control)
         run.lost = sum(1 for a in run.acked if stored.get((a.process, a.slot)) != a.message)
 
 
@@ -262,7 +272,7 @@ def report(capsys: pytest.CaptureFixture[str]) -> Iterator[list[str]]:
 
 
 def test_power_loss_keeps_every_acknowledged_assignment(
-    tmp_path: Path, shim: Path, report: list[str], record_property: pytest.RecordProperty
+    tmp_path: Path, shim: Path, report: list[str], record_property: Callable[[str, object], None]
 ) -> None:
     run = _power_cuts(tmp_path, shim, sync=True, cuts=CUTS, stop_at_loss=False)
     report.append(run.summary("sync on"))
@@ -275,7 +285,7 @@ def test_power_loss_keeps_every_acknowledged_assignment(
 
 
 def test_power_loss_control_without_sync_loses_data(
-    tmp_path: Path, shim: Path, report: list[str], record_property: pytest.RecordProperty
+    tmp_path: Path, shim: Path, report: list[str], record_property: Callable[[str, object], None]
 ) -> None:
     run = _power_cuts(tmp_path, shim, sync=False, cuts=CONTROL_MAX_CUTS, stop_at_loss=True)
     report.append(run.summary("control: sync off"))
