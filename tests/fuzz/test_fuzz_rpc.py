@@ -274,6 +274,7 @@ KNOWN_INTERNAL = [
 @pytest.mark.parametrize(("name", "fields"), KNOWN_INTERNAL)
 def test_known_internal_answers(target: Target, name: str, fields: dict[str, Any]) -> None:
     method = next(m for m in METHODS if m.name == name)
-    request: Any = GetMessageClass(method.input_type)(process=target.process, **fields)
+    cls: Any = GetMessageClass(method.input_type)
+    request = cls(process=target.process, **fields)
     code = call(target.address, method, request.SerializeToString())
     assert code not in UNDEFINED, f"{name} answered {code.name}"
