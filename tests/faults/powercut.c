@@ -23,7 +23,8 @@ Every write path of LMDB 0.9 (as bundled by py-lmdb: pwrite, lseek+writev, write
 meta pages, fdatasync/fsync, O_DSYNC meta writes) is covered, plus pwritev and ftruncate. One record
 is one write(2) to the journal, so a kill mid-append leaves at most one torn trailing record, whose
 data write never happened; the applier ignores it. Record layout (little endian):
-  u8 kind, u64 offset, u64 old_size, u64 n, n bytes.
+  u8 kind, u64 offset, u64 old_size, u64 length (of the write), u64 n, n bytes (old bytes for 'U': fewer
+  than length where the write goes past the end of the file; the written bytes for 'D').
 */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -126,7 +127,7 @@ static int append_all(const char *buf, size_t len) {
     return 0;
 }
 
-/* Journal a write of `len` bytes at `offset` (data = the new bytes, or NULL when unknown: ftruncate). */
+/* Journal a write of `len` bytes at `offset`; iov = the new bytes (used for 'D' only). */
 static int journal_write(off_t offset, size_t len, const struct iovec *iov, int iovcnt, char kind) {
     struct stat st;
     if (open_files() != 0 || fstat(read_fd, &st) != 0) return -1;
@@ -139,14 +140,16 @@ static int journal_write(off_t offset, size_t len, const struct iovec *iov, int 
     } else {
         n = old_size - (uint64_t)offset < len ? old_size - (uint64_t)offset : len;
     }
-    size_t header = 1 + 8 * 3;
+    size_t header = 1 + 8 * 4;
+    uint64_t len64 = (uint64_t)len;
     char *buf = malloc(header + n);
     if (buf == NULL) return -1;
     uint64_t off64 = (uint64_t)offset;
     buf[0] = kind;
     memcpy(buf + 1, &off64, 8);
     memcpy(buf + 9, &old_size, 8);
-    memcpy(buf + 17, &n, 8);
+    memcpy(buf + 17, &len64, 8);
+    memcpy(buf + 25, &n, 8);
     if (kind == 'D') {
         size_t at = header;
         for (int i = 0; i < iovcnt; i++) {
@@ -163,7 +166,7 @@ static int journal_write(off_t offset, size_t len, const struct iovec *iov, int 
         }
         if (got < n) { /* the file shrank under us: record what is there */
             n = got;
-            memcpy(buf + 17, &n, 8);
+            memcpy(buf + 25, &n, 8);
         }
     }
     int rc = append_all(buf, header + n);

@@ -49,7 +49,8 @@ SHIM_SOURCE = Path(__file__).with_name("powercut.c")
 CUTS = 30
 CONTROL_MAX_CUTS = 3
 CLIENT_THREADS = 3
-LOAD_SECONDS = (0.1, 0.6)  # how long the load runs before each cut, uniform at random
+LOAD_SECONDS = (0.1, 0.6)
+SECTOR = 512  # how long the load runs before each cut, uniform at random
 
 # The control's launcher: the node with every LMDB environment opened without sync (MDB_NOSYNC).
 _NOSYNC_LAUNCHER = (
@@ -60,7 +61,7 @@ _NOSYNC_LAUNCHER = (
     "runpy.run_module('aonode', run_name='__main__')\n"
 )
 
-_RECORD = struct.Struct("<cQQQ")
+_RECORD = struct.Struct("<cQQQQ")
 
 
 @pytest.fixture(scope="module")
@@ -89,28 +90,45 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def roll_back(journal: Path, target: Path) -> tuple[int, int]:
+def roll_back(journal: Path, target: Path, partial: random.Random | None = None) -> tuple[int, int]:
     """Apply the shim's journal to `target`: undo records newest first, then the durable (O_DSYNC)
-    writes oldest first. Returns (records, bytes rolled back); the journal is emptied."""
+    writes oldest first. Returns (records, bytes rolled back); the journal is emptied.
+
+    With `partial`, the disk is taken to have written some unsynced writes anyway, in any order: each
+    one is, at random, lost (undone), kept, or torn (its first 512-byte sectors kept, the rest lost).
+    This is sound for LMDB because the writes between two syncs go to distinct pages."""
     raw = journal.read_bytes() if journal.exists() else b""
-    records: list[tuple[bytes, int, int, bytes]] = []
+    records: list[tuple[bytes, int, int, int, bytes]] = []
     at = 0
     while at + _RECORD.size <= len(raw):
-        kind, offset, old_size, n = _RECORD.unpack_from(raw, at)
+        kind, offset, old_size, length, n = _RECORD.unpack_from(raw, at)
         end = at + _RECORD.size + n
         if end > len(raw):
             break  # torn by the kill mid-append: its data write never happened
-        records.append((kind, offset, old_size, raw[at + _RECORD.size : end]))
+        records.append((kind, offset, old_size, length, raw[at + _RECORD.size : end]))
         at = end
     undone = 0
+    kept_end = 0  # the file reaches at least the end of every write the disk kept (or kept part of)
     with open(target, "r+b") as f:
-        for kind, offset, old_size, data in reversed(records):
-            if kind == b"U":
-                f.seek(offset)
-                f.write(data)
-                f.truncate(old_size)
-                undone += len(data)
-        for kind, offset, _, data in records:
+        for kind, offset, old_size, length, old in reversed(records):
+            if kind != b"U":
+                continue
+            fate = partial.choice(("lost", "kept", "torn")) if partial else "lost"
+            if fate == "torn" and length <= SECTOR:
+                fate = "lost"
+            if fate == "kept":
+                kept_end = max(kept_end, offset + length)
+                continue
+            cut = 0  # the bytes of this write that reached the disk: none, or its first sectors (torn)
+            if fate == "torn" and partial is not None:
+                cut = partial.randrange(1, -(-length // SECTOR)) * SECTOR
+                kept_end = max(kept_end, offset + cut)
+            if cut < len(old):
+                f.seek(offset + cut)
+                f.write(old[cut:])
+                undone += len(old) - cut
+            f.truncate(max(old_size, kept_end))
+        for kind, offset, _, _, data in records:
             if kind == b"D":
                 f.seek(offset)
                 f.write(data)
@@ -164,13 +182,15 @@ class Run:
     broken_chains: list[str] = field(default_factory=list)
     journal_records: int = 0
     cuts_with_unsynced: int = 0
+    partial_cuts: int = 0
     rolled_back_bytes: int = 0
     seconds: float = 0.0
 
     def summary(self, name: str) -> str:
         return (
             f"power loss [{name}]: {self.cuts} cuts, {len(self.acked)} acknowledged assignments, "
-            f"{self.lost} lost, {len(self.broken_chains)} chain failures, {self.journal_records} unsynced "
+            f"{self.lost} lost, {len(self.broken_chains)} chain failures ({self.partial_cuts} cuts kept or "
+            f"tore part of the unsynced writes), {self.journal_records} unsynced "
             f"writes ({self.rolled_back_bytes} bytes) rolled back in {self.cuts_with_unsynced} cuts, "
             f"{self.seconds:.1f} s"
         )
@@ -232,7 +252,10 @@ def _power_cuts(base: Path, shim: Path, *, sync: bool, cuts: int, stop_at_loss: 
             stop.set()
             for t in threads:
                 t.join(timeout=30)
-            records, undone = roll_back(node.journal, node.target)
+            # Every other cut of the sync run keeps or tears a random part of the unsynced writes.
+            partial = rng if sync and run.cuts % 2 else None
+            records, undone = roll_back(node.journal, node.target, partial)
+            run.partial_cuts += partial is not None
             run.cuts += 1
             run.journal_records += records
             run.rolled_back_bytes += undone
@@ -298,15 +321,52 @@ def test_roll_back_restores_the_synced_state(tmp_path: Path) -> None:
     target, journal = tmp_path / "f", tmp_path / "j"
     target.write_bytes(b"AAAA")
 
-    def record(kind: bytes, offset: int, old_size: int, data: bytes) -> bytes:
-        return _RECORD.pack(kind, offset, old_size, len(data)) + data
+    def record(kind: bytes, offset: int, old_size: int, length: int, data: bytes) -> bytes:
+        return _RECORD.pack(kind, offset, old_size, length, len(data)) + data
 
     # write "BB" at 2 (old "AA", size 4), durable "C" at 0, then "DDDD" at 3 (old "B", size 4): file
     # is now "CABDDDD"; a torn trailing record is ignored.
     target.write_bytes(b"CABDDDD")
     journal.write_bytes(
-        record(b"U", 2, 4, b"AA") + record(b"D", 0, 4, b"C") + record(b"U", 3, 4, b"B") + b"U\x00\x01"
+        record(b"U", 2, 4, 2, b"AA")
+        + record(b"D", 0, 4, 1, b"C")
+        + record(b"U", 3, 4, 4, b"B")
+        + b"U\x00\x01"
     )
     assert roll_back(journal, target) == (3, 3)
     assert target.read_bytes() == b"CAAA"
     assert journal.read_bytes() == b""
+
+
+class _Fates(random.Random):
+    """Decides every write's fate in the order given (newest first), and tears after one sector."""
+
+    def __init__(self, *fates: str) -> None:
+        super().__init__(0)
+        self.fates = list(fates)
+
+    def choice(self, seq: object) -> str:  # type: ignore[override]
+        return self.fates.pop(0)
+
+    def randrange(self, *args: object) -> int:  # type: ignore[override]
+        return 1
+
+
+def test_partial_roll_back_keeps_and_tears_writes(tmp_path: Path) -> None:
+    """Partial loss: a kept write stays, even where an older lost write's undo would shrink the file;
+    a torn write keeps its first sector and loses the rest."""
+    target, journal = tmp_path / "f", tmp_path / "j"
+    s = SECTOR
+    # Synced: "a" * s. Then three unsynced writes: "b" * s appended at s (the file grows to 2s), "c" * 2s
+    # over 0..2s, "d" * s appended at 2s (3s).
+    target.write_bytes(b"c" * 2 * s + b"d" * s)
+    journal.write_bytes(
+        _RECORD.pack(b"U", s, s, s, 0)
+        + _RECORD.pack(b"U", 0, 2 * s, 2 * s, 2 * s)
+        + b"a" * s
+        + b"b" * s
+        + _RECORD.pack(b"U", 2 * s, 2 * s, s, 0)
+    )
+    # newest first: "d" kept, "c" torn after one sector, "b" lost
+    roll_back(journal, target, _Fates("kept", "torn", "lost"))
+    assert target.read_bytes() == b"c" * s + b"b" * s + b"d" * s
