@@ -191,7 +191,9 @@ def _path(method: MethodDescriptor) -> str:
 
 
 def call(address: str, method: MethodDescriptor, raw: bytes) -> grpc.StatusCode:
-    """Send `raw` as the request of `method`; the status it ends with (OK, or the error code)."""
+    """Send `raw` as the request of `method`; the status it ends with (OK, or the error code). An
+    answer the client could not read (its trailer over the metadata limit: the node's status lost in
+    transport) counts as UNKNOWN."""
     with grpc.insecure_channel(address) as channel:
         try:
             if method.client_streaming:
@@ -207,6 +209,8 @@ def call(address: str, method: MethodDescriptor, raw: bytes) -> grpc.StatusCode:
             else:
                 channel.unary_unary(_path(method))(raw, timeout=10)
         except grpc.RpcError as exc:
+            if "metadata size exceeds" in (exc.details() or ""):
+                return grpc.StatusCode.UNKNOWN
             code: grpc.StatusCode = exc.code()
             return code
     return grpc.StatusCode.OK

@@ -204,6 +204,18 @@ def test_huge_metadata_is_refused(target: Target) -> None:
     target.still_fine()
 
 
+def test_error_details_quoting_a_huge_field_stay_readable(target: Target) -> None:
+    """GetLocation for a 70,000-character address: NOT_FOUND with the quote cut short. Unbounded, the
+    message exceeded the client's 16 KiB trailer limit and the client saw RESOURCE_EXHAUSTED instead."""
+    with pytest.raises(ClientError) as info:
+        target.client._unary(
+            target.client.scheduler.GetLocation, scheduler_pb2.GetLocationRequest(address="x" * 70_000)
+        )
+    assert info.value.code == "NOT_FOUND"
+    assert len(info.value.details.encode()) <= 1024
+    target.still_fine()
+
+
 def test_request_over_the_max_receive_size_is_resource_exhausted(target: Target) -> None:
     limit = target.server.config.max_message_bytes
     message = build_message(OWNER, target.process, data=b"\0" * (limit + 1))
