@@ -59,8 +59,11 @@ class Node:
             max_map_size=config.max_map_size_mib * MiB,
         )
         devices = default_registry(config.extra.get("devices"))
-        compute_config = ComputeConfig(
-            snapshot_every=config.snapshot_every, snapshot_seconds=config.snapshot_seconds
+        compute_config = ComputeConfig.from_mapping(
+            config.extra.get("compute"),
+            snapshot_every=config.snapshot_every,
+            snapshot_seconds=config.snapshot_seconds,
+            operators=(str(signer.address),),  # the node's own wallet may lift a stalled process
         )
         scheduler = Scheduler(
             store,
@@ -105,6 +108,12 @@ class Node:
             await self.scheduler.locations.register(sign_location(record, self.signer))
         await self.pusher.resume()  # asynchronous pushes a stop or crash interrupted
         await self.cron.start()
+
+    def halt_compute(self) -> None:
+        """Interrupt every running computation now (they answer UNAVAILABLE; nothing of the interrupted
+        slots is stored): the first thing a stop does after its short grace, so SIGTERM ends the node
+        within seconds whatever a process computes."""
+        self.engine.halt()
 
     async def close(self) -> None:
         await self.cron.close()  # first: no new ticks while the rest shuts down

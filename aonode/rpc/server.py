@@ -37,6 +37,9 @@ from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, schedule
 
 log = logging.getLogger("aonode.server")
 
+COMPUTE_GRACE = 1.0
+"""Seconds of the stop's grace running computations get before they are interrupted."""
+
 SERVICES = (
     node_pb2.DESCRIPTOR.services_by_name["NodeService"],
     scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"],
@@ -75,9 +78,16 @@ class RunningServer:
         return f"{host}:{self.port}"
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop serving (NOT_SERVING first), let in-flight RPCs finish, then close the node."""
-        await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.node.config.grace_seconds if grace is None else grace)
+        """Stop serving (NOT_SERVING first), let in-flight RPCs finish, then close the node. Computations
+        get at most COMPUTE_GRACE of the grace: then they are interrupted (a slot can run for the whole
+        wall-clock backstop, longer than any grace)."""
+        grace = self.node.config.grace_seconds if grace is None else grace
+        halt = asyncio.get_running_loop().call_later(min(grace, COMPUTE_GRACE), self.node.halt_compute)
+        try:
+            await self.health.enter_graceful_shutdown()
+            await self.server.stop(grace)
+        finally:
+            halt.cancel()
         await self.node.close()
 
 
