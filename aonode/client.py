@@ -22,6 +22,7 @@ import grpc
 from aonode import ids
 from aonode.cron import CronTask
 from aonode.crypto import Signer, sign_message
+from aonode.errors import NotFound
 from aonode.model import Assignment, Message, Result, Tag
 from aonode.push.config import PushReport, State
 from aonode.rpc.convert import (
@@ -241,6 +242,38 @@ class NodeClient:
     def dryrun(self, message: Message) -> Result:
         reply = self._unary(self.process.Dryrun, process_pb2.DryrunRequest(message=message_to_pb(message)))
         return result_from_pb(reply.result)
+
+    def status(self) -> scheduler_pb2.GetStatusResponse:
+        """The node's status: its address, the processes it schedules, the stalled ones."""
+        reply: scheduler_pb2.GetStatusResponse = self._unary(
+            self.scheduler.GetStatus, scheduler_pb2.GetStatusRequest()
+        )
+        return reply
+
+    def process_status(self, process: str) -> process_pb2.GetProcessStatusResponse:
+        """Whether `process` is stalled, its schedule's tip and its last computed slot."""
+        reply: process_pb2.GetProcessStatusResponse = self._unary(
+            self.process.GetProcessStatus, process_pb2.GetProcessStatusRequest(process=process)
+        )
+        return reply
+
+    def resume_process(self, operator: Signer, process: str) -> process_pb2.ResumeProcessResponse:
+        """Lift the stall of `process`, signing the authorization with an operator's wallet (the node's own,
+        or one in its `[compute] operators`); NOT_FOUND when it is not stalled."""
+        status = self.process_status(process)
+        if not status.HasField("stall"):
+            raise NotFound(f"process {process} is not stalled")
+        authorization = build_message(
+            operator,
+            process,
+            action="Resume-Compute",
+            tags=[("Stalled-Since", str(status.stall.since_ms))],
+        )
+        reply: process_pb2.ResumeProcessResponse = self._unary(
+            self.process.ResumeProcess,
+            process_pb2.ResumeProcessRequest(authorization=message_to_pb(authorization)),
+        )
+        return reply
 
     def push(
         self, process: str, slot: int, *, async_: bool = False, result_depth: int = 1, max_hops: int = 0

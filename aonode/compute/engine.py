@@ -185,6 +185,10 @@ class ComputeEngine:
             raise NotFound(f"process {encode_id(pid)} has no snapshot{where}")
         return snap
 
+    def tip(self, process: bytes) -> int:
+        """The schedule's tip of `process` (NotFound for a process this node does not schedule)."""
+        return self._schedule.head(_pid(process)).slot
+
     def stored_head(self, process: bytes) -> int | None:
         """The last slot whose result is stored, or None."""
         with self._store.read() as view:
@@ -286,7 +290,9 @@ class ComputeEngine:
         self._pool_closed = True
         self.halt()
         if not self._pool.shutdown(CLOSE_WAIT):
-            log.error("compute threads still running %.0f s after the engine closed; leaving them", CLOSE_WAIT)
+            log.error(
+                "compute threads still running %.0f s after the engine closed; leaving them", CLOSE_WAIT
+            )
         for worker in self._workers.drain():
             worker.close()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aonode import ids
 from aonode.codec import decode_assignment
@@ -46,9 +46,13 @@ def _outcome(item: Assignment | AonodeError) -> pb.ScheduleOutcome:
     return pb.ScheduleOutcome(error=pb.StreamError(code=item.status, message=str(item)))
 
 
+StallLister = Callable[[], Sequence[types_pb2.ProcessStall]]
+
+
 class SchedulerServicer:
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, stalls: StallLister | None = None) -> None:
         self._scheduler = scheduler
+        self._stalls = stalls
 
     async def Schedule(self, request: pb.ScheduleRequest, context: Context) -> pb.ScheduleResponse:
         if not request.HasField("message"):
@@ -137,10 +141,12 @@ class SchedulerServicer:
 
     async def GetStatus(self, request: pb.GetStatusRequest, context: Context) -> pb.GetStatusResponse:
         processes = await asyncio.to_thread(self._scheduler.processes)
+        stalled = await asyncio.to_thread(self._stalls) if self._stalls is not None else ()
         return pb.GetStatusResponse(
             address=str(self._scheduler.address),
             processes=[ids.encode_id(p) for p in processes],
             timestamp=int(time.time() * 1000),
+            stalled=stalled,
         )
 
     async def GetAssignment(

@@ -30,7 +30,7 @@ from aonode.node import Node
 from aonode.rpc.cron_service import CronServicer
 from aonode.rpc.forwarder import GrpcForwarder
 from aonode.rpc.node_service import NodeServicer
-from aonode.rpc.process_service import ProcessServicer
+from aonode.rpc.process_service import ProcessServicer, stalls_to_pb
 from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
 from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
@@ -95,7 +95,7 @@ def servicers(node: Node) -> dict[str, object]:
     """Servicer objects by service name; services without one answer UNIMPLEMENTED per method."""
     return {
         "NodeService": NodeServicer(node),
-        "SchedulerService": SchedulerServicer(node.scheduler),
+        "SchedulerService": SchedulerServicer(node.scheduler, stalls=lambda: stalls_to_pb(node.engine)),
         "ProcessService": ProcessServicer(node.engine, node.pusher),
         "CronService": CronServicer(node.cron),
     }

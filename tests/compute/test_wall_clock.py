@@ -13,12 +13,11 @@ import pytest
 
 from aonode.compute import layout
 from aonode.compute.errors import EngineClosedError, ProcessStalledError
-from aonode.crypto import sign_message
+from aonode.crypto import Ed25519Signer, Signer, sign_message
 from aonode.devices.base import Limits
 from aonode.errors import InvalidArgument, NotFound, PermissionDenied
 from aonode.ids import encode_id
 from aonode.model import Message, Tag
-from aonode.wallet import Ed25519Signer
 from store import LmdbStore, ObjectStore
 from tests.compute.helpers import engine, run, scheduler
 from tests.compute.lua_helpers import needs_lua, spawn_module
@@ -36,9 +35,11 @@ OPERATOR = (str(CLIENT_KEY.address),)
 HUGE = Limits(instructions=10**13)
 
 
-def resume_message(pid: bytes, since: int | str, signer: object = CLIENT_KEY, action: str = "Resume-Compute") -> Message:
+def resume_message(
+    pid: bytes, since: int | str, signer: Signer = CLIENT_KEY, action: str = "Resume-Compute"
+) -> Message:
     tags = (Tag("Action", action), Tag("Stalled-Since", str(since)))
-    return sign_message(Message(target=encode_id(pid), tags=tags), signer)  # type: ignore[arg-type]
+    return sign_message(Message(target=encode_id(pid), tags=tags), signer)
 
 
 @needs_lua

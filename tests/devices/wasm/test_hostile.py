@@ -86,7 +86,10 @@ _json = st.recursive(
     max_leaves=30,
 )
 _answers = st.fixed_dictionaries(
-    {"ok": st.booleans() | _json, "response": _json | st.fixed_dictionaries({"Output": _json, "Messages": _json})}
+    {
+        "ok": st.booleans() | _json,
+        "response": _json | st.fixed_dictionaries({"Output": _json, "Messages": _json}),
+    }
 )
 
 
