@@ -20,7 +20,7 @@ import weakref
 from dataclasses import dataclass
 from time import monotonic
 
-from aonode.codec import encode_result
+from aonode.codec import EncodeError, encode_result
 from aonode.compute import layout
 from aonode.compute.config import ComputeConfig, ScheduleSource, SlotResult
 from aonode.compute.definition import ProcessDefinition, load_definition
@@ -311,8 +311,11 @@ def encode_checked(result: Result, limit: int) -> tuple[Result, bytes]:
     Both checks depend only on the result, so every node with the same limit stores the same thing."""
     try:
         encoded = encode_result(result)
-    except UnicodeError:
-        replaced = Result(error=f"{ENCODE_ERROR}: it holds text that is not valid Unicode")
+    except (EncodeError, UnicodeError) as exc:
+        # EncodeError's texts are deterministic (the codec names the kind of value, not where it was).
+        unicode = isinstance(exc, UnicodeError) or "UTF-8" in str(exc)
+        why = "it holds text that is not valid Unicode" if unicode else "a length or integer is out of range"
+        replaced = Result(error=f"{ENCODE_ERROR}: {why}")
     except (ValueError, OverflowError, TypeError, RecursionError) as exc:
         replaced = Result(error=f"{ENCODE_ERROR} ({type(exc).__name__})")
     else:

@@ -5,6 +5,7 @@ that the attacked process (or, for a stalled one, a bystander) still computes.""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -97,7 +98,9 @@ def _healthy(node: ServerThread, client: NodeClient) -> None:
 # -- the wall clock, stalls and starvation ---------------------------------------------------------------
 
 
-def test_a_spinning_slot_stalls_its_process_and_is_not_retried(node: ServerThread, client: NodeClient) -> None:
+def test_a_spinning_slot_stalls_its_process_and_is_not_retried(
+    node: ServerThread, client: NodeClient
+) -> None:
     pid, slot = _stall(client)
     started = time.monotonic()
     for call in (lambda: client.compute(pid, slot), lambda: client.now(pid)):
@@ -165,7 +168,9 @@ def test_two_spinning_processes_do_not_starve_a_third(node: ServerThread, client
     _healthy(node, client)
 
 
-def test_a_spinning_dryrun_is_an_error_result_and_stalls_nothing(node: ServerThread, client: NodeClient) -> None:
+def test_a_spinning_dryrun_is_an_error_result_and_stalls_nothing(
+    node: ServerThread, client: NodeClient
+) -> None:
     pid = spawn_aos(client, OWNER, HUGE)
     result = client.dryrun(build_message(OWNER, pid, action="Eval", data=SPIN))
     assert "wall-clock" in result.error
@@ -263,11 +268,11 @@ def test_sigterm_stops_a_node_computing_a_spinning_slot_within_5_s(tmp_path: Pat
             slot = _eval(client, pid, SPIN, ATTACKER)
 
             def attack() -> None:
-                with NodeClient(node.address, timeout=60, retry_attempts=1) as c:
-                    try:
-                        c.compute(pid, slot)
-                    except ClientError:
-                        pass
+                with (
+                    NodeClient(node.address, timeout=60, retry_attempts=1) as c,
+                    contextlib.suppress(ClientError),
+                ):
+                    c.compute(pid, slot)
 
             thread = threading.Thread(target=attack)
             thread.start()
