@@ -103,11 +103,14 @@ def test_a_spinning_slot_stalls_its_process_and_is_not_retried(
 ) -> None:
     pid, slot = _stall(client)
     started = time.monotonic()
-    for call in (lambda: client.compute(pid, slot), lambda: client.now(pid)):
-        with pytest.raises(ClientError) as info:
-            call()
+    with pytest.raises(ClientError) as computed:
+        client.compute(pid, slot)
+    with pytest.raises(ClientError) as now:
+        client.now(pid)
+    for info in (computed, now):
         assert _code(info.value) == grpc.StatusCode.FAILED_PRECONDITION
         assert "is stalled" in str(info.value)
+        assert info.value.metadata.get("aonode-stalled-slot") == str(slot)
     assert time.monotonic() - started < WALL  # answered at once, not after another wall clock
     assert client.compute(pid, slot - 1).result is not None  # what was stored is still served
     _healthy(node, client)
