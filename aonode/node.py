@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
 from aonode.compute.validate import SpawnValidator
-from aonode.config import MiB, NodeConfig
+from aonode.config import ConfigError, MiB, NodeConfig
 from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
@@ -53,18 +53,21 @@ class Node:
         config.data.mkdir(parents=True, exist_ok=True)
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
+        try:
+            compute_config = ComputeConfig.from_mapping(
+                config.extra.get("compute"),
+                snapshot_every=config.snapshot_every,
+                snapshot_seconds=config.snapshot_seconds,
+                operators=(str(signer.address),),  # the node's own wallet may lift a stalled process
+            )
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"[compute]: {exc}") from None
         store = LmdbStore(
             config.store_path,
             map_size=config.map_size_mib * MiB,
             max_map_size=config.max_map_size_mib * MiB,
         )
         devices = default_registry(config.extra.get("devices"))
-        compute_config = ComputeConfig.from_mapping(
-            config.extra.get("compute"),
-            snapshot_every=config.snapshot_every,
-            snapshot_seconds=config.snapshot_seconds,
-            operators=(str(signer.address),),  # the node's own wallet may lift a stalled process
-        )
         scheduler = Scheduler(
             store,
             signer,

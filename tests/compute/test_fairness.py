@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,32 @@ def test_daemon_pool_never_blocks_on_a_stuck_thread() -> None:
     assert not stuck.done()
     with pytest.raises(RuntimeError):
         pool.submit(lambda: 1)
+
+
+def test_compute_config_from_the_nodes_toml_table() -> None:
+    from aonode.compute import ComputeConfig
+
+    config = ComputeConfig.from_mapping(
+        {"threads": 3, "max-threads": "8", "slow_after": 0.5, "operators": "a, b", "max_wall_seconds": 2},
+        operators=("node",),
+        snapshot_every=10,
+    )
+    assert (config.threads, config.max_threads, config.slow_after, config.max_wall_seconds) == (
+        3,
+        8,
+        0.5,
+        2.0,
+    )
+    assert config.operators == ("node", "a", "b") and config.snapshot_every == 10
+    for bad in ({"thread": 1}, {"threads": 4, "max_threads": 2}, {"max_wall_seconds": 0}, {"slow_after": 0}):
+        with pytest.raises(ValueError):
+            ComputeConfig.from_mapping(bad)
+
+
+def test_a_bad_compute_table_refuses_to_start_the_node(tmp_path: Path) -> None:
+    from aonode.config import ConfigError
+    from aonode.node import Node
+    from tests.conftest import make_config
+
+    with pytest.raises(ConfigError, match=r"\[compute\]: compute config: unknown setting"):
+        Node.open(make_config(tmp_path / "n", extra={"compute": {"bogus": 1}}))
