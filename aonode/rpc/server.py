@@ -2,9 +2,11 @@
 graceful stop.
 
 Limits are set here rather than left to grpcio defaults: message sizes, RPCs in flight (excess calls get
-RESOURCE_EXHAUSTED at once instead of queueing), streams per connection, keepalive enforcement, metadata
-size. On stop, health turns NOT_SERVING first (so probes and balancers move away), in-flight RPCs get
-`grace_seconds` to finish, then the node closes its store, which drains queued writes.
+RESOURCE_EXHAUSTED at once instead of queueing), calls received but not yet picked up (core's pending
+queue: its defaults cancelled bursts of 2,000+ calls with a bare CANCELLED), streams per connection,
+keepalive enforcement, metadata size. On stop, health turns NOT_SERVING first (so probes and balancers
+move away), in-flight RPCs get `grace_seconds` to finish, then the node closes its store, which drains
+queued writes.
 
 Once serving, the objects made by start-up (modules, descriptors, compiled code: a few hundred thousand)
 are moved out of the cyclic garbage collector's reach (`gc.freeze`): a full collection otherwise walks them
@@ -51,6 +53,12 @@ def server_options(config: NodeConfig) -> list[tuple[str, int]]:
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
         ("grpc.max_concurrent_streams", config.max_concurrent_streams),
+        # Calls gRPC core has received but the asyncio server has not picked up yet: core's defaults
+        # (1,000 soft, 3,000 hard, randomly dropped between) cancel a burst's excess with a bare
+        # CANCELLED before the node sees it. One threshold, far above max_concurrent_rpcs, lets the node
+        # answer the excess itself (RESOURCE_EXHAUSTED, retried by clients with backoff).
+        ("grpc.server.max_pending_requests", config.max_pending_rpcs),
+        ("grpc.server.max_pending_requests_hard_limit", config.max_pending_rpcs),
         ("grpc.max_metadata_size", 16 * 1024),
         ("grpc.keepalive_time_ms", 60_000),
         ("grpc.keepalive_timeout_ms", 20_000),

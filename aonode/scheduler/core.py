@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aonode.codec import encode_message
 from aonode.crypto import Signer
-from aonode.errors import AonodeError, InvalidArgument, NotFound, ResourceExhausted
+from aonode.errors import AonodeError, InvalidArgument, NotFound, Overloaded
 from aonode.ids import Address, InvalidIdError, MessageId, ProcessId, decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
@@ -406,7 +406,7 @@ class Scheduler(ScheduleReader):
                 )
             return self._done(existing)
         if self._in_flight >= self.config.max_in_flight:
-            raise ResourceExhausted(f"scheduler overloaded: {self._in_flight} messages await their commit")
+            raise Overloaded(f"scheduler overloaded: {self._in_flight} messages await their commit")
         assert self._pipeline.loop is not None
         outer: asyncio.Future[Assignment] = self._pipeline.loop.create_future()
         proc.pending[mid] = outer
