@@ -100,6 +100,42 @@ def test_concurrency_limit_refuses_excess_calls(tmp_path: object) -> None:
         running.stop()
 
 
+def test_a_burst_is_answered_not_cancelled(tmp_path: object) -> None:
+    # 3,000 calls at once: gRPC core's default pending-call limits (1,000, random drops up to 3,000)
+    # cancelled a burst's excess with a bare CANCELLED before the node saw it. Every call must now be
+    # served or refused RESOURCE_EXHAUSTED by the concurrency limit (kept tiny here so that some are).
+    import asyncio
+    from collections import Counter
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    running = ServerThread(make_config(tmp_path / "n", max_concurrent_rpcs=2)).start()
+
+    async def burst(count: int) -> Counter[grpc.StatusCode]:
+        async with grpc.aio.insecure_channel(running.address) as chan:
+            echo = chan.unary_unary(
+                "/aonode.v1.NodeService/Echo",
+                request_serializer=node_pb2.EchoRequest.SerializeToString,
+                response_deserializer=node_pb2.EchoResponse.FromString,
+            )
+
+            async def one() -> grpc.StatusCode:
+                try:
+                    await echo(node_pb2.EchoRequest(), timeout=60)
+                except grpc.aio.AioRpcError as exc:
+                    return exc.code()
+                return grpc.StatusCode.OK
+
+            return Counter(await asyncio.gather(*(one() for _ in range(count))))
+
+    try:
+        codes = asyncio.run(burst(3000))
+        assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+        assert codes[grpc.StatusCode.OK] > 0
+    finally:
+        running.stop()
+
+
 def test_one_connection_may_hold_more_calls_than_http2_defaults(server: ServerThread) -> None:
     # A disk stall leaves many unary calls of one client waiting for their commit: the node must hold
     # them (up to max_concurrent_rpcs) instead of refusing the excess with a bare RST_STREAM

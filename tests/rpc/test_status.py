@@ -107,3 +107,21 @@ def test_bug_is_internal_without_its_text(failing_server: tuple[str, FailingServ
     error = _call(address)
     assert error.code() == grpc.StatusCode.INTERNAL  # type: ignore[attr-defined]
     assert "secret" not in (error.details() or "")  # type: ignore[attr-defined]
+
+
+def test_the_nodes_resource_exhausted_tells_clients_not_to_retry(
+    failing_server: tuple[str, FailingServicer],
+) -> None:
+    address, servicer = failing_server
+    servicer.error = StoreFullError("store is full")
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert ("grpc-retry-pushback-ms", "-1") in tuple(error.trailing_metadata())  # type: ignore[attr-defined]
+
+
+def test_an_overloaded_node_lets_clients_retry(failing_server: tuple[str, FailingServicer]) -> None:
+    address, servicer = failing_server
+    servicer.error = errors.Overloaded("scheduler overloaded")
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert not any(k == "grpc-retry-pushback-ms" for k, _ in error.trailing_metadata())  # type: ignore[attr-defined]
