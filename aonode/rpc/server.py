@@ -36,6 +36,7 @@ from aonode.rpc.process_service import ProcessServicer
 from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
 from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
+from store.lock import DirectoryLock
 
 log = logging.getLogger("aonode.server")
 
@@ -134,7 +135,13 @@ async def start_server(node: Node) -> RunningServer:
 
 
 async def serve(config: NodeConfig) -> None:
-    """Run a node until SIGTERM or SIGINT, then stop gracefully."""
+    """Run a node until SIGTERM or SIGINT, then stop gracefully. The data directory is locked for the
+    node's life (store/lock.py): a second node on it refuses to start (DirectoryLockedError)."""
+    with DirectoryLock(config.data):
+        await _serve(config)
+
+
+async def _serve(config: NodeConfig) -> None:
     sys.setswitchinterval(config.gil_switch_ms / 1000)
     node = open_node(config)
     try:

@@ -162,3 +162,31 @@ def test_port_in_use_is_refused(server: ServerThread, tmp_path: object) -> None:
     with pytest.raises(Exception, match=r"listen|bind|address"):
         second.start()
     second.stop()
+
+
+def test_a_second_node_on_one_data_directory_refuses_to_start(tmp_path: object) -> None:
+    # Two `aonode serve` on one directory used to start silently and race each other's schedule heads.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from aonode.testing import LocalNode, free_port
+
+    assert isinstance(tmp_path, Path)
+    data = tmp_path / "node"
+    first = LocalNode(data).start()
+    try:
+        command = [sys.executable, "-m", "aonode", "serve", "--data", str(data)]
+        second = subprocess.run(
+            [*command, "--listen", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30
+        )
+        assert second.returncode != 0
+        assert f"in use by another aonode process (pid {first.proc.pid if first.proc else '?'})" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+        first.kill()  # kill -9: the kernel releases the lock
+        with LocalNode(data) as third, grpc.insecure_channel(third.address) as chan:
+            assert node_pb2_grpc.NodeServiceStub(chan).GetInfo(node_pb2.GetInfoRequest(), timeout=10).address
+    finally:
+        first.kill()
