@@ -65,6 +65,16 @@ class NodeConfig:
     schedules. Its own address is always trusted; messages from anyone else that claim a `From-Process`
     are refused (PERMISSION_DENIED)."""
 
+    relay_limit: int = 1200
+    """Push: most messages this node relays to one process (deliveries it schedules on behalf of
+    processes, carrying `From-Process`) per `relay_window_seconds`, over all pushes and cron `push`
+    tasks; 0: no limit. Over it a delivery is refused (its push tree node says `relay-limit:
+    RESOURCE_EXHAUSTED ...`), which ends ping-pong loops that every new push would extend forever. A
+    token bucket per target: bursts up to the limit, then the limit per window (docs/push.md)."""
+
+    relay_window_seconds: float = 60.0
+    """Push: the window of `relay_limit`."""
+
     max_message_bytes: int = 16 * MiB
     """Largest request or response the gRPC server accepts or sends (RESOURCE_EXHAUSTED above it)."""
 
@@ -173,6 +183,8 @@ def _validate(config: NodeConfig) -> NodeConfig:
         raise ConfigError("max_message_bytes: must be at least 65536")
     if min(config.max_concurrent_rpcs, config.max_concurrent_streams, config.max_pending_rpcs) < 1:
         raise ConfigError("max_concurrent_rpcs, max_concurrent_streams, max_pending_rpcs: must be at least 1")
+    if not config.relay_window_seconds > 0:
+        raise ConfigError("relay_window_seconds: must be above 0")
     if config.map_size_mib < 1 or config.max_map_size_mib < config.map_size_mib:
         raise ConfigError("map_size_mib must be >= 1 and <= max_map_size_mib")
     return config

@@ -25,7 +25,9 @@ does, at the price of one durable write per result that has deliveries.
 
 Bounds (`PushConfig`), each recorded as `stopped` on the tree node where it bit, never raised: hops from
 the root, deliveries per result, deliveries per push, deliveries per (source, target) pair along a path
-(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Only the hop bound
+(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Across pushes, the relay
+budget (`relay.py`: messages relayed to one process per window) refuses a delivery over it
+(`relay-limit: RESOURCE_EXHAUSTED`), which ends loops that every new push would extend. Only the hop bound
 crosses nodes (`max_hops` of the remote push: what remains of this push's bound), so two nodes bouncing a
 push between them stop there; the pair and slot checks, the fan-out and the root budget are per node.
 Errors of one delivery (no target, unknown target, a refused message, a failed computation, a failed
@@ -49,6 +51,7 @@ from aonode.model import Assignment, Message
 from aonode.push import messages as m
 from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, State, trim_result
 from aonode.push.records import DONE, RUNS, PushRecord
+from aonode.push.relay import RelayBudget, RelayLimitExceeded
 from aonode.scheduler import Forwarder, Scheduler, wall_clock_ms
 from aonode.scheduler.errors import RedirectError
 from store import ConflictError, ObjectStore, StoreError, WriteBatch
@@ -98,6 +101,7 @@ class Pusher:
         self._engine = engine
         self._signer = signer
         self.config = config or PushConfig()
+        self._relay = RelayBudget(self.config.relay_limit, self.config.relay_window_ms)
         self._forwarder = forwarder
         self._remote = remote
         self._runs: OrderedDict[str, _Run] = OrderedDict()
@@ -279,7 +283,11 @@ class Pusher:
             if existing is not None:
                 assignment = existing
             else:
+                self._relay.take(target, node.process)
                 assignment, remote = await self._schedule(d.message)
+        except RelayLimitExceeded as exc:
+            node.stopped = f"relay-limit: {exc.status}: {exc}"
+            return node
         except AonodeError as exc:
             node.stopped = f"error: {exc}"
             return node
