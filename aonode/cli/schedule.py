@@ -82,7 +82,7 @@ def _checked_schedule(
     expected = first
     while True:
         page = client.get_schedule(process, from_slot, to_slot, page_token=token, include_messages=True)
-        messages = {m.id: m for m in page.messages}
+        messages: dict[bytes, Message] = {m.id: m for m in page.messages}
         for a in page.assignments:
             problems += _check(client, pid, a, expected, link, messages)
             out.append(a)
