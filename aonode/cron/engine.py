@@ -152,7 +152,8 @@ class Cron:
     async def create(self, request: Message, op: Op) -> CronTask:
         """The task a signed Once/Every `request` asks for (requests.py); its ID is the request's ID. A
         replay answers the task it created; once that task has ended, `CronRequestUsed`."""
-        req = parse_request(request, op)
+        # Off the loop: hashing and verifying a request of up to max_message_bytes takes milliseconds.
+        req, encoded = await asyncio.to_thread(_parse_and_encode, request, op)
         existing = self._tasks.get(req.id)
         if existing is not None:
             return existing
@@ -181,8 +182,11 @@ class Cron:
                     assert req.at is not None
                     when = req.at
             task = self._new(req, interval, ms, when, now)
-            await self._add(task, encode_message(request))
-        except BaseException as exc:
+            await self._add(task, encoded)
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except Exception as exc:
             fut.set_exception(exc)
             fut.exception()  # retrieved: a failed request with no replay waiting is not an error to log
             raise
@@ -233,7 +237,7 @@ class Cron:
     async def stop_signed(self, request: Message) -> CronTask:
         """Stop the task a signed Stop `request` names (its target), if its signer created it:
         `NotTaskCreator` otherwise. A task from before requests were signed has the node as creator."""
-        req = parse_request(request, "Stop")
+        req = await asyncio.to_thread(parse_request, request, "Stop")
         task = self._tasks.get(req.target)
         if task is not None and task.origin == "user":
             creator = task.creator or str(self._signer.address)
@@ -537,6 +541,10 @@ class Cron:
         self._loops.pop(task.task, None)
         with contextlib.suppress(StoreError):
             await durable(self._store.submit(self._end_batch(task)))
+
+
+def _parse_and_encode(request: Message, op: Op) -> tuple[CronRequest, bytes]:
+    return parse_request(request, op), encode_message(request)
 
 
 def _task_bytes(t: CronTask) -> int:
