@@ -113,6 +113,14 @@ def test_cli_once_every_list_stop(tmp_path: Path) -> None:
         assert tasks[0]["tags"] == [["Action", "Tick"], ["X", "1"]]
         out = runner.invoke(cli, ["cron", "list", *node])
         assert every in out.output and "every 1-hour" in out.output
+        stranger = tmp_path / "stranger.json"
+        stranger.write_text(json.dumps(signer_to_jwk(Ed25519Signer.generate())))
+        out = runner.invoke(cli, ["cron", "stop", every, *node, "--wallet", str(stranger)])
+        assert out.exit_code == 1 and "PERMISSION_DENIED" in out.output  # only the creator's wallet stops it
+        out = runner.invoke(cli, ["cron", "list", "--creator", USER.address, "--process", pid, *node])
+        assert every in out.output and f"by {USER.address}" in out.output
+        out = runner.invoke(cli, ["cron", "list", "--creator", encode_id(b"x" * 32), *node])
+        assert out.output.strip() == "no cron tasks"
         out = runner.invoke(cli, ["cron", "stop", every, *node])
         assert out.exit_code == 0 and f"stopped {every}" in out.output
         out = runner.invoke(cli, ["cron", "stop", every, *node])
