@@ -1,7 +1,7 @@
 """Hostile: no request makes a process see a `From` (or `From-Process`) whose key the requester does not
 hold, whatever service it goes through: cron (its From-Process / Cron-From attack, unsigned and forged
-requests, Stop by another wallet, replays, limits), Schedule, ScheduleStream and Dryrun; push still
-delivers `From-Process` as before.
+requests, Stop by another wallet, replays, limits), Schedule, ScheduleStream, Dryrun and forwarding; push
+still delivers `From-Process` as before.
 
 One real node over gRPC for the module (cron limits lowered so the limit cases are cheap); each case
 spawns its own AOS process whose `Authority` is the node (as `aonode spawn` makes it), so that a relayed
@@ -11,17 +11,19 @@ message claiming the owner as `From` would be trusted: the worst case.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 
-from aonode.client import ClientError, NodeClient, build_message
+from aonode.client import ClientError, NodeClient, build_message, build_process
 from aonode.cron import build_request
-from aonode.crypto import Ed25519Signer, Signer
+from aonode.crypto import Ed25519Signer, Signer, sign_location
+from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
-from aonode.model import Message, Tag
-from aonode.rpc.convert import message_to_pb
-from aonode.v1 import cron_pb2
+from aonode.model import Location, Message, Tag
+from aonode.rpc.convert import location_to_pb, message_to_pb
+from aonode.v1 import cron_pb2, scheduler_pb2
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.hostile.support import ATTACKER, OWNER, assert_node_healthy, assert_process_computes, spawn_aos
 
@@ -296,3 +298,34 @@ def test_push_still_delivers_from_process(node: ServerThread, client: NodeClient
     client.push(sender, slot)
     assert evaluate(client, receiver, "return LastFrom") == sender
     healthy(node, client, receiver)
+
+
+@pytest.mark.parametrize("claim", ["From-Process", "Cron-From"])
+def test_forwarding_cannot_claim_a_sender(tmp_path: Path, claim: str) -> None:
+    # A node that forwards to the process's scheduler checks the claim before forwarding anything.
+    home = ServerThread(make_config(tmp_path / "home")).start()
+    front = ServerThread(make_config(tmp_path / "front", follow_redirects=True)).start()
+    try:
+        with NodeClient(home.address) as to_home, NodeClient(front.address) as to_front:
+            record = sign_location(
+                Location("", home.address, nonce=1, ttl_ms=60_000, timestamp=1), home.node.signer
+            )
+            to_front.scheduler.RegisterLocation(
+                scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record))
+            )
+            process = build_process(
+                ATTACKER,
+                module=encode_id(runtime_module().id),
+                scheduler=home.node.address,
+                device="lua@5.3a",
+                tags=[(claim, OWNER.address)],
+            )
+            expect("PERMISSION_DENIED", to_front.schedule, process)
+            expect("NOT_FOUND", to_home.get_slot, encode_id(process.id))  # nothing reached home
+            assert_node_healthy(front.address)
+            assert_node_healthy(home.address)
+            pid = spawn_aos(to_home, OWNER)
+            assert_process_computes(to_home, pid)
+    finally:
+        front.stop()
+        home.stop()
