@@ -118,6 +118,9 @@ class Cron:
         # Requests being turned into tasks (task ID -> (creator, the task once created)): a concurrent
         # replay of one waits for it, and they count against the creator's limit.
         self._pending: dict[str, tuple[str, asyncio.Future[CronTask]]] = {}
+        # Tasks that have ended but whose request's tombstone is not durable yet: a replay in that window
+        # must not find the request live in the store and create the task again.
+        self._ending: set[str] = set()
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -164,7 +167,7 @@ class Cron:
         self._check_limits(req.creator, len(req.data) + sum(len(t.name) + len(t.value) for t in req.tags))
         self._pending[req.id] = (req.creator, fut)
         try:
-            if await asyncio.to_thread(self._request_ended, req.id):
+            if req.id in self._ending or await asyncio.to_thread(self._request_ended, req.id):
                 raise CronRequestUsed(
                     f"cron request {req.id} was used: its task has ended (stopped, or fired once); sign a "
                     "new request (a new anchor) to create another task"
@@ -260,17 +263,21 @@ class Cron:
                 "which is part of its definition"
             )
         del self._tasks[task_id]
-        loop = self._loops.pop(task_id, None)
-        if loop is not None:
-            if task_id in self._firing:
-                # Let the tick in flight land (its loop then finds the task gone and ends), so that no
-                # tick of this task appears after Stop has answered.
-                _, late = await asyncio.wait([loop], timeout=5.0)
-                for t in late:
-                    t.cancel()
-            else:
-                loop.cancel()
-        await durable(self._store.submit(self._end_batch(task)))
+        self._ending.add(task_id)
+        try:
+            loop = self._loops.pop(task_id, None)
+            if loop is not None:
+                if task_id in self._firing:
+                    # Let the tick in flight land (its loop then finds the task gone and ends), so that no
+                    # tick of this task appears after Stop has answered.
+                    _, late = await asyncio.wait([loop], timeout=5.0)
+                    for t in late:
+                        t.cancel()
+                else:
+                    loop.cancel()
+            await durable(self._store.submit(self._end_batch(task)))
+        finally:
+            self._ending.discard(task_id)
         return task
 
     def list_tasks(self) -> list[CronTask]:
@@ -539,8 +546,12 @@ class Cron:
         if self._tasks.pop(task.task, None) is None:
             return
         self._loops.pop(task.task, None)
-        with contextlib.suppress(StoreError):
-            await durable(self._store.submit(self._end_batch(task)))
+        self._ending.add(task.task)
+        try:
+            with contextlib.suppress(StoreError):
+                await durable(self._store.submit(self._end_batch(task)))
+        finally:
+            self._ending.discard(task.task)
 
 
 def _parse_and_encode(request: Message, op: Op) -> tuple[CronRequest, bytes]:

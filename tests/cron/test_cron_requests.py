@@ -173,3 +173,20 @@ def test_process_cron_ticks_come_from_the_node(tmp_path: Path) -> None:
         await node.close()
 
     run(main())
+
+
+def test_a_replay_while_a_task_ends_does_not_bring_it_back(tmp_path: Path) -> None:
+    async def main() -> None:
+        node = await CronNode(tmp_path).start()
+        pid = await node.spawn()
+        request = build_request(ALICE, "Every", pid, interval="1-hour")
+        task = await node.cron.create(request, "Every")
+        stopping = asyncio.create_task(node.cron.stop(task.task))
+        await asyncio.sleep(0)  # the stop has begun: the task is gone, its tombstone not durable yet
+        with pytest.raises(CronRequestUsed):
+            await node.cron.create(request, "Every")
+        await stopping
+        assert node.cron.list_tasks() == []
+        await node.close()
+
+    run(main())
