@@ -197,3 +197,26 @@ def test_path_task_over_grpc_and_the_cli(tmp_path: Path) -> None:
         assert listed["path"] == "now" and listed["cursor"] >= 2
     finally:
         server.stop()
+
+
+def test_list_stays_under_the_send_limit_by_paging(tmp_path: Path) -> None:
+    # 20 tasks of ~900 KB: 18 MB in all, over the 16 MiB a reply may carry; List pages them by bytes.
+    server = ServerThread(make_config(tmp_path / "n", extra={"cron": CRON})).start()
+    try:
+        with NodeClient(server.address) as client:
+            pid = spawn(client)
+            creators = [Ed25519Signer.generate() for _ in range(2)]
+            made = {
+                client.cron_every(c, pid, "1-hour", data=bytes([i]) * 900_000).task
+                for c in creators
+                for i in range(10)
+            }
+            first, token = client.cron_list_page()
+            assert 1 <= len(first) <= 5 and token  # about 4 MiB a page
+            listed = client.cron_list()
+            assert {t.task for t in listed} == made and len(listed) == 20
+            assert {t.task for t in client.cron_list(creator=creators[1].address)} == {
+                t.task for t in listed if t.creator == creators[1].address
+            }
+    finally:
+        server.stop()
