@@ -2,6 +2,12 @@
 
 Theory of operation (one asyncio event loop, the node's):
 
+- **Creation** (`create`): a user task comes from a request signed by its creator (`requests.py`),
+  verified off the loop; the task ID is the request's ID, so a replay answers the live task, waits for a
+  creation in progress (`_pending`), or is refused once the task has ended (`_ending` until the
+  request's tombstone in `cron_requests` is durable, then the tombstone). The task's row and its request
+  are written in one batch. Limits: per creator, per node, per task size (`CronConfig`). `stop_signed`
+  stops a task only for a request its creator signed.
 - Every live task is a row of `cron_tasks` (`tasks.py`) mirrored in memory, and has one asyncio task
   (`_loop`) that sleeps until the task is due, fires it, and saves the new row. `start()` loads the rows
   and starts their loops; `close()` cancels them. Times are wall-clock ms since the epoch, since they
