@@ -61,9 +61,9 @@ class NodeConfig:
     scheduling throughput on 2 cores."""
 
     trusted_relays: str = ""
-    """Comma-separated addresses of other nodes whose pushed messages (carrying `From-Process`) this node
-    schedules. Its own address is always trusted; messages from anyone else that claim a `From-Process`
-    are refused (PERMISSION_DENIED)."""
+    """Comma-separated addresses of other nodes whose pushed messages (carrying `From-Process`) or cron
+    ticks (`Cron-From`) this node schedules. Its own address is always trusted; messages from anyone else
+    that carry either tag are refused (PERMISSION_DENIED)."""
 
     relay_limit: int = 1200
     """Push: most messages this node relays to one process (deliveries it schedules on behalf of

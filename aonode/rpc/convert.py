@@ -237,6 +237,7 @@ def cron_task_to_pb(t: CronTask) -> cron_pb2.CronTask:
         created=t.created,
         path=t.path,
         cursor=t.cursor,
+        creator=t.creator,
     )
 
 
@@ -259,4 +260,5 @@ def cron_task_from_pb(t: cron_pb2.CronTask) -> CronTask:
         created=t.created,
         path=t.path,
         cursor=t.cursor,
+        creator=t.creator,
     )

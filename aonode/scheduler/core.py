@@ -49,6 +49,7 @@ from aonode.scheduler.errors import (
 from aonode.scheduler.locations import LocationRegistry
 from aonode.scheduler.pipeline import Checked, Job, Pipeline, Proc
 from aonode.scheduler.reads import ScheduleReader, committed_assignment, stored_head, stored_message
+from aonode.scheduler.relay import relayed_tag
 from aonode.scheduler.subscribe import Subscription
 from aonode.scheduler.verifier import ProcessVerifier, check_message
 from store import ObjectStore, ReadView, StoreError, WriteBatch
@@ -323,11 +324,13 @@ class Scheduler(ScheduleReader):
 
     def _lookup(self, message: Message, encoded: bytes, view: ReadView) -> Checked:
         """Route a checked message and look it up in the store (`Checked` says why)."""
-        if message.tag("From-Process") is not None and message.owner_address not in self._relays:
-            # Processes trust a relayed message by its From-Process (AOS's Authority check), so only a node
-            # that computed that process's outbox may set it: this node, or a relay it is told to trust.
+        claimed = relayed_tag(message)
+        if claimed is not None and message.owner_address not in self._relays:
+            # Processes take From from these tags (relay.py), so only a node that computed that process's
+            # outbox (From-Process) or verified a cron task's signed request (Cron-From) may set them: this
+            # node, or a relay it is told to trust.
             raise RelayNotTrustedError(
-                f"From-Process may only be set by a trusted relay; {message.owner_address} is not one "
+                f"{claimed} may only be set by a trusted relay; {message.owner_address} is not one "
                 "(this node's address and its configured trusted_relays are)"
             )
         mid = message.id

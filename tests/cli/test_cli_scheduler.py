@@ -88,13 +88,15 @@ def test_unreachable_node_is_a_clean_error(tmp_path: Path) -> None:
         "--" + "h" * 40 + "A",
     ],
 )
-def test_ids_beginning_with_a_dash_are_arguments(server: ServerThread, dashed: str) -> None:
+def test_ids_beginning_with_a_dash_are_arguments(server: ServerThread, dashed: str, tmp_path: Path) -> None:
     # A valid base64url ID begins with "-" one time in 64.
+    wallet = tmp_path / "wallet.json"
+    CliRunner().invoke(cli, ["wallet", "new", "--out", str(wallet)])
     for command in (
         ["schedule", dashed],
         ["now", dashed],
         ["compute", dashed, "--slot", "0"],
-        ["cron", "stop", dashed],
+        ["cron", "stop", dashed, "--wallet", str(wallet)],  # a Stop is signed
     ):
         result = CliRunner().invoke(cli, [*command, "--node", server.address])
         assert result.exit_code == 1, (command, result.output)  # the node's answer, not a usage error (2)
