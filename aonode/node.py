@@ -24,7 +24,7 @@ from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
 from aonode.model import Location
-from aonode.push import Pusher, RemotePusher
+from aonode.push import PushConfig, Pusher, RemotePusher
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
@@ -81,7 +81,10 @@ class Node:
             validator=SpawnValidator(devices, compute_config.device_settings),
         )
         engine = ComputeEngine(store, scheduler, devices, compute_config)
-        pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder, remote=remote)
+        relay = PushConfig(
+            relay_limit=config.relay_limit, relay_window_ms=max(1, round(config.relay_window_seconds * 1000))
+        )
+        pusher = Pusher(store, scheduler, engine, signer, relay, forwarder=forwarder, remote=remote)
         cron = Cron(store, scheduler, signer, cron_config, calls=EngineCalls(engine, pusher))
         return cls(
             config=config,

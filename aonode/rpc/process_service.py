@@ -19,6 +19,8 @@ from aonode.errors import InvalidArgument
 from aonode.push import Pusher, PushReport
 from aonode.rpc.convert import message_from_pb, push_node_to_pb, result_to_pb
 from aonode.rpc.service import Context
+from aonode.scheduler.errors import RelayNotTrustedError
+from aonode.scheduler.relay import relayed_tag
 from aonode.v1 import process_pb2 as pb
 from aonode.v1 import types_pb2
 
@@ -69,6 +71,14 @@ class ProcessServicer:
         message = message_from_pb(request.message)
         if not ids.is_id(message.target):
             raise InvalidArgument("message.target: the process to evaluate against (a 43-character ID)")
+        claimed = relayed_tag(message)
+        if claimed is not None:
+            # A process takes From from these tags; only a node delivering a message may set them, and a
+            # dryrun delivers nothing. Same status as Schedule's refusal.
+            raise RelayNotTrustedError(
+                f"a dryrun cannot carry {claimed}: it would make the process see a sender whose key the "
+                "requester need not hold (only a node's deliveries carry it)"
+            )
         result = await self._engine.dryrun(message)
         return pb.DryrunResponse(result=result_to_pb(result))
 

@@ -24,6 +24,7 @@ from aonode.rpc.convert import (
     location_to_pb,
     message_from_pb,
     message_to_pb,
+    page_token_slot,
 )
 from aonode.rpc.frames import FrameWriter
 from aonode.rpc.service import Context
@@ -106,9 +107,7 @@ class SchedulerServicer:
         process = _process_id(request.process)
         from_slot = request.from_slot if request.HasField("from_slot") else 0
         if request.page_token:
-            if not request.page_token.isdigit():
-                raise InvalidArgument("page_token: not a token this node issued")
-            from_slot = int(request.page_token)
+            from_slot = page_token_slot(request.page_token)
         to_slot = request.to_slot if request.HasField("to_slot") else None
         # A page is up to max_page decoded assignments (and messages): read it off the event loop.
         page = await asyncio.to_thread(

@@ -1,7 +1,7 @@
 """json-iface@1.0 for wasm64@1.0: the message and env JSON a module's `handle` reads, and its answer.
 
-Message JSON (DESIGN §5): `Id`, `Owner` (the signer's address, "" when unsigned), `From` (the
-`From-Process` tag, else `Owner`), `Target`, `Anchor`, `Signature` (base64url, "" when unsigned), `Tags`
+Message JSON (DESIGN §5): `Id`, `Owner` (the signer's address, "" when unsigned), `From` (first of
+`From-Process`, `Cron-From`, `Owner`), `Target`, `Anchor`, `Signature` (base64url, "" when unsigned), `Tags`
 (`[{"name", "value"}]` in message order, names header-cased: the first letter of each `-`-separated part
 upper-cased, the rest kept, so `content-type` → `Content-Type` and `TTL` stays `TTL`), `Data` (UTF-8 text,
 else unpadded base64url), `Module` (the module message's ID), `Block-Height`, `Timestamp` (ms), `Epoch`,
@@ -69,7 +69,7 @@ def message_json(
         {
             "Id": _id(message.id),
             "Owner": owner,
-            "From": message.tag("From-Process") or owner,
+            "From": message.tag("From-Process") or message.tag("Cron-From") or owner,
             "Target": message.target,
             "Anchor": message.anchor,
             "Signature": b64url_encode(message.signature.value) if message.signature else "",
