@@ -265,18 +265,17 @@ def test_node_serves_and_computes_after_fuzzing(target: Target) -> None:
         assert_process_computes(client, target.process)
 
 
-# Inputs that answer INTERNAL on this branch; issue 10 §6 gives their fix to the status work (push slot
-# range, page_token parsing). The fuzzer's strategies reach them only rarely, so they are pinned here.
-# strict: once fixed these pass, and the mark must go.
-KNOWN_INTERNAL = [
+# Inputs that answered INTERNAL before issue 10 §6's status fixes (push slot range, page_token parsing).
+# The fuzzer's strategies reach them only rarely, so they are pinned here.
+PINNED = [
     pytest.param("Push", {"slot": 2**64 - 1}, id="push-slot-2^64-1"),
     pytest.param("GetSchedule", {"page_token": "9" * 5000}, id="page-token-5000-digits"),
+    pytest.param("GetSchedule", {"page_token": "١٢٣"}, id="page-token-arabic-digits"),
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="INTERNAL today: issue 10 §6, fixed by the statuses work")
-@pytest.mark.parametrize(("name", "fields"), KNOWN_INTERNAL)
-def test_known_internal_answers(target: Target, name: str, fields: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("name", "fields"), PINNED)
+def test_pinned_inputs_get_a_defined_status(target: Target, name: str, fields: dict[str, Any]) -> None:
     method = next(m for m in METHODS if m.name == name)
     cls: Any = GetMessageClass(method.input_type)
     request = cls(process=target.process, **fields)
