@@ -5,6 +5,15 @@ in flight), so verification of one frame overlaps the durable commit of the one 
 still written back in arrival order, one response frame per request frame. A message that fails gets a
 per-item error in its outcome and the stream goes on. GetSchedule's page token is the next slot as a
 decimal string.
+
+Reads for clients are bounded by bytes (docs/scheduler.md, "Reads and memory"): GetSchedule pages and
+SubscribeSchedule frames carry at most `max_frame_bytes` of stored encodings (a larger message alone),
+and every read that returns message bodies (those two with `include_messages`, GetMessage) holds a
+`ReadLease` on the scheduler's read budget from before the bodies are kept until the response was sent:
+a unary call gives it back when the call is done (`context.add_done_callback`), a stream when it asks for
+its next frame (the previous write returned) or ends. Message-bearing reads and their serialization run
+on the scheduler's small read executor; the response is serialized there to bytes, so only the stored
+bytes, one decoded copy and the wire bytes exist at the peak, and the wire bytes alone afterwards.
 """
 
 from __future__ import annotations
@@ -12,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TypeVar
 
 from aonode import ids
-from aonode.codec import decode_assignment
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.model import Assignment, Message
 from aonode.rpc.convert import (
@@ -28,12 +37,15 @@ from aonode.rpc.convert import (
 from aonode.rpc.frames import FrameWriter
 from aonode.rpc.service import Context
 from aonode.scheduler import Scheduler
+from aonode.scheduler.budget import NeedBudget, ReadLease
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
 
 _STREAM_AHEAD = 8
 _STREAM_MAX_FRAME = 10_000
 _INLINE_FRAME = 64  # SubscribeSchedule frames with more assignments are written on a worker thread
+
+T = TypeVar("T")
 
 
 def _process_id(text: str) -> bytes:
@@ -98,7 +110,7 @@ class SchedulerServicer:
         results = iter(await self._scheduler.schedule_many(valid) if valid else [])
         return [_outcome(next(results) if isinstance(m, Message) else m) for m in converted]
 
-    async def GetSchedule(self, request: pb.GetScheduleRequest, context: Context) -> pb.GetScheduleResponse:
+    async def GetSchedule(self, request: pb.GetScheduleRequest, context: Context) -> bytes:
         process = _process_id(request.process)
         from_slot = request.from_slot if request.HasField("from_slot") else 0
         if request.page_token:
@@ -106,22 +118,46 @@ class SchedulerServicer:
                 raise InvalidArgument("page_token: not a token this node issued")
             from_slot = int(request.page_token)
         to_slot = request.to_slot if request.HasField("to_slot") else None
-        # A page is up to max_page decoded assignments (and messages): read it off the event loop.
-        page = await asyncio.to_thread(
-            self._scheduler.get_schedule,
-            process,
-            from_slot,
-            to_slot,
-            request.limit or None,
-            request.include_messages,
-        )
-        return pb.GetScheduleResponse(
-            process=request.process,
-            assignments=[assignment_to_pb(a) for a in page.assignments],  # a page: at most max_page
-            messages=[message_to_pb(m) for m in page.messages],
-            has_next=page.has_next,
-            next_page_token=str(page.next_slot) if page.has_next else "",
-        )
+        sched = self._scheduler
+
+        def page(lease: ReadLease | None) -> bytes:
+            found = sched.get_schedule(
+                process,
+                from_slot,
+                to_slot,
+                request.limit or None,
+                request.include_messages,
+                max_bytes=sched.config.max_frame_bytes,
+                lease=lease,
+            )
+            return pb.GetScheduleResponse(
+                process=request.process,
+                assignments=[assignment_to_pb(a) for a in found.assignments],
+                messages=[message_to_pb(m) for m in found.messages],
+                has_next=found.has_next,
+                next_page_token=str(found.next_slot) if found.has_next else "",
+            ).SerializeToString()
+
+        if not request.include_messages:
+            # At most max_page decoded assignments: read off the event loop.
+            return await asyncio.to_thread(page, None)
+        return await self._leased(context, page)
+
+    async def _leased(self, context: Context, read: Callable[[ReadLease], T]) -> T:
+        """`read(lease)` on the read executor, waiting for budget when it raises NeedBudget; the lease is
+        given back when the call is done (its response sent, or the call ended)."""
+        lease = ReadLease(self._scheduler.read_budget)
+        context.add_done_callback(lambda _: lease.release())
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                try:
+                    return await loop.run_in_executor(self._scheduler.read_executor, read, lease)
+                except NeedBudget as need:
+                    await lease.take(need.size)
+        except BaseException:
+            lease.release()
+            raise
 
     async def GetSlot(self, request: pb.GetSlotRequest, context: Context) -> pb.GetSlotResponse:
         head = self._scheduler.head(_process_id(request.process))
@@ -157,9 +193,14 @@ class SchedulerServicer:
         message_id = await self._scheduler.publish(message_from_pb(request.message))
         return pb.PublishMessageResponse(message_id=ids.encode_id(message_id))
 
-    async def GetMessage(self, request: pb.GetMessageRequest, context: Context) -> pb.GetMessageResponse:
-        message = self._scheduler.get_message(ids.decode_id(request.message_id, "message_id"))
-        return pb.GetMessageResponse(message=message_to_pb(message))
+    async def GetMessage(self, request: pb.GetMessageRequest, context: Context) -> bytes:
+        message_id = ids.decode_id(request.message_id, "message_id")
+        get = self._scheduler.get_message
+
+        def read(lease: ReadLease) -> bytes:
+            return pb.GetMessageResponse(message=message_to_pb(get(message_id, lease))).SerializeToString()
+
+        return await self._leased(context, read)
 
     async def GetLocation(self, request: pb.GetLocationRequest, context: Context) -> pb.GetLocationResponse:
         if not request.address:
@@ -174,29 +215,41 @@ class SchedulerServicer:
         stored = await self._scheduler.locations.register(location_from_pb(request.location))
         return pb.RegisterLocationResponse(location=location_to_pb(stored))
 
-    def _messages_of(self, encoded: Sequence[bytes]) -> list[types_pb2.Message]:
-        get = self._scheduler.get_message
-        return [message_to_pb(get(decode_assignment(e).message)) for e in encoded]
-
     async def SubscribeSchedule(
         self, request: pb.SubscribeScheduleRequest, context: Context
     ) -> AsyncIterator[bytes]:
         """Frames go out as wire bytes written from the stored encodings (`rpc.frames`), in either format:
-        no protobuf objects are built for the assignments. Large frames are written on a worker thread."""
+        no protobuf objects are built for the assignments. Large frames, and frames with messages, are
+        written on a worker thread. The subscription charges its messages to the read budget until this
+        generator asks for the next frame, i.e. until the previous one was sent (module docstring)."""
         process = _process_id(request.process)
         self._scheduler.head(process)  # NotFound before the stream starts
         writer = FrameWriter(process, request.from_slot)
         write = writer.canonical if request.format == pb.ASSIGNMENT_FORMAT_CANONICAL else writer.fields
-        subscription = self._scheduler.subscribe(process, request.from_slot, encoded=True)
+        subscription = self._scheduler.subscribe(
+            process, request.from_slot, encoded=True, include_messages=request.include_messages
+        )
+        executor = self._scheduler.read_executor
+        loop = asyncio.get_running_loop()
         try:
             async for batch in subscription:
-                messages: list[types_pb2.Message] = []
-                if request.include_messages and batch.encoded:
-                    messages = await asyncio.to_thread(self._messages_of, batch.encoded)
                 current = max(batch.head_slot, 0)
-                if len(batch.encoded) > _INLINE_FRAME:
-                    yield await asyncio.to_thread(write, batch.encoded, current, messages)
+                if batch.messages:
+                    yield await loop.run_in_executor(
+                        executor, _write_with_messages, write, batch.encoded, current, batch.messages
+                    )
+                elif len(batch.encoded) > _INLINE_FRAME:
+                    yield await asyncio.to_thread(write, batch.encoded, current)
                 else:
-                    yield write(batch.encoded, current, messages)
+                    yield write(batch.encoded, current)
         finally:
             await subscription.aclose()
+
+
+def _write_with_messages(
+    write: Callable[[Sequence[bytes], int, Sequence[types_pb2.Message]], bytes],
+    encoded: Sequence[bytes],
+    current: int,
+    messages: Sequence[Message],
+) -> bytes:
+    return write(encoded, current, [message_to_pb(m) for m in messages])
