@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 from aonode import ids
@@ -32,18 +32,19 @@ from aonode.rpc.convert import (
     location_from_pb,
     location_to_pb,
     message_from_pb,
-    message_to_pb,
 )
-from aonode.rpc.frames import FrameWriter
+from aonode.rpc.frames import FrameWriter, field, message_wire
 from aonode.rpc.service import Context
 from aonode.scheduler import Scheduler
 from aonode.scheduler.budget import NeedBudget, ReadLease
 from aonode.v1 import scheduler_pb2 as pb
-from aonode.v1 import types_pb2
 
 _STREAM_AHEAD = 8
 _STREAM_MAX_FRAME = 10_000
 _INLINE_FRAME = 64  # SubscribeSchedule frames with more assignments are written on a worker thread
+
+_GS_MESSAGES = b"\x1a"  # GetScheduleResponse.messages: field 3, length-delimited
+_GM_MESSAGE = b"\x0a"  # GetMessageResponse.message: field 1, length-delimited
 
 T = TypeVar("T")
 
@@ -130,13 +131,19 @@ class SchedulerServicer:
                 max_bytes=sched.config.max_frame_bytes,
                 lease=lease,
             )
-            return pb.GetScheduleResponse(
-                process=request.process,
-                assignments=[assignment_to_pb(a) for a in found.assignments],
-                messages=[message_to_pb(m) for m in found.messages],
-                has_next=found.has_next,
-                next_page_token=str(found.next_slot) if found.has_next else "",
+            head = pb.GetScheduleResponse(
+                process=request.process, assignments=[assignment_to_pb(a) for a in found.assignments]
             ).SerializeToString()
+            tail = pb.GetScheduleResponse(
+                has_next=found.has_next, next_page_token=str(found.next_slot) if found.has_next else ""
+            ).SerializeToString()
+            parts = [head]
+            messages = list(found.messages)
+            del found
+            while messages:  # each decoded message is dropped once it is in the response
+                parts += field(_GS_MESSAGES, message_wire(messages.pop(0)))
+            parts.append(tail)
+            return b"".join(parts)
 
         if not request.include_messages:
             # At most max_page decoded assignments: read off the event loop.
@@ -198,7 +205,7 @@ class SchedulerServicer:
         get = self._scheduler.get_message
 
         def read(lease: ReadLease) -> bytes:
-            return pb.GetMessageResponse(message=message_to_pb(get(message_id, lease))).SerializeToString()
+            return b"".join(field(_GM_MESSAGE, message_wire(get(message_id, lease))))
 
         return await self._leased(context, read)
 
@@ -235,21 +242,10 @@ class SchedulerServicer:
             async for batch in subscription:
                 current = max(batch.head_slot, 0)
                 if batch.messages:
-                    yield await loop.run_in_executor(
-                        executor, _write_with_messages, write, batch.encoded, current, batch.messages
-                    )
+                    yield await loop.run_in_executor(executor, write, batch.encoded, current, batch.messages)
                 elif len(batch.encoded) > _INLINE_FRAME:
                     yield await asyncio.to_thread(write, batch.encoded, current)
                 else:
                     yield write(batch.encoded, current)
         finally:
             await subscription.aclose()
-
-
-def _write_with_messages(
-    write: Callable[[Sequence[bytes], int, Sequence[types_pb2.Message]], bytes],
-    encoded: Sequence[bytes],
-    current: int,
-    messages: Sequence[Message],
-) -> bytes:
-    return write(encoded, current, [message_to_pb(m) for m in messages])
