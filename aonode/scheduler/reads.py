@@ -46,9 +46,9 @@ class ScheduleReader:
         self.config = config
         self.recent = RecentSlots(config.recent_slots, config.recent_bytes)
         self.read_budget = ReadBudget(config.read_budget_bytes, config.read_wait_seconds)
-        # Reads that load message bodies for clients run here: few threads, so that the messages loaded
-        # and dropped again (past a page's end, or waiting for budget) are few at any moment.
-        self.read_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aonode-read")
+        # Reads that load message bodies for clients run here, one at a time: the bodies being loaded,
+        # decoded and written into a response (or dropped again past a page's end) are those of one read.
+        self.read_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aonode-read")
 
     # -- public reads --------------------------------------------------------------------------------------
 
