@@ -136,9 +136,11 @@ class SchedulerServicer:
         process = _process_id(request.process)
         from_slot = request.from_slot if request.HasField("from_slot") else 0
         if request.page_token:
-            if not request.page_token.isdigit():
+            token = request.page_token
+            # ASCII digits only (str.isdigit also takes other scripts' digits), at most a u64's 20.
+            if len(token) > 20 or not token.isascii() or not token.isdigit() or int(token) >= 1 << 64:
                 raise InvalidArgument("page_token: not a token this node issued")
-            from_slot = int(request.page_token)
+            from_slot = int(token)
         to_slot = request.to_slot if request.HasField("to_slot") else None
         sched = self._scheduler
 
@@ -175,7 +177,7 @@ class SchedulerServicer:
         """`read(lease)` on the read executor, waiting for budget when it raises NeedBudget; the lease is
         given back when the call is done (its response sent, or the call ended)."""
         lease = ReadLease(self._scheduler.read_budget)
-        context.add_done_callback(lambda _: lease.release())
+        context.add_done_callback(lambda _: lease.close())
         loop = asyncio.get_running_loop()
         try:
             while True:
@@ -184,7 +186,7 @@ class SchedulerServicer:
                 except NeedBudget as need:
                     await lease.take(need.size)
         except BaseException:
-            lease.release()
+            lease.close()
             raise
 
     async def GetSlot(self, request: pb.GetSlotRequest, context: Context) -> pb.GetSlotResponse:

@@ -104,34 +104,51 @@ class ReadBudget:
 
 
 class ReadLease:
-    """The bytes one read holds on the budget; `release` (idempotent) gives them all back."""
+    """The bytes one read holds on the budget; `release` gives them all back (the lease stays usable),
+    `close` gives them back for good: a read still running on a worker thread when its call was
+    cancelled can then take nothing more (its `try_take` answers False)."""
 
     def __init__(self, budget: ReadBudget) -> None:
         self.budget = budget
         self.held = 0
         self._credit = 0  # taken by `take` ahead of the read that will use it
+        self._closed = False
+        self._lock = threading.Lock()  # a worker thread takes while the loop may close
 
     def try_take(self, n: int) -> bool:
         """Take `n` bytes for a message about to be kept: from the credit a wait left, else the budget."""
         n = min(n, self.budget.capacity)
-        if self._credit >= n:
-            self._credit -= n
+        with self._lock:
+            if self._closed:
+                return False
+            if self._credit >= n:
+                self._credit -= n
+                return True
+            taken = self.budget.try_take(n)
+            if taken is None:
+                return False
+            self.held += taken
             return True
-        taken = self.budget.try_take(n)
-        if taken is None:
-            return False
-        self.held += taken
-        return True
 
     async def take(self, n: int) -> None:
         """Wait for `n` bytes, kept as credit for the next `try_take` (the read that needed them)."""
         taken = await self.budget.take(n)
-        self.held += taken
-        self._credit += taken
+        with self._lock:
+            self.held += taken
+            self._credit += taken
+            closed = self._closed
+        if closed:
+            self.release()
 
     def release(self) -> None:
-        held, self.held, self._credit = self.held, 0, 0
+        with self._lock:
+            held, self.held, self._credit = self.held, 0, 0
         self.budget.give_back(held)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self.release()
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

@@ -115,7 +115,7 @@ class Subscription:
     def close(self) -> None:
         """End the subscription (a consumer parked in `__anext__` wakes and stops)."""
         self._closed = True
-        self._lease.release()
+        self._lease.close()
         if self._waiter is not None:
             _wake(self._waiter)
 

@@ -154,3 +154,14 @@ def test_a_subscriber_that_cannot_get_budget_ends_with_resource_exhausted(make_s
         assert sched.read_budget.in_use == 0
 
     run(go())
+
+
+def test_a_closed_lease_takes_nothing_more() -> None:
+    """A read still on its worker thread when its call was cancelled must not leak budget."""
+    budget = ReadBudget(100)
+    lease = ReadLease(budget)
+    assert lease.try_take(10)
+    lease.close()
+    assert budget.in_use == 0
+    assert not lease.try_take(10)
+    assert budget.in_use == 0
