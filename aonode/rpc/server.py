@@ -46,10 +46,16 @@ SERVICES = (
 )
 
 
+RESPONSE_SLACK = 64 * 1024
+"""Bytes a response may exceed `max_message_bytes` by (see `server_options`)."""
+
+
 def server_options(config: NodeConfig) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", config.max_message_bytes),
-        ("grpc.max_send_message_length", config.max_message_bytes),
+        # A read's response carries a message (up to what a request could) plus its assignment and page
+        # fields: a stored message must never be too large to read back.
+        ("grpc.max_send_message_length", config.max_message_bytes + RESPONSE_SLACK),
         ("grpc.max_concurrent_streams", config.max_concurrent_streams),
         ("grpc.max_metadata_size", 16 * 1024),
         ("grpc.keepalive_time_ms", 60_000),

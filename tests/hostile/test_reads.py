@@ -19,6 +19,7 @@ import pytest
 
 from aonode.client import NodeClient, build_message
 from aonode.ids import encode_id
+from aonode.rpc.convert import message_from_pb, message_to_pb
 from aonode.v1 import scheduler_pb2, scheduler_pb2_grpc
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.hostile.support import ATTACKER, OWNER, assert_node_healthy, assert_process_computes, spawn_aos
@@ -248,3 +249,30 @@ def test_three_hundred_idle_subscribers(target: Target) -> None:
         assert [a.slot for a in frame.assignments] == [following]
         call.cancel()
     healthy(target)
+
+
+def test_a_message_at_the_request_limit_can_be_read_back(tmp_path: Path) -> None:
+    """A message whose Schedule request is as large as the node accepts comes back in a GetSchedule page
+    and a SubscribeSchedule frame, which add its assignment (before: RESOURCE_EXHAUSTED on send, so a
+    subscriber with messages could never get past it)."""
+    limit = 256 * 1024
+    server = ServerThread(make_config(tmp_path / "n", max_message_bytes=limit)).start()
+    try:
+        with NodeClient(server.address) as client:
+            pid = spawn_aos(client)
+            probe = build_message(ATTACKER, pid, action="Big", data=b"")
+            overhead = scheduler_pb2.ScheduleRequest(message=message_to_pb(probe)).ByteSize() + 8
+            message = build_message(ATTACKER, pid, action="Big", data=b"x" * (limit - overhead))
+            assert (
+                limit - 16 < scheduler_pb2.ScheduleRequest(message=message_to_pb(message)).ByteSize() <= limit
+            )
+            slot = client.schedule(message).slot
+            page = client.get_schedule(pid, slot, slot, include_messages=True)
+            assert page.messages == [message]
+            frame = next(iter(client.subscribe(pid, slot, include_messages=True)))
+            assert message_from_pb(frame.messages[0]) == message
+            assert client.get_message(encode_id(message.id)) == message
+            assert_node_healthy(server.address)
+            assert_process_computes(client, pid)
+    finally:
+        server.stop()
