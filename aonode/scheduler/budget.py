@@ -16,6 +16,8 @@ Rules that keep this deadlock-free and fair enough:
   wire layer waits for that many bytes outside any view (`ReadLease.take`) and reads again;
 - a request for more than the whole budget is cut to the whole budget, so one message larger than the
   budget still goes out, alone, once nothing else is held;
+- first come, first served: while a read waits, `try_take` refuses everyone else and bytes given back
+  go to the waiters in order, so a big message is not starved by a stream of small reads;
 - waiting is bounded (`read_wait_seconds`): a reader that cannot get its bytes in time gets
   RESOURCE_EXHAUSTED (retry later) instead of queueing forever behind readers that do not read.
 Readers that never read thus deny other readers of message bodies for at most the wait (they are
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
+from dataclasses import dataclass
 
 from aonode.errors import ResourceExhausted
 
@@ -45,23 +49,35 @@ class NeedBudget(Exception):
         self.size = size
 
 
+@dataclass(eq=False)
+class _Waiter:
+    size: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+    granted: bool = False
+
+
 class ReadBudget:
+    """A byte semaphore, first come first served: while a read waits, no other takes bytes past it (a big
+    message is not starved by a stream of small reads); bytes given back go to the waiters in order."""
+
     def __init__(self, capacity: int, wait_seconds: float = 10.0) -> None:
         self.capacity = max(1, capacity)
         self.wait_seconds = wait_seconds
         self._used = 0
         self._lock = threading.Lock()
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._waiters: deque[_Waiter] = deque()
 
     @property
     def in_use(self) -> int:
         return self._used
 
     def try_take(self, n: int) -> int | None:
-        """Take `n` bytes (cut to the capacity) if they are free now; returns what was taken, or None."""
+        """Take `n` bytes (cut to the capacity) if they are free now and nobody waits; returns what was
+        taken, or None."""
         n = min(n, self.capacity)
         with self._lock:
-            if self._used + n > self.capacity:
+            if self._waiters or self._used + n > self.capacity:
                 return None
             self._used += n
             return n
@@ -71,36 +87,44 @@ class ReadBudget:
             return
         with self._lock:
             self._used = max(0, self._used - n)
-            waiters, self._waiters = self._waiters, []
-        for loop, waiter in waiters:
-            loop.call_soon_threadsafe(_wake, waiter)
+            self._grant()
+
+    def _grant(self) -> None:
+        """Hand free bytes to the waiters in order (under the lock)."""
+        while self._waiters and self._used + self._waiters[0].size <= self.capacity:
+            waiter = self._waiters.popleft()
+            self._used += waiter.size
+            waiter.granted = True
+            waiter.loop.call_soon_threadsafe(_wake, waiter.future)
 
     async def take(self, n: int) -> int:
         """Wait (at most `wait_seconds`) until `n` bytes (cut to the capacity) are free and take them."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.wait_seconds
         n = min(n, self.capacity)
-        while True:
+        with self._lock:
+            if not self._waiters and self._used + n <= self.capacity:
+                self._used += n
+                return n
+            waiter = _Waiter(n, loop, loop.create_future())
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter.future), self.wait_seconds)
+        except BaseException as exc:  # timed out or cancelled
             with self._lock:
-                if self._used + n <= self.capacity:
-                    self._used += n
-                    return n
-                waiter: asyncio.Future[None] = loop.create_future()
-                self._waiters.append((loop, waiter))
-            remaining = deadline - loop.time()
-            try:
-                if remaining <= 0:
-                    raise TimeoutError
-                await asyncio.wait_for(waiter, remaining)
-            except TimeoutError:
+                if waiter.granted:  # granted meanwhile: the bytes are ours
+                    if isinstance(exc, TimeoutError):
+                        return n
+                    self._used -= n
+                else:
+                    self._waiters.remove(waiter)
+                self._grant()  # the head of the queue may have changed
+            if isinstance(exc, TimeoutError):
                 raise ReadBudgetExhausted(
                     f"the node's read budget ({self.capacity} bytes of message bodies) stayed in use by "
                     f"other readers for {self.wait_seconds:g} s: retry later"
                 ) from None
-            finally:
-                with self._lock:
-                    if (loop, waiter) in self._waiters:
-                        self._waiters.remove((loop, waiter))
+            raise
+        return n
 
 
 class ReadLease:

@@ -165,3 +165,32 @@ def test_a_closed_lease_takes_nothing_more() -> None:
     assert budget.in_use == 0
     assert not lease.try_take(10)
     assert budget.in_use == 0
+
+
+def test_the_budget_is_first_come_first_served() -> None:
+    """A waiting big read is not starved by small reads that would still fit: they queue behind it."""
+
+    async def go() -> None:
+        budget = ReadBudget(100, wait_seconds=5)
+        holder = ReadLease(budget)
+        assert holder.try_take(80)
+        big = ReadLease(budget)
+        waiting = asyncio.ensure_future(big.take(50))
+        await asyncio.sleep(0.05)
+        assert not ReadLease(budget).try_take(10)  # 10 would fit, but the big read came first
+        small = asyncio.ensure_future(ReadLease(budget).take(10))
+        await asyncio.sleep(0.05)
+        assert not small.done()
+        holder.release()
+        await asyncio.wait_for(waiting, 2)
+        await asyncio.wait_for(small, 2)
+        assert budget.in_use == 60
+        cancelled = asyncio.ensure_future(ReadLease(budget).take(90))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        assert ReadLease(budget).try_take(40)  # the cancelled waiter left the queue
+        assert budget.in_use == 100
+
+    run(go())
