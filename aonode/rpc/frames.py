@@ -103,13 +103,7 @@ class FrameWriter:
 
     def __init__(self, process: bytes, from_slot: int) -> None:
         self._process = process
-        process_field = _A_PROCESS + bytes([_ID_TEXT]) + ids.encode_id(process).encode("ascii")
-        # The process field followed by the slot's key and first varint byte, for each low 7 bits: of a
-        # slot < 128 (slot 0 is left out), and of a larger one (the continuation bit set).
-        self._process_slot_low = [process_field] + [
-            process_field + _A_SLOT + bytes((b,)) for b in range(1, 0x80)
-        ]
-        self._process_slot_high = [process_field + _A_SLOT + bytes((b | 0x80,)) for b in range(0x80)]
+        self._process_slot_low, self._process_slot_high = _process_slot_heads(process)
         self.next_slot = from_slot
         self._signature_heads: dict[tuple[str | None, bytes | None, int], bytes] = {}
 
@@ -221,6 +215,17 @@ class FrameWriter:
                 )
         self.next_slot = expected
         return parts
+
+
+@functools.lru_cache(maxsize=256)
+def _process_slot_heads(process: bytes) -> tuple[list[bytes], list[bytes]]:
+    """The process field followed by the slot's key and first varint byte, for each low 7 bits: of a slot
+    < 128 (slot 0 is left out), and of a larger one (the continuation bit set). ~20 KiB, shared by every
+    subscriber of the process instead of built for each (an idle subscription's largest part)."""
+    process_field = _A_PROCESS + bytes([_ID_TEXT]) + ids.encode_id(process).encode("ascii")
+    low = [process_field] + [process_field + _A_SLOT + bytes((b,)) for b in range(1, 0x80)]
+    high = [process_field + _A_SLOT + bytes((b | 0x80,)) for b in range(0x80)]
+    return low, high
 
 
 @functools.lru_cache(maxsize=64)
