@@ -23,7 +23,7 @@ import contextlib
 import ctypes
 import platform
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TypeVar
 
 from aonode import ids
@@ -34,12 +34,14 @@ from aonode.rpc.convert import (
     location_from_pb,
     location_to_pb,
     message_from_pb,
+    page_token_slot,
 )
 from aonode.rpc.frames import FrameWriter, field, message_wire
 from aonode.rpc.service import Context
 from aonode.scheduler import Scheduler
 from aonode.scheduler.budget import NeedBudget, ReadLease
 from aonode.v1 import scheduler_pb2 as pb
+from aonode.v1 import types_pb2
 
 _STREAM_AHEAD = 8
 _STREAM_MAX_FRAME = 10_000
@@ -79,9 +81,13 @@ def mmap_large_buffers() -> None:
         ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
+StallLister = Callable[[], Sequence[types_pb2.ProcessStall]]
+
+
 class SchedulerServicer:
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, stalls: StallLister | None = None) -> None:
         self._scheduler = scheduler
+        self._stalls = stalls
         mmap_large_buffers()
 
     async def Schedule(self, request: pb.ScheduleRequest, context: Context) -> pb.ScheduleResponse:
@@ -136,11 +142,7 @@ class SchedulerServicer:
         process = _process_id(request.process)
         from_slot = request.from_slot if request.HasField("from_slot") else 0
         if request.page_token:
-            token = request.page_token
-            # ASCII digits only (str.isdigit also takes other scripts' digits), at most a u64's 20.
-            if len(token) > 20 or not token.isascii() or not token.isdigit() or int(token) >= 1 << 64:
-                raise InvalidArgument("page_token: not a token this node issued")
-            from_slot = int(token)
+            from_slot = page_token_slot(request.page_token)
         to_slot = request.to_slot if request.HasField("to_slot") else None
         sched = self._scheduler
 
@@ -203,10 +205,12 @@ class SchedulerServicer:
 
     async def GetStatus(self, request: pb.GetStatusRequest, context: Context) -> pb.GetStatusResponse:
         processes = await asyncio.to_thread(self._scheduler.processes)
+        stalled = await asyncio.to_thread(self._stalls) if self._stalls is not None else ()
         return pb.GetStatusResponse(
             address=str(self._scheduler.address),
             processes=[ids.encode_id(p) for p in processes],
             timestamp=int(time.time() * 1000),
+            stalled=stalled,
         )
 
     async def GetAssignment(
