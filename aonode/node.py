@@ -11,6 +11,7 @@ writer last, so every acknowledged write is durable before the process exits.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -23,8 +24,11 @@ from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
+from aonode.errors import AonodeError
+from aonode.ids import decode_id, encode_id
 from aonode.model import Location
 from aonode.push import PushConfig, Pusher, RemotePusher
+from aonode.replication import LeaderFactory, ReplicaSpec, Replication
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
@@ -44,14 +48,21 @@ class Node:
     devices: DeviceRegistry
     pusher: Pusher
     cron: Cron
+    replication: Replication
     version: str = __version__
 
     @classmethod
     def open(
-        cls, config: NodeConfig, *, forwarder: Forwarder | None = None, remote: RemotePusher | None = None
+        cls,
+        config: NodeConfig,
+        *,
+        forwarder: Forwarder | None = None,
+        remote: RemotePusher | None = None,
+        leader: LeaderFactory | None = None,
     ) -> Node:
         config.data.mkdir(parents=True, exist_ok=True)
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
+        replica_specs, operators = replica_settings(config)
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
         try:
             compute_config = ComputeConfig.from_mapping(
@@ -88,7 +99,18 @@ class Node:
         )
         pusher = Pusher(store, scheduler, engine, signer, relay, forwarder=forwarder, remote=remote)
         cron = Cron(store, scheduler, signer, cron_config, calls=EngineCalls(engine, pusher))
+        replication = Replication(
+            store,
+            scheduler,
+            engine,
+            signer,
+            leader,
+            operators=operators,
+            configured=replica_specs,
+            accept_unsigned=config.accept_unsigned,
+        )
         return cls(
+            replication=replication,
             config=config,
             store=store,
             signer=signer,
@@ -116,6 +138,7 @@ class Node:
             await self.scheduler.locations.register(sign_location(record, self.signer))
         await self.pusher.resume()  # asynchronous pushes a stop or crash interrupted
         await self.cron.start()
+        await self.replication.start()
 
     def halt_compute(self) -> None:
         """Interrupt every running computation now (they answer UNAVAILABLE; nothing of the interrupted
@@ -124,9 +147,46 @@ class Node:
         self.engine.halt()
 
     async def close(self) -> None:
-        await self.cron.close()  # first: no new ticks while the rest shuts down
+        await self.replication.close()  # first: nothing more is stored from leaders
+        await self.cron.close()  # no new ticks while the rest shuts down
         await self.pusher.close()
         self.scheduler.close()
         # Both wait for threads (compute pool, store writer): off the event loop, so it keeps serving.
         await asyncio.to_thread(self.engine.close)
         await asyncio.to_thread(self.store.close)
+
+
+def replica_settings(config: NodeConfig) -> tuple[list[ReplicaSpec], tuple[str, ...]]:
+    """The replicas the configuration declares (`replicate_from`, `[[replica]]`) and the
+    `[replication] operators`. A config replica's ID is derived from what it follows, so restarting with
+    the same configuration resumes the same replica."""
+    specs: list[ReplicaSpec] = []
+    for url in (u.strip() for u in config.replicate_from.split(",")):
+        if url:
+            specs.append(ReplicaSpec(_config_id(url, [], True), url, [], True, origin="serve"))
+    entries = config.extra.get("replica") or []
+    if not isinstance(entries, list):
+        raise ConfigError("[[replica]]: expected an array of tables")
+    for i, entry in enumerate(entries):
+        try:
+            url = str(entry["from"])
+            processes = [decode_id(str(p), "process") for p in entry.get("processes", [])]
+            everything = bool(entry.get("all", False))
+            recompute = bool(entry.get("recompute", True))
+        except (KeyError, TypeError, AonodeError) as exc:
+            raise ConfigError(
+                f"[[replica]] #{i + 1}: {exc} (keys: from, processes, all, recompute)"
+            ) from None
+        if not processes and not everything:
+            raise ConfigError(f"[[replica]] #{i + 1}: name processes, or all = true")
+        spec = ReplicaSpec(_config_id(url, processes, everything), url, processes, everything, "config")
+        spec.recompute = recompute
+        specs.append(spec)
+    section = config.extra.get("replication") or {}
+    operators = tuple(str(a) for a in section.get("operators", ())) if isinstance(section, dict) else ()
+    return specs, operators
+
+
+def _config_id(url: str, processes: list[bytes], everything: bool) -> str:
+    text = url + "|" + ",".join(encode_id(p) for p in processes) + ("|all" if everything else "")
+    return "config-" + hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -158,3 +158,6 @@ class ScheduleBatch:
     messages: Sequence[Message] = ()
     """The messages of the batch's assignments, in order, for subscriptions opened with
     `include_messages=True` (bounded by `max_frame_bytes`, a larger message alone)."""
+    raw_messages: Sequence[bytes] = ()
+    """The messages as stored (canonical encoding) instead, for subscriptions opened with `raw=True`
+    (replication: the follower stores the identical bytes)."""
