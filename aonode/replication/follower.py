@@ -25,9 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from aonode.codec import decode_assignment
+from aonode.codec import decode_assignment, decode_message
 from aonode.compute import layout as compute_layout
-from aonode.ids import address_of, encode_id
+from aonode.errors import AonodeError
+from aonode.ids import address_of, decode_id, encode_id
+from aonode.model import Message
 from aonode.replication.port import FollowFrame, Leader, LeaderFactory
 from aonode.replication.verify import Chain, Equivocation, Refused, check_frame
 from aonode.scheduler import Replicated, Scheduler
@@ -196,6 +198,8 @@ class Follower:
         verified = await asyncio.to_thread(check_frame, chain, frame.assignments, frame.messages)
         if not verified:
             return
+        if verified[0].assignment.slot == 0:
+            await self._fetch_module(pid, verified[0].message)
         if chain.scheduler and self._scheduler.replicated.get(pid, ("",))[0] != chain.scheduler:
             self._scheduler.replicated[pid] = (chain.scheduler, self.spec.leader)
         try:
@@ -218,6 +222,35 @@ class Follower:
         st.scheduler = chain.scheduler or ""
         st.lag_ms = max(0, int(time.time() * 1000) - last.timestamp)
         self.commits += 1
+
+    async def _fetch_module(self, pid: bytes, process: Message) -> None:
+        """The Process's module (not part of the schedule): fetched from the leader, verified (its ID
+        binds its signature, which `Scheduler.publish` checks) and stored, so this node can compute."""
+        module = process.tag("Module")
+        if not module or self._leader is None:
+            return
+        try:
+            mid = decode_id(module, "Module")
+        except AonodeError:
+            return  # not an ID: the device decides what Module means
+        with self._store.read() as view:
+            if stored_message(view, mid) is not None:
+                return
+        raw = await self._leader.fetch_message(mid)
+        if raw is None:
+            self.last_error = f"process {encode_id(pid)}: the leader does not have module {module}"
+            return
+        try:
+            m = decode_message(raw)
+            if m.id != mid:
+                raise Refused(
+                    f"process {encode_id(pid)}: the leader sent another message for module {module}"
+                )
+            await self._scheduler.publish(m)
+        except Refused:
+            raise
+        except AonodeError as exc:
+            raise Refused(f"process {encode_id(pid)}: module {module} does not verify: {exc}") from None
 
     def _claim(self, pid: bytes) -> None:
         """Writes to `pid` are redirected from now on (to the scheduler, else the leader)."""

@@ -40,6 +40,11 @@ class Leader(Protocol):
 
     async def result_digests(self, process: bytes, from_slot: int, count: int) -> ResultDigests: ...
 
+    async def fetch_message(self, message_id: bytes) -> bytes | None:
+        """A message the leader stores but did not schedule (a Process's module), as stored; None when the
+        leader does not have it."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Mapping
 import grpc
 
 from aonode import ids
+from aonode.codec import encode_message
 from aonode.errors import AonodeError, InvalidArgument, NotFound, Unavailable
 from aonode.model import Message
 from aonode.replication import FollowFrame, ReplicaStatus, Replication, ResultDigests, result_digests
@@ -33,7 +34,7 @@ from aonode.rpc.status import code_by_name
 from aonode.scheduler import Scheduler
 from aonode.scheduler.budget import ReadLease
 from aonode.v1 import replication_pb2 as pb
-from aonode.v1 import replication_pb2_grpc
+from aonode.v1 import replication_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
 from store import ObjectStore
 
 _QUEUE = 4
@@ -277,6 +278,17 @@ class GrpcLeader:
         except grpc.aio.AioRpcError as exc:
             raise _remote(exc, f"leader {self.url}") from None
         return ResultDigests(r.from_slot, list(r.digests), r.computed_slot)
+
+    async def fetch_message(self, message_id: bytes) -> bytes | None:
+        stub = scheduler_pb2_grpc.SchedulerServiceStub(self._channel)
+        request = scheduler_pb2.GetMessageRequest(message_id=ids.encode_id(message_id))
+        try:
+            r = await stub.GetMessage(request, timeout=60)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise _remote(exc, f"leader {self.url}") from None
+        return encode_message(message_from_pb(r.message))
 
     async def close(self) -> None:
         await self._channel.close()
