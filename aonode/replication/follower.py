@@ -236,7 +236,11 @@ class Follower:
         with self._store.read() as view:
             if stored_message(view, mid) is not None:
                 return
-        raw = await self._leader.fetch_message(mid)
+        try:
+            raw = await self._leader.fetch_message(mid)
+        except AonodeError as exc:  # the schedule does not depend on it: compute will say what is missing
+            raw = None
+            log.info("replica %s: module %s: %s", self.spec.id, module, exc)
         if raw is None:
             self.last_error = f"process {encode_id(pid)}: the leader does not have module {module}"
             return

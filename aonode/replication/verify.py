@@ -105,7 +105,7 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
                 Equivocation(pid, a.slot, last, raw_a),
             )
         if a.slot != next_slot:
-            kind = "gap" if a.slot > next_slot else "reordered slot"
+            kind = "gap or reordered slot" if a.slot > next_slot else "reordered or repeated slot"
             raise Refused(f"{where}: {kind}: expected slot {next_slot}")
         try:
             m = decode_message(raw_m)
