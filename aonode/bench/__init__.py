@@ -70,6 +70,7 @@ BENCHMARKS = {
     "schedule": "aonode.bench.schedule:bench_schedule",
     "compute": "aonode.bench.compute:bench_compute",
     "wasm": "aonode.bench.wasm:bench_wasm",
+    "replicate": "aonode.bench.replicate:bench_replicate",
 }
 
 

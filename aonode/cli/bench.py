@@ -14,8 +14,22 @@ from aonode.bench import BENCHMARKS, load
 @click.option(
     "--runs", type=click.IntRange(min=1), default=3, show_default=True, help="Repetitions per figure."
 )
+@click.option(
+    "--size", type=click.IntRange(min=100), default=None, help="replicate: assignments to catch up [20,000]."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def bench(name: str, runs: int, as_json: bool) -> None:
+def bench(name: str, runs: int, size: int | None, as_json: bool) -> None:
     """Run benchmark NAME and report the median of --runs runs of each figure."""
-    report = load(name)(runs, lambda text: click.echo(f"... {text}", err=True))
+
+    def say(text: str) -> None:
+        click.echo(f"... {text}", err=True)
+
+    if size is not None:
+        if name != "replicate":
+            raise click.UsageError("--size applies to the replicate benchmark")
+        from aonode.bench.replicate import bench_replicate
+
+        report = bench_replicate(runs, say, size)
+    else:
+        report = load(name)(runs, say)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text())

@@ -112,12 +112,21 @@ def replica() -> None:
 @click.option("--from", "leader", required=True, help="The leader node, HOST:PORT.")
 @click.option("--process", "processes", multiple=True, help="A process to follow (repeatable).")
 @click.option("--all", "everything", is_flag=True, help="Follow every process the leader schedules.")
+@click.option(
+    "--recompute/--no-recompute", default=True, show_default=True, help="Compute here and compare results."
+)
 @node_option
 @wallet_option
 @json_option
 @report_errors
 def add(
-    leader: str, processes: tuple[str, ...], everything: bool, node: str, wallet_path: Path, as_json: bool
+    leader: str,
+    processes: tuple[str, ...],
+    everything: bool,
+    recompute: bool,
+    node: str,
+    wallet_path: Path,
+    as_json: bool,
 ) -> None:
     """Follow --process P ... (or --all) of the node at --from (an operator action: the node's wallet)."""
     if not processes and not everything:
@@ -125,6 +134,8 @@ def add(
     tags = [("Leader", leader), *(("Process", p) for p in processes)]
     if everything:
         tags.append(("All", "true"))
+    if not recompute:
+        tags.append(("Recompute", "false"))
     request = _request(wallet_path, "Add-Replica", tags)
     r = _call(node, "AddReplica", pb.AddReplicaRequest(authorization=message_to_pb(request))).replica
     emit(replica_json(r), as_json, lambda: f"added {replica_line(r)}")

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -161,10 +161,11 @@ class Follower:
                     self._leader = self._connect(self.spec.leader)
                 self.state = "connecting"
                 cursors = {pid: max(0, self._chain(pid).next_slot - 1) for pid in self.status}
-                async for frame in self._leader.follow(cursors, self.spec.all):
+                async for frames in _merged(self._leader.follow(cursors, self.spec.all)):
                     if self.state != "following":
                         self.state, self.last_error, backoff = "following", "", BACKOFF_MIN
-                    await self._apply(frame)
+                    for frame in frames:
+                        await self._apply(frame)
                 self.last_error = "leader ended the stream"
             except Refused as refused:
                 self._fail(refused)
@@ -343,3 +344,75 @@ class Follower:
                     "replica %s: process %s diverged: %s", self.spec.id, encode_id(pid), st.last_divergence
                 )
             st.compared_slot = slot
+
+
+MERGE_FRAMES = 64
+MERGE_BYTES = 4 << 20
+
+
+async def _merged(frames: AsyncIterator[FollowFrame]) -> AsyncIterator[list[FollowFrame]]:
+    """The leader's frames, read ahead by a task while the previous ones are verified and stored, and
+    handed over as what arrived meanwhile with consecutive frames of one process joined: live, the leader
+    sends a frame per commit, and one verification and one store commit per frame could not keep up with
+    a busy process (a commit waits for its fsync). Bounded: `MERGE_FRAMES` frames read ahead at most."""
+    queue: asyncio.Queue[FollowFrame | BaseException | None] = asyncio.Queue(MERGE_FRAMES)
+
+    async def read() -> None:
+        try:
+            async for frame in frames:
+                await queue.put(frame)
+            await queue.put(None)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            await queue.put(exc)
+
+    reader = asyncio.create_task(read())
+    try:
+        while True:
+            items = [await queue.get()]
+            while not queue.empty() and len(items) < MERGE_FRAMES:
+                items.append(queue.get_nowait())
+            out: list[FollowFrame] = []
+            size = 0
+            end: BaseException | None = None
+            finished = False
+            for item in items:
+                if item is None:
+                    finished = True
+                    break
+                if isinstance(item, BaseException):
+                    end = item
+                    break
+                last = out[-1] if out else None
+                n = sum(map(len, item.assignments)) + sum(map(len, item.messages))
+                if (
+                    last is not None
+                    and item.assignments
+                    and last.assignments
+                    and last.process == item.process
+                    and last.from_slot + len(last.assignments) == item.from_slot
+                    and size + n <= MERGE_BYTES
+                ):
+                    out[-1] = FollowFrame(
+                        last.process,
+                        last.from_slot,
+                        last.assignments + item.assignments,
+                        last.messages + item.messages,
+                        max(last.current_slot, item.current_slot),
+                        item.leader_time_ms,
+                    )
+                    size += n
+                else:
+                    out.append(item)
+                    size = n
+            if out:
+                yield out
+            if end is not None:
+                raise end
+            if finished:
+                return
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader

@@ -124,6 +124,7 @@ class Replication:
         if len(processes) > MAX_PROCESSES:
             raise InvalidArgument(f"Add-Replica: at most {MAX_PROCESSES} processes")
         spec = ReplicaSpec(encode_id(authorization.id), leader, processes, everything, origin="cli")
+        spec.recompute = (authorization.tag("Recompute") or "true").lower() != "false"
         if spec.id in self.followers:
             raise AlreadyExists(f"replica {spec.id} exists")
         self.check_processes(spec)
