@@ -114,6 +114,7 @@ class Follower:
         self._stopped = False
         for pid in [*spec.processes, *(known or [])]:
             self.status.setdefault(pid, ProcessStatus(pid))
+        self._ignored: set[bytes] = set()
         self.commits = 0  # frames stored (tests and the bench wait on it)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -187,6 +188,11 @@ class Follower:
         if st is None:
             if not self.spec.all:
                 raise Refused(f"leader sent process {encode_id(pid)}, which was not asked for")
+            if pid in self._ignored or self._scheduled_here(pid):
+                # `all` from a node that itself replicates a process this node schedules: not a copy
+                # to take (and never a reason to fail the replica).
+                self._ignored.add(pid)
+                return
             st = self.status[pid] = ProcessStatus(pid)
             self._claim(pid)
             if self._on_new_process is not None:
@@ -256,6 +262,12 @@ class Follower:
             raise
         except AonodeError as exc:
             raise Refused(f"process {encode_id(pid)}: module {module} does not verify: {exc}") from None
+
+    def _scheduled_here(self, pid: bytes) -> bool:
+        if pid in self._scheduler.replicated:
+            return False
+        with self._store.read() as view:
+            return stored_head(view, pid) is not None
 
     def _claim(self, pid: bytes) -> None:
         """Writes to `pid` are redirected from now on (to the scheduler, else the leader)."""

@@ -94,3 +94,26 @@ def test_all_processes_including_new_ones_and_recompare(tmp_path: Path) -> None:
     finally:
         follower.stop()
         leader.stop()
+
+
+def test_replica_of_a_replica(tmp_path: Path) -> None:
+    leader = ServerThread(make_config(tmp_path / "leader")).start()
+    middle = ServerThread(make_config(tmp_path / "middle")).start()
+    last = ServerThread(make_config(tmp_path / "last")).start()
+    try:
+        with NodeClient(leader.address) as to_leader, NodeClient(last.address) as to_last:
+            pid = spawn(to_leader, leader.node.address)
+            send(to_leader, pid, 5)
+            add_replica(middle, leader.address, [pid])
+            add_replica(last, middle.address, [], everything=True)  # follows the replica, not the leader
+            send(to_leader, pid, 5, start=5)
+            wait_for(lambda: stored_slot(last, pid) == 10)
+            # Still the original scheduler's signatures, byte for byte.
+            assert assignments(last, pid) == assignments(leader, pid)
+            assert to_last.get_slot(pid).scheduler == leader.node.address
+            (status,) = last.node.replication.list()
+            assert status.processes[0].scheduler == leader.node.address
+    finally:
+        last.stop()
+        middle.stop()
+        leader.stop()
