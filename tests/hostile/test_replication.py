@@ -38,7 +38,8 @@ def schedule(n: int) -> list[Slot]:
     """A valid schedule of `n` slots signed by SCHED."""
     process = build_process(USER, module=encode_id(b"\x01" * 32), scheduler=SCHED.address, device="lua@5.3a")
     messages = [process] + [build_message(USER, encode_id(process.id), data=b"%d" % i) for i in range(1, n)]
-    link, out = process.id, []
+    link: bytes = process.id
+    out: list[Slot] = []
     for slot, m in enumerate(messages):
         link = next_hash_chain(link, m.id)
         a = Assignment(process.id, slot, m.id, 1000 + slot, 0, Block().hash, 0, link)
@@ -79,7 +80,7 @@ class Malicious(replication_pb2_grpc.ReplicationServiceServicer):
 
 
 def run_case(tmp_path: Path, scripts: list[list[pb.FollowResponse]], pid: bytes) -> tuple[ServerThread, int]:
-    servicer = Malicious(scripts)
+    servicer = Malicious(scripts)  # type: ignore[abstract]  # serves Follow only
     server = grpc.server(futures.ThreadPoolExecutor(4))
     replication_pb2_grpc.add_ReplicationServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -101,7 +102,8 @@ PID = S[0][0].process
 
 def bad_signature() -> list[Slot]:
     a, m = S[2]
-    forged = dataclasses.replace(a, signature=dataclasses.replace(a.signature, value=bytes(64)))  # type: ignore[arg-type]
+    assert a.signature is not None
+    forged = dataclasses.replace(a, signature=dataclasses.replace(a.signature, value=bytes(64)))
     return [S[0], S[1], (forged, m)]
 
 

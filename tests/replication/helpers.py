@@ -47,9 +47,10 @@ def add_replica(
     request = operator_request(signer or node.node.signer, "Add-Replica", tags)
     with NodeClient(node.address) as client:
         stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
-        return stub.AddReplica(
+        reply: replication_pb2.AddReplicaResponse = stub.AddReplica(
             replication_pb2.AddReplicaRequest(authorization=message_to_pb(request))
-        ).replica
+        )
+        return reply.replica
 
 
 def stored_slot(node: ServerThread, pid: str) -> int:
