@@ -10,7 +10,8 @@ Who may add or remove a replica: an **operator**, i.e. the node's own wallet or 
 back (verified, but still disk and CPU), so it is an operator action like lifting a stall
 (docs/compute.md): the request is a message signed by the operator, `Action` = `Add-Replica` /
 `Remove-Replica`, with an `Issued-At` tag (ms) within `MAX_SKEW_MS` of the node's clock so an old copy
-cannot be replayed later, e.g. to re-add a replica an operator removed.
+cannot be replayed later; a removed replica's ID is kept (`replicas_removed`), so its add request cannot
+bring it back within that window either.
 
 Every process a replica stored is recorded in `replica_procs` (process → JSON: replica, scheduler,
 leader). From that record the scheduler redirects writes to the process (`Scheduler.replicated`), even
@@ -31,15 +32,16 @@ from aonode.ids import decode_id, encode_id
 from aonode.model import Message
 from aonode.replication.follower import Follower, ReplicaSpec, ReplicaStatus
 from aonode.replication.port import LeaderFactory
-from aonode.replication.verify import Refused
+from aonode.replication.verify import Equivocation, Refused
 from aonode.scheduler import Scheduler
 from aonode.scheduler import layout as sched_layout
 from aonode.scheduler.reads import stored_head
-from store import ObjectStore, WriteBatch
+from store import ObjectStore, WriteBatch, read_u64
 
 REPLICAS = "replicas"
 REPLICA_PROCS = "replica_procs"
 EVIDENCE = "replica_evidence"
+REMOVED = "replicas_removed"
 ADD_ACTION = "Add-Replica"
 REMOVE_ACTION = "Remove-Replica"
 MAX_SKEW_MS = 5 * 60 * 1000
@@ -72,10 +74,20 @@ class Replication:
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        evidence: dict[str, list[Equivocation]] = {}
         with self._store.read() as view:
             specs = [_spec_from_json(bytes(v)) for _, v in view.range(REPLICAS)]
             for k, v in view.range(REPLICA_PROCS):
                 self._procs[bytes(k)] = json.loads(bytes(v))
+            for k, v in view.range(EVIDENCE):
+                key, record = bytes(k), json.loads(bytes(v))
+                ev = Equivocation(
+                    key[:32],
+                    read_u64(key[32:]),
+                    bytes.fromhex(record["first"]),
+                    bytes.fromhex(record["second"]),
+                )
+                evidence.setdefault(record["replica"], []).append(ev)
         for pid, rec in self._procs.items():
             self._scheduler.replicated[pid] = (rec.get("scheduler", ""), rec.get("leader", ""))
         for spec in self._configured:
@@ -85,7 +97,7 @@ class Replication:
         if self._connect is None:
             return
         for spec in specs:
-            self._start(spec)
+            self._start(spec).equivocations.extend(evidence.get(spec.id, []))
 
     async def close(self) -> None:
         await asyncio.gather(*(f.stop() for f in self.followers.values()))
@@ -127,6 +139,9 @@ class Replication:
         spec.recompute = (authorization.tag("Recompute") or "true").lower() != "false"
         if spec.id in self.followers:
             raise AlreadyExists(f"replica {spec.id} exists")
+        with self._store.read() as view:
+            if view.get(REMOVED, spec.id.encode()) is not None:
+                raise AlreadyExists(f"replica {spec.id} was removed: a removed replica's request is spent")
         self.check_processes(spec)
         await self.add_spec(spec)
         return self.followers[spec.id].snapshot()
@@ -156,6 +171,7 @@ class Replication:
         del self.followers[rid]
         batch = WriteBatch()
         batch.delete(REPLICAS, rid.encode())
+        batch.put(REMOVED, rid.encode(), b"")  # its add request cannot be replayed to bring it back
         await asyncio.wrap_future(self._store.submit(batch))
         return follower.snapshot()
 

@@ -181,13 +181,15 @@ def test_equivocation_evidence_kept_and_exposed(tmp_path: Path) -> None:
 
 
 def test_failed_replica_stays_failed_after_restart(tmp_path: Path) -> None:
-    follower, _ = run_case(tmp_path, [[frame(gap())]], PID)
+    other3 = (resign(S[3][0], timestamp=5000), S[3][1])
+    follower, _ = run_case(tmp_path, [[frame(S[:4])], [frame([other3])]], PID)
     config = follower.config
     follower.stop()
     follower = ServerThread(config).start()
     try:
         (status,) = follower.node.replication.list()
-        assert status.state == "failed" and "gap" in status.last_error
+        assert status.state == "failed" and "equivocation" in status.last_error
+        assert [e.slot for e in status.equivocations] == [3]  # the evidence survives the restart
     finally:
         follower.stop()
 
@@ -239,3 +241,17 @@ def test_follow_bad_requests(server: ServerThread) -> None:
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         (reply,) = list(stub.FetchObjects(pb.FetchObjectsRequest(digests=[b"\x03" * 32]), timeout=10))
         assert list(reply.missing) == [b"\x03" * 32]
+
+
+def test_removed_replica_request_cannot_be_replayed(server: ServerThread) -> None:
+    with NodeClient(server.address) as client:
+        stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
+        add = operator_request(
+            server.node.signer, "Add-Replica", [("Leader", "127.0.0.1:1"), ("All", "true")]
+        )
+        replica = stub.AddReplica(pb.AddReplicaRequest(authorization=message_to_pb(add))).replica
+        remove = operator_request(server.node.signer, "Remove-Replica", [("Replica", replica.id)])
+        stub.RemoveReplica(pb.RemoveReplicaRequest(authorization=message_to_pb(remove)))
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.AddReplica(pb.AddReplicaRequest(authorization=message_to_pb(add)))
+        assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
