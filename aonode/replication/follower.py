@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,12 +30,14 @@ from aonode.codec import decode_assignment, decode_message
 from aonode.compute import layout as compute_layout
 from aonode.errors import AonodeError
 from aonode.ids import address_of, decode_id, encode_id
-from aonode.model import Message
+from aonode.model import Assignment, Message
 from aonode.replication.port import FollowFrame, Leader, LeaderFactory
 from aonode.replication.verify import Chain, Equivocation, Refused, check_frame
 from aonode.scheduler import Replicated, Scheduler
+from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.reads import read_range_encoded, stored_head, stored_message
 from store import ObjectStore
+from store import digest as store_digest
 
 if TYPE_CHECKING:
     from aonode.compute import ComputeEngine
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("aonode.replication")
 
 BACKOFF_MIN = 0.2
+MAX_INFLIGHT = 8  # store batches submitted and not yet durable
 BACKOFF_MAX = 5.0
 COMPARE_SECONDS = 2.0
 
@@ -115,6 +119,8 @@ class Follower:
         for pid in [*spec.processes, *(known or [])]:
             self.status.setdefault(pid, ProcessStatus(pid))
         self._ignored: set[bytes] = set()
+        self._inflight: deque[asyncio.Future[None]] = deque()
+        self._broken: BaseException | None = None
         self.commits = 0  # frames stored (tests and the bench wait on it)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -136,6 +142,8 @@ class Follower:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self._drain()
         if self._leader is not None:
             with contextlib.suppress(Exception):
                 await self._leader.close()
@@ -167,13 +175,16 @@ class Follower:
                         self.state, self.last_error, backoff = "following", "", BACKOFF_MIN
                     for frame in frames:
                         await self._apply(frame)
+                await self._drain()
                 self.last_error = "leader ended the stream"
             except Refused as refused:
+                await self._drain()  # what verified before the refused frame stays stored
                 self._fail(refused)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the leader is unreachable, restarting, or answered an error
+                await self._drain()
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.info("replica %s: %s; retrying in %.1fs", self.spec.id, self.last_error, backoff)
             self.state = "connecting"
@@ -200,35 +211,64 @@ class Follower:
         st.leader_slot = max(st.leader_slot, frame.current_slot)
         if not frame.assignments:
             return
+        if self._broken is not None:
+            raise self._broken
         chain = self._chain(pid)
         saved = (chain.next_slot, chain.link, chain.timestamp, chain.scheduler, chain.last, chain.verified)
         verified = await asyncio.to_thread(check_frame, chain, frame.assignments, frame.messages)
         if not verified:
             return
-        if verified[0].assignment.slot == 0:
-            await self._fetch_module(pid, verified[0].message)
-        if chain.scheduler and self._scheduler.replicated.get(pid, ("",))[0] != chain.scheduler:
-            self._scheduler.replicated[pid] = (chain.scheduler, self.spec.leader)
         try:
-            await self._scheduler.store_replicated(
-                pid,
-                [
-                    Replicated(v.assignment, v.encoded_assignment, v.message, v.encoded_message)
-                    for v in verified
-                ],
-            )
+            if verified[0].assignment.slot == 0:
+                await self._fetch_module(pid, verified[0].message)
+            if chain.scheduler and self._scheduler.replicated.get(pid, ("",))[0] != chain.scheduler:
+                self._scheduler.replicated[pid] = (chain.scheduler, self.spec.leader)
+            after = None
+            if saved[0] > 0:
+                assert saved[4] is not None
+                after = HeadRecord(saved[0] - 1, saved[1], saved[2], store_digest(saved[4]))
+            items = [
+                Replicated(v.assignment, v.encoded_assignment, v.message, v.encoded_message) for v in verified
+            ]
+            committed = self._scheduler.submit_replicated(pid, items, after)
         except BaseException:
             # Not stored: the chain goes back to what is stored.
             (chain.next_slot, chain.link, chain.timestamp, chain.scheduler, chain.last, chain.verified) = (
                 saved
             )
             raise
-        last = verified[-1].assignment
-        st.stored_slot = last.slot
-        st.verified += len(verified)
-        st.scheduler = chain.scheduler or ""
+        # Pipelined: the next frames are verified while this one commits (the store applies batches in
+        # order, each requiring the head the previous one leaves).
+        last, count = verified[-1].assignment, len(verified)
+        committed.add_done_callback(lambda f: self._committed(f, pid, last, count))
+        self._inflight.append(committed)
+        while self._inflight and (self._inflight[0].done() or len(self._inflight) > MAX_INFLIGHT):
+            await asyncio.wait([self._inflight[0]])
+            self._inflight.popleft()
+        if self._broken is not None:
+            raise self._broken
+
+    def _committed(self, fut: asyncio.Future[None], pid: bytes, last: Assignment, count: int) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            if self._broken is None:
+                self._broken = fut.exception() or RuntimeError("commit cancelled")
+            return
+        st = self.status[pid]
+        st.stored_slot = max(st.stored_slot, last.slot)
+        st.verified += count
+        st.scheduler = self.chains[pid].scheduler or "" if pid in self.chains else st.scheduler
         st.lag_ms = max(0, int(time.time() * 1000) - last.timestamp)
         self.commits += 1
+
+    async def _drain(self) -> None:
+        """Wait for the batches in flight; after a failure, forget the chains (they ran ahead of what
+        is stored) so the next connection resumes from the store."""
+        if self._inflight:
+            await asyncio.wait(list(self._inflight))
+            self._inflight.clear()
+        if self._broken is not None:
+            self._broken = None
+            self.chains.clear()
 
     async def _fetch_module(self, pid: bytes, process: Message) -> None:
         """The Process's module (not part of the schedule): fetched from the leader, verified (its ID

@@ -27,9 +27,11 @@ preconditions, but each instance only notifies its own subscribers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -243,22 +245,30 @@ class Scheduler(ScheduleReader):
 
     async def store_replicated(self, process: bytes, items: Sequence[Replicated]) -> None:
         """Store assignments verified elsewhere (aonode.replication checked every signature and link):
-        the exact bytes given, consecutive after the stored head, in one batch guarded by a precondition
-        on that head (a concurrent writer makes it fail with a conflict instead of forking the schedule).
-        Subscribers are woken and the reads serve the slots once durable."""
+        the exact bytes given, consecutive after the stored head. See `submit_replicated`."""
         if not items:
             return
-        loop = self._bind_loop()
-        pid = ProcessId(process)
         with self._read() as view:
-            head = stored_head(view, pid)
+            head = stored_head(view, process)
         first = items[0].assignment.slot
         if first != (head.slot + 1 if head is not None else 0):
             raise ScheduleStateError(
-                f"process {encode_id(pid)}: replicated slot {first} does not follow the stored head"
+                f"process {encode_id(process)}: replicated slot {first} does not follow the stored head"
             )
+        await self.submit_replicated(process, items, head)
+
+    def submit_replicated(
+        self, process: bytes, items: Sequence[Replicated], after: HeadRecord | None
+    ) -> asyncio.Future[None]:
+        """Submit verified slots that follow the head `after` (None: slot 0 first) in one batch guarded by
+        a precondition on that head, and return the future of their commit. Batches can be submitted one
+        after another without waiting (the store applies them in order, each requiring the head the
+        previous one leaves): a failed batch makes the later ones fail their precondition, never leave a
+        gap or fork the schedule. Once durable, subscribers are woken and the reads serve the slots."""
+        loop = self._bind_loop()
+        pid = ProcessId(process)
         batch = WriteBatch()
-        batch.require(layout.HEADS, pid, head.encode() if head is not None else None)
+        batch.require(layout.HEADS, pid, after.encode() if after is not None else None)
         digest = b""
         for item in items:
             a, mid = item.assignment, item.assignment.message
@@ -269,23 +279,40 @@ class Scheduler(ScheduleReader):
             batch.put(layout.ASSIGNED, layout.assigned_key(mid, pid), u64(a.slot))
         last = items[-1].assignment
         batch.put(layout.HEADS, pid, HeadRecord(last.slot, last.hash_chain, last.timestamp, digest).encode())
+        done: asyncio.Future[None] = loop.create_future()
         try:
-            await asyncio.wrap_future(self._store.submit(batch))
+            written = self._store.submit(batch)
         except StoreError as exc:
-            raise from_store_error(exc) from exc
-        assert self._pipeline.loop is loop
-        proc = self._procs.get(pid)
-        if proc is None:
-            proc = self._procs[pid] = Proc(pid)
-        new = proc.committed < 0
-        proc.stale = True  # the positions are re-read from the head on next use
-        proc.committed = max(proc.committed, last.slot)
-        self.recent.add(pid, [(i.assignment, i.message, len(i.encoded_message)) for i in items])
-        for item in items:
-            self._remember(item.assignment.message + pid)
-        proc.wake()
-        if new:
-            self._spawned(pid)
+            done.set_exception(from_store_error(exc))
+            return done
+
+        def settle(f: ThreadFuture[None]) -> None:
+            if done.done():
+                return
+            exc = f.exception()
+            if exc is not None:
+                done.set_exception(from_store_error(exc) if isinstance(exc, StoreError) else exc)
+                return
+            proc = self._procs.get(pid)
+            if proc is None:
+                proc = self._procs[pid] = Proc(pid)
+            new = proc.committed < 0
+            proc.stale = True  # the positions are re-read from the head on next use
+            proc.committed = max(proc.committed, last.slot)
+            self.recent.add(pid, [(i.assignment, i.message, len(i.encoded_message)) for i in items])
+            for item in items:
+                self._remember(item.assignment.message + pid)
+            proc.wake()
+            if new:
+                self._spawned(pid)
+            done.set_result(None)
+
+        def hop(f: ThreadFuture[None]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to tell
+                loop.call_soon_threadsafe(settle, f)
+
+        written.add_done_callback(hop)
+        return done
 
     def _spawned(self, pid: ProcessId) -> None:
         for listener in list(self._spawn_listeners):

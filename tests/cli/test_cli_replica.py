@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from aonode.cli import cli
 from aonode.client import NodeClient
 from aonode.config import load_config
+from aonode.ids import decode_id
 from aonode.node import replica_settings
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.replication.helpers import assignments, send, spawn, stored_slot
@@ -31,7 +32,8 @@ def test_add_status_list_remove(tmp_path: Path) -> None:
         )
         assert out.exit_code == 0, out.output
         rid = json.loads(out.output)["id"]
-        wait_for(lambda: stored_slot(follower, pid) == 4)
+        (replica,) = follower.node.replication.followers.values()
+        wait_for(lambda: replica.status[decode_id(pid)].stored_slot == 4)
         out = runner.invoke(cli, ["replica", "status", pid, *node])
         assert (
             out.exit_code == 0 and f"{pid} slot 4/4 lag 0 slots" in out.output and "verified 5" in out.output

@@ -32,6 +32,7 @@ def test_divergence_counted_and_described(tmp_path: Path) -> None:
             add_replica(follower, leader.address, [pid])
             wait_for(lambda: stored_slot(follower, pid) == 4)
             (replica,) = follower.node.replication.followers.values()
+            wait_for(lambda: replica.status[raw].stored_slot == 4)
             follower.call(replica.compare(raw))
             status = replica.status[raw]
             assert (status.agreed, status.diverged, status.compared_slot) == (4, 1, 4)

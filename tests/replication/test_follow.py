@@ -63,6 +63,8 @@ def test_resume_after_restart(tmp_path: Path) -> None:
             follower = ServerThread(config).start()  # the replica is persisted: it resumes
             wait_for(lambda: stored_slot(follower, pid) == 25)
             assert assignments(follower, pid) == assignments(leader, pid)
+            (replica,) = follower.node.replication.followers.values()
+            wait_for(lambda: replica.status[decode_id(pid)].stored_slot == 25)  # the commit was counted
             (status,) = follower.node.replication.list()
             (proc,) = status.processes
             assert proc.verified == 15  # only what it did not have: nothing stored twice
@@ -87,7 +89,8 @@ def test_all_processes_including_new_ones_and_recompare(tmp_path: Path) -> None:
             assert assignments(follower, second) == assignments(leader, second)
             # Recompute and compare: the leader computed, the follower computes and agrees.
             to_leader.compute(first, 5)
-            replica = follower.node.replication.followers[next(iter(follower.node.replication.followers))]
+            (replica,) = follower.node.replication.followers.values()
+            wait_for(lambda: replica.status[decode_id(first)].stored_slot == 5)
             follower.call(replica.compare(decode_id(first)))
             status = replica.status[decode_id(first)]
             assert (status.agreed, status.diverged, status.compared_slot) == (6, 0, 5)
