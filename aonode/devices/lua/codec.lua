@@ -1,7 +1,9 @@
 --[[
 codec.lua: messages into Lua tables, results out of them, and the per-slot driver.
 
-Python crosses into Lua once per slot: run_slot receives the assignment's fields and the message as
+Python crosses into Lua once per slot (through sandbox.py's LuaVM.call, which lifts the memory cap
+while lupa pushes the arguments; every entry point here first calls `tighten` to put it back):
+run_slot receives the assignment's fields and the message as
 flat arguments (ID, target, anchor, data, committer, algorithm, then name/value pairs of the tags),
 builds `req` and `req.body` here, calls the module's compute(base, req, opts) through the
 sandbox's call_user, and returns the slot's result as one flat list of strings, numbers and
@@ -19,7 +21,7 @@ per assignment, a process count, the processes and the message. Tables turned in
 tag values) are canonical JSON: keys sorted, lists for keys 1..n, [] for an empty table.
 --]]
 
-local sb = ...
+local sb, tighten = ...
 
 local type, rawget, rawset, rawlen, select, error, tonumber = type, rawget, rawset, rawlen, select, error, tonumber
 local raw_pcall, raw_load = pcall, load
@@ -430,6 +432,7 @@ end
 
 -- One slot. Returns true, <flat result> or false, <error text>.
 local function run_slot(budget, slot, ts, height, block_ts, chain, process, epoch, ...)
+  tighten()
   begin(budget, block_ts, slot)
   local req = {
     slot = slot, timestamp = ts, ["block-height"] = height, ["block-timestamp"] = block_ts,
@@ -541,6 +544,7 @@ end
 
 -- Load the module (once per VM) and build the initial state from the Process message.
 local function run_init(budget, block_ts, code, ...)
+  tighten()
   begin(budget, block_ts, -1)
   install_ao()  -- top-level module code may already use ao.*
   local fn, err = raw_load(code, "=module", "t", E)
@@ -589,6 +593,7 @@ end
 
 -- The value at a path as lenient JSON (functions and cycles become null), or nil if absent.
 local function export(...)
+  tighten()
   local v = lookup(...)
   if v == nil then return nil end
   return json(v, true)
@@ -618,6 +623,7 @@ local function merge(dst, src)
 end
 
 local function patch(t)
+  tighten()
   merge(base, t)
   return true
 end

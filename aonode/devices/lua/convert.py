@@ -127,6 +127,17 @@ def to_lua_plain(value: Any, depth: int = 0) -> Any:
     raise DeviceError(f"cannot put a {type(value).__name__} into a Lua state")
 
 
+def plain_size(value: Any, depth: int = 0) -> int:
+    """An upper bound on the bytes Lua allocates for `value` (from `to_lua_plain`) as a table."""
+    if isinstance(value, bytes):
+        return len(value) + 64
+    if isinstance(value, dict):
+        return 128 + sum(plain_size(k) + plain_size(v) + 64 for k, v in value.items())
+    if isinstance(value, list):
+        return 128 + sum(plain_size(v) + 32 for v in value)
+    return 32
+
+
 def _key(k: Any) -> bytes | int | float:
     if isinstance(k, str):
         return k.encode()

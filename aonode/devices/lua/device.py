@@ -15,6 +15,12 @@ state is an immutable value, so there a failed slot leaves no trace at all; roll
 back would need a deep copy per slot.) Memory errors while the host itself runs are error Results
 too; any other error of the host code is a `DeviceError`.
 
+A message whose data and tags together are larger than the process's memory limit is not handed to
+the VM at all: its slot's result is the error "the message (N bytes) is larger than the process's
+memory limit (M bytes)" (a function of the message and the limit only). A smaller message that does
+not fit in what the state leaves free gives "memory limit exceeded" (sandbox.py: the cap is lifted
+while lupa pushes arguments, then set back before any Lua runs, so the node itself never aborts).
+
 Limits come from `ProcessContext.limits`: the instruction budget per slot (and for the module load),
 `max_memory` for the VM, and a wall-clock deadline per slot. The wall clock is a backstop and not
 deterministic: a slot stopped by it has the error "wall-clock limit exceeded" and
@@ -39,6 +45,15 @@ from aonode.model import Assignment, Message, Result
 
 NAME = "lua@5.3a"
 WALL_CLOCK_ERROR = "wall-clock limit exceeded"
+
+
+def message_bytes(m: Message) -> int:
+    """What a message brings into the VM: its data and its tags' names and values (UTF-8 bytes)."""
+    return len(m.data) + sum(len(t.name.encode()) + len(t.value.encode()) for t in m.tags)
+
+
+def too_large_error(size: int, limit: int) -> str:
+    return f"the message ({size} bytes) is larger than the process's memory limit ({limit} bytes)"
 
 
 class _Deadline:
@@ -92,6 +107,9 @@ class LuaDevice(Device):
             raise DeviceError(f"{NAME}: the memory limit is too small for the sandbox itself") from None
         except LuaError as exc:
             raise DeviceError(f"{NAME}: the sandbox failed to start: {exc}") from None
+        size = message_bytes(context.process)
+        if size > context.limits.memory_bytes:
+            raise DeviceError(f"{NAME}: {too_large_error(size, context.limits.memory_bytes)}")
         try:
             process_args = convert.message_args(context.process)
         except UnicodeEncodeError as exc:
@@ -119,6 +137,9 @@ class LuaDevice(Device):
     def compute(self, assignment: Assignment, message: Message) -> Result:
         vm = self._require_vm()
         self.last_slot_nondeterministic = False
+        size = message_bytes(message)
+        if size > self._limits.memory_bytes:
+            return Result(error=too_large_error(size, self._limits.memory_bytes))
         try:
             margs = convert.message_args(message)
         except UnicodeEncodeError as exc:
@@ -154,8 +175,9 @@ class LuaDevice(Device):
         """Deep-merge `patch` into the state: nested mappings merge into tables, other values (lists
         included) replace; None values are skipped."""
         vm = self._require_vm()
-        table = vm.table_from(convert.to_lua_plain(dict(patch)))
+        plain = convert.to_lua_plain(dict(patch))
         try:
+            table = vm.table_from(plain, convert.plain_size(plain))
             vm.patch(table)
         except LuaMemoryError:
             raise DeviceError(f"{NAME}: {convert.MEMORY_ERROR} while applying a patch") from None

@@ -16,7 +16,16 @@ Facts about lupa this relies on:
 - lupa reads the global `debug.traceback` as the message handler of every call; with `debug`
   removed from the raw globals, host errors come back without a traceback;
 - `max_memory` is enforced by lupa's allocator: a Lua allocation over the cap fails with "not
-  enough memory" inside Lua (a LuaMemoryError if it reaches Python), and the VM stays usable.
+  enough memory" inside Lua (a LuaMemoryError if it reaches Python), and the VM stays usable;
+- but lupa pushes a call's arguments (and looks up `debug.traceback`) *before* its `lua_pcall`,
+  outside any protected call: an allocation failing there is Lua's "unprotected error", a PANIC that
+  aborts the whole node. So the cap is not the process's memory limit while the host calls in: every
+  call goes through `LuaVM.call`, which lifts the cap by what the arguments need (their bytes, some
+  stack, `HEADROOM`), and the first thing the Lua side does (`tighten`, a Python callback) is to set
+  the cap back to the process's limit. Between calls the cap is the limit plus `HEADROOM`, so lupa's
+  own small allocations (the name "debug", registry references) always fit. Whatever the arguments
+  took above the limit makes the slot's own allocations fail (after an emergency collection), so a
+  message too large for what is left gives a "memory limit exceeded" result, never an abort.
 
 The Lua side also depends on the C library's locale for string comparison (strcoll), number
 formatting and character classes, which must be the C locale's on every node. `_ensure_c_locale`
@@ -32,6 +41,7 @@ from __future__ import annotations
 import importlib.resources
 import locale
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +103,12 @@ PLAIN_FIND_LIMIT = 1 << 30
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 """Largest chunk `load` accepts."""
+
+HEADROOM = 1024 * 1024
+"""Bytes above the process's memory limit that lupa may allocate outside a protected call (see above)."""
+
+ARG_OVERHEAD = 128
+"""Bytes counted per argument of a call beyond its own length (string header, stack slot, growth)."""
 
 _HOST_CHUNKS = ("patterns", "sandbox", "stdlib", "codec")
 _sources: dict[str, bytes] = {}
@@ -164,6 +180,15 @@ def _ensure_c_locale() -> None:
         _locale_checked = True
 
 
+def _tightener(ref: weakref.ReferenceType[LuaVM]) -> Callable[[], None]:
+    def tighten() -> None:
+        vm = ref()
+        if vm is not None:
+            vm.tighten()
+
+    return tighten
+
+
 class LuaVM:
     """A Lua runtime holding one process: the sandbox, the module and its state (`base`)."""
 
@@ -177,12 +202,13 @@ class LuaVM:
         plain_find_limit: int = PLAIN_FIND_LIMIT,
     ) -> None:
         _ensure_c_locale()
+        self._limit = memory_bytes
         rt = lua53.LuaRuntime(
             encoding=None,
             register_eval=False,
             register_builtins=False,
             unpack_returned_tuples=True,
-            max_memory=memory_bytes,
+            max_memory=memory_bytes + HEADROOM,
             overflow_handler=float,  # integers beyond 64 bits (e.g. a u64 timestamp) arrive as floats
             attribute_handlers=(_deny_get, _deny_set),
         )
@@ -196,12 +222,14 @@ class LuaVM:
         )
         self.host = sandbox
         """sandbox.lua's API table (`env`, `begin`, ...), for tests that drive the sandbox directly."""
-        codec = chunks["codec"](sandbox)
+        # The callback holds the VM weakly: a strong reference from inside the Lua state would be a cycle
+        # Python's collector cannot see, and the VM would never be freed.
+        codec = chunks["codec"](sandbox, _tightener(weakref.ref(self)))
         self.env = sandbox[b"env"]
-        self.run_init: Callable[..., Any] = codec[b"run_init"]
-        self.run_slot: Callable[..., Any] = codec[b"run_slot"]
-        self.export: Callable[..., Any] = codec[b"export"]
-        self.patch: Callable[..., Any] = codec[b"patch"]
+        self._run_init = codec[b"run_init"]
+        self._run_slot = codec[b"run_slot"]
+        self._export = codec[b"export"]
+        self._patch = codec[b"patch"]
         self.clear_hook: Callable[[], Any] = sandbox[b"clear_hook"]
         g = rt.globals()
         # Not reachable from the sandbox; removed so that nothing can reach them by accident either.
@@ -225,8 +253,42 @@ class LuaVM:
             code, chunkname
         )
 
-    def table_from(self, value: Any) -> Any:
-        return self._rt.table_from(value, recursive=True)
+    def call(self, fn: Any, *args: Any) -> Any:
+        """`fn(*args)` with the cap lifted while lupa pushes the arguments; `fn` (a codec entry point)
+        tightens it to the limit before anything else runs."""
+        need = HEADROOM + ARG_OVERHEAD * len(args)
+        for a in args:
+            if isinstance(a, bytes):
+                need += len(a)
+        self._rt.set_max_memory(self._limit + need)
+        try:
+            return fn(*args)
+        finally:
+            self._rt.set_max_memory(self._limit + HEADROOM)
+
+    def tighten(self) -> None:
+        self._rt.set_max_memory(self._limit)
+
+    def run_init(self, *args: Any) -> Any:
+        return self.call(self._run_init, *args)
+
+    def run_slot(self, *args: Any) -> Any:
+        return self.call(self._run_slot, *args)
+
+    def export(self, *args: Any) -> Any:
+        return self.call(self._export, *args)
+
+    def patch(self, table: Any) -> Any:
+        return self.call(self._patch, table)
+
+    def table_from(self, value: Any, size_hint: int) -> Any:
+        """A Lua table of plain Python data; lupa builds it outside a protected call, so the cap is
+        lifted by `size_hint` (an upper bound on what it allocates) meanwhile."""
+        self._rt.set_max_memory(self._limit + HEADROOM + size_hint)
+        try:
+            return self._rt.table_from(value, recursive=True)
+        finally:
+            self._rt.set_max_memory(self._limit + HEADROOM)
 
     def memory_used(self) -> int:
         return int(self._rt.get_memory_used())
