@@ -38,6 +38,10 @@ local MAX_VALUES = 500000     -- values in one flat result
 local MAX_DEPTH = 100
 
 local base = nil  -- the process state between slots
+-- The module's compute as it was when the module loaded: the entry point of every slot. Process
+-- code may reassign the global (HyperBEAM looks it up per call), but that does not change the entry
+-- point, so no message can brick a process by replacing or removing it.
+local entry = nil
 
 ---------------------------------------------------------------------------------------------------
 -- Messages in
@@ -441,7 +445,7 @@ local function run_slot(budget, slot, ts, height, block_ts, chain, process, epoc
   }
   local prev = base
   rawset(prev, "results", {})
-  local ok, a, b = call_user(rawget(E, "compute"), prev, req, {})
+  local ok, a, b = call_user(entry, prev, req, {})
   local poisoned, trip = limit_state()
   if poisoned then return fail(prev, slot, trip) end
   if not ok then return fail(prev, slot, a) end
@@ -555,7 +559,8 @@ local function run_init(budget, block_ts, code, ...)
   if not ok then return false, "the module failed to load: " .. e end
   take_prints()  -- what the module printed while loading is not part of any slot's output
   install_ao()  -- merged into whatever 'ao' the module left
-  if type(rawget(E, "compute")) ~= "function" then
+  entry = rawget(E, "compute")
+  if type(entry) ~= "function" then
     return false, "the module defines no global function 'compute'"
   end
   local process = build_message(...)
