@@ -25,7 +25,12 @@ Facts about lupa this relies on:
   the cap back to the process's limit. Between calls the cap is the limit plus `HEADROOM`, so lupa's
   own small allocations (the name "debug", registry references) always fit. Whatever the arguments
   took above the limit makes the slot's own allocations fail (after an emergency collection), so a
-  message too large for what is left gives a "memory limit exceeded" result, never an abort.
+  message too large for what is left gives a "memory limit exceeded" result, never an abort;
+- a slot that fails keeps what it allocated (the VM is not rolled back), so code can leave the state
+  so full that no later message could even be turned into a table: the process would be stuck for
+  good, its Owner's Eval included. So a slot that begins with less than `GRACE` bytes free under the
+  limit runs with the cap at limit + `GRACE` (never more): enough for a message and an Eval that
+  frees memory. Only code that fills the grace too, on purpose, can leave a process stuck.
 
 The Lua side also depends on the C library's locale for string comparison (strcoll), number
 formatting and character classes, which must be the C locale's on every node. `_ensure_c_locale`
@@ -105,7 +110,10 @@ MAX_SOURCE_BYTES = 16 * 1024 * 1024
 """Largest chunk `load` accepts."""
 
 HEADROOM = 1024 * 1024
-"""Bytes above the process's memory limit that lupa may allocate outside a protected call (see above)."""
+"""Bytes above the highest cap that lupa may allocate outside a protected call (see above)."""
+
+GRACE = 1024 * 1024
+"""Bytes a slot may use above the memory limit when it begins with less than this free (see above)."""
 
 ARG_OVERHEAD = 128
 """Bytes counted per argument of a call beyond its own length (string header, stack slot, growth)."""
@@ -203,12 +211,14 @@ class LuaVM:
     ) -> None:
         _ensure_c_locale()
         self._limit = memory_bytes
+        self._cap = memory_bytes
+        self._rest = memory_bytes + GRACE + HEADROOM
         rt = lua53.LuaRuntime(
             encoding=None,
             register_eval=False,
             register_builtins=False,
             unpack_returned_tuples=True,
-            max_memory=memory_bytes + HEADROOM,
+            max_memory=self._rest,
             overflow_handler=float,  # integers beyond 64 bits (e.g. a u64 timestamp) arrive as floats
             attribute_handlers=(_deny_get, _deny_set),
         )
@@ -256,18 +266,20 @@ class LuaVM:
     def call(self, fn: Any, *args: Any) -> Any:
         """`fn(*args)` with the cap lifted while lupa pushes the arguments; `fn` (a codec entry point)
         tightens it to the limit before anything else runs."""
-        need = HEADROOM + ARG_OVERHEAD * len(args)
+        need = ARG_OVERHEAD * len(args)
         for a in args:
             if isinstance(a, bytes):
                 need += len(a)
-        self._rt.set_max_memory(self._limit + need)
+        used = int(self._rt.get_memory_used())
+        self._cap = self._limit if used <= self._limit - GRACE else self._limit + GRACE
+        self._rt.set_max_memory(self._rest + need)
         try:
             return fn(*args)
         finally:
-            self._rt.set_max_memory(self._limit + HEADROOM)
+            self._rt.set_max_memory(self._rest)
 
     def tighten(self) -> None:
-        self._rt.set_max_memory(self._limit)
+        self._rt.set_max_memory(self._cap)
 
     def run_init(self, *args: Any) -> Any:
         return self.call(self._run_init, *args)
@@ -284,11 +296,11 @@ class LuaVM:
     def table_from(self, value: Any, size_hint: int) -> Any:
         """A Lua table of plain Python data; lupa builds it outside a protected call, so the cap is
         lifted by `size_hint` (an upper bound on what it allocates) meanwhile."""
-        self._rt.set_max_memory(self._limit + HEADROOM + size_hint)
+        self._rt.set_max_memory(self._rest + size_hint)
         try:
             return self._rt.table_from(value, recursive=True)
         finally:
-            self._rt.set_max_memory(self._limit + HEADROOM)
+            self._rt.set_max_memory(self._rest)
 
     def memory_used(self) -> int:
         return int(self._rt.get_memory_used())

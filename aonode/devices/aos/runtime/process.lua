@@ -31,6 +31,7 @@ local rawget, rawset, next = rawget, rawset, next
 local concat, remove, sort, pack = table.concat, table.remove, table.sort, table.pack
 local lower, upper, gsub, sub, gmatch = string.lower, string.upper, string.gsub, string.sub, string.gmatch
 local cocreate, coresume, costatus = coroutine.create, coroutine.resume, coroutine.status
+local match, floor, huge = string.match, math.floor, math.huge
 local ENV = _ENV
 
 local handlers = require(".handlers")
@@ -50,6 +51,10 @@ Name = "aos"
 Inbox = {}
 --- Most messages kept in Inbox; the oldest are dropped beyond it.
 InboxLimit = 10000
+--- Most bytes (data, tag names and values) the messages in Inbox may hold; the oldest are dropped
+--- beyond it. Set on the first slot to a quarter of the process's Memory-Limit (256 MiB by default),
+--- so that messages anyone may send cannot fill the process's memory.
+InboxMaxBytes = 64 * 1024 * 1024
 
 local process = { _version = AOS_RUNTIME_VERSION }
 
@@ -344,7 +349,25 @@ local function build_msg(req)
     end
   end
   msg.Data = data
-  return msg
+  local size = type(body.data) == "string" and #body.data or 0
+  for i = 1, #tags do
+    local o = tags[i]
+    size = size + #tostring(o.name) + #tostring(o.value)
+  end
+  return msg, size
+end
+
+-- Bytes from a Memory-Limit tag: "1073741824", "512-mb", "64kb" (as the node reads it), else nil.
+local function parse_size(text)
+  if type(text) ~= "string" then
+    return nil
+  end
+  local digits, unit = match(lower(text), "^%s*(%d+)%s*%-?%s*(%a*)%s*$")
+  local scale = ({ [""] = 1, b = 1, kb = 1024, mb = 1024 ^ 2, gb = 1024 ^ 3, tb = 1024 ^ 4 })[unit or ""]
+  if digits == nil or scale == nil or #digits > 15 then
+    return nil
+  end
+  return floor(tonumber(digits) * scale)
 end
 
 local function init_process(base, req)
@@ -368,6 +391,8 @@ local function init_process(base, req)
     authority = as_list(p.authority)
   end
   ao.authorities = split_authorities(authority)
+  local memory = parse_size(first_tag(tags, "Memory-Limit"))
+  InboxMaxBytes = (memory or 256 * 1024 * 1024) // 4
   ao.env = {
     Process = { Id = ao.id, Owner = Owner, Tags = tab(tags), TagArray = tags },
     Module = { Id = ao._module, Tags = {}, TagArray = {} },
@@ -379,26 +404,71 @@ end
 -- handling
 -------------------------------------------------------------------------------
 
+-- The bytes of the messages in Inbox, kept as a running total while only the runtime changes it
+-- (recounted when user code replaced the table or changed its length).
+local inbox_seen, inbox_count, inbox_bytes = nil, 0, 0
+local current_msg, current_size = nil, 0
+
+local function msg_bytes(m)
+  if type(m) ~= "table" then
+    return 0
+  end
+  if m == current_msg then
+    return current_size
+  end
+  local d = rawget(m, "Data")
+  local n = type(d) == "string" and #d or 0
+  local tags = rawget(m, "TagArray")
+  if type(tags) == "table" then
+    for i = 1, #tags do
+      local o = tags[i]
+      if type(o) == "table" then
+        local name, value = rawget(o, "name"), rawget(o, "value")
+        n = n + (type(name) == "string" and #name or 0) + (type(value) == "string" and #value or 0)
+      end
+    end
+  end
+  return n
+end
+
 local function insert_inbox(msg)
   local inbox = rawget(ENV, "Inbox")
   if type(inbox) ~= "table" then  -- replaced by user code: start a new one
     inbox = {}
     rawset(ENV, "Inbox", inbox)
   end
-  inbox[#inbox + 1] = msg
-  local limit = tonumber(rawget(ENV, "InboxLimit")) or 10000
-  local overflow = #inbox - limit
-  if overflow > 0 then
-    if overflow == 1 then
-      remove(inbox, 1)
-    else
-      local kept = {}
-      for i = overflow + 1, #inbox do
-        kept[#kept + 1] = inbox[i]
-      end
-      rawset(ENV, "Inbox", kept)
+  if inbox ~= inbox_seen or #inbox ~= inbox_count then
+    inbox_bytes = 0
+    for i = 1, #inbox do
+      inbox_bytes = inbox_bytes + msg_bytes(inbox[i])
     end
   end
+  inbox[#inbox + 1] = msg
+  inbox_bytes = inbox_bytes + msg_bytes(msg)
+  local limit = tonumber(rawget(ENV, "InboxLimit")) or 10000
+  local max_bytes = tonumber(rawget(ENV, "InboxMaxBytes")) or huge
+  local n = #inbox
+  local drop = n > limit and n - limit or 0
+  local dropped = 0
+  for i = 1, drop do
+    dropped = dropped + msg_bytes(inbox[i])
+  end
+  while drop < n and inbox_bytes - dropped > max_bytes do
+    drop = drop + 1
+    dropped = dropped + msg_bytes(inbox[drop])
+  end
+  inbox_bytes = inbox_bytes - dropped
+  if drop == 1 then
+    remove(inbox, 1)
+  elseif drop > 0 then
+    local kept = {}
+    for i = drop + 1, n do
+      kept[#kept + 1] = inbox[i]
+    end
+    inbox = kept
+    rawset(ENV, "Inbox", kept)
+  end
+  inbox_seen, inbox_count = inbox, #inbox
 end
 
 local function default_handler(msg)
@@ -552,7 +622,8 @@ function process.handle(req, base)
   if not initialized then
     init_process(base, req)
   end
-  local msg = build_msg(req)
+  local msg, size = build_msg(req)
+  current_msg, current_size = msg, size
   -- The Owner's own signed message needs no other trust (a redefined isTrusted cannot refuse it).
   local owner_eval = is_owner_eval(msg) and msg.Owner == msg.From
 
