@@ -21,7 +21,17 @@ per assignment, a process count, the processes and the message. Tables turned in
 tag values) are canonical JSON: keys sorted, lists for keys 1..n, [] for an empty table.
 --]]
 
-local sb, tighten = ...
+local sb, set_cap = ...
+local collectgarbage = collectgarbage
+
+-- The memory cap for the call that begins (sandbox.py: LuaVM.tighten); a full collection first when
+-- the state is near its limit.
+local function tighten()
+  if not set_cap(false) then
+    collectgarbage("collect")
+    set_cap(true)
+  end
+end
 
 local type, rawget, rawset, rawlen, select, error, tonumber = type, rawget, rawset, rawlen, select, error, tonumber
 local raw_pcall, raw_load = pcall, load

@@ -28,9 +28,10 @@ Facts about lupa this relies on:
   message too large for what is left gives a "memory limit exceeded" result, never an abort;
 - a slot that fails keeps what it allocated (the VM is not rolled back), so code can leave the state
   so full that no later message could even be turned into a table: the process would be stuck for
-  good, its Owner's Eval included. So a slot that begins with less than `GRACE` bytes free under the
-  limit runs with the cap at limit + `GRACE` (never more): enough for a message and an Eval that
-  frees memory. Only code that fills the grace too, on purpose, can leave a process stuck.
+  good, its Owner's Eval included. So a call that begins with less than `GRACE` bytes free under the
+  limit first runs a full collection and, if that does not free enough, runs with the cap at limit +
+  `GRACE` (never more): enough for a message and an Eval that frees memory. Only code that fills the
+  grace too, on purpose, can leave a process stuck.
 
 The Lua side also depends on the C library's locale for string comparison (strcoll), number
 formatting and character classes, which must be the C locale's on every node. `_ensure_c_locale`
@@ -60,16 +61,14 @@ LuaMemoryError = lua53.LuaMemoryError
 SANDBOX_COPY: tuple[str, ...] = (
     "assert", "error", "getmetatable", "ipairs", "rawequal", "rawget", "rawlen", "rawset", "select",
     "tonumber", "type",
-    "string.byte", "string.char", "string.len", "string.lower", "string.pack", "string.packsize",
-    "string.reverse", "string.sub", "string.unpack", "string.upper",
-    "table.pack", "table.unpack",
+    "string.len", "string.packsize",
     "math.abs", "math.acos", "math.asin", "math.atan", "math.ceil", "math.cos", "math.deg", "math.exp",
     "math.floor", "math.fmod", "math.huge", "math.log", "math.max", "math.maxinteger", "math.min",
     "math.mininteger", "math.modf", "math.pi", "math.rad", "math.sin", "math.sqrt", "math.tan",
     "math.tointeger", "math.type", "math.ult",
     "os.difftime",
     "coroutine.isyieldable", "coroutine.running", "coroutine.status", "coroutine.yield",
-    "utf8.char", "utf8.charpattern", "utf8.codepoint", "utf8.codes", "utf8.len", "utf8.offset",
+    "utf8.charpattern", "utf8.codes",
 )  # fmt: skip
 """Stock functions given to process code unchanged: pure, deterministic, and bounded by their input."""
 
@@ -77,7 +76,9 @@ SANDBOX_HOST: tuple[str, ...] = (
     "next", "pairs", "tostring", "print", "pcall", "xpcall", "setmetatable", "collectgarbage", "load",
     "require", "package.loaded", "package.preload", "_G", "_VERSION", "ao.event", "ao.resolve", "ao.set",
     "string.rep", "string.format", "string.find", "string.match", "string.gmatch", "string.gsub",
-    "table.sort", "table.concat", "table.insert", "table.remove", "table.move",
+    "table.sort", "table.concat", "table.insert", "table.remove", "table.move", "table.pack", "table.unpack",
+    "string.byte", "string.char", "string.lower", "string.upper", "string.reverse", "string.sub",
+    "string.pack", "string.unpack", "utf8.char", "utf8.codepoint", "utf8.len", "utf8.offset",
     "math.random", "math.randomseed", "os.time", "os.date", "os.clock",
     "coroutine.create", "coroutine.resume", "coroutine.wrap",
 )  # fmt: skip
@@ -98,7 +99,8 @@ MAX_NESTING = 64
 """Deepest nesting of pcall/xpcall/coroutine.resume (C Lua stops running hooks near 200 C levels)."""
 
 MAX_STRING_BYTES = 64 * 1024 * 1024
-"""Largest string string.rep may build."""
+"""Largest string the library functions (rep, format, gsub, table.concat) build; half the memory limit
+when that is smaller."""
 
 C_PATTERN_LIMIT = float(1 << 24)
 """Estimated worst-case steps above which a pattern call runs in Lua (patterns.lua), not in C."""
@@ -188,11 +190,10 @@ def _ensure_c_locale() -> None:
         _locale_checked = True
 
 
-def _tightener(ref: weakref.ReferenceType[LuaVM]) -> Callable[[], None]:
-    def tighten() -> None:
+def _tightener(ref: weakref.ReferenceType[LuaVM]) -> Callable[[bool], bool]:
+    def tighten(collected: bool) -> bool:
         vm = ref()
-        if vm is not None:
-            vm.tighten()
+        return True if vm is None else vm.tighten(collected)
 
     return tighten
 
@@ -212,7 +213,8 @@ class LuaVM:
         _ensure_c_locale()
         self._limit = memory_bytes
         self._cap = memory_bytes
-        self._rest = memory_bytes + GRACE + HEADROOM
+        # 0: no limit (host tests only); the cap then stays off
+        self._rest = memory_bytes + GRACE + HEADROOM if memory_bytes > 0 else 0
         rt = lua53.LuaRuntime(
             encoding=None,
             register_eval=False,
@@ -228,7 +230,7 @@ class LuaVM:
         names = [n.encode() for n in SANDBOX_COPY]
         sandbox = chunks["sandbox"](timed_out, STEP, MAX_NESTING, MAX_SOURCE_BYTES, *names)
         chunks["stdlib"](
-            sandbox, patterns, MAX_STRING_BYTES, c_pattern_limit, plain_find_limit, seed[0], seed[1]
+            sandbox, patterns, min(MAX_STRING_BYTES, memory_bytes // 2 or MAX_STRING_BYTES), c_pattern_limit, plain_find_limit, seed[0], seed[1]
         )
         self.host = sandbox
         """sandbox.lua's API table (`env`, `begin`, ...), for tests that drive the sandbox directly."""
@@ -266,20 +268,31 @@ class LuaVM:
     def call(self, fn: Any, *args: Any) -> Any:
         """`fn(*args)` with the cap lifted while lupa pushes the arguments; `fn` (a codec entry point)
         tightens it to the limit before anything else runs."""
+        if not self._rest:
+            return fn(*args)
         need = ARG_OVERHEAD * len(args)
         for a in args:
             if isinstance(a, bytes):
                 need += len(a)
-        used = int(self._rt.get_memory_used())
-        self._cap = self._limit if used <= self._limit - GRACE else self._limit + GRACE
         self._rt.set_max_memory(self._rest + need)
         try:
             return fn(*args)
         finally:
             self._rt.set_max_memory(self._rest)
 
-    def tighten(self) -> None:
-        self._rt.set_max_memory(self._cap)
+    def tighten(self, collected: bool) -> bool:
+        """Set the cap for the call that has begun: the limit, or limit + GRACE when less than GRACE is
+        free even after a full collection. False asks the Lua side to collect and call again."""
+        if not self._rest:
+            return True
+        used = int(self._rt.get_memory_used())
+        if used <= self._limit - GRACE:
+            self._rt.set_max_memory(self._limit)
+            return True
+        if not collected:
+            return False
+        self._rt.set_max_memory(self._limit + GRACE)
+        return True
 
     def run_init(self, *args: Any) -> Any:
         return self.call(self._run_init, *args)
@@ -296,6 +309,8 @@ class LuaVM:
     def table_from(self, value: Any, size_hint: int) -> Any:
         """A Lua table of plain Python data; lupa builds it outside a protected call, so the cap is
         lifted by `size_hint` (an upper bound on what it allocates) meanwhile."""
+        if not self._rest:
+            return self._rt.table_from(value, recursive=True)
         self._rt.set_max_memory(self._rest + size_hint)
         try:
             return self._rt.table_from(value, recursive=True)
