@@ -230,7 +230,13 @@ class LuaVM:
         names = [n.encode() for n in SANDBOX_COPY]
         sandbox = chunks["sandbox"](timed_out, STEP, MAX_NESTING, MAX_SOURCE_BYTES, *names)
         chunks["stdlib"](
-            sandbox, patterns, min(MAX_STRING_BYTES, memory_bytes // 2 or MAX_STRING_BYTES), c_pattern_limit, plain_find_limit, seed[0], seed[1]
+            sandbox,
+            patterns,
+            min(MAX_STRING_BYTES, memory_bytes // 2 or MAX_STRING_BYTES),
+            c_pattern_limit,
+            plain_find_limit,
+            seed[0],
+            seed[1],
         )
         self.host = sandbox
         """sandbox.lua's API table (`env`, `begin`, ...), for tests that drive the sandbox directly."""

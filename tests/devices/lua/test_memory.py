@@ -56,7 +56,8 @@ def test_a_message_that_does_not_fit_what_the_state_leaves_is_a_memory_error() -
     out = _survives(
         """
         p = LuaProc(RUNNER, limits=SMALL)
-        assert p.run("KEEP = {} for i = 1, 6 do KEEP[i] = string.rep(string.char(64 + i), 1000000) end").error == ""
+        keep = "KEEP = {} for i = 1, 6 do KEEP[i] = string.rep(string.char(64 + i), 1000000) end"
+        assert p.run(keep).error == ""
         print(p.send(Message(data=b"x" * (3 * MiB))).error)
         print(p.run("return #KEEP").output.data)
         print(p.run("KEEP = nil return 3").output.data)
@@ -98,7 +99,8 @@ def test_a_patch_is_built_without_an_unprotected_allocation() -> None:
     out = _survives(
         """
         p = LuaProc(RUNNER, limits=SMALL)
-        assert p.run("KEEP = {} for i = 1, 5 do KEEP[i] = string.rep(string.char(64 + i), 1000000) end").error == ""
+        keep = "KEEP = {} for i = 1, 5 do KEEP[i] = string.rep(string.char(64 + i), 1000000) end"
+        assert p.run(keep).error == ""
         try:
             p.device.apply_patch({"big": "x" * (4 * MiB)})
         except Exception as exc:
