@@ -204,7 +204,8 @@ def test_a_strangers_eval_runs_nothing(node: LocalNode, client: NodeClient) -> N
         ("local t = {} t.self = t Send({Target = ao.id, Data = t})", "circular reference"),
         ("local t = {} for i = 1, 200000 do t = {t} end Send({Target = ao.id, Data = t})", "stack overflow"),
         ("local t = {} for i = 1, 200000 do t = {t} end return t", "memory limit exceeded"),
-        ("local function f() return f() + 1 end return f()", "stack overflow"),
+        # the Lua stack (1M slots) or the memory limit, whichever comes first: both deterministic
+        ("local function f() return f() + 1 end return f()", "stack overflow|memory limit exceeded"),
         ("Send({Target = ao.id, Data = 'x', Bad = 0/0, F = print})", None),
     ],
     ids=["cycle", "deep nesting", "deep return value", "stack overflow", "nan and function tags"],
@@ -217,7 +218,7 @@ def test_bad_output_is_the_slots_error(
     if error_part is None:
         assert error == ""
     else:
-        assert error_part in error
+        assert any(part in error for part in error_part.split("|")), error
     # the same slot computes to the same result again (deterministic)
     assert client.compute(pid, slot).result.error == error
     _after(node, client, pid)
