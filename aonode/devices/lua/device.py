@@ -58,7 +58,7 @@ def too_large_error(size: int, limit: int) -> str:
 
 class _Deadline:
     """The wall-clock deadline of the running slot. The VM holds `passed` (Lua's count hook calls it every
-    16 hook calls, ~160k instructions, and before costly pattern calls); it is a separate object so that
+    hook call, every 10k instructions, and before costly library calls); it is a separate object so that
     the VM holds no reference to the device, and dropping the device frees the VM at once instead of at
     the next cyclic garbage collection."""
 

@@ -10,7 +10,9 @@ functions they call carry no host line numbers; those raised here use level 2 (t
 
 Limits. `call_user` runs process code with a count hook on the main thread (and, through
 coroutine.create/wrap, on every coroutine): every STEP instructions the hook takes STEP from the
-slot's budget, and every WALL_EVERY calls it asks the host whether the wall-clock deadline passed.
+slot's budget and asks the host whether the wall-clock deadline passed (every call: measured free
+next to the hook itself, and a VM instruction such as `..` or `<` on long strings can take
+milliseconds, so 10k of them between two looks at the clock is already a long time).
 Once either trips, the VM is "poisoned": the hook is re-installed to run at every instruction and
 raises again, so pcall loops cannot swallow it; it never raises inside the host's own frames
 (HOST), which clear it. pcall, xpcall and coroutine.resume are capped in nesting depth, keeping
@@ -63,8 +65,6 @@ local NEST_MSG = "nesting limit exceeded (pcall/xpcall/coroutine.resume deeper t
 local budget, remaining = 0, 0
 local poisoned, trip = false, nil
 local depth = 0
-local hook_calls = 0
-local WALL_EVERY = 16  -- hook calls between two looks at the wall clock
 local HOST = {}  -- functions in which the hooks never raise (they clear the hook themselves)
 local normal_hook, poison_hook
 
@@ -77,11 +77,11 @@ end
 
 -- The hook's own instructions count against the next STEP too (C Lua decrements the count for every
 -- instruction, the hook's included), so the path through it must not depend on anything but the
--- count: the clock is read every WALL_EVERY calls, not when some time has passed.
+-- count: the clock is read at every call, not when some time has passed (only a passed deadline,
+-- which ends the slot anyway, takes another path).
 normal_hook = function()
   remaining = remaining - STEP
-  hook_calls = hook_calls + 1
-  if hook_calls % WALL_EVERY == 0 and deadline_passed() then poison(WALL_MSG) end
+  if deadline_passed() then poison(WALL_MSG) end
   if remaining > 0 and not poisoned then return end
   poison(LIMIT_MSG)
   if HOST[getinfo(2, "f").func] then return end

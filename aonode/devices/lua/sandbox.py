@@ -60,7 +60,7 @@ LuaMemoryError = lua53.LuaMemoryError
 
 SANDBOX_COPY: tuple[str, ...] = (
     "assert", "error", "getmetatable", "ipairs", "rawequal", "rawget", "rawlen", "rawset", "select",
-    "tonumber", "type",
+    "type",
     "string.len", "string.packsize",
     "math.abs", "math.acos", "math.asin", "math.atan", "math.ceil", "math.cos", "math.deg", "math.exp",
     "math.floor", "math.fmod", "math.huge", "math.log", "math.max", "math.maxinteger", "math.min",
@@ -73,7 +73,7 @@ SANDBOX_COPY: tuple[str, ...] = (
 """Stock functions given to process code unchanged: pure, deterministic, and bounded by their input."""
 
 SANDBOX_HOST: tuple[str, ...] = (
-    "next", "pairs", "tostring", "print", "pcall", "xpcall", "setmetatable", "collectgarbage", "load",
+    "next", "pairs", "tonumber", "tostring", "print", "pcall", "xpcall", "setmetatable", "collectgarbage", "load",
     "require", "package.loaded", "package.preload", "_G", "_VERSION", "ao.event", "ao.resolve", "ao.set",
     "string.rep", "string.format", "string.find", "string.match", "string.gmatch", "string.gsub",
     "table.sort", "table.concat", "table.insert", "table.remove", "table.move", "table.pack", "table.unpack",

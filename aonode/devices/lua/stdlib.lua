@@ -19,7 +19,8 @@ its functions into the environment's string, table, math and os tables:
   case mapping and reverse ~1 ns a byte (BYTE_RATE_MAP = 4 bytes an instruction); copies (sub,
   rep, format, gsub's result, table.concat, string.pack) ~0.2-0.4 ns a byte (BYTE_RATE_COPY =
   16); one instruction per value a function returns or takes (byte, char, table.unpack/pack, utf8
-  codepoint/char); scans (find/match/gmatch/gsub, utf8.len) one per 64 bytes. Calls on fewer than
+  codepoint/char); scans (find/match/gmatch/gsub, utf8.offset) one per 64 bytes, tonumber and utf8.len
+  one per 4, os.date one per format byte. Calls on fewer than
   CHEAP bytes or values are not charged (the hook already counts the call itself), which keeps the
   wrappers' cost on the short strings of ordinary code small. A charge over BIG_CHARGE also looks at
   the wall clock first. Strings these functions build are capped at MAX_STRING, the smaller of
@@ -267,6 +268,7 @@ local function det_date(fmt, t)
   if type(fmt) == "number" then fmt = raw_tostring(fmt) end
   if type(fmt) ~= "string" then error("bad argument #1 to 'date' (string expected, got " .. type(fmt) .. ")", 2) end
   if sbyte(fmt, 1) == 33 then fmt = ssub(fmt, 2) end  -- '!' (always UTC anyway)
+  if #fmt >= CHEAP then charge_units(#fmt) end  -- strftime per conversion; %c is 24 bytes out of 2
   if t == nil then t = block_time end
   return OS.date("!" .. fmt, t)
 end
@@ -656,6 +658,11 @@ local function det_ulen(s, ...)
   return ulen(s, ...)
 end
 
+local function det_tonumber(v, ...)
+  if type(v) == "string" then charge_bytes(#v, BYTE_RATE_MAP) end  -- scanned (more than once)
+  return tonumber(v, ...)
+end
+
 local function det_uoffset(s, ...)
   if type(s) == "string" then charge_bytes(#s, BYTE_RATE_SCAN) end
   return uoffset(s, ...)
@@ -679,6 +686,7 @@ E.utf8.codepoint = det_codepoint
 E.utf8.char = det_uchar
 E.utf8.len = det_ulen
 E.utf8.offset = det_uoffset
+E.tonumber = det_tonumber
 E.string.format = det_format
 E.string.find = det_find
 E.string.match = det_match

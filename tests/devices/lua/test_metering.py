@@ -71,3 +71,11 @@ def test_strings_are_capped_at_half_the_memory_limit() -> None:
         "memory limit exceeded",
     )
     assert p.run("return 2").output.data == "2"
+
+
+def test_tonumber_and_os_date_of_big_strings_are_charged() -> None:
+    p = LuaProc(RUNNER, limits=LIMITS)
+    digits = "local s = string.rep('1', 8 * 1024 * 1024) for i = 1, 2000 do local u = tonumber(s) end"
+    assert p.run(digits).error == "instruction limit exceeded"
+    date = "local f = string.rep('%c', 1024 * 1024) for i = 1, 2000 do local u = os.date(f, 0) end"
+    assert p.run(date).error == "instruction limit exceeded"
