@@ -74,7 +74,8 @@ SANDBOX_COPY: tuple[str, ...] = (
 
 SANDBOX_HOST: tuple[str, ...] = (
     "next", "pairs", "tonumber", "tostring", "print", "pcall", "xpcall", "setmetatable", "collectgarbage",
-    "load", "require", "package.loaded", "package.preload", "_G", "_VERSION", "ao.event", "ao.resolve", "ao.set",
+    "load", "require", "package.loaded", "package.preload", "_G", "_VERSION",
+    "ao.event", "ao.resolve", "ao.set",
     "string.rep", "string.format", "string.find", "string.match", "string.gmatch", "string.gsub",
     "table.sort", "table.concat", "table.insert", "table.remove", "table.move", "table.pack", "table.unpack",
     "string.byte", "string.char", "string.lower", "string.upper", "string.reverse", "string.sub",
