@@ -30,6 +30,9 @@ ALGORITHMS: dict[str, bytes] = {SCHEME_ED25519: b"ed25519", SCHEME_RSA_PSS_SHA51
 """The `alg` of a commitment, by signature scheme (HyperBEAM's names)."""
 
 MEMORY_ERROR = "memory limit exceeded"
+MAX_ERROR_CHARS = 64 * 1024
+"""Longest error text kept in a Result: `error(string.rep("x", 2^24))` must not make a result that cannot
+be sent."""
 _LUA_MEMORY_MESSAGES = ("not enough memory", "not enough memory for buffer allocation")
 # A raw pointer in a message would differ between runs; the host names objects "table: 0x%08x".
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{9,16}\b")
@@ -75,6 +78,8 @@ def error_text(raw: object) -> str:
     s = text(raw) if isinstance(raw, bytes | str) else str(raw)
     if s in _LUA_MEMORY_MESSAGES or s.endswith(": not enough memory"):
         return MEMORY_ERROR
+    if len(s) > MAX_ERROR_CHARS:
+        s = f"{s[:MAX_ERROR_CHARS]}... (error text cut at {MAX_ERROR_CHARS} of {len(s)} characters)"
     return _ADDRESS.sub("0x?", s)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.devices.lua.helpers import LuaProc
+from aonode.devices.lua.convert import MAX_ERROR_CHARS
+from tests.devices.lua.helpers import RUNNER, LuaProc
 
 CASES = [
     (
@@ -64,3 +65,12 @@ def test_non_utf8_text_is_replaced_deterministically() -> None:
     assert r.output.data == "\ufffdok"
     assert r.messages[0].target == "\ufffd\ufffd\ufffd"
     assert (r.messages[0].tags[0].name, r.messages[0].tags[0].value) == ("\ufffd", "\ufffd")
+
+
+def test_a_huge_error_text_is_cut() -> None:
+    p = LuaProc(RUNNER)
+    r = p.run("error(string.rep('e', 4 * 1024 * 1024), 0)")
+    assert r.error == "e" * MAX_ERROR_CHARS + (
+        f"... (error text cut at {MAX_ERROR_CHARS} of {4 * 1024 * 1024} characters)"
+    )
+    assert p.run("return 1").output.data == "1"
