@@ -20,8 +20,9 @@ from typing import Any
 import grpc
 
 from aonode import ids
-from aonode.cron import CronTask
+from aonode.cron import CronTask, build_request
 from aonode.crypto import Signer, sign_message
+from aonode.errors import NotFound
 from aonode.model import Assignment, Message, Result, Tag
 from aonode.push.config import PushReport, State
 from aonode.rpc.convert import (
@@ -31,7 +32,6 @@ from aonode.rpc.convert import (
     message_to_pb,
     push_node_from_pb,
     result_from_pb,
-    tags_to_pb,
 )
 from aonode.rpc.retry import retry_options
 from aonode.v1 import (
@@ -242,6 +242,38 @@ class NodeClient:
         reply = self._unary(self.process.Dryrun, process_pb2.DryrunRequest(message=message_to_pb(message)))
         return result_from_pb(reply.result)
 
+    def status(self) -> scheduler_pb2.GetStatusResponse:
+        """The node's status: its address, the processes it schedules, the stalled ones."""
+        reply: scheduler_pb2.GetStatusResponse = self._unary(
+            self.scheduler.GetStatus, scheduler_pb2.GetStatusRequest()
+        )
+        return reply
+
+    def process_status(self, process: str) -> process_pb2.GetProcessStatusResponse:
+        """Whether `process` is stalled, its schedule's tip and its last computed slot."""
+        reply: process_pb2.GetProcessStatusResponse = self._unary(
+            self.process.GetProcessStatus, process_pb2.GetProcessStatusRequest(process=process)
+        )
+        return reply
+
+    def resume_process(self, operator: Signer, process: str) -> process_pb2.ResumeProcessResponse:
+        """Lift the stall of `process`, signing the authorization with an operator's wallet (the node's own,
+        or one in its `[compute] operators`); NOT_FOUND when it is not stalled."""
+        status = self.process_status(process)
+        if not status.HasField("stall"):
+            raise NotFound(f"process {process} is not stalled")
+        authorization = build_message(
+            operator,
+            process,
+            action="Resume-Compute",
+            tags=[("Stalled-Since", str(status.stall.since_ms))],
+        )
+        reply: process_pb2.ResumeProcessResponse = self._unary(
+            self.process.ResumeProcess,
+            process_pb2.ResumeProcessRequest(authorization=message_to_pb(authorization)),
+        )
+        return reply
+
     def push(
         self, process: str, slot: int, *, async_: bool = False, result_depth: int = 1, max_hops: int = 0
     ) -> PushReport:
@@ -290,6 +322,7 @@ class NodeClient:
 
     def cron_once(
         self,
+        signer: Signer,
         process: str,
         *,
         at: int | None = None,
@@ -298,19 +331,16 @@ class NodeClient:
         data: bytes = b"",
         path: str = "",
     ) -> CronTask:
-        """A task that schedules one node-signed message on `process` at `at` (ms since the epoch) or
-        after `in_` (an interval such as `10-seconds`); with `path` (`now`, `push`) one that calls that
-        path on the process instead."""
-        request = cron_pb2.OnceRequest(message=_cron_message(process, tags, data), path=path)
-        if at is not None:
-            request.at = at
-        if in_ is not None:
-            setattr(request, "in", in_)
-        reply = self._unary(self.cron.Once, request)
+        """A task, created by `signer`, that schedules one message on `process` at `at` (ms since the
+        epoch) or after `in_` (an interval such as `10-seconds`); with `path` (`now`, `push`) one that calls
+        that path on the process instead. Each tick reaches the process with `signer`'s address as From."""
+        request = build_request(signer, "Once", process, tags=tags, data=data, at=at, delay=in_, path=path)
+        reply = self._unary(self.cron.Once, cron_pb2.OnceRequest(request=message_to_pb(request)))
         return cron_task_from_pb(reply.task)
 
     def cron_every(
         self,
+        signer: Signer,
         process: str,
         interval: str,
         *,
@@ -318,25 +348,37 @@ class NodeClient:
         data: bytes = b"",
         path: str = "",
     ) -> CronTask:
-        """A task that schedules a node-signed message on `process` every `interval`; with `path` (`now`,
-        `push`) one that calls that path on the process instead."""
-        request = cron_pb2.EveryRequest(
-            message=_cron_message(process, tags, data), interval=interval, path=path
+        """A task, created by `signer`, that schedules a message on `process` every `interval`; with
+        `path` (`now`, `push`) one that calls that path on the process instead."""
+        request = build_request(signer, "Every", process, tags=tags, data=data, interval=interval, path=path)
+        reply = self._unary(self.cron.Every, cron_pb2.EveryRequest(request=message_to_pb(request)))
+        return cron_task_from_pb(reply.task)
+
+    def cron_stop(self, signer: Signer, task: str) -> CronTask:
+        """Stop `task`; `signer` must be its creator."""
+        request = build_request(signer, "Stop", task)
+        reply = self._unary(self.cron.Stop, cron_pb2.StopRequest(request=message_to_pb(request)))
+        return cron_task_from_pb(reply.task)
+
+    def cron_list_page(
+        self, page_size: int = 0, page_token: str = "", process: str = "", creator: str = ""
+    ) -> tuple[list[CronTask], str]:
+        """One page of the node's live tasks (oldest first) and the next page's token ("" after the last)."""
+        request = cron_pb2.ListRequest(
+            page_size=page_size, page_token=page_token, process=process, creator=creator
         )
-        reply = self._unary(self.cron.Every, request)
-        return cron_task_from_pb(reply.task)
+        reply = self._unary(self.cron.List, request)
+        return [cron_task_from_pb(t) for t in reply.tasks], reply.next_page_token
 
-    def cron_stop(self, task: str) -> CronTask:
-        reply = self._unary(self.cron.Stop, cron_pb2.StopRequest(task=task))
-        return cron_task_from_pb(reply.task)
-
-    def cron_list(self) -> list[CronTask]:
-        reply = self._unary(self.cron.List, cron_pb2.ListRequest())
-        return [cron_task_from_pb(t) for t in reply.tasks]
-
-
-def _cron_message(process: str, tags: Sequence[tuple[str, str]], data: bytes) -> cron_pb2.CronMessage:
-    return cron_pb2.CronMessage(process=process, tags=tags_to_pb(tags), data=data)
+    def cron_list(self, process: str = "", creator: str = "") -> list[CronTask]:
+        """Every live task (of `process`, of `creator`, when given), following pages."""
+        out: list[CronTask] = []
+        token = ""
+        while True:
+            tasks, token = self.cron_list_page(page_token=token, process=process, creator=creator)
+            out += tasks
+            if not token:
+                return out
 
 
 def _push_state(state: int) -> State:

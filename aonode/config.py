@@ -61,9 +61,19 @@ class NodeConfig:
     scheduling throughput on 2 cores."""
 
     trusted_relays: str = ""
-    """Comma-separated addresses of other nodes whose pushed messages (carrying `From-Process`) this node
-    schedules. Its own address is always trusted; messages from anyone else that claim a `From-Process`
-    are refused (PERMISSION_DENIED)."""
+    """Comma-separated addresses of other nodes whose pushed messages (carrying `From-Process`) or cron
+    ticks (`Cron-From`) this node schedules. Its own address is always trusted; messages from anyone else
+    that carry either tag are refused (PERMISSION_DENIED)."""
+
+    relay_limit: int = 1200
+    """Push: most messages this node relays to one process (deliveries it schedules on behalf of
+    processes, carrying `From-Process`) per `relay_window_seconds`, over all pushes and cron `push`
+    tasks; 0: no limit. Over it a delivery is refused (its push tree node says `relay-limit:
+    RESOURCE_EXHAUSTED ...`), which ends ping-pong loops that every new push would extend forever. A
+    token bucket per target: bursts up to the limit, then the limit per window (docs/push.md)."""
+
+    relay_window_seconds: float = 60.0
+    """Push: the window of `relay_limit`."""
 
     max_message_bytes: int = 16 * MiB
     """Largest request or response the gRPC server accepts or sends (RESOURCE_EXHAUSTED above it)."""
@@ -72,6 +82,12 @@ class NodeConfig:
     """RPCs in flight at once (streams included); more are refused with RESOURCE_EXHAUSTED. Unary
     Schedule calls stay in flight until their commit, so a disk stall of T seconds holds about
     T x the request rate of them: 2048 covers a 4 s stall at 500 requests/s."""
+
+    max_pending_rpcs: int = 16384
+    """Calls received but not yet picked up by the node (a burst arrives faster than the node's loop takes
+    calls in). Up to this many wait to be answered, each then served or refused with RESOURCE_EXHAUSTED
+    by `max_concurrent_rpcs`; beyond it gRPC core cancels the excess (CANCELLED, not retried). gRPC's own
+    default (1,000, random drops up to 3,000) cancelled a third of a 4,000-call burst."""
 
     max_concurrent_streams: int = 4096
     """HTTP/2 streams per client connection. Keep it above `max_concurrent_rpcs`: a connection over this
@@ -165,8 +181,10 @@ def _validate(config: NodeConfig) -> NodeConfig:
         raise ConfigError(f"log_level: expected debug, info, warning or error, got {config.log_level!r}")
     if config.max_message_bytes < 64 * 1024:
         raise ConfigError("max_message_bytes: must be at least 65536")
-    if config.max_concurrent_rpcs < 1 or config.max_concurrent_streams < 1:
-        raise ConfigError("max_concurrent_rpcs and max_concurrent_streams must be at least 1")
+    if min(config.max_concurrent_rpcs, config.max_concurrent_streams, config.max_pending_rpcs) < 1:
+        raise ConfigError("max_concurrent_rpcs, max_concurrent_streams, max_pending_rpcs: must be at least 1")
+    if not config.relay_window_seconds > 0:
+        raise ConfigError("relay_window_seconds: must be above 0")
     if config.map_size_mib < 1 or config.max_map_size_mib < config.map_size_mib:
         raise ConfigError("map_size_mib must be >= 1 and <= max_map_size_mib")
     return config

@@ -58,6 +58,11 @@ class ResourceExhausted(AonodeError):
     status = "RESOURCE_EXHAUSTED"
 
 
+class Overloaded(ResourceExhausted):
+    """A transient capacity limit (too much work in flight): a repeat after a short wait may succeed, so
+    clients retry it; other ResourceExhausted answers tell clients not to (aonode/rpc/status.py)."""
+
+
 class Unavailable(AonodeError):
     """The node is shutting down or a peer could not be reached; retry later."""
 

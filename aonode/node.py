@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
 from aonode.compute.validate import SpawnValidator
-from aonode.config import MiB, NodeConfig
+from aonode.config import ConfigError, MiB, NodeConfig
 from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import default_registry
 from aonode.model import Location
-from aonode.push import Pusher, RemotePusher
+from aonode.push import PushConfig, Pusher, RemotePusher
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
@@ -53,15 +53,21 @@ class Node:
         config.data.mkdir(parents=True, exist_ok=True)
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
+        try:
+            compute_config = ComputeConfig.from_mapping(
+                config.extra.get("compute"),
+                snapshot_every=config.snapshot_every,
+                snapshot_seconds=config.snapshot_seconds,
+                operators=(str(signer.address),),  # the node's own wallet may lift a stalled process
+            )
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"[compute]: {exc}") from None
         store = LmdbStore(
             config.store_path,
             map_size=config.map_size_mib * MiB,
             max_map_size=config.max_map_size_mib * MiB,
         )
         devices = default_registry(config.extra.get("devices"))
-        compute_config = ComputeConfig(
-            snapshot_every=config.snapshot_every, snapshot_seconds=config.snapshot_seconds
-        )
         scheduler = Scheduler(
             store,
             signer,
@@ -75,7 +81,10 @@ class Node:
             validator=SpawnValidator(devices, compute_config.device_settings),
         )
         engine = ComputeEngine(store, scheduler, devices, compute_config)
-        pusher = Pusher(store, scheduler, engine, signer, forwarder=forwarder, remote=remote)
+        relay = PushConfig(
+            relay_limit=config.relay_limit, relay_window_ms=max(1, round(config.relay_window_seconds * 1000))
+        )
+        pusher = Pusher(store, scheduler, engine, signer, relay, forwarder=forwarder, remote=remote)
         cron = Cron(store, scheduler, signer, cron_config, calls=EngineCalls(engine, pusher))
         return cls(
             config=config,
@@ -105,6 +114,12 @@ class Node:
             await self.scheduler.locations.register(sign_location(record, self.signer))
         await self.pusher.resume()  # asynchronous pushes a stop or crash interrupted
         await self.cron.start()
+
+    def halt_compute(self) -> None:
+        """Interrupt every running computation now (they answer UNAVAILABLE; nothing of the interrupted
+        slots is stored): the first thing a stop does after its short grace, so SIGTERM ends the node
+        within seconds whatever a process computes."""
+        self.engine.halt()
 
     async def close(self) -> None:
         await self.cron.close()  # first: no new ticks while the rest shuts down

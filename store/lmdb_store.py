@@ -58,7 +58,10 @@ from store.group_commit import GroupCommitter
 MAX_TABLES: Final = 128
 DEFAULT_MAP_SIZE: Final = 256 << 20
 DEFAULT_MAX_MAP_SIZE: Final = (1 << 40) if sys.maxsize > 2**32 else (1 << 30)
-_DISK_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DISK_FULL: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# LMDB reports a short write (what a full disk gives mid-commit) as EIO, like a failing device; the two
+# are told apart by the space left where the store lives (below this much, the disk is full).
+_DISK_LOW: Final = 16 << 20
 
 _T = TypeVar("_T")
 _Db = Any  # py-lmdb's database handle (lmdb._Database, not exported)
@@ -336,7 +339,7 @@ class LmdbStore(ObjectStore):
                     continue
                 if len(todo) == 1:
                     outcomes[todo[0]] = StoreFullError(
-                        f"store is full (map {self._map_size} bytes, max {self._max_map_size})"
+                        f"store is full (map {self._map_size} bytes, max_map_size {self._max_map_size})"
                     )
                     return
                 # Find exactly the batches that do not fit: FIFO, one txn each, no further growth.
@@ -401,9 +404,23 @@ class LmdbStore(ObjectStore):
     def _write_error(self, e: Exception) -> StoreError:
         if isinstance(e, StoreError):
             return e
-        if isinstance(e, lmdb.DiskError) or getattr(e, "code", 0) in _DISK_FULL:
-            return StoreFullError(f"disk full: {e}")
+        code = getattr(e, "code", 0)
+        if isinstance(e, lmdb.DiskError) or code in _DISK_FULL:
+            return StoreFullError(f"store is full: no space left on the disk ({e})")
+        if code == errno.EIO:
+            free = self._free_bytes()
+            if free is not None and free < _DISK_LOW:
+                return StoreFullError(f"store is full: no space left on the disk ({free} bytes free)")
         return StoreError(f"LMDB write failed: {e}")
+
+    def _free_bytes(self) -> int | None:
+        """Bytes this process may still write where the store lives (root may use the reserved blocks)."""
+        try:
+            fs = os.statvfs(self._path)
+        except OSError:
+            return None
+        blocks = fs.f_bfree if os.geteuid() == 0 else fs.f_bavail
+        return blocks * fs.f_frsize
 
     def _grow(self) -> bool:
         """Double the map (up to max_map_size) with no read view open; False if it cannot grow now."""

@@ -4,7 +4,9 @@ Each table is a dict plus a sorted key list (bisect gives ordered ranges). Snaps
 per table: opening a view captures the current table objects and marks them shared; the next write to a
 shared table copies it first, so the view keeps seeing the old one. Writes go through the same
 GroupCommitter as LMDB (one writer thread, FIFO, futures resolved after the group is applied), so
-ordering, preconditions and close() behave the same; only durability and map limits have no equivalent.
+ordering, preconditions and close() behave the same; only durability has no equivalent. `max_bytes`
+stands in for LMDB's map ceiling: the keys and values held may not exceed it, a batch that would is
+refused alone with StoreFullError, and deletes make room again (the full-store contract of both stores).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from store.base import (
     ObjectStore,
     ReadView,
     StoreClosedError,
+    StoreFullError,
     WriteBatch,
     check_requires,
 )
@@ -48,8 +51,12 @@ class _Table:
 
 
 class MemoryStore(ObjectStore):
-    def __init__(self, *, max_group_ops: int = 20_000, max_group_bytes: int = 64 << 20) -> None:
+    def __init__(
+        self, *, max_group_ops: int = 20_000, max_group_bytes: int = 64 << 20, max_bytes: int | None = None
+    ) -> None:
         super().__init__()
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
         self._tables: dict[str, _Table] = {}
         self._closed = False
@@ -100,6 +107,12 @@ class MemoryStore(ObjectStore):
                 outcomes.append(conflict)
                 if conflict is not None:
                     continue
+                if self._max_bytes is not None:
+                    grown = self._bytes + self._growth(batch)
+                    if grown > self._max_bytes:
+                        outcomes[-1] = StoreFullError(f"store is full (max_bytes {self._max_bytes})")
+                        continue
+                    self._bytes = grown
                 for kind, table, key, value in batch._ops:
                     if kind == DELETE:
                         if self._lookup(table, key) is not None:
@@ -109,6 +122,29 @@ class MemoryStore(ObjectStore):
             self._commits += 1
         flush()
         return outcomes
+
+    def _growth(self, batch: WriteBatch) -> int:
+        """How many bytes applying `batch` adds to what is held (negative when it frees more)."""
+        change = 0
+        sizes: dict[tuple[str, bytes], int] = {}  # the batch's own earlier ops on a key count too
+
+        def held(table: str, key: bytes) -> int:
+            if (table, key) in sizes:
+                return sizes[(table, key)]
+            value = self._lookup(table, key)
+            return 0 if value is None else len(key) + len(value)
+
+        for kind, table, key, value in batch._ops:
+            before = held(table, key)
+            if kind == DELETE:
+                after = 0
+            elif table == OBJECTS and before:
+                after = before
+            else:
+                after = len(key) + len(value)
+            sizes[(table, key)] = after
+            change += after - before
+        return change
 
     def stats(self) -> dict[str, int]:
         c = self._committer

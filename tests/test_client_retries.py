@@ -25,17 +25,22 @@ from aonode.v1 import cron_pb2, node_pb2, scheduler_pb2, types_pb2
 
 
 class Flaky:
-    """Answers each method UNAVAILABLE `failures` times, then with `reply`."""
+    """Answers each method `code` (UNAVAILABLE) `failures` times, then with `reply`; with `metadata`, the
+    failures carry it as trailing metadata."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.attempts: Counter[str] = Counter()
+        self.code = grpc.StatusCode.UNAVAILABLE
+        self.metadata: tuple[tuple[str, str], ...] = ()
 
     def handler(self, name: str, reply: Callable[[], Any]) -> grpc.RpcMethodHandler:
         def call(request: bytes, context: grpc.ServicerContext) -> bytes:
             self.attempts[name] += 1
             if self.attempts[name] <= self.failures:
-                context.abort(grpc.StatusCode.UNAVAILABLE, "try again")
+                if self.metadata:
+                    context.set_trailing_metadata(self.metadata)
+                context.abort(self.code, "try again")
             return reply().SerializeToString()  # type: ignore[no-any-return]
 
         return grpc.unary_unary_rpc_method_handler(call)
@@ -126,3 +131,27 @@ def test_node_to_node_forwarding_retries_too(serve: Callable[[int], tuple[str, F
 
     assert asyncio.run(forward()) == 7
     assert flaky.attempts["Schedule"] == 2
+
+
+def test_resource_exhausted_without_pushback_is_retried(serve: Callable[[int], tuple[str, Flaky]]) -> None:
+    # The concurrency limit's answer (grpcio's "Concurrent RPC limit exceeded!") carries no pushback: a
+    # burst's excess is repeated with backoff.
+    address, flaky = serve(2)
+    flaky.code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    with NodeClient(address, timeout=10) as client:
+        assert client.info().address
+    assert flaky.attempts["GetInfo"] == 3
+
+
+def test_resource_exhausted_with_the_nodes_pushback_is_not_retried(
+    serve: Callable[[int], tuple[str, Flaky]],
+) -> None:
+    # The node's own RESOURCE_EXHAUSTED (store full, a size limit, a quota) says "do not retry".
+    from aonode.rpc.status import NO_RETRY
+
+    address, flaky = serve(2)
+    flaky.code, flaky.metadata = grpc.StatusCode.RESOURCE_EXHAUSTED, (NO_RETRY,)
+    with NodeClient(address, timeout=10) as client, pytest.raises(ClientError) as caught:
+        client.info()
+    assert caught.value.code == "RESOURCE_EXHAUSTED"
+    assert flaky.attempts["GetInfo"] == 1

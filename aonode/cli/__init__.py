@@ -15,6 +15,7 @@ from aonode.cli.bench import bench
 from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.cron import cron
 from aonode.cli.messages import send, spawn
+from aonode.cli.process import process
 from aonode.cli.push import push
 from aonode.cli.schedule import schedule, watch
 from aonode.cli.serve import serve
@@ -30,7 +31,9 @@ def cli() -> None:
     """
 
 
-for command in (serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, bench):
+for command in (
+    serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process, bench
+):  # fmt: skip
     cli.add_command(command)
 
 

@@ -1,8 +1,11 @@
-"""`aonode cron`: timers on the node that schedule messages to processes (signed by the node's wallet).
+"""`aonode cron`: timers on the node that schedule messages to processes.
 
 `every --interval I --process P`, `once --at TIME|--in I --process P` (both with `--action`, `--data`,
 `--data-file`, `--tag NAME=VALUE`) print the task created (`--json`: the task object, its ID under
-`task`); `stop TASK` prints the stopped task; `list` prints one line per task (`--json`: `{"tasks": [...]}`).
+`task`); `stop TASK` prints the stopped task; `list [--process P] [--creator ADDRESS]` prints one line per
+task (`--json`: `{"tasks": [...]}`), following pages. `every`, `once` and `stop` sign their request with
+the wallet (`--wallet`, else `AONODE_WALLET`, else ~/.aonode/wallet): the ticks reach the process with
+the wallet's address as `From`, and only that wallet can stop the task (docs/cron.md).
 TIME is ms since the Unix epoch or an ISO 8601 date-time (UTC when it names no zone).
 """
 
@@ -13,10 +16,20 @@ from pathlib import Path
 
 import click
 
-from aonode.cli.common import IdCommand, emit, fail, json_option, node_option, report_errors
+from aonode.cli.common import (
+    IdCommand,
+    emit,
+    expand,
+    fail,
+    json_option,
+    node_option,
+    report_errors,
+    wallet_option,
+)
 from aonode.cli.messages import message_options, parse_tags
 from aonode.client import NodeClient
 from aonode.cron import CronTask
+from aonode.wallet import load_wallet
 
 
 def parse_time(text: str) -> int:
@@ -44,6 +57,8 @@ def task_line(t: CronTask) -> str:
     line = f"{t.task} {t.process}{call} {what} next {_iso(t.due)} runs {t.runs}"
     if t.origin == "process":
         line += " (process)"
+    elif t.creator:
+        line += f" by {t.creator}"
     if t.skipped:
         line += f" skipped {t.skipped}"
     if t.failures:
@@ -80,6 +95,7 @@ def cron() -> None:
 @click.option("--path", default="", help=PATH_HELP)
 @message_options
 @node_option
+@wallet_option
 @json_option
 @report_errors
 def every(
@@ -91,13 +107,15 @@ def every(
     data_file: Path | None,
     tag_items: tuple[str, ...],
     node: str,
+    wallet_path: Path,
     as_json: bool,
 ) -> None:
-    """Schedule a message to --process every --interval (or call --path on it)."""
+    """Schedule a message to --process every --interval (or call --path on it), from your wallet."""
     tags, data = _tags(action, tag_items), _data(data_text, data_file)
     _no_message_with_path(path, tags, data)
+    signer = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
-        task = client.cron_every(process, interval, tags=tags, data=data, path=path)
+        task = client.cron_every(signer, process, interval, tags=tags, data=data, path=path)
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 
@@ -108,6 +126,7 @@ def every(
 @click.option("--path", default="", help=PATH_HELP)
 @message_options
 @node_option
+@wallet_option
 @json_option
 @report_errors
 def once(
@@ -120,40 +139,46 @@ def once(
     data_file: Path | None,
     tag_items: tuple[str, ...],
     node: str,
+    wallet_path: Path,
     as_json: bool,
 ) -> None:
     """Schedule one message to --process (or call --path on it), --at a time or --in an interval from
-    now."""
+    now, from your wallet."""
     if (at_text is None) == (in_ is None):
         fail("give exactly one of --at or --in", code=2)
     at = parse_time(at_text) if at_text is not None else None
     tags, data = _tags(action, tag_items), _data(data_text, data_file)
     _no_message_with_path(path, tags, data)
+    signer = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
-        task = client.cron_once(process, at=at, in_=in_, tags=tags, data=data, path=path)
+        task = client.cron_once(signer, process, at=at, in_=in_, tags=tags, data=data, path=path)
     emit(task.to_json(), as_json, lambda: task_line(task))
 
 
 @cron.command(cls=IdCommand)
 @click.argument("task")
 @node_option
+@wallet_option
 @json_option
 @report_errors
-def stop(task: str, node: str, as_json: bool) -> None:
-    """Stop TASK."""
+def stop(task: str, node: str, wallet_path: Path, as_json: bool) -> None:
+    """Stop TASK (one your wallet created)."""
+    signer = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
-        stopped = client.cron_stop(task)
+        stopped = client.cron_stop(signer, task)
     emit(stopped.to_json(), as_json, f"stopped {stopped.task}")
 
 
 @cron.command(name="list")
+@click.option("--process", default="", help="Only the tasks of this process.")
+@click.option("--creator", default="", help="Only the tasks this address created.")
 @node_option
 @json_option
 @report_errors
-def list_(node: str, as_json: bool) -> None:
-    """List the node's cron tasks."""
+def list_(process: str, creator: str, node: str, as_json: bool) -> None:
+    """List the node's cron tasks (anyone may)."""
     with NodeClient(node) as client:
-        tasks = client.cron_list()
+        tasks = client.cron_list(process=process, creator=creator)
     emit(
         {"tasks": [t.to_json() for t in tasks]},
         as_json,

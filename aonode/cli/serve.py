@@ -34,8 +34,9 @@ def serve(config_file: Path | None, **flags: object) -> None:
         fail(str(exc), code=2)
     setup_logging(config.log_level, config.log_format)
     from aonode.rpc.server import serve as run  # grpc loads only for the commands that need it
+    from store.lock import DirectoryLockedError
 
     try:
         asyncio.run(run(config))
-    except OSError as exc:
+    except (OSError, DirectoryLockedError) as exc:
         fail(str(exc))

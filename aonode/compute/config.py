@@ -28,8 +28,23 @@ class ComputeConfig:
     beyond it (a single worker above the bound is not kept)."""
 
     threads: int = 2
-    """Threads of the compute pool: how many processes compute at the same time (device work runs there,
-    off the event loop; lupa and wasmtime release the GIL while they run)."""
+    """Fast lanes: how many computations may start at once (device work runs on threads, off the event
+    loop; lupa and wasmtime release the GIL while they run). A computation that has run `slow_after`
+    seconds leaves its fast lane (it goes on, on its thread), so slow processes cannot hold every lane:
+    see docs/compute.md, Fairness."""
+
+    max_threads: int = 16
+    """Compute threads in all: fast lanes plus computations that went slow. A new computation waits only
+    when `threads` computations started less than `slow_after` seconds ago, or when this many run."""
+
+    slow_after: float = 0.25
+    """Seconds after which a running computation stops counting against the fast lanes."""
+
+    max_result_bytes: int = 8 * 1024 * 1024
+    """Largest result of a slot, measured on its canonical encoding (`codec.encode_result`, identical on
+    every node). A slot whose result is larger gets an error result saying so instead (it is stored and
+    served like any result), so nothing is stored that could not be sent (the default gRPC send limit is
+    16 MiB). Part of the determinism contract: nodes computing the same process need the same value."""
 
     max_instructions: int = 9_000_000_000_000
     """Node cap on a process's `Compute-Limit` (instructions per slot; AOS spawns with 9e12). A process
@@ -73,14 +88,48 @@ class ComputeConfig:
     device_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Node-level settings per device name, handed to devices as `ProcessContext.settings`."""
 
+    operators: tuple[str, ...] = ()
+    """Addresses allowed to lift a stalled process (`ComputeEngine.resume`); the node adds its own."""
+
     def __post_init__(self) -> None:
         names = ("max_workers", "max_worker_memory", "snapshot_every", "snapshot_seconds", "max_instructions")
         for name in names:
             if getattr(self, name) < 0:
                 raise ValueError(f"ComputeConfig.{name} must be >= 0")
-        for name in ("threads", "write_every", "read_chunk", "write_bytes"):
+        for name in ("threads", "write_every", "read_chunk", "write_bytes", "max_result_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ComputeConfig.{name} must be >= 1")
+        if self.max_threads < self.threads:
+            raise ValueError("ComputeConfig.max_threads must be >= threads")
+        if self.slow_after <= 0:
+            raise ValueError("ComputeConfig.slow_after must be > 0")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None, **base: Any) -> ComputeConfig:
+        """The node's `[compute]` TOML table over `base`: `threads`, `max_threads`, `slow_after`,
+        `max_result_bytes`, `max_wall_seconds`, `operators` (addresses). ValueError for anything else."""
+        given = {str(k).replace("-", "_"): v for k, v in (values or {}).items()}
+        types: dict[str, Any] = {
+            "threads": int,
+            "max_threads": int,
+            "slow_after": float,
+            "max_result_bytes": int,
+            "max_wall_seconds": float,
+        }
+        unknown = sorted(set(given) - set(types) - {"operators"})
+        if unknown:
+            raise ValueError(f"compute config: unknown setting(s) {', '.join(unknown)}")
+        settings = dict(base)
+        for name, value in given.items():
+            if name == "operators":
+                if isinstance(value, str):
+                    value = [a.strip() for a in value.split(",") if a.strip()]
+                settings["operators"] = (*settings.get("operators", ()), *map(str, value))
+            else:
+                settings[name] = types[name](value)
+        if settings.get("max_wall_seconds", 1.0) <= 0:
+            raise ValueError("compute config: max_wall_seconds must be > 0")
+        return cls(**settings)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,14 @@ Theory of operation:
   the next real computation rebuilds the state by replay (compared slot by slot with the stored results).
 - The work of a request runs as its own task, shielded from the caller's cancellation, so a cancelled
   caller never leaves a half-done computation running without its lock.
+- Computations are admitted through `lanes.Lanes` and run on `lanes.DaemonPool` threads: a computation
+  that runs longer than `slow_after` leaves its fast lane, so slow processes cannot hold every thread while
+  another process's trivial request waits (docs/compute.md, Fairness).
+- A slot stopped by the wall-clock backstop stalls its process: a `layout.Stall` record is stored, and the
+  process is not computed again (ProcessStalledError at once) until `resume` lifts it or the node's
+  wall-clock limit is raised above the one it hit. Results before that slot are still served.
+- `halt` (the node stopping) interrupts running devices at once; `close` then waits for the threads up
+  to `CLOSE_WAIT` seconds (they are daemon threads: one stuck in a device cannot keep the process alive).
 The engine is used from one event loop at a time (a new one may take over once the previous is closed).
 """
 
@@ -25,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,20 +41,36 @@ from typing import Any, TypeVar
 from aonode.codec import DecodeError, decode_result
 from aonode.compute import layout
 from aonode.compute.config import ComputeConfig, ScheduleSource, SlotResult
-from aonode.compute.errors import EngineClosedError, SlotOutOfRange, StoredResultCorrupt, from_store_error
+from aonode.compute.errors import (
+    EngineClosedError,
+    ProcessStalledError,
+    SlotOutOfRange,
+    SlotStalled,
+    StoredResultCorrupt,
+    from_store_error,
+)
+from aonode.compute.lanes import DaemonPool, Lanes
 from aonode.compute.runner import RunCounts, Runner
 from aonode.compute.workers import Worker, WorkerCache
 from aonode.compute.writer import ResultWriter
 from aonode.crypto import verify_message
 from aonode.devices.base import DeviceRegistry
-from aonode.errors import InvalidArgument, NotFound
+from aonode.errors import InvalidArgument, NotFound, PermissionDenied
 from aonode.ids import ID_LEN, ProcessId, decode_id, encode_id
 from aonode.model import MAX_U64, Message, Result
-from store import ObjectStore, StoreError
+from store import ObjectStore, StoreError, WriteBatch
 
 log = logging.getLogger("aonode.compute")
 
 T = TypeVar("T")
+
+CLOSE_WAIT = 3.0
+"""Seconds `close` waits for interrupted computations to end before it leaves their (daemon) threads."""
+
+RESUME_ACTION = "Resume-Compute"
+"""The `Action` of a message that lifts a stall (`resume`); its `Stalled-Since` tag names the stall."""
+
+MAX_LISTED_STALLS = 1000
 
 
 def wall_clock_ms() -> int:
@@ -80,13 +104,15 @@ class ComputeEngine:
         self._stop = threading.Event()
         self._runner = Runner(store, schedule, devices, self.config, self._stop)
         self._workers = WorkerCache(self.config.max_workers, self.config.max_worker_memory)
-        self._pool = ThreadPoolExecutor(self.config.threads, thread_name_prefix="aonode-compute")
+        self._pool = DaemonPool(self.config.max_threads, "aonode-compute")
+        self._lanes = self._new_lanes()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._locks: dict[bytes, tuple[asyncio.Lock, int]] = {}
         self._counts = RunCounts()
         self._served = 0
         self._dryruns = 0
         self._closed = False
+        self._pool_closed = False
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -159,15 +185,77 @@ class ComputeEngine:
             raise NotFound(f"process {encode_id(pid)} has no snapshot{where}")
         return snap
 
+    def tip(self, process: bytes) -> int:
+        """The schedule's tip of `process` (NotFound for a process this node does not schedule)."""
+        return self._schedule.head(_pid(process)).slot
+
     def stored_head(self, process: bytes) -> int | None:
         """The last slot whose result is stored, or None."""
         with self._store.read() as view:
             head, _ = layout.read_head(view, _pid(process))
         return None if head is None else head.slot
 
+    def stall(self, process: bytes) -> layout.Stall | None:
+        """Why `process` is not computed, or None when it is not stalled (a stall whose wall-clock limit is
+        below the node's current one no longer counts: a larger limit lifts it)."""
+        pid = _pid(process)
+        try:
+            with self._store.read() as view:
+                stall = layout.read_stall(view, pid)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        if stall is None or stall.wall_seconds < self.config.max_wall_seconds:
+            return None
+        return stall
+
+    def stalls(self, limit: int = MAX_LISTED_STALLS) -> list[tuple[ProcessId, layout.Stall]]:
+        """Stalled processes (process-ID order, at most `limit`)."""
+        try:
+            with self._store.read() as view:
+                rows = layout.read_stalls(view, limit)
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        return [(ProcessId(p), s) for p, s in rows if s.wall_seconds >= self.config.max_wall_seconds]
+
+    async def resume(self, process: bytes, authorization: Message) -> layout.Stall:
+        """Lift the stall of `process`: its next computation tries the stalled slot again (with the full
+        wall-clock limit). `authorization` is a message signed by an operator (`ComputeConfig.operators`)
+        with `Target` = the process, `Action` = `Resume-Compute` and `Stalled-Since` = the stall's
+        `since_ms` (so a copy of it cannot lift a later stall). Returns the lifted stall; NotFound when the
+        process is not stalled, PermissionDenied for anyone else's signature."""
+        pid = _pid(process)
+        self._check_open()
+        authorization.validate()
+        if authorization.signature is None:
+            raise PermissionDenied("resume: the authorization must be signed by an operator")
+        verify_message(authorization)
+        signer = authorization.owner_address
+        if signer is None or str(signer) not in self.config.operators:
+            raise PermissionDenied(f"resume: {signer} is not an operator of this node")
+        if authorization.target != encode_id(pid) or authorization.tag("Action") != RESUME_ACTION:
+            raise InvalidArgument(
+                f"resume: the authorization must have Target = the process and Action = {RESUME_ACTION}"
+            )
+        async with self._lock(pid):
+            stall = self.stall(pid)
+            if stall is None:
+                raise NotFound(f"process {encode_id(pid)} is not stalled")
+            if authorization.tag("Stalled-Since") != str(stall.since_ms):
+                raise InvalidArgument(
+                    f"resume: Stalled-Since must be {stall.since_ms} (the stall being lifted)"
+                )
+            batch = WriteBatch()
+            batch.require(layout.STALLS, pid, stall.encode())
+            batch.delete(layout.STALLS, pid)
+            await self._commit(batch)
+            log.warning("process %s: stall at slot %d lifted by %s", encode_id(pid), stall.slot, signer)
+            return stall
+
     def stats(self) -> dict[str, int]:
         c = self._counts
         return {
+            "threads": self._pool.threads,
+            "went_slow": self._lanes.went_slow,
             "computed": c.computed,
             "verified": c.verified,
             "fresh_workers": c.fresh,
@@ -183,14 +271,28 @@ class ComputeEngine:
         """Whether a live worker of `process` is in the LRU."""
         return process in self._workers
 
-    def close(self) -> None:
-        """Stop: running computations stop at their next slot (EngineClosedError), live workers are closed.
-        Blocks until the compute threads are idle."""
-        if self._closed:
-            return
+    def halt(self) -> None:
+        """Stop computing now (the node is stopping): new requests get EngineClosedError, running devices
+        are interrupted (their slot ends within milliseconds and is not stored), queued ones never start.
+        Does not block."""
         self._closed = True
         self._stop.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for device in self._runner.alive_devices():
+            try:
+                device.interrupt()
+            except Exception:
+                log.exception("interrupting a %s device failed", device.name)
+
+    def close(self) -> None:
+        """`halt`, then wait up to CLOSE_WAIT seconds for the compute threads and close the live workers."""
+        if self._pool_closed:
+            return
+        self._pool_closed = True
+        self.halt()
+        if not self._pool.shutdown(CLOSE_WAIT):
+            log.error(
+                "compute threads still running %.0f s after the engine closed; leaving them", CLOSE_WAIT
+            )
         for worker in self._workers.drain():
             worker.close()
 
@@ -205,6 +307,7 @@ class ComputeEngine:
             tip = self._schedule.head(pid).slot
             if slot > tip:
                 raise SlotOutOfRange(f"process {encode_id(pid)}: slot {slot} is beyond the tip ({tip})")
+            self._check_stall(pid)
             outcome = await self._run(pid, slot, None)
             assert outcome.result is not None
             return outcome.result
@@ -212,15 +315,48 @@ class ComputeEngine:
     async def _dryrun_locked(self, pid: ProcessId, message: Message) -> Result:
         async with self._lock(pid):
             tip = self._schedule.head(pid).slot
+            self._check_stall(pid)
             outcome = await self._run(pid, tip, message)
             self._dryruns += 1
             assert outcome.dry is not None
             return outcome.dry
 
-    async def _run(self, pid: ProcessId, target: int, dry: Message | None) -> _Outcome:
-        loop = asyncio.get_running_loop()
+    def _check_stall(self, pid: ProcessId) -> None:
+        stall = self.stall(pid)
+        if stall is not None:
+            raise ProcessStalledError(
+                f"process {encode_id(pid)} is stalled since {stall.since_ms} (ms): {stall.reason}; "
+                "an operator lifts it with `aonode process resume`",
+                stall.slot,
+                stall.since_ms,
+            )
+
+    async def _stalled(self, pid: ProcessId, stalled: SlotStalled) -> ProcessStalledError:
+        """Record that `pid` stalled at `stalled.slot`; the error its caller gets."""
+        stall = layout.Stall(stalled.slot, self._clock(), self.config.max_wall_seconds, stalled.reason)
+        batch = WriteBatch()
+        batch.put(layout.STALLS, pid, stall.encode())
+        await self._commit(batch)
+        log.warning("process %s stalled: %s", encode_id(pid), stall.reason)
+        return ProcessStalledError(
+            f"process {encode_id(pid)} is now stalled: {stall.reason}; an operator lifts it with "
+            "`aonode process resume`",
+            stall.slot,
+            stall.since_ms,
+        )
+
+    async def _commit(self, batch: WriteBatch) -> None:
         try:
-            outcome = await loop.run_in_executor(self._pool, self._job, pid, target, dry, self._clock())
+            await asyncio.wrap_future(self._store.submit(batch))
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+
+    async def _run(self, pid: ProcessId, target: int, dry: Message | None) -> _Outcome:
+        ticket = await self._lanes.acquire()
+        try:
+            self._check_open()
+            job = self._pool.submit(self._job, pid, target, dry, self._clock())
+            outcome = await asyncio.wrap_future(job)
         except StoreError as exc:
             raise from_store_error(exc) from exc
         except RuntimeError as exc:
@@ -233,6 +369,8 @@ class ComputeEngine:
             if self._closed and task is not None and task.cancelling() == 0:
                 raise EngineClosedError("the compute engine is closed") from None
             raise
+        finally:
+            self._lanes.release(ticket)
         self._add_counts(outcome.counts)
         # Whatever was submitted settles before the reply, also when the request failed: a caller that
         # saw an error then finds every result before the failing slot stored.
@@ -245,6 +383,8 @@ class ComputeEngine:
                 outcome.worker.close()
             if isinstance(failure, StoreError):
                 raise from_store_error(failure) from failure
+            if isinstance(failure, SlotStalled):
+                raise await self._stalled(pid, failure) from None
             raise failure
         if outcome.worker is not None:
             self._checkin(outcome.worker)
@@ -338,6 +478,11 @@ class ComputeEngine:
             raise RuntimeError("the compute engine is in use on another event loop")
         self._loop = loop
         self._locks = {}
+        self._lanes = self._new_lanes()
+
+    def _new_lanes(self) -> Lanes:
+        c = self.config
+        return Lanes(c.threads, c.max_threads, c.slow_after)
 
     async def _shielded(self, coro: Coroutine[Any, Any, T]) -> T:
         task = asyncio.ensure_future(coro)

@@ -74,3 +74,24 @@ def from_store_error(exc: BaseException) -> AonodeError:
         err = ResultStoreError(f"internal failure: {type(exc).__name__}: {exc}")
     err.__cause__ = exc
     return err
+
+
+class ProcessStalledError(FailedPrecondition):
+    """The process is stalled: a slot of it hit the wall-clock backstop, so computing it again would only
+    hold a compute thread for as long again. It stays so, across restarts, until an operator lifts it
+    (`ComputeEngine.resume`, `aonode process resume`) or the node's wall-clock limit is raised above the
+    one it hit. Results stored before that slot are still served."""
+
+    def __init__(self, text: str, slot: int, since_ms: int) -> None:
+        super().__init__(text)
+        self.metadata = {"stalled-slot": str(slot), "stalled-since": str(since_ms)}
+
+
+class SlotStalled(Exception):
+    """Raised on a compute thread when a slot hit the wall-clock backstop (not while the engine closes);
+    the engine records the stall and answers `ProcessStalledError`. Not an AonodeError: never sent as is."""
+
+    def __init__(self, slot: int, reason: str) -> None:
+        super().__init__(reason)
+        self.slot = slot
+        self.reason = reason

@@ -20,6 +20,7 @@ shorter), so consecutive snapshots of a large state share the pages that did not
 
 from __future__ import annotations
 
+import json
 import struct
 from dataclasses import dataclass
 
@@ -226,3 +227,42 @@ def load_snapshot_pages(view: ReadView, manifest_digest: bytes) -> tuple[str, li
             f"snapshot {encode_id(manifest_digest)}: {size} bytes, expected {manifest.size}"
         )
     return manifest.device, pages
+
+
+# -- stalled processes ---------------------------------------------------------------------------------
+
+STALLS = "compute_stalls"
+"""process → a `Stall` record (JSON): the process is not computed until it is lifted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """Why a process is not computed: slot `slot` hit the wall-clock backstop of `wall_seconds` at
+    `since_ms` (the node's clock, ms)."""
+
+    slot: int
+    since_ms: int
+    wall_seconds: float
+    reason: str
+
+    def encode(self) -> bytes:
+        doc = {"v": 1, "slot": self.slot, "since_ms": self.since_ms, "wall_seconds": self.wall_seconds}
+        return json.dumps({**doc, "reason": self.reason}, sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Stall:
+        try:
+            doc = json.loads(raw)
+            return cls(int(doc["slot"]), int(doc["since_ms"]), float(doc["wall_seconds"]), str(doc["reason"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StoredResultCorrupt(f"not a stall record ({len(raw)} bytes): {exc}") from None
+
+
+def read_stall(view: ReadView, process: bytes) -> Stall | None:
+    raw = view.get(STALLS, process)
+    return None if raw is None else Stall.decode(raw)
+
+
+def read_stalls(view: ReadView, limit: int) -> list[tuple[bytes, Stall]]:
+    """The first `limit` stalled processes, in process-ID order."""
+    return [(bytes(k), Stall.decode(v)) for k, v in view.range(STALLS, limit=limit)]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from dataclasses import dataclass
 from time import monotonic
 
-from aonode.codec import encode_result
+from aonode.codec import EncodeError, encode_result
 from aonode.compute import layout
 from aonode.compute.config import ComputeConfig, ScheduleSource, SlotResult
 from aonode.compute.definition import ProcessDefinition, load_definition
@@ -28,6 +29,7 @@ from aonode.compute.errors import (
     MissingMessageError,
     ReplayDivergenceError,
     ScheduleBrokenError,
+    SlotStalled,
     StoredResultCorrupt,
 )
 from aonode.compute.workers import Worker
@@ -71,6 +73,9 @@ class Runner:
         self.devices = devices
         self.config = config
         self.stop = stop
+        self.alive: weakref.WeakSet[Device] = weakref.WeakSet()
+        """Every device made and not yet collected: the engine interrupts them when it closes."""
+        self._alive_lock = threading.Lock()
 
     # -- the nearest state -----------------------------------------------------------------------------
 
@@ -107,6 +112,11 @@ class Runner:
 
     def _init_device(self, definition: ProcessDefinition) -> Device:
         device = self.devices.create(definition.device)
+        with self._alive_lock:
+            self.alive.add(device)
+        if self.stop.is_set():
+            device.close()
+            raise EngineClosedError("the compute engine is closing")
         try:
             device.init(definition.context(self.config))
         except BaseException as exc:
@@ -165,9 +175,9 @@ class Runner:
                 if self.stop.is_set():
                     raise EngineClosedError("the compute engine is closing")
                 message = self._message(worker, a, stored_message)
-                result = apply(worker, a, message)
+                result = apply(worker, a, message, self.stop)
                 hashpath = next_hashpath(worker.hashpath, a.id)
-                encoded = encode_result(result)
+                result, encoded = encode_checked(result, self.config.max_result_bytes)
                 if a.slot <= stored_slot:
                     d = digest(encoded)
                     self._compare(pid, a.slot, rows.get(a.slot), d, hashpath)
@@ -275,15 +285,52 @@ class Runner:
             hash_chain=next_hash_chain(tip.hash_chain, message.id),
         )
         saved = worker.device.snapshot() if can_snapshot(worker.device) else None
-        result = apply(worker, a, message)
+        try:
+            result = apply(worker, a, message, self.stop)
+        except SlotStalled as stalled:
+            # Only the dryrun's own message ran over: answer that (nothing is stored) and drop the
+            # worker; the process is not stalled by a message that is not in its schedule.
+            return Result(error=stalled.reason), False
+        result, _ = encode_checked(result, self.config.max_result_bytes)
         if saved is None:
             return result, False
         worker.device.restore(saved)
         return result, True
 
+    def alive_devices(self) -> list[Device]:
+        with self._alive_lock:
+            return list(self.alive)
 
-def apply(worker: Worker, a: Assignment, message: Message) -> Result:
-    """One slot on the worker's device; an unexpected exception becomes a DeviceError (a host fault)."""
+
+ENCODE_ERROR = "the slot's result cannot be encoded"
+
+
+def encode_checked(result: Result, limit: int) -> tuple[Result, bytes]:
+    """`result` and its canonical encoding; a result that cannot be encoded (text that is not Unicode, a
+    number out of range) or whose encoding is over `limit` bytes is replaced by an error result saying so.
+    Both checks depend only on the result, so every node with the same limit stores the same thing."""
+    try:
+        encoded = encode_result(result)
+    except (EncodeError, UnicodeError) as exc:
+        # EncodeError's texts are deterministic (the codec names the kind of value, not where it was).
+        unicode = isinstance(exc, UnicodeError) or "UTF-8" in str(exc)
+        why = "it holds text that is not valid Unicode" if unicode else "a length or integer is out of range"
+        replaced = Result(error=f"{ENCODE_ERROR}: {why}")
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+        replaced = Result(error=f"{ENCODE_ERROR} ({type(exc).__name__})")
+    else:
+        if len(encoded) <= limit:
+            return result, encoded
+        replaced = Result(
+            error=f"the slot's result is {len(encoded)} bytes encoded, over this node's limit of {limit} "
+            "bytes (max_result_bytes): it is not kept"
+        )
+    return replaced, encode_result(replaced)
+
+
+def apply(worker: Worker, a: Assignment, message: Message, stop: threading.Event) -> Result:
+    """One slot on the worker's device; an unexpected exception becomes a DeviceError (a host fault). A slot
+    stopped by the wall clock raises SlotStalled, or EngineClosedError when the engine interrupted it."""
     try:
         result = worker.device.compute(a, message)
     except AonodeError:
@@ -297,8 +344,12 @@ def apply(worker: Worker, a: Assignment, message: Message) -> Result:
         raise DeviceError(f"{worker.definition.device} returned {type(result).__name__}, not a Result")
     if worker.device.last_slot_nondeterministic:
         # A wall-clock stop depends on this machine's speed: storing it would let nodes disagree.
-        raise DeviceError(
-            f"slot {a.slot} of process {encode_id(worker.process)} hit the wall-clock backstop "
-            f"({result.error or 'stopped'}); its result is not stored and the computation stops here"
+        if stop.is_set():
+            raise EngineClosedError(f"the compute engine is closing (slot {a.slot} was interrupted)")
+        limit = worker.definition.limits.wall_seconds
+        raise SlotStalled(
+            a.slot,
+            f"slot {a.slot} hit the wall-clock backstop ({limit:g} s) before its instruction budget "
+            f"({result.error or 'stopped'}); its result is not stored",
         )
     return result

@@ -2,6 +2,12 @@
 
 Theory of operation (one asyncio event loop, the node's):
 
+- **Creation** (`create`): a user task comes from a request signed by its creator (`requests.py`),
+  verified off the loop; the task ID is the request's ID, so a replay answers the live task, waits for a
+  creation in progress (`_pending`), or is refused once the task has ended (`_ending` until the
+  request's tombstone in `cron_requests` is durable, then the tombstone). The task's row and its request
+  are written in one batch. Limits: per creator, per node, per task size (`CronConfig`). `stop_signed`
+  stops a task only for a request its creator signed.
 - Every live task is a row of `cron_tasks` (`tasks.py`) mirrored in memory, and has one asyncio task
   (`_loop`) that sleeps until the task is due, fires it, and saves the new row. `start()` loads the rows
   and starts their loops; `close()` cancels them. Times are wall-clock ms since the epoch, since they
@@ -33,15 +39,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from aonode.aio import durable
+from aonode.codec import encode_message
 from aonode.cron.calls import ProcessCalls, parse_path
 from aonode.cron.interval import InvalidInterval, format_interval, parse_interval
+from aonode.cron.requests import CronRequest, Op, build_request, parse_request
 from aonode.cron.tasks import (
+    ENDED_REQUEST,
+    LIVE_REQUEST,
     PROCESS_INTERVAL_TAG,
+    REQUESTS_TABLE,
     TABLE,
     CronConfig,
     CronTask,
@@ -51,11 +61,38 @@ from aonode.cron.tasks import (
     tick_message,
 )
 from aonode.crypto import Signer
-from aonode.errors import AonodeError, FailedPrecondition, InvalidArgument, NotFound
-from aonode.ids import decode_id, encode_id
-from aonode.model import Tag
+from aonode.errors import (
+    AlreadyExists,
+    AonodeError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+)
+from aonode.ids import decode_id, encode_id, is_id
+from aonode.model import Message, Tag
 from aonode.scheduler import Scheduler, SchedulerClosedError, wall_clock_ms
-from store import ObjectStore, StoreError, WriteBatch
+from store import ObjectStore, StoreError, WriteBatch, u64
+
+# List pages: at most this many tasks, and at most about this many bytes of task content (one task is
+# always returned, so a page holds any task).
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1_000
+MAX_PAGE_BYTES = 4 << 20
+
+
+class CronRequestUsed(AlreadyExists):
+    """A request whose task has ended (stopped, or a one-off that fired): it cannot create it again."""
+
+
+class NotTaskCreator(PermissionDenied):
+    """A Stop request signed by someone other than the task's creator."""
+
+
+class TooManyTasks(ResourceExhausted):
+    """A creator's (or the node's) live task limit, or the task size limit, was reached."""
+
 
 log = logging.getLogger("aonode.cron")
 
@@ -84,6 +121,12 @@ class Cron:
         self._seen: set[bytes] = set()
         self._scanner: asyncio.Task[None] | None = None
         self._firing: set[str] = set()
+        # Requests being turned into tasks (task ID -> (creator, the task once created)): a concurrent
+        # replay of one waits for it, and they count against the creator's limit.
+        self._pending: dict[str, tuple[str, asyncio.Future[CronTask]]] = {}
+        # Tasks that have ended but whose request's tombstone is not durable yet: a replay in that window
+        # must not find the request live in the store and create the task again.
+        self._ending: set[str] = set()
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -115,6 +158,53 @@ class Cron:
 
     # -- public API ----------------------------------------------------------------------------------------
 
+    async def create(self, request: Message, op: Op) -> CronTask:
+        """The task a signed Once/Every `request` asks for (requests.py); its ID is the request's ID. A
+        replay answers the task it created; once that task has ended, `CronRequestUsed`."""
+        # Off the loop: hashing and verifying a request of up to max_message_bytes takes milliseconds.
+        req, encoded = await asyncio.to_thread(_parse_and_encode, request, op)
+        existing = self._tasks.get(req.id)
+        if existing is not None:
+            return existing
+        pending = self._pending.get(req.id)
+        if pending is not None:
+            return await asyncio.shield(pending[1])
+        fut: asyncio.Future[CronTask] = asyncio.get_running_loop().create_future()
+        self._check_limits(req.creator, len(req.data) + sum(len(t.name) + len(t.value) for t in req.tags))
+        self._pending[req.id] = (req.creator, fut)
+        try:
+            if req.id in self._ending or await asyncio.to_thread(self._request_ended, req.id):
+                raise CronRequestUsed(
+                    f"cron request {req.id} was used: its task has ended (stopped, or fired once); sign a "
+                    "new request (a new anchor) to create another task"
+                )
+            now = self._clock()
+            if op == "Every":
+                assert req.interval is not None
+                ms = parse_interval(req.interval, minimum_ms=self.config.min_interval_ms)
+                interval, when = format_interval(ms), now + ms
+            else:
+                ms, interval = 0, ""
+                if req.delay is not None:
+                    when = now + parse_interval(req.delay)
+                else:
+                    assert req.at is not None
+                    when = req.at
+            task = self._new(req, interval, ms, when, now)
+            await self._add(task, encoded)
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except Exception as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: a failed request with no replay waiting is not an error to log
+            raise
+        else:
+            fut.set_result(task)
+            return task
+        finally:
+            del self._pending[req.id]
+
     async def once(
         self,
         process: str,
@@ -124,37 +214,52 @@ class Cron:
         at: int | None = None,
         delay: str | None = None,
         path: str = "",
+        creator: Signer | None = None,
     ) -> CronTask:
         """Schedule one message at `at` (ms since the epoch; a past time fires at once) or after `delay`
-        (an interval such as `10-seconds`); with `path`, call that path on the process instead."""
+        (an interval such as `10-seconds`); with `path`, call that path on the process instead. In-process
+        callers: signs the request with `creator` (default: the node's wallet) and `create`s it."""
         if (at is None) == (delay is None):
             raise InvalidArgument("when: give exactly one of at (ms since the epoch) or in (an interval)")
-        now = self._clock()
-        if delay is not None:
-            when = now + parse_interval(delay)
-        else:
-            assert at is not None
-            if at <= 0:
-                raise InvalidArgument("at: a time in ms since the Unix epoch, > 0")
-            when = at
-        task = self._new(process, tags, data, "", 0, when, now, path)
-        await self._add(task)
-        return task
+        if at is not None and at <= 0:
+            raise InvalidArgument("at: a time in ms since the Unix epoch, > 0")
+        signer = creator or self._signer
+        request = build_request(signer, "Once", process, tags=tags, data=data, at=at, delay=delay, path=path)
+        return await self.create(request, "Once")
 
     async def every(
-        self, process: str, interval: str, *, tags: Sequence[Tag] = (), data: bytes = b"", path: str = ""
+        self,
+        process: str,
+        interval: str,
+        *,
+        tags: Sequence[Tag] = (),
+        data: bytes = b"",
+        path: str = "",
+        creator: Signer | None = None,
     ) -> CronTask:
         """Schedule a message every `interval`, the first one an interval from now; with `path`, call
-        that path on the process instead."""
-        ms = parse_interval(interval, minimum_ms=self.config.min_interval_ms)
-        now = self._clock()
-        task = self._new(process, tags, data, format_interval(ms), ms, now + ms, now, path)
-        await self._add(task)
-        return task
+        that path on the process instead. Signs the request with `creator` (default: the node's wallet)."""
+        signer = creator or self._signer
+        request = build_request(signer, "Every", process, tags=tags, data=data, interval=interval, path=path)
+        return await self.create(request, "Every")
+
+    async def stop_signed(self, request: Message) -> CronTask:
+        """Stop the task a signed Stop `request` names (its target), if its signer created it:
+        `NotTaskCreator` otherwise. A task from before requests were signed has the node as creator."""
+        req = await asyncio.to_thread(parse_request, request, "Stop")
+        task = self._tasks.get(req.target)
+        if task is not None and task.origin == "user":
+            creator = task.creator or str(self._signer.address)
+            if req.creator != creator:
+                raise NotTaskCreator(
+                    f"cron task {task.task} was created by {creator}; only a Stop signed by that wallet "
+                    f"stops it, not one signed by {req.creator}"
+                )
+        return await self.stop(req.target)
 
     async def stop(self, task_id: str) -> CronTask:
-        """Stop and forget a task; NotFound for an unknown (or already finished one-off) task. When it
-        returns, no tick of the task is in flight any more."""
+        """Stop and forget a task, unauthenticated (the wire calls `stop_signed`); NotFound for an unknown
+        (or already finished one-off) task. When it returns, no tick of the task is in flight any more."""
         task = self._tasks.get(task_id)
         if task is None:
             raise NotFound(f"cron task {task_id} not found")
@@ -164,24 +269,60 @@ class Cron:
                 "which is part of its definition"
             )
         del self._tasks[task_id]
-        loop = self._loops.pop(task_id, None)
-        if loop is not None:
-            if task_id in self._firing:
-                # Let the tick in flight land (its loop then finds the task gone and ends), so that no
-                # tick of this task appears after Stop has answered.
-                _, late = await asyncio.wait([loop], timeout=5.0)
-                for t in late:
-                    t.cancel()
-            else:
-                loop.cancel()
-        batch = WriteBatch()
-        batch.delete(TABLE, task.key)
-        await durable(self._store.submit(batch))
+        self._ending.add(task_id)
+        try:
+            loop = self._loops.pop(task_id, None)
+            if loop is not None:
+                if task_id in self._firing:
+                    # Let the tick in flight land (its loop then finds the task gone and ends), so that no
+                    # tick of this task appears after Stop has answered.
+                    _, late = await asyncio.wait([loop], timeout=5.0)
+                    for t in late:
+                        t.cancel()
+                else:
+                    loop.cancel()
+            await durable(self._store.submit(self._end_batch(task)))
+        finally:
+            self._ending.discard(task_id)
         return task
 
     def list_tasks(self) -> list[CronTask]:
         """Live tasks, oldest first."""
         return sorted(self._tasks.values(), key=lambda t: (t.created, t.task))
+
+    def list_page(
+        self,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        process: str = "",
+        creator: str = "",
+        max_bytes: int = MAX_PAGE_BYTES,
+    ) -> tuple[list[CronTask], str]:
+        """One page of live tasks, oldest first, optionally only `process`'s or `creator`'s: at most
+        `page_size` (0: 100; capped at 1,000) and about `max_bytes` of task content (at least one task).
+        Returns the tasks and the token of the next page ("" after the last)."""
+        if page_size < 0:
+            raise InvalidArgument("page_size: >= 0")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = _parse_page_token(page_token)
+        tasks = [
+            t
+            for t in self.list_tasks()
+            if (not process or t.process == process)
+            and (not creator or t.creator == creator)
+            and (after is None or (t.created, t.task) > after)
+        ]
+        page: list[CronTask] = []
+        used = 0
+        for t in tasks:
+            cost = _task_bytes(t)
+            if len(page) >= size or (page and used + cost > max_bytes):
+                last = page[-1]
+                return page, f"{last.created}.{last.task}"
+            page.append(t)
+            used += cost
+        return page, ""
 
     def get(self, task_id: str) -> CronTask:
         task = self._tasks.get(task_id)
@@ -207,27 +348,18 @@ class Cron:
 
     # -- internals -----------------------------------------------------------------------------------------
 
-    def _new(
-        self,
-        process: str,
-        tags: Sequence[Tag],
-        data: bytes,
-        interval: str,
-        interval_ms: int,
-        when: int,
-        now: int,
-        path_text: str,
-    ) -> CronTask:
+    def _new(self, req: CronRequest, interval: str, interval_ms: int, when: int, now: int) -> CronTask:
+        process, tags, data = req.target, req.tags, req.data
         decode_id(process, "process")
         path = ""
-        if path_text:
-            path = parse_path(path_text, process)
+        if req.path:
+            path = parse_path(req.path, process)
             if tags or data:
                 raise InvalidArgument("a task that calls a path sends no message: give no tags and no data")
             if self._calls is None:
                 raise FailedPrecondition("this node's cron cannot call process paths (no compute engine)")
         task = CronTask(
-            task=encode_id(secrets.token_bytes(32)),
+            task=req.id,
             process=process,
             tags=caller_tags(tuple(tags)),
             data=data,
@@ -236,15 +368,47 @@ class Cron:
             next_run=when,
             created=now,
             path=path,
+            creator=req.creator,
         )
         if not path:
             # Refuse what the scheduler would refuse at every tick (too many or too long tags, ...), now.
             tick_message(task, self._signer).validate()
         return task
 
-    async def _add(self, task: CronTask) -> None:
+    def _check_limits(self, creator: str, size: int) -> None:
+        if size > self.config.max_task_bytes:
+            raise TooManyTasks(
+                f"cron task content is {size} bytes; this node's limit is {self.config.max_task_bytes}"
+            )
+        live = [t.creator for t in self._tasks.values() if t.origin == "user"]
+        live += [c for c, _ in self._pending.values()]
+        if len(live) >= self.config.max_tasks:
+            raise TooManyTasks(f"this node has {len(live)} live cron tasks, its limit (max_tasks)")
+        mine = sum(1 for c in live if c == creator)
+        if mine >= self.config.max_tasks_per_creator:
+            raise TooManyTasks(
+                f"{creator} has {mine} live cron tasks, this node's limit (max_tasks_per_creator); stop one"
+            )
+
+    def _request_ended(self, task_id: str) -> bool:
+        with self._store.read() as view:
+            row = view.get(REQUESTS_TABLE, decode_id(task_id, "task"))
+        return row is not None and bytes(row[:1]) == ENDED_REQUEST
+
+    def _end_batch(self, task: CronTask) -> WriteBatch:
+        """Delete the task's row; a signed request's record becomes a tombstone (so a replay cannot bring
+        the task back)."""
+        batch = WriteBatch()
+        batch.delete(TABLE, task.key)
+        if task.creator and task.origin == "user":
+            batch.put(REQUESTS_TABLE, task.key, ENDED_REQUEST + u64(self._clock()))
+        return batch
+
+    async def _add(self, task: CronTask, request: bytes | None = None) -> None:
         batch = WriteBatch()
         batch.put(TABLE, task.key, task.encode())
+        if request is not None:
+            batch.put(REQUESTS_TABLE, task.key, LIVE_REQUEST + request)
         await durable(self._store.submit(batch))
         self._tasks[task.task] = task
         self._spawn(task.task)
@@ -388,7 +552,27 @@ class Cron:
         if self._tasks.pop(task.task, None) is None:
             return
         self._loops.pop(task.task, None)
-        batch = WriteBatch()
-        batch.delete(TABLE, task.key)
-        with contextlib.suppress(StoreError):
-            await durable(self._store.submit(batch))
+        self._ending.add(task.task)
+        try:
+            with contextlib.suppress(StoreError):
+                await durable(self._store.submit(self._end_batch(task)))
+        finally:
+            self._ending.discard(task.task)
+
+
+def _parse_and_encode(request: Message, op: Op) -> tuple[CronRequest, bytes]:
+    return parse_request(request, op), encode_message(request)
+
+
+def _task_bytes(t: CronTask) -> int:
+    return 256 + len(t.data) + sum(len(tag.name) + len(tag.value) for tag in t.tags)
+
+
+def _parse_page_token(token: str) -> tuple[int, str] | None:
+    """A List page token, `<created>.<task>` of the last task of the previous page."""
+    if not token:
+        return None
+    created, _, task = token.partition(".")
+    if not (created.isascii() and created.isdigit() and len(created) <= 20 and is_id(task)):
+        raise InvalidArgument("page_token: not a token this node issued (<created ms>.<task ID>)")
+    return int(created), task

@@ -7,8 +7,10 @@ task stops (a one-off task also when it has fired).
 
 A tick message is built by the node and signed with its wallet. Its content is a function of the task and
 the tick number only: target the process, anchor = ID-sized digest of (task, tick), the caller's tags
-(without the tags only the node sets), then `Cron: true`, `Cron-Task`, `Cron-Tick` and `Cron-Time` (the
-tick's time on the task's grid, not the wall clock). With the default Ed25519 node wallet the signature
+(without the reserved names, `RESERVED_TAGS`), then `Cron: true`, `Cron-Task`, `Cron-Tick`, `Cron-Time`
+(the tick's time on the task's grid, not the wall clock) and, for a user task, `Cron-From` = the address
+that signed the task's request (the process sees it as `From`; the node's signature vouches only for the
+timing and for having verified that request). With the default Ed25519 node wallet the signature
 is deterministic, so the same tick always has the same message ID, and the scheduler's idempotency
 answers a re-fired tick with the assignment it already has: that is what makes a tick exactly once.
 """
@@ -22,10 +24,12 @@ from typing import Any, Literal
 
 from blake3 import blake3
 
+from aonode.cron.requests import CONTROL_TAGS
 from aonode.crypto import Signer, sign_message
 from aonode.errors import InvalidArgument
 from aonode.ids import b64url_decode, b64url_encode, decode_id, encode_id
 from aonode.model import Message, Tag
+from aonode.scheduler.relay import CRON_FROM_TAG, RELAYED_TAGS
 from store import u64
 
 TABLE = "cron_tasks"
@@ -34,6 +38,20 @@ Origin = Literal["user", "process"]
 
 # Tags only the node sets on a tick message (lower case); a caller's tags with these names are dropped.
 NODE_TAGS = frozenset({"cron", "cron-task", "cron-tick", "cron-time", "type", "data-protocol", "variant"})
+# Every name a caller's (or a Process's Cron-Tag-) tags may not put on a tick: the node's own tags, the
+# identity claims (relay.py: a process takes From from them), the tags only push sets, and the request's
+# control tags. Dropped, whatever their case.
+RESERVED_TAGS = (
+    NODE_TAGS
+    | CONTROL_TAGS
+    | frozenset(n.lower() for n in (*RELAYED_TAGS, "From-Slot", "Outbox-Index", "Spawn-Index"))
+)
+
+# Requests of user tasks (requests.py), key = task ID: b"R" + the signed request (its canonical encoding)
+# while the task lives; b"T" + u64 end time once it has ended, so its request cannot create it again.
+REQUESTS_TABLE = "cron_requests"
+LIVE_REQUEST = b"R"
+ENDED_REQUEST = b"T"
 
 # The tag a Process carries to get process-level cron, and the prefix of tags copied onto its ticks.
 PROCESS_INTERVAL_TAG = "Cron-Interval"
@@ -57,6 +75,13 @@ class CronConfig:
     """How often new processes scheduled here are checked for a `Cron-Interval` tag."""
     max_push_slots: int = 1_000
     """Most slots one call of a `push` path task pushes; the rest wait for its next tick."""
+    max_tasks_per_creator: int = 100
+    """Most live user tasks one creator (request signer) may have; more is RESOURCE_EXHAUSTED."""
+    max_tasks: int = 10_000
+    """Most live user tasks on the node, all creators together (wallets are free to make)."""
+    max_task_bytes: int = 1 << 20
+    """Largest tick content a task may carry (its data plus its tags' names and values), since a live
+    task is held in memory; more is RESOURCE_EXHAUSTED."""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> CronConfig:
@@ -67,11 +92,20 @@ class CronConfig:
             raise InvalidArgument(f"cron config: unknown setting(s) {', '.join(unknown)}")
         config = cls(**{k: int(v) for k, v in given.items()})
         if (
-            min(config.max_catch_up, config.min_interval_ms, config.scan_interval_ms, config.max_push_slots)
+            min(
+                config.max_catch_up,
+                config.min_interval_ms,
+                config.scan_interval_ms,
+                config.max_push_slots,
+                config.max_tasks_per_creator,
+                config.max_tasks,
+                config.max_task_bytes,
+            )
             < 1
         ):
             raise InvalidArgument(
-                "cron config: max_catch_up, min_interval_ms, scan_interval_ms, max_push_slots must be >= 1"
+                "cron config: max_catch_up, min_interval_ms, scan_interval_ms, max_push_slots, "
+                "max_tasks_per_creator, max_tasks, max_task_bytes must be >= 1"
             )
         if not 1 <= config.backoff_base_ms <= config.backoff_max_ms:
             raise InvalidArgument("cron config: need 1 <= backoff_base_ms <= backoff_max_ms")
@@ -104,6 +138,10 @@ class CronTask:
     cursor: int = 0
     """Of a `push` task: the first slot it has not pushed yet. Of a `now` task: the slot after the last
     one it computed."""
+    creator: str = ""
+    """The address that signed the task's request; its ticks carry it as `Cron-From`, so the process
+    sees it as `From`. Empty for a process's own cron (and for tasks created before requests were signed):
+    their ticks come from the node."""
 
     @property
     def due(self) -> int:
@@ -144,6 +182,7 @@ class CronTask:
             "tags": [[t.name, t.value] for t in self.tags],
             "path": self.path,
             "cursor": self.cursor,
+            "creator": self.creator,
         }
 
     def advanced(self, cursor: int | None = None) -> CronTask:
@@ -170,7 +209,7 @@ def tick_anchor(task: str, tick: int) -> str:
 
 
 def caller_tags(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
-    return tuple(t for t in tags if t.name.lower() not in NODE_TAGS)
+    return tuple(t for t in tags if t.name.lower() not in RESERVED_TAGS)
 
 
 def tick_message(task: CronTask, signer: Signer) -> Message:
@@ -185,6 +224,8 @@ def tick_message(task: CronTask, signer: Signer) -> Message:
         Tag("Cron-Tick", str(task.tick)),
         Tag("Cron-Time", str(task.next_run)),
     ]
+    if task.creator:
+        tags.append(Tag(CRON_FROM_TAG, task.creator))
     message = Message(
         target=task.process, anchor=tick_anchor(task.task, task.tick), tags=tuple(tags), data=task.data
     )

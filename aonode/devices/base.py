@@ -104,6 +104,11 @@ class Device(ABC):
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Release resources."""
 
+    def interrupt(self) -> None:  # noqa: B027 (optional hook)
+        """Stop the running slot (and any later one) soon; called from another thread when the node
+        stops. The slot then ends as a wall-clock stop does (`last_slot_nondeterministic`), and the
+        instance is not used again. Must be thread-safe and must not block."""
+
 
 DeviceFactory = Callable[[], Device]
 

@@ -114,6 +114,16 @@ class StackDevice(Device):
             raise
 
     def compute(self, assignment: Assignment, message: Message) -> Result:
+        result = self._fold(assignment, message)
+        # A wall-clock stop of any device makes the slot's result timing-dependent: the engine must see it.
+        self.last_slot_nondeterministic = any(d.last_slot_nondeterministic for d in self.devices)
+        return result
+
+    def interrupt(self) -> None:
+        for device in list(self.devices):
+            device.interrupt()
+
+    def _fold(self, assignment: Assignment, message: Message) -> Result:
         prior: Result | None = None
         pass_number = 1
         i = 0

@@ -34,6 +34,16 @@ class PushConfig:
     pair that keeps answering each other is cut here with `stopped: cycle` even when the hop bound is
     raised). Siblings do not count: one result may send many messages to one target."""
 
+    relay_limit: int = 1200
+    """Most messages this node relays to one process (push deliveries: messages it schedules on behalf
+    of processes, carrying `From-Process`) per `relay_window_ms`, over all pushes (cron's `push` tasks
+    included); 0: no limit. A delivery over it is refused (`stopped: relay-limit: RESOURCE_EXHAUSTED
+    ...`), which ends a ping-pong that every push would otherwise extend forever. A token bucket: up to
+    this many at once, refilled at this many per window."""
+
+    relay_window_ms: int = 60_000
+    """The window of `relay_limit`, in milliseconds."""
+
     max_pushes_kept: int = 1024
     """Finished asynchronous pushes whose records (memory and store) are kept for `get`; the oldest are
     forgotten first."""

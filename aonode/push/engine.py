@@ -25,7 +25,9 @@ does, at the price of one durable write per result that has deliveries.
 
 Bounds (`PushConfig`), each recorded as `stopped` on the tree node where it bit, never raised: hops from
 the root, deliveries per result, deliveries per push, deliveries per (source, target) pair along a path
-(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Only the hop bound
+(ping-pong), and a slot reached twice in one push is not pushed twice (`cycle`). Across pushes, the relay
+budget (`relay.py`: messages relayed to one process per window) refuses a delivery over it
+(`relay-limit: RESOURCE_EXHAUSTED`), which ends loops that every new push would extend. Only the hop bound
 crosses nodes (`max_hops` of the remote push: what remains of this push's bound), so two nodes bouncing a
 push between them stop there; the pair and slot checks, the fan-out and the root budget are per node.
 Errors of one delivery (no target, unknown target, a refused message, a failed computation, a failed
@@ -43,17 +45,22 @@ from dataclasses import dataclass, field, replace
 from aonode.aio import durable
 from aonode.compute import ComputeEngine
 from aonode.crypto import Signer
-from aonode.errors import AonodeError, NotFound
+from aonode.errors import AonodeError, InvalidArgument, NotFound, OutOfRange
 from aonode.ids import b64url_encode, decode_id, encode_id, is_id
 from aonode.model import Assignment, Message
 from aonode.push import messages as m
 from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, State, trim_result
 from aonode.push.records import DONE, RUNS, PushRecord
+from aonode.push.relay import RelayBudget, RelayLimitExceeded
 from aonode.scheduler import Forwarder, Scheduler, wall_clock_ms
 from aonode.scheduler.errors import RedirectError
 from store import ConflictError, ObjectStore, StoreError, WriteBatch
 
 log = logging.getLogger("aonode.push")
+
+# The largest slot a push may name: a schedule of 2^63 slots is beyond any store, and bounding it here
+# keeps every slot + 1 a valid u64 key (2^64 - 1 used to reach the store and fail as INTERNAL).
+MAX_SLOT = 2**63 - 1
 
 
 @dataclass
@@ -94,6 +101,7 @@ class Pusher:
         self._engine = engine
         self._signer = signer
         self.config = config or PushConfig()
+        self._relay = RelayBudget(self.config.relay_limit, self.config.relay_window_ms)
         self._forwarder = forwarder
         self._remote = remote
         self._runs: OrderedDict[str, _Run] = OrderedDict()
@@ -107,6 +115,7 @@ class Pusher:
         """Push `slot` of `process` and wait: the report holds the whole tree. `max_hops` > 0 lowers the
         hop bound for this push (a push continued from another node carries what remains of its bound);
         it never raises it above `config.max_depth`."""
+        self._check_slot(process, slot)
         run = self._new_run(process, slot, result_depth, max_hops)
         await self._run(run, process, slot)
         return run.report
@@ -116,6 +125,7 @@ class Pusher:
     ) -> PushReport:
         """Start a push in the background; `get(report.push_id)` follows it, also after a restart (the
         push is recorded durably before this returns, and resumed by `resume()` if it was interrupted)."""
+        self._check_slot(process, slot)
         run = self._new_run(process, slot, result_depth, max_hops)
         run.record = PushRecord(run.report.push_id, process, slot, result_depth, max_hops, wall_clock_ms())
         batch = WriteBatch()
@@ -162,6 +172,15 @@ class Pusher:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- the walk ------------------------------------------------------------------------------------------
+
+    def _check_slot(self, process: bytes, slot: int) -> None:
+        """INVALID_ARGUMENT for a number that is no slot, OUT_OF_RANGE for one past the schedule's tip
+        (not the DATA_LOSS a missing assignment means), NotFound for a process not scheduled here."""
+        if not 0 <= slot <= MAX_SLOT:
+            raise InvalidArgument(f"slot: {slot} is not a slot (0 .. {MAX_SLOT})")
+        tip = self._scheduler.head(process).slot
+        if slot > tip:
+            raise OutOfRange(f"process {encode_id(process)}: slot {slot} is beyond the tip ({tip})")
 
     def _new_run(self, process: bytes, slot: int, result_depth: int, max_hops: int) -> _Run:
         if self._closed:
@@ -264,7 +283,11 @@ class Pusher:
             if existing is not None:
                 assignment = existing
             else:
+                self._relay.take(target, node.process)
                 assignment, remote = await self._schedule(d.message)
+        except RelayLimitExceeded as exc:
+            node.stopped = f"relay-limit: {exc.status}: {exc}"
+            return node
         except AonodeError as exc:
             node.stopped = f"error: {exc}"
             return node

@@ -50,6 +50,18 @@ def signature_to_pb(sig: Signature) -> pb.Signature:
     return pb.Signature(scheme=scheme_to_pb(sig.scheme), owner=sig.owner, value=sig.value)
 
 
+# A page token is the next slot in plain ASCII decimal, as this node issues it. int() would also take
+# other scripts' digits, underscores, signs and spaces, and raise (INTERNAL) past 4,300 digits.
+_MAX_TOKEN_DIGITS = len(str(2**64 - 1))
+
+
+def page_token_slot(token: str) -> int:
+    """The slot a GetSchedule page token names; INVALID_ARGUMENT for anything this node did not issue."""
+    if not (token.isascii() and token.isdigit() and len(token) <= _MAX_TOKEN_DIGITS) or int(token) >= 2**64:
+        raise InvalidArgument("page_token: not a token this node issued")
+    return int(token)
+
+
 def id_from_pb(text: str, what: str) -> bytes:
     return ids.decode_id(text, what)
 
@@ -225,6 +237,7 @@ def cron_task_to_pb(t: CronTask) -> cron_pb2.CronTask:
         created=t.created,
         path=t.path,
         cursor=t.cursor,
+        creator=t.creator,
     )
 
 
@@ -247,4 +260,5 @@ def cron_task_from_pb(t: cron_pb2.CronTask) -> CronTask:
         created=t.created,
         path=t.path,
         cursor=t.cursor,
+        creator=t.creator,
     )

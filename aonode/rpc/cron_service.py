@@ -1,27 +1,31 @@
 """CronService: thin servicer over the node's `aonode.cron.Cron`.
 
-Once/Every create a task and return it (a message task, or with `path` a task that calls `now`/`push` on
-the process); Stop removes one (NOT_FOUND for an unknown task,
-FAILED_PRECONDITION for a Process's own cron); List returns every live task. A bad interval or process
-ID is INVALID_ARGUMENT with the reason (raised by the domain and mapped by `status`).
+Once/Every/Stop carry a request signed by the caller's wallet (`aonode/cron/requests.py`, docs/cron.md):
+Once/Every create the task it describes (task ID = the request's ID; a replay answers that task,
+ALREADY_EXISTS once it has ended), Stop removes a task if the request's signer created it
+(PERMISSION_DENIED otherwise; NOT_FOUND for an unknown task, FAILED_PRECONDITION for a Process's own
+cron). A missing, unsigned or badly signed request is INVALID_ARGUMENT, like a bad interval or process ID
+(raised by the domain and mapped by `status`). List is a public read, paged (`Cron.list_page`).
 """
 
 from __future__ import annotations
 
 from aonode.cron import Cron
 from aonode.errors import InvalidArgument
-from aonode.model import Tag
+from aonode.model import Message
 from aonode.rpc.convert import cron_task_to_pb as task_to_pb
-from aonode.rpc.convert import tags_from_pb
+from aonode.rpc.convert import message_from_pb
 from aonode.rpc.service import Context
 from aonode.v1 import cron_pb2 as pb
+from aonode.v1 import types_pb2
 
 
-def _message(request_message: pb.CronMessage, present: bool) -> tuple[str, tuple[Tag, ...], bytes]:
-    if not present or not request_message.process:
-        raise InvalidArgument("message.process: required (the process the task sends to)")
-    tags = tags_from_pb(request_message.tags)
-    return request_message.process, tags, request_message.data
+def _request(request: types_pb2.Message, present: bool) -> Message:
+    if not present:
+        raise InvalidArgument(
+            "request: required, a cron request signed by its creator's wallet (docs/cron.md)"
+        )
+    return message_from_pb(request)
 
 
 class CronServicer:
@@ -29,26 +33,22 @@ class CronServicer:
         self._cron = cron
 
     async def Once(self, request: pb.OnceRequest, context: Context) -> pb.OnceResponse:
-        process, tags, data = _message(request.message, request.HasField("message"))
-        which = request.WhichOneof("when")
-        if which == "at":
-            task = await self._cron.once(process, tags=tags, data=data, at=request.at, path=request.path)
-        elif which == "in":
-            delay = getattr(request, "in")
-            task = await self._cron.once(process, tags=tags, data=data, delay=delay, path=request.path)
-        else:
-            raise InvalidArgument("when: required, at (ms since the epoch) or in (an interval)")
-        return pb.OnceResponse(task=task_to_pb(task))
+        message = _request(request.request, request.HasField("request"))
+        return pb.OnceResponse(task=task_to_pb(await self._cron.create(message, "Once")))
 
     async def Every(self, request: pb.EveryRequest, context: Context) -> pb.EveryResponse:
-        process, tags, data = _message(request.message, request.HasField("message"))
-        task = await self._cron.every(process, request.interval, tags=tags, data=data, path=request.path)
-        return pb.EveryResponse(task=task_to_pb(task))
+        message = _request(request.request, request.HasField("request"))
+        return pb.EveryResponse(task=task_to_pb(await self._cron.create(message, "Every")))
 
     async def Stop(self, request: pb.StopRequest, context: Context) -> pb.StopResponse:
-        if not request.task:
-            raise InvalidArgument("task: required")
-        return pb.StopResponse(task=task_to_pb(await self._cron.stop(request.task)))
+        message = _request(request.request, request.HasField("request"))
+        return pb.StopResponse(task=task_to_pb(await self._cron.stop_signed(message)))
 
     async def List(self, request: pb.ListRequest, context: Context) -> pb.ListResponse:
-        return pb.ListResponse(tasks=[task_to_pb(t) for t in self._cron.list_tasks()])
+        tasks, token = self._cron.list_page(
+            page_size=request.page_size,
+            page_token=request.page_token,
+            process=request.process,
+            creator=request.creator,
+        )
+        return pb.ListResponse(tasks=[task_to_pb(t) for t in tasks], next_page_token=token)

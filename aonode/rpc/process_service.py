@@ -4,6 +4,8 @@
 Compute/Now return the slot's Result with the hashpath and result digest that name it; Dryrun returns a
 Result only (nothing is stored). Push runs a push (sync: waits and returns the tree; async: returns the
 push ID at once) and GetPush reads one's progress. GetSnapshot returns the nearest stored snapshot's manifest.
+GetProcessStatus tells whether a process is stalled (docs/compute.md, Stalls); ResumeProcess lifts a stall
+with an operator's signed authorization.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import asyncio
 
 from aonode import ids
 from aonode.compute import ComputeEngine, SlotResult
+from aonode.compute.layout import Stall
 from aonode.errors import InvalidArgument
 from aonode.push import Pusher, PushReport
 from aonode.rpc.convert import message_from_pb, push_node_to_pb, result_to_pb
 from aonode.rpc.service import Context
+from aonode.scheduler.errors import RelayNotTrustedError
+from aonode.scheduler.relay import relayed_tag
 from aonode.v1 import process_pb2 as pb
+from aonode.v1 import types_pb2
 
 _STATES = {"running": pb.PUSH_STATE_RUNNING, "done": pb.PUSH_STATE_DONE, "failed": pb.PUSH_STATE_FAILED}
 
@@ -29,6 +35,21 @@ def slot_result_to_pb(r: SlotResult) -> pb.SlotResult:
         hashpath=ids.encode_id(r.hashpath),
         result_digest=ids.encode_id(r.result_digest),
     )
+
+
+def stall_to_pb(process: bytes, stall: Stall) -> types_pb2.ProcessStall:
+    return types_pb2.ProcessStall(
+        process=ids.encode_id(process),
+        slot=stall.slot,
+        since_ms=stall.since_ms,
+        wall_seconds=stall.wall_seconds,
+        reason=stall.reason,
+    )
+
+
+def stalls_to_pb(engine: ComputeEngine) -> list[types_pb2.ProcessStall]:
+    """The engine's stalled processes, for GetStatus (blocking: a store read)."""
+    return [stall_to_pb(p, s) for p, s in engine.stalls()]
 
 
 class ProcessServicer:
@@ -50,6 +71,14 @@ class ProcessServicer:
         message = message_from_pb(request.message)
         if not ids.is_id(message.target):
             raise InvalidArgument("message.target: the process to evaluate against (a 43-character ID)")
+        claimed = relayed_tag(message)
+        if claimed is not None:
+            # A process takes From from these tags; only a node delivering a message may set them, and a
+            # dryrun delivers nothing. Same status as Schedule's refusal.
+            raise RelayNotTrustedError(
+                f"a dryrun cannot carry {claimed}: it would make the process see a sender whose key the "
+                "requester need not hold (only a node's deliveries carry it)"
+            )
         result = await self._engine.dryrun(message)
         return pb.DryrunResponse(result=result_to_pb(result))
 
@@ -92,3 +121,25 @@ class ProcessServicer:
             delivered=report.delivered,
             error=report.error,
         )
+
+    async def GetProcessStatus(
+        self, request: pb.GetProcessStatusRequest, context: Context
+    ) -> pb.GetProcessStatusResponse:
+        process = ids.decode_id(request.process, "process")
+        tip = self._engine.tip(process)  # NOT_FOUND for an unknown process
+        stall = await asyncio.to_thread(self._engine.stall, process)
+        computed = await asyncio.to_thread(self._engine.stored_head, process)
+        reply = pb.GetProcessStatusResponse(process=request.process, current_slot=tip, computed_slot=computed)
+        if stall is not None:
+            reply.stall.CopyFrom(stall_to_pb(process, stall))
+        return reply
+
+    async def ResumeProcess(
+        self, request: pb.ResumeProcessRequest, context: Context
+    ) -> pb.ResumeProcessResponse:
+        if not request.HasField("authorization"):
+            raise InvalidArgument("authorization: required (an operator's signed Resume-Compute message)")
+        authorization = message_from_pb(request.authorization)
+        process = ids.decode_id(authorization.target, "authorization.target")
+        lifted = await self._engine.resume(process, authorization)
+        return pb.ResumeProcessResponse(lifted=stall_to_pb(process, lifted))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aonode import ids
 from aonode.codec import decode_assignment
@@ -24,6 +24,7 @@ from aonode.rpc.convert import (
     location_to_pb,
     message_from_pb,
     message_to_pb,
+    page_token_slot,
 )
 from aonode.rpc.frames import FrameWriter
 from aonode.rpc.service import Context
@@ -46,9 +47,13 @@ def _outcome(item: Assignment | AonodeError) -> pb.ScheduleOutcome:
     return pb.ScheduleOutcome(error=pb.StreamError(code=item.status, message=str(item)))
 
 
+StallLister = Callable[[], Sequence[types_pb2.ProcessStall]]
+
+
 class SchedulerServicer:
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, stalls: StallLister | None = None) -> None:
         self._scheduler = scheduler
+        self._stalls = stalls
 
     async def Schedule(self, request: pb.ScheduleRequest, context: Context) -> pb.ScheduleResponse:
         if not request.HasField("message"):
@@ -102,9 +107,7 @@ class SchedulerServicer:
         process = _process_id(request.process)
         from_slot = request.from_slot if request.HasField("from_slot") else 0
         if request.page_token:
-            if not request.page_token.isdigit():
-                raise InvalidArgument("page_token: not a token this node issued")
-            from_slot = int(request.page_token)
+            from_slot = page_token_slot(request.page_token)
         to_slot = request.to_slot if request.HasField("to_slot") else None
         # A page is up to max_page decoded assignments (and messages): read it off the event loop.
         page = await asyncio.to_thread(
@@ -137,10 +140,12 @@ class SchedulerServicer:
 
     async def GetStatus(self, request: pb.GetStatusRequest, context: Context) -> pb.GetStatusResponse:
         processes = await asyncio.to_thread(self._scheduler.processes)
+        stalled = await asyncio.to_thread(self._stalls) if self._stalls is not None else ()
         return pb.GetStatusResponse(
             address=str(self._scheduler.address),
             processes=[ids.encode_id(p) for p in processes],
             timestamp=int(time.time() * 1000),
+            stalled=stalled,
         )
 
     async def GetAssignment(

@@ -2,9 +2,11 @@
 graceful stop.
 
 Limits are set here rather than left to grpcio defaults: message sizes, RPCs in flight (excess calls get
-RESOURCE_EXHAUSTED at once instead of queueing), streams per connection, keepalive enforcement, metadata
-size. On stop, health turns NOT_SERVING first (so probes and balancers move away), in-flight RPCs get
-`grace_seconds` to finish, then the node closes its store, which drains queued writes.
+RESOURCE_EXHAUSTED at once instead of queueing), calls received but not yet picked up (core's pending
+queue: its defaults cancelled bursts of 2,000+ calls with a bare CANCELLED), streams per connection,
+keepalive enforcement, metadata size. On stop, health turns NOT_SERVING first (so probes and balancers
+move away), in-flight RPCs get `grace_seconds` to finish, then the node closes its store, which drains
+queued writes.
 
 Once serving, the objects made by start-up (modules, descriptors, compiled code: a few hundred thousand)
 are moved out of the cyclic garbage collector's reach (`gc.freeze`): a full collection otherwise walks them
@@ -30,12 +32,16 @@ from aonode.node import Node
 from aonode.rpc.cron_service import CronServicer
 from aonode.rpc.forwarder import GrpcForwarder
 from aonode.rpc.node_service import NodeServicer
-from aonode.rpc.process_service import ProcessServicer
+from aonode.rpc.process_service import ProcessServicer, stalls_to_pb
 from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
 from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
+from store.lock import DirectoryLock
 
 log = logging.getLogger("aonode.server")
+
+COMPUTE_GRACE = 1.0
+"""Seconds of the stop's grace running computations get before they are interrupted."""
 
 SERVICES = (
     node_pb2.DESCRIPTOR.services_by_name["NodeService"],
@@ -51,6 +57,12 @@ def server_options(config: NodeConfig) -> list[tuple[str, int]]:
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
         ("grpc.max_concurrent_streams", config.max_concurrent_streams),
+        # Calls gRPC core has received but the asyncio server has not picked up yet: core's defaults
+        # (1,000 soft, 3,000 hard, randomly dropped between) cancel a burst's excess with a bare
+        # CANCELLED before the node sees it. One threshold, far above max_concurrent_rpcs, lets the node
+        # answer the excess itself (RESOURCE_EXHAUSTED, retried by clients with backoff).
+        ("grpc.server.max_pending_requests", config.max_pending_rpcs),
+        ("grpc.server.max_pending_requests_hard_limit", config.max_pending_rpcs),
         ("grpc.max_metadata_size", 16 * 1024),
         ("grpc.keepalive_time_ms", 60_000),
         ("grpc.keepalive_timeout_ms", 20_000),
@@ -75,9 +87,16 @@ class RunningServer:
         return f"{host}:{self.port}"
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop serving (NOT_SERVING first), let in-flight RPCs finish, then close the node."""
-        await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.node.config.grace_seconds if grace is None else grace)
+        """Stop serving (NOT_SERVING first), let in-flight RPCs finish, then close the node. Computations
+        get at most COMPUTE_GRACE of the grace: then they are interrupted (a slot can run for the whole
+        wall-clock backstop, longer than any grace)."""
+        grace = self.node.config.grace_seconds if grace is None else grace
+        halt = asyncio.get_running_loop().call_later(min(grace, COMPUTE_GRACE), self.node.halt_compute)
+        try:
+            await self.health.enter_graceful_shutdown()
+            await self.server.stop(grace)
+        finally:
+            halt.cancel()
         await self.node.close()
 
 
@@ -85,7 +104,7 @@ def servicers(node: Node) -> dict[str, object]:
     """Servicer objects by service name; services without one answer UNIMPLEMENTED per method."""
     return {
         "NodeService": NodeServicer(node),
-        "SchedulerService": SchedulerServicer(node.scheduler),
+        "SchedulerService": SchedulerServicer(node.scheduler, stalls=lambda: stalls_to_pb(node.engine)),
         "ProcessService": ProcessServicer(node.engine, node.pusher),
         "CronService": CronServicer(node.cron),
     }
@@ -126,7 +145,13 @@ async def start_server(node: Node) -> RunningServer:
 
 
 async def serve(config: NodeConfig) -> None:
-    """Run a node until SIGTERM or SIGINT, then stop gracefully."""
+    """Run a node until SIGTERM or SIGINT, then stop gracefully. The data directory is locked for the
+    node's life (store/lock.py): a second node on it refuses to start (DirectoryLockedError)."""
+    with DirectoryLock(config.data):
+        await _serve(config)
+
+
+async def _serve(config: NodeConfig) -> None:
     sys.setswitchinterval(config.gil_switch_ms / 1000)
     node = open_node(config)
     try:

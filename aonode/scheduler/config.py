@@ -29,8 +29,9 @@ class SchedulerConfig:
 
     trusted_relays: tuple[str, ...] = ()
     """Addresses of other nodes allowed to deliver messages carrying `From-Process` (pushes from their
-    processes). This node's own address is always allowed; anyone else's such message is refused with
-    PERMISSION_DENIED, since processes trust `From-Process` for their Authority checks."""
+    processes) or `Cron-From` (their cron ticks). This node's own address is always allowed; anyone else's
+    such message is refused with PERMISSION_DENIED, since processes take `From` from these tags
+    (`relay.py`)."""
 
     max_page: int = 1000
     """Most assignments one `get_schedule` page returns (a larger `limit` is cut to this)."""

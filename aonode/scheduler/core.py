@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aonode.codec import encode_message
 from aonode.crypto import Signer
-from aonode.errors import AonodeError, InvalidArgument, NotFound, ResourceExhausted
+from aonode.errors import AonodeError, InvalidArgument, NotFound, Overloaded
 from aonode.ids import Address, InvalidIdError, MessageId, ProcessId, decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
@@ -49,6 +49,7 @@ from aonode.scheduler.errors import (
 from aonode.scheduler.locations import LocationRegistry
 from aonode.scheduler.pipeline import Checked, Job, Pipeline, Proc
 from aonode.scheduler.reads import ScheduleReader, committed_assignment, stored_head, stored_message
+from aonode.scheduler.relay import relayed_tag
 from aonode.scheduler.subscribe import Subscription
 from aonode.scheduler.verifier import ProcessVerifier, check_message
 from store import ObjectStore, ReadView, StoreError, WriteBatch
@@ -323,11 +324,13 @@ class Scheduler(ScheduleReader):
 
     def _lookup(self, message: Message, encoded: bytes, view: ReadView) -> Checked:
         """Route a checked message and look it up in the store (`Checked` says why)."""
-        if message.tag("From-Process") is not None and message.owner_address not in self._relays:
-            # Processes trust a relayed message by its From-Process (AOS's Authority check), so only a node
-            # that computed that process's outbox may set it: this node, or a relay it is told to trust.
+        claimed = relayed_tag(message)
+        if claimed is not None and message.owner_address not in self._relays:
+            # Processes take From from these tags (relay.py), so only a node that computed that process's
+            # outbox (From-Process) or verified a cron task's signed request (Cron-From) may set them: this
+            # node, or a relay it is told to trust.
             raise RelayNotTrustedError(
-                f"From-Process may only be set by a trusted relay; {message.owner_address} is not one "
+                f"{claimed} may only be set by a trusted relay; {message.owner_address} is not one "
                 "(this node's address and its configured trusted_relays are)"
             )
         mid = message.id
@@ -406,7 +409,7 @@ class Scheduler(ScheduleReader):
                 )
             return self._done(existing)
         if self._in_flight >= self.config.max_in_flight:
-            raise ResourceExhausted(f"scheduler overloaded: {self._in_flight} messages await their commit")
+            raise Overloaded(f"scheduler overloaded: {self._in_flight} messages await their commit")
         assert self._pipeline.loop is not None
         outer: asyncio.Future[Assignment] = self._pipeline.loop.create_future()
         proc.pending[mid] = outer

@@ -37,7 +37,8 @@ class RedirectError(FailedPrecondition):
 
 
 class RelayNotTrustedError(PermissionDenied):
-    """A message carries `From-Process` but was not signed by this node or a relay it trusts."""
+    """A message carries `From-Process` or `Cron-From` but was not signed by this node or a relay it
+    trusts."""
 
 
 class StaleLocationError(FailedPrecondition):

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from aonode.v1 import types_pb2 as aonode_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61onode/v1/cron.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"J\n\x0b\x43ronMessage\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x1c\n\x04tags\x18\x02 \x03(\x0b\x32\x0e.aonode.v1.Tag\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"\xf7\x01\n\x08\x43ronTask\x12\x0c\n\x04task\x18\x01 \x01(\t\x12\'\n\x07message\x18\x02 \x01(\x0b\x32\x16.aonode.v1.CronMessage\x12\x10\n\x08interval\x18\x03 \x01(\t\x12\x10\n\x08next_run\x18\x04 \x01(\x04\x12\x0c\n\x04runs\x18\x05 \x01(\x04\x12\x10\n\x08\x66\x61ilures\x18\x06 \x01(\r\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12\x0c\n\x04tick\x18\x08 \x01(\x04\x12\x0f\n\x07skipped\x18\t \x01(\x04\x12\x0e\n\x06origin\x18\n \x01(\t\x12\x0f\n\x07\x63reated\x18\x0b \x01(\x04\x12\x0c\n\x04path\x18\x0c \x01(\t\x12\x0e\n\x06\x63ursor\x18\r \x01(\x04\"h\n\x0bOnceRequest\x12\'\n\x07message\x18\x01 \x01(\x0b\x32\x16.aonode.v1.CronMessage\x12\x0c\n\x02\x61t\x18\x02 \x01(\x04H\x00\x12\x0c\n\x02in\x18\x03 \x01(\tH\x00\x12\x0c\n\x04path\x18\x04 \x01(\tB\x06\n\x04when\"1\n\x0cOnceResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.aonode.v1.CronTask\"W\n\x0c\x45veryRequest\x12\'\n\x07message\x18\x01 \x01(\x0b\x32\x16.aonode.v1.CronMessage\x12\x10\n\x08interval\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\"2\n\rEveryResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.aonode.v1.CronTask\"\x1b\n\x0bStopRequest\x12\x0c\n\x04task\x18\x01 \x01(\t\"1\n\x0cStopResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.aonode.v1.CronTask\"\r\n\x0bListRequest\"2\n\x0cListResponse\x12\"\n\x05tasks\x18\x01 \x03(\x0b\x32\x13.aonode.v1.CronTask2\xf4\x01\n\x0b\x43ronService\x12\x37\n\x04Once\x12\x16.aonode.v1.OnceRequest\x1a\x17.aonode.v1.OnceResponse\x12:\n\x05\x45very\x12\x17.aonode.v1.EveryRequest\x1a\x18.aonode.v1.EveryResponse\x12\x37\n\x04Stop\x12\x16.aonode.v1.StopRequest\x1a\x17.aonode.v1.StopResponse\x12\x37\n\x04List\x12\x16.aonode.v1.ListRequest\x1a\x17.aonode.v1.ListResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61onode/v1/cron.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"J\n\x0b\x43ronMessage\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x1c\n\x04tags\x18\x02 \x03(\x0b\x32\x0e.aonode.v1.Tag\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"\x88\x02\n\x08\x43ronTask\x12\x0c\n\x04task\x18\x01 \x01(\t\x12\'\n\x07message\x18\x02 \x01(\x0b\x32\x16.aonode.v1.CronMessage\x12\x10\n\x08interval\x18\x03 \x01(\t\x12\x10\n\x08next_run\x18\x04 \x01(\x04\x12\x0c\n\x04runs\x18\x05 \x01(\x04\x12\x10\n\x08\x66\x61ilures\x18\x06 \x01(\r\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12\x0c\n\x04tick\x18\x08 \x01(\x04\x12\x0f\n\x07skipped\x18\t \x01(\x04\x12\x0e\n\x06origin\x18\n \x01(\t\x12\x0f\n\x07\x63reated\x18\x0b \x01(\x04\x12\x0c\n\x04path\x18\x0c \x01(\t\x12\x0e\n\x06\x63ursor\x18\r \x01(\x04\x12\x0f\n\x07\x63reator\x18\x0e \x01(\t\"J\n\x0bOnceRequest\x12#\n\x07request\x18\x05 \x01(\x0b\x32\x12.aonode.v1.MessageJ\x04\x08\x01\x10\x02J\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05\"1\n\x0cOnceResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.aonode.v1.CronTask\"E\n\x0c\x45veryRequest\x12#\n\x07request\x18\x04 \x01(\x0b\x32\x12.aonode.v1.MessageJ\x04\x08\x01\x10\x02J\x04\x08\x02\x10\x03J\x04\x08\x03\x10\x04\"2\n\rEveryResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.aonode.v1.CronTask\"8\n\x0bStopRequest\x12#\n\x07request\x18\x02 \x01(\x0b\x32\x12.aonode.v1.MessageJ\x04\x08\x01\x10\x02\"1\n\x0cStopResponse\x12!\n\x04task\x18\x01 \x01(\x0b\x32\x13.aonode.v1.CronTask\"V\n\x0bListRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0f\n\x07process\x18\x03 \x01(\t\x12\x0f\n\x07\x63reator\x18\x04 \x01(\t\"K\n\x0cListResponse\x12\"\n\x05tasks\x18\x01 \x03(\x0b\x32\x13.aonode.v1.CronTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xf4\x01\n\x0b\x43ronService\x12\x37\n\x04Once\x12\x16.aonode.v1.OnceRequest\x1a\x17.aonode.v1.OnceResponse\x12:\n\x05\x45very\x12\x17.aonode.v1.EveryRequest\x1a\x18.aonode.v1.EveryResponse\x12\x37\n\x04Stop\x12\x16.aonode.v1.StopRequest\x1a\x17.aonode.v1.StopResponse\x12\x37\n\x04List\x12\x16.aonode.v1.ListRequest\x1a\x17.aonode.v1.ListResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,23 +35,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CRONMESSAGE']._serialized_start=58
   _globals['_CRONMESSAGE']._serialized_end=132
   _globals['_CRONTASK']._serialized_start=135
-  _globals['_CRONTASK']._serialized_end=382
-  _globals['_ONCEREQUEST']._serialized_start=384
-  _globals['_ONCEREQUEST']._serialized_end=488
-  _globals['_ONCERESPONSE']._serialized_start=490
-  _globals['_ONCERESPONSE']._serialized_end=539
-  _globals['_EVERYREQUEST']._serialized_start=541
-  _globals['_EVERYREQUEST']._serialized_end=628
-  _globals['_EVERYRESPONSE']._serialized_start=630
-  _globals['_EVERYRESPONSE']._serialized_end=680
-  _globals['_STOPREQUEST']._serialized_start=682
-  _globals['_STOPREQUEST']._serialized_end=709
-  _globals['_STOPRESPONSE']._serialized_start=711
-  _globals['_STOPRESPONSE']._serialized_end=760
-  _globals['_LISTREQUEST']._serialized_start=762
-  _globals['_LISTREQUEST']._serialized_end=775
-  _globals['_LISTRESPONSE']._serialized_start=777
-  _globals['_LISTRESPONSE']._serialized_end=827
-  _globals['_CRONSERVICE']._serialized_start=830
-  _globals['_CRONSERVICE']._serialized_end=1074
+  _globals['_CRONTASK']._serialized_end=399
+  _globals['_ONCEREQUEST']._serialized_start=401
+  _globals['_ONCEREQUEST']._serialized_end=475
+  _globals['_ONCERESPONSE']._serialized_start=477
+  _globals['_ONCERESPONSE']._serialized_end=526
+  _globals['_EVERYREQUEST']._serialized_start=528
+  _globals['_EVERYREQUEST']._serialized_end=597
+  _globals['_EVERYRESPONSE']._serialized_start=599
+  _globals['_EVERYRESPONSE']._serialized_end=649
+  _globals['_STOPREQUEST']._serialized_start=651
+  _globals['_STOPREQUEST']._serialized_end=707
+  _globals['_STOPRESPONSE']._serialized_start=709
+  _globals['_STOPRESPONSE']._serialized_end=758
+  _globals['_LISTREQUEST']._serialized_start=760
+  _globals['_LISTREQUEST']._serialized_end=846
+  _globals['_LISTRESPONSE']._serialized_start=848
+  _globals['_LISTRESPONSE']._serialized_end=923
+  _globals['_CRONSERVICE']._serialized_start=926
+  _globals['_CRONSERVICE']._serialized_end=1170
 # @@protoc_insertion_point(module_scope)

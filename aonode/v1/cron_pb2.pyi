@@ -18,7 +18,7 @@ class CronMessage(_message.Message):
     def __init__(self, process: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[_types_pb2.Tag, _Mapping]]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class CronTask(_message.Message):
-    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error", "tick", "skipped", "origin", "created", "path", "cursor")
+    __slots__ = ("task", "message", "interval", "next_run", "runs", "failures", "last_error", "tick", "skipped", "origin", "created", "path", "cursor", "creator")
     TASK_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class CronTask(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
+    CREATOR_FIELD_NUMBER: _ClassVar[int]
     task: str
     message: CronMessage
     interval: str
@@ -45,18 +46,14 @@ class CronTask(_message.Message):
     created: int
     path: str
     cursor: int
-    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ..., tick: _Optional[int] = ..., skipped: _Optional[int] = ..., origin: _Optional[str] = ..., created: _Optional[int] = ..., path: _Optional[str] = ..., cursor: _Optional[int] = ...) -> None: ...
+    creator: str
+    def __init__(self, task: _Optional[str] = ..., message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., next_run: _Optional[int] = ..., runs: _Optional[int] = ..., failures: _Optional[int] = ..., last_error: _Optional[str] = ..., tick: _Optional[int] = ..., skipped: _Optional[int] = ..., origin: _Optional[str] = ..., created: _Optional[int] = ..., path: _Optional[str] = ..., cursor: _Optional[int] = ..., creator: _Optional[str] = ...) -> None: ...
 
 class OnceRequest(_message.Message):
-    __slots__ = ("message", "at", "path")
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    AT_FIELD_NUMBER: _ClassVar[int]
-    IN_FIELD_NUMBER: _ClassVar[int]
-    PATH_FIELD_NUMBER: _ClassVar[int]
-    message: CronMessage
-    at: int
-    path: str
-    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., at: _Optional[int] = ..., path: _Optional[str] = ..., **kwargs) -> None: ...
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _types_pb2.Message
+    def __init__(self, request: _Optional[_Union[_types_pb2.Message, _Mapping]] = ...) -> None: ...
 
 class OnceResponse(_message.Message):
     __slots__ = ("task",)
@@ -65,14 +62,10 @@ class OnceResponse(_message.Message):
     def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
 
 class EveryRequest(_message.Message):
-    __slots__ = ("message", "interval", "path")
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    INTERVAL_FIELD_NUMBER: _ClassVar[int]
-    PATH_FIELD_NUMBER: _ClassVar[int]
-    message: CronMessage
-    interval: str
-    path: str
-    def __init__(self, message: _Optional[_Union[CronMessage, _Mapping]] = ..., interval: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _types_pb2.Message
+    def __init__(self, request: _Optional[_Union[_types_pb2.Message, _Mapping]] = ...) -> None: ...
 
 class EveryResponse(_message.Message):
     __slots__ = ("task",)
@@ -81,10 +74,10 @@ class EveryResponse(_message.Message):
     def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
 
 class StopRequest(_message.Message):
-    __slots__ = ("task",)
-    TASK_FIELD_NUMBER: _ClassVar[int]
-    task: str
-    def __init__(self, task: _Optional[str] = ...) -> None: ...
+    __slots__ = ("request",)
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    request: _types_pb2.Message
+    def __init__(self, request: _Optional[_Union[_types_pb2.Message, _Mapping]] = ...) -> None: ...
 
 class StopResponse(_message.Message):
     __slots__ = ("task",)
@@ -93,11 +86,21 @@ class StopResponse(_message.Message):
     def __init__(self, task: _Optional[_Union[CronTask, _Mapping]] = ...) -> None: ...
 
 class ListRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token", "process", "creator")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    CREATOR_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    process: str
+    creator: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., process: _Optional[str] = ..., creator: _Optional[str] = ...) -> None: ...
 
 class ListResponse(_message.Message):
-    __slots__ = ("tasks",)
+    __slots__ = ("tasks", "next_page_token")
     TASKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[CronTask]
-    def __init__(self, tasks: _Optional[_Iterable[_Union[CronTask, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, tasks: _Optional[_Iterable[_Union[CronTask, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

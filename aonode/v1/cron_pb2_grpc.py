@@ -27,6 +27,8 @@ if _version_not_supported:
 
 class CronServiceStub:
     """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
+    Once, Every and Stop take a request signed by the caller's wallet (docs/cron.md, "Signed requests"):
+    unsigned or badly signed is INVALID_ARGUMENT; each tick reaches the process with the creator as From.
     """
 
     def __init__(self, channel):
@@ -59,30 +61,35 @@ class CronServiceStub:
 
 class CronServiceServicer:
     """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
+    Once, Every and Stop take a request signed by the caller's wallet (docs/cron.md, "Signed requests"):
+    unsigned or badly signed is INVALID_ARGUMENT; each tick reaches the process with the creator as From.
     """
 
     def Once(self, request, context):
-        """Schedules a message once, at a time or after a delay.
+        """Schedules a message once, at a time or after a delay. Replaying a request answers the task it
+        created (ALREADY_EXISTS once that task has ended).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Every(self, request, context):
-        """Schedules a message on an interval.
+        """Schedules a message on an interval. Replays: as Once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Stop(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Stops a task; the request must be signed by the task's creator (PERMISSION_DENIED otherwise).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def List(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Live tasks, oldest first, a page at a time; public.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -120,6 +127,8 @@ def add_CronServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class CronService:
     """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
+    Once, Every and Stop take a request signed by the caller's wallet (docs/cron.md, "Signed requests"):
+    unsigned or badly signed is INVALID_ARGUMENT; each tick reaches the process with the creator as From.
     """
 
     @staticmethod

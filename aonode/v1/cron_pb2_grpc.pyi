@@ -27,33 +27,50 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class CronServiceStub:
-    """Timers that schedule messages to processes (or call a path on them), persisted across restarts."""
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
+    Once, Every and Stop take a request signed by the caller's wallet (docs/cron.md, "Signed requests"):
+    unsigned or badly signed is INVALID_ARGUMENT; each tick reaches the process with the creator as From.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> CronServiceAsyncStub: ...
     Once: _grpc.UnaryUnaryMultiCallable[_cron_pb2.OnceRequest, _cron_pb2.OnceResponse]
-    """Schedules a message once, at a time or after a delay."""
+    """Schedules a message once, at a time or after a delay. Replaying a request answers the task it
+    created (ALREADY_EXISTS once that task has ended).
+    """
     Every: _grpc.UnaryUnaryMultiCallable[_cron_pb2.EveryRequest, _cron_pb2.EveryResponse]
-    """Schedules a message on an interval."""
+    """Schedules a message on an interval. Replays: as Once."""
     Stop: _grpc.UnaryUnaryMultiCallable[_cron_pb2.StopRequest, _cron_pb2.StopResponse]
+    """Stops a task; the request must be signed by the task's creator (PERMISSION_DENIED otherwise)."""
     List: _grpc.UnaryUnaryMultiCallable[_cron_pb2.ListRequest, _cron_pb2.ListResponse]
+    """Live tasks, oldest first, a page at a time; public."""
 
 @_typing.type_check_only
 class CronServiceAsyncStub(CronServiceStub):
-    """Timers that schedule messages to processes (or call a path on them), persisted across restarts."""
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
+    Once, Every and Stop take a request signed by the caller's wallet (docs/cron.md, "Signed requests"):
+    unsigned or badly signed is INVALID_ARGUMENT; each tick reaches the process with the creator as From.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Once: _aio.UnaryUnaryMultiCallable[_cron_pb2.OnceRequest, _cron_pb2.OnceResponse]  # type: ignore[assignment]
-    """Schedules a message once, at a time or after a delay."""
+    """Schedules a message once, at a time or after a delay. Replaying a request answers the task it
+    created (ALREADY_EXISTS once that task has ended).
+    """
     Every: _aio.UnaryUnaryMultiCallable[_cron_pb2.EveryRequest, _cron_pb2.EveryResponse]  # type: ignore[assignment]
-    """Schedules a message on an interval."""
+    """Schedules a message on an interval. Replays: as Once."""
     Stop: _aio.UnaryUnaryMultiCallable[_cron_pb2.StopRequest, _cron_pb2.StopResponse]  # type: ignore[assignment]
+    """Stops a task; the request must be signed by the task's creator (PERMISSION_DENIED otherwise)."""
     List: _aio.UnaryUnaryMultiCallable[_cron_pb2.ListRequest, _cron_pb2.ListResponse]  # type: ignore[assignment]
+    """Live tasks, oldest first, a page at a time; public."""
 
 class CronServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Timers that schedule messages to processes (or call a path on them), persisted across restarts."""
+    """Timers that schedule messages to processes (or call a path on them), persisted across restarts.
+    Once, Every and Stop take a request signed by the caller's wallet (docs/cron.md, "Signed requests"):
+    unsigned or badly signed is INVALID_ARGUMENT; each tick reaches the process with the creator as From.
+    """
 
     @_abc_1.abstractmethod
     def Once(
@@ -61,7 +78,9 @@ class CronServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _cron_pb2.OnceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_cron_pb2.OnceResponse, _abc.Awaitable[_cron_pb2.OnceResponse]]:
-        """Schedules a message once, at a time or after a delay."""
+        """Schedules a message once, at a time or after a delay. Replaying a request answers the task it
+        created (ALREADY_EXISTS once that task has ended).
+        """
 
     @_abc_1.abstractmethod
     def Every(
@@ -69,20 +88,22 @@ class CronServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _cron_pb2.EveryRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_cron_pb2.EveryResponse, _abc.Awaitable[_cron_pb2.EveryResponse]]:
-        """Schedules a message on an interval."""
+        """Schedules a message on an interval. Replays: as Once."""
 
     @_abc_1.abstractmethod
     def Stop(
         self,
         request: _cron_pb2.StopRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_cron_pb2.StopResponse, _abc.Awaitable[_cron_pb2.StopResponse]]: ...
+    ) -> _typing.Union[_cron_pb2.StopResponse, _abc.Awaitable[_cron_pb2.StopResponse]]:
+        """Stops a task; the request must be signed by the task's creator (PERMISSION_DENIED otherwise)."""
 
     @_abc_1.abstractmethod
     def List(
         self,
         request: _cron_pb2.ListRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_cron_pb2.ListResponse, _abc.Awaitable[_cron_pb2.ListResponse]]: ...
+    ) -> _typing.Union[_cron_pb2.ListResponse, _abc.Awaitable[_cron_pb2.ListResponse]]:
+        """Live tasks, oldest first, a page at a time; public."""
 
 def add_CronServiceServicer_to_server(servicer: CronServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

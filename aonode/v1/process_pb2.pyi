@@ -185,3 +185,33 @@ class GetPushResponse(_message.Message):
     delivered: int
     error: str
     def __init__(self, push_id: _Optional[str] = ..., state: _Optional[_Union[PushState, str]] = ..., tree: _Optional[_Union[PushNode, _Mapping]] = ..., delivered: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+
+class GetProcessStatusRequest(_message.Message):
+    __slots__ = ("process",)
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    process: str
+    def __init__(self, process: _Optional[str] = ...) -> None: ...
+
+class GetProcessStatusResponse(_message.Message):
+    __slots__ = ("process", "current_slot", "computed_slot", "stall")
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_SLOT_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_SLOT_FIELD_NUMBER: _ClassVar[int]
+    STALL_FIELD_NUMBER: _ClassVar[int]
+    process: str
+    current_slot: int
+    computed_slot: int
+    stall: _types_pb2.ProcessStall
+    def __init__(self, process: _Optional[str] = ..., current_slot: _Optional[int] = ..., computed_slot: _Optional[int] = ..., stall: _Optional[_Union[_types_pb2.ProcessStall, _Mapping]] = ...) -> None: ...
+
+class ResumeProcessRequest(_message.Message):
+    __slots__ = ("authorization",)
+    AUTHORIZATION_FIELD_NUMBER: _ClassVar[int]
+    authorization: _types_pb2.Message
+    def __init__(self, authorization: _Optional[_Union[_types_pb2.Message, _Mapping]] = ...) -> None: ...
+
+class ResumeProcessResponse(_message.Message):
+    __slots__ = ("lifted",)
+    LIFTED_FIELD_NUMBER: _ClassVar[int]
+    lifted: _types_pb2.ProcessStall
+    def __init__(self, lifted: _Optional[_Union[_types_pb2.ProcessStall, _Mapping]] = ...) -> None: ...

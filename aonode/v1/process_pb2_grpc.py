@@ -65,6 +65,16 @@ class ProcessServiceStub:
                 request_serializer=aonode_dot_v1_dot_process__pb2.GetPushRequest.SerializeToString,
                 response_deserializer=aonode_dot_v1_dot_process__pb2.GetPushResponse.FromString,
                 _registered_method=True)
+        self.GetProcessStatus = channel.unary_unary(
+                '/aonode.v1.ProcessService/GetProcessStatus',
+                request_serializer=aonode_dot_v1_dot_process__pb2.GetProcessStatusRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_process__pb2.GetProcessStatusResponse.FromString,
+                _registered_method=True)
+        self.ResumeProcess = channel.unary_unary(
+                '/aonode.v1.ProcessService/ResumeProcess',
+                request_serializer=aonode_dot_v1_dot_process__pb2.ResumeProcessRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_process__pb2.ResumeProcessResponse.FromString,
+                _registered_method=True)
 
 
 class ProcessServiceServicer:
@@ -113,6 +123,20 @@ class ProcessServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetProcessStatus(self, request, context):
+        """Whether a process computes or is stalled (a slot hit the wall-clock backstop), and how far it is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeProcess(self, request, context):
+        """Lifts a stalled process: an operator's signed Resume-Compute message (docs/compute.md, Stalls).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProcessServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +169,16 @@ def add_ProcessServiceServicer_to_server(servicer, server):
                     servicer.GetPush,
                     request_deserializer=aonode_dot_v1_dot_process__pb2.GetPushRequest.FromString,
                     response_serializer=aonode_dot_v1_dot_process__pb2.GetPushResponse.SerializeToString,
+            ),
+            'GetProcessStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProcessStatus,
+                    request_deserializer=aonode_dot_v1_dot_process__pb2.GetProcessStatusRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_process__pb2.GetProcessStatusResponse.SerializeToString,
+            ),
+            'ResumeProcess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeProcess,
+                    request_deserializer=aonode_dot_v1_dot_process__pb2.ResumeProcessRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_process__pb2.ResumeProcessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +344,60 @@ class ProcessService:
             '/aonode.v1.ProcessService/GetPush',
             aonode_dot_v1_dot_process__pb2.GetPushRequest.SerializeToString,
             aonode_dot_v1_dot_process__pb2.GetPushResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProcessStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ProcessService/GetProcessStatus',
+            aonode_dot_v1_dot_process__pb2.GetProcessStatusRequest.SerializeToString,
+            aonode_dot_v1_dot_process__pb2.GetProcessStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeProcess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ProcessService/ResumeProcess',
+            aonode_dot_v1_dot_process__pb2.ResumeProcessRequest.SerializeToString,
+            aonode_dot_v1_dot_process__pb2.ResumeProcessResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -45,6 +45,10 @@ class ProcessServiceStub:
     """Delivers a slot's outbox (and spawns) to their targets, recursively."""
     GetPush: _grpc.UnaryUnaryMultiCallable[_process_pb2.GetPushRequest, _process_pb2.GetPushResponse]
     """Progress and delivery tree of an asynchronous push."""
+    GetProcessStatus: _grpc.UnaryUnaryMultiCallable[_process_pb2.GetProcessStatusRequest, _process_pb2.GetProcessStatusResponse]
+    """Whether a process computes or is stalled (a slot hit the wall-clock backstop), and how far it is."""
+    ResumeProcess: _grpc.UnaryUnaryMultiCallable[_process_pb2.ResumeProcessRequest, _process_pb2.ResumeProcessResponse]
+    """Lifts a stalled process: an operator's signed Resume-Compute message (docs/compute.md, Stalls)."""
 
 @_typing.type_check_only
 class ProcessServiceAsyncStub(ProcessServiceStub):
@@ -63,6 +67,10 @@ class ProcessServiceAsyncStub(ProcessServiceStub):
     """Delivers a slot's outbox (and spawns) to their targets, recursively."""
     GetPush: _aio.UnaryUnaryMultiCallable[_process_pb2.GetPushRequest, _process_pb2.GetPushResponse]  # type: ignore[assignment]
     """Progress and delivery tree of an asynchronous push."""
+    GetProcessStatus: _aio.UnaryUnaryMultiCallable[_process_pb2.GetProcessStatusRequest, _process_pb2.GetProcessStatusResponse]  # type: ignore[assignment]
+    """Whether a process computes or is stalled (a slot hit the wall-clock backstop), and how far it is."""
+    ResumeProcess: _aio.UnaryUnaryMultiCallable[_process_pb2.ResumeProcessRequest, _process_pb2.ResumeProcessResponse]  # type: ignore[assignment]
+    """Lifts a stalled process: an operator's signed Resume-Compute message (docs/compute.md, Stalls)."""
 
 class ProcessServiceServicer(metaclass=_abc_1.ABCMeta):
     """Computes process state by running each slot's message through the process's execution device."""
@@ -114,5 +122,21 @@ class ProcessServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_process_pb2.GetPushResponse, _abc.Awaitable[_process_pb2.GetPushResponse]]:
         """Progress and delivery tree of an asynchronous push."""
+
+    @_abc_1.abstractmethod
+    def GetProcessStatus(
+        self,
+        request: _process_pb2.GetProcessStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_process_pb2.GetProcessStatusResponse, _abc.Awaitable[_process_pb2.GetProcessStatusResponse]]:
+        """Whether a process computes or is stalled (a slot hit the wall-clock backstop), and how far it is."""
+
+    @_abc_1.abstractmethod
+    def ResumeProcess(
+        self,
+        request: _process_pb2.ResumeProcessRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_process_pb2.ResumeProcessResponse, _abc.Awaitable[_process_pb2.ResumeProcessResponse]]:
+        """Lifts a stalled process: an operator's signed Resume-Compute message (docs/compute.md, Stalls)."""
 
 def add_ProcessServiceServicer_to_server(servicer: ProcessServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

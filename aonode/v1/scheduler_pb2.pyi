@@ -118,14 +118,16 @@ class GetStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("address", "processes", "timestamp")
+    __slots__ = ("address", "processes", "timestamp", "stalled")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PROCESSES_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    STALLED_FIELD_NUMBER: _ClassVar[int]
     address: str
     processes: _containers.RepeatedScalarFieldContainer[str]
     timestamp: int
-    def __init__(self, address: _Optional[str] = ..., processes: _Optional[_Iterable[str]] = ..., timestamp: _Optional[int] = ...) -> None: ...
+    stalled: _containers.RepeatedCompositeFieldContainer[_types_pb2.ProcessStall]
+    def __init__(self, address: _Optional[str] = ..., processes: _Optional[_Iterable[str]] = ..., timestamp: _Optional[int] = ..., stalled: _Optional[_Iterable[_Union[_types_pb2.ProcessStall, _Mapping]]] = ...) -> None: ...
 
 class GetAssignmentRequest(_message.Message):
     __slots__ = ("message_id",)

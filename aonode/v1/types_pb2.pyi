@@ -119,3 +119,17 @@ class Location(_message.Message):
     timestamp: int
     signature: Signature
     def __init__(self, address: _Optional[str] = ..., url: _Optional[str] = ..., nonce: _Optional[int] = ..., ttl_ms: _Optional[int] = ..., timestamp: _Optional[int] = ..., signature: _Optional[_Union[Signature, _Mapping]] = ...) -> None: ...
+
+class ProcessStall(_message.Message):
+    __slots__ = ("process", "slot", "since_ms", "wall_seconds", "reason")
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    SLOT_FIELD_NUMBER: _ClassVar[int]
+    SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    process: str
+    slot: int
+    since_ms: int
+    wall_seconds: float
+    reason: str
+    def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., since_ms: _Optional[int] = ..., wall_seconds: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -100,6 +100,42 @@ def test_concurrency_limit_refuses_excess_calls(tmp_path: object) -> None:
         running.stop()
 
 
+def test_a_burst_is_answered_not_cancelled(tmp_path: object) -> None:
+    # 3,000 calls at once: gRPC core's default pending-call limits (1,000, random drops up to 3,000)
+    # cancelled a burst's excess with a bare CANCELLED before the node saw it. Every call must now be
+    # served or refused RESOURCE_EXHAUSTED by the concurrency limit (kept tiny here so that some are).
+    import asyncio
+    from collections import Counter
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    running = ServerThread(make_config(tmp_path / "n", max_concurrent_rpcs=2)).start()
+
+    async def burst(count: int) -> Counter[grpc.StatusCode]:
+        async with grpc.aio.insecure_channel(running.address) as chan:
+            echo = chan.unary_unary(
+                "/aonode.v1.NodeService/Echo",
+                request_serializer=node_pb2.EchoRequest.SerializeToString,
+                response_deserializer=node_pb2.EchoResponse.FromString,
+            )
+
+            async def one() -> grpc.StatusCode:
+                try:
+                    await echo(node_pb2.EchoRequest(), timeout=60)
+                except grpc.aio.AioRpcError as exc:
+                    return exc.code()
+                return grpc.StatusCode.OK
+
+            return Counter(await asyncio.gather(*(one() for _ in range(count))))
+
+    try:
+        codes = asyncio.run(burst(3000))
+        assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+        assert codes[grpc.StatusCode.OK] > 0
+    finally:
+        running.stop()
+
+
 def test_one_connection_may_hold_more_calls_than_http2_defaults(server: ServerThread) -> None:
     # A disk stall leaves many unary calls of one client waiting for their commit: the node must hold
     # them (up to max_concurrent_rpcs) instead of refusing the excess with a bare RST_STREAM
@@ -126,3 +162,31 @@ def test_port_in_use_is_refused(server: ServerThread, tmp_path: object) -> None:
     with pytest.raises(Exception, match=r"listen|bind|address"):
         second.start()
     second.stop()
+
+
+def test_a_second_node_on_one_data_directory_refuses_to_start(tmp_path: object) -> None:
+    # Two `aonode serve` on one directory used to start silently and race each other's schedule heads.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from aonode.testing import LocalNode, free_port
+
+    assert isinstance(tmp_path, Path)
+    data = tmp_path / "node"
+    first = LocalNode(data).start()
+    try:
+        command = [sys.executable, "-m", "aonode", "serve", "--data", str(data)]
+        second = subprocess.run(
+            [*command, "--listen", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30
+        )
+        assert second.returncode != 0
+        assert f"in use by another aonode process (pid {first.proc.pid if first.proc else '?'})" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+        first.kill()  # kill -9: the kernel releases the lock
+        with LocalNode(data) as third, grpc.insecure_channel(third.address) as chan:
+            assert node_pb2_grpc.NodeServiceStub(chan).GetInfo(node_pb2.GetInfoRequest(), timeout=10).address
+    finally:
+        first.kill()

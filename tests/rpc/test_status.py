@@ -11,9 +11,10 @@ import grpc
 import pytest
 
 from aonode import errors
+from aonode.rpc.convert import message_to_pb
 from aonode.rpc.service import register
 from aonode.rpc.status import status_for
-from aonode.v1 import node_pb2, node_pb2_grpc
+from aonode.v1 import node_pb2, node_pb2_grpc, scheduler_pb2
 from store import ConflictError, CorruptObjectError, StoreClosedError, StoreFullError
 
 TABLE = [
@@ -107,3 +108,52 @@ def test_bug_is_internal_without_its_text(failing_server: tuple[str, FailingServ
     error = _call(address)
     assert error.code() == grpc.StatusCode.INTERNAL  # type: ignore[attr-defined]
     assert "secret" not in (error.details() or "")  # type: ignore[attr-defined]
+
+
+def test_the_nodes_resource_exhausted_tells_clients_not_to_retry(
+    failing_server: tuple[str, FailingServicer],
+) -> None:
+    address, servicer = failing_server
+    servicer.error = StoreFullError("store is full")
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert ("grpc-retry-pushback-ms", "-1") in tuple(error.trailing_metadata())  # type: ignore[attr-defined]
+
+
+def test_an_overloaded_node_lets_clients_retry(failing_server: tuple[str, FailingServicer]) -> None:
+    address, servicer = failing_server
+    servicer.error = errors.Overloaded("scheduler overloaded")
+    error = _call(address)
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert not any(k == "grpc-retry-pushback-ms" for k, _ in error.trailing_metadata())  # type: ignore[attr-defined]
+
+
+def test_a_full_disk_is_resource_exhausted_store_is_full_and_recovers(tmp_path: Any) -> None:
+    # It was UNAVAILABLE "Input/output error" (LMDB's EIO for a commit cut short), which reads like a
+    # failing device and made clients retry.
+    from aonode.client import NodeClient, build_message
+    from tests.conftest import ServerThread, make_config
+    from tests.hostile.support import OWNER, assert_node_healthy, spawn_aos
+    from tests.store.smallfs import fill, small_filesystem
+
+    with small_filesystem(tmp_path / "fs", 64) as fs:
+        server = ServerThread(make_config(fs / "node")).start()
+        try:
+            with NodeClient(server.address, timeout=30, retry_attempts=1) as client:
+                process = spawn_aos(client)
+                filler = fill(fs / "filler", leave=2 << 20)
+                with pytest.raises(grpc.RpcError) as caught:
+                    for i in range(64):
+                        message = build_message(OWNER, process, data=bytes([i]) * (256 << 10))
+                        client.scheduler.Schedule(
+                            scheduler_pb2.ScheduleRequest(message=message_to_pb(message)), timeout=30
+                        )
+                error = caught.value
+                assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error.details()  # type: ignore[attr-defined]
+                assert "store is full" in (error.details() or "")  # type: ignore[attr-defined]
+                assert ("grpc-retry-pushback-ms", "-1") in tuple(error.trailing_metadata())  # type: ignore[attr-defined]
+                assert_node_healthy(server.address)
+                filler.unlink()  # space returns
+                assert client.schedule(build_message(OWNER, process, data=b"after")).slot > 0
+        finally:
+            server.stop()

@@ -45,6 +45,22 @@ def store(make_store: MakeStore) -> ObjectStore:
     return make_store()
 
 
+SMALL = 512 << 10
+
+
+@pytest.fixture(params=BACKENDS)
+def small_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    """A store of the parametrized backend that cannot hold more than about SMALL bytes (LMDB: its map
+    ceiling; memory: max_bytes)."""
+    s: ObjectStore
+    if request.param == "memory":
+        s = MemoryStore(max_bytes=SMALL)
+    else:
+        s = LmdbStore(tmp_path / "small", map_size=128 << 10, max_map_size=SMALL)
+    yield s
+    s.close()
+
+
 def _corrupt(store: ObjectStore, d: bytes, bad: bytes) -> None:
     """Overwrite the stored bytes of object `d`, behind the store's back."""
     if isinstance(store, MemoryStore):

@@ -17,6 +17,7 @@ from store import (
     ObjectStore,
     StoreClosedError,
     StoreError,
+    StoreFullError,
     WriteBatch,
     digest,
     u64,
@@ -586,3 +587,29 @@ def test_range_bounds_longer_than_any_key(store: ObjectStore) -> None:
         assert [k for k, _ in view.range("long", stop=far, reverse=True)] == [a511, a510]
         assert [k for k, _ in view.prefix("long", far)] == []
         assert [k for k, _ in view.range("long", a511, far)] == [a511]
+
+
+# -- a full store -----------------------------------------------------------------------------------
+
+
+def test_a_full_store_refuses_the_batch_and_recovers_when_room_returns(small_store: ObjectStore) -> None:
+    written: list[bytes] = []
+    with pytest.raises(StoreFullError, match="store is full"):
+        for i in range(200):
+            put(small_store, "t", (u64(i), bytes([i % 251]) * 20_000))
+            written.append(u64(i))
+    assert len(written) >= 5  # some fitted before it was full
+    # nothing acknowledged is touched, and the failed batch left nothing behind
+    assert small_store.get("t", written[-1]) == bytes([(len(written) - 1) % 251]) * 20_000
+    assert small_store.get("t", u64(len(written))) is None
+    with pytest.raises(StoreFullError):  # still full: the same write is refused again
+        put(small_store, "t", (b"more", bytes(20_000)))
+    # Room returns. LMDB reuses the pages a commit freed only from the commit after the next one (it keeps
+    # the last two snapshots), so the deletes come in two batches, as later writes would.
+    for half in (written[: len(written) // 2], written[-1:]):
+        b = WriteBatch()
+        for key in half:
+            b.delete("t", key)
+        small_store.write(b)
+    put(small_store, "t", (b"more", bytes(20_000)))
+    assert small_store.get("t", b"more") == bytes(20_000)

@@ -296,3 +296,29 @@ def test_a_failing_batch_is_isolated_from_its_group(
     assert s.get("t", b"a") == b"1" and s.get("t", b"b") == b"2"
     assert s.get("t", b"partial") is None
     s.close()
+
+
+def test_a_full_disk_is_store_full_and_recovers_when_space_returns(tmp_path: Path) -> None:
+    # LMDB reports a commit cut short by a full disk as EIO ("Input/output error"), which reads like a
+    # failing device; the store tells them apart by the space left and says "store is full".
+    from tests.store.smallfs import fill, small_filesystem
+
+    with small_filesystem(tmp_path / "fs", 8) as fs:
+        store = LmdbStore(fs / "db", map_size=1 << 20)
+        try:
+            filler = fill(fs / "filler", leave=1 << 20)
+            acked: dict[bytes, bytes] = {}
+            with pytest.raises(StoreFullError, match="store is full: no space left"):
+                for i in range(64):
+                    batch, d = blob_batch(u64(i), 100 * KiB)
+                    store.write(batch)
+                    acked[u64(i)] = d
+            assert acked  # some fitted before the disk was full
+            filler.unlink()  # space returns
+            batch, acked[b"after"] = blob_batch(b"after", 100 * KiB)
+            store.write(batch)
+            for key, d in acked.items():
+                assert store.get("t", key) == d
+                assert store.get_object(d) is not None
+        finally:
+            store.close()

@@ -62,16 +62,18 @@ class _Deadline:
     the VM holds no reference to the device, and dropping the device frees the VM at once instead of at
     the next cyclic garbage collection."""
 
-    __slots__ = ("at",)
+    __slots__ = ("at", "stopped")
 
     def __init__(self) -> None:
         self.at = 0.0
+        self.stopped = False
+        """Set by `LuaDevice.interrupt` (node stopping): every check answers "passed" from then on."""
 
     def start(self, seconds: float) -> None:
         self.at = time.monotonic() + seconds
 
     def passed(self) -> bool:
-        return time.monotonic() > self.at
+        return self.stopped or time.monotonic() > self.at
 
 
 class LuaDevice(Device):
@@ -131,6 +133,11 @@ class LuaDevice(Device):
 
     def close(self) -> None:
         self._vm = None
+
+    def interrupt(self) -> None:
+        # The count hook polls the deadline: the running slot stops as at the wall clock, within ~160k
+        # instructions (the engine knows it is stopping and stores nothing of that slot).
+        self._deadline.stopped = True
 
     # -- slots ----------------------------------------------------------------------------------
 

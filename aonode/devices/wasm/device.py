@@ -35,7 +35,9 @@ using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100)
 
 from __future__ import annotations
 
+import re
 import struct
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -44,7 +46,7 @@ import wasmtime._func as _wasmtime_func
 
 from aonode.devices.base import Device, DeviceError, Limits, ProcessContext
 from aonode.devices.wasm import iface, legacy_eh, runtime
-from aonode.devices.wasm.imports import HostIO, build_imports
+from aonode.devices.wasm.imports import HostIO, OutOfFuel, build_imports
 from aonode.model import Assignment, Message, Result
 
 NAME = "wasm64@1.0"
@@ -56,6 +58,18 @@ PAGE = 65536
 
 _GLOBAL_KINDS = {"i32": 0, "i64": 1, "f32": 2, "f64": 3}
 
+SPURIOUS_RETRIES = 2
+"""Times a slot is run again when an epoch interruption came early and was not asked for (another
+engine in this process halted: `runtime.interrupt_all` moves the shared epoch)."""
+
+_ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
+
+
+def scrub(text: str) -> str:
+    """`text` without Python object addresses (`<X object at 0x7f…>`): error texts become results, which
+    must be the same on every node."""
+    return _ADDRESS.sub("", text)
+
 
 class _Instance:
     """One Store + Instance and the raw entry points the device calls."""
@@ -64,14 +78,14 @@ class _Instance:
         self.store = wasmtime.Store(runtime.engine())
         self.store.set_limits(memory_size=limits.memory_bytes, table_elements=1_000_000, tables=8, memories=1)
         self.store.set_fuel(limits.instructions)
-        self.store.set_epoch_deadline(_ticks(limits.wall_seconds))
+        self.store.set_epoch_deadline(_deadline_ticks(limits.wall_seconds))
         funcs = build_imports(self.store, module, io)
         try:
             self.instance = wasmtime.Instance(self.store, module, funcs)
         except wasmtime.Trap as exc:
-            raise DeviceError(f"{NAME}: instantiating the module trapped: {exc.message}") from None
+            raise DeviceError(scrub(f"{NAME}: instantiating the module trapped: {exc.message}")) from None
         except wasmtime.WasmtimeError as exc:
-            raise DeviceError(f"{NAME}: the module cannot be instantiated: {exc}") from None
+            raise DeviceError(scrub(f"{NAME}: the module cannot be instantiated: {exc}")) from None
         exports = self.instance.exports(self.store)
         memory = exports.get("memory")
         if not isinstance(memory, wasmtime.Memory):
@@ -108,7 +122,7 @@ class _Instance:
         try:
             return runtime.RawFunc(self.store, func, nparams, self.wide)
         except TypeError as exc:
-            raise DeviceError(f"{NAME}: export {name!r} has the wrong signature: {exc}") from None
+            raise DeviceError(scrub(f"{NAME}: export {name!r} has the wrong signature: {exc}")) from None
 
     def grow_to(self, size: int) -> None:
         have = self.memory.size()
@@ -147,6 +161,12 @@ def _ticks(seconds: float) -> int:
     return max(1, int(seconds / runtime.EPOCH_TICK) + 1)
 
 
+def _deadline_ticks(seconds: float) -> int:
+    ticks = _ticks(seconds)
+    runtime.note_deadline(ticks)
+    return ticks
+
+
 class _Trapped(Exception):
     def __init__(self, error: str, nondeterministic: bool = False) -> None:
         super().__init__(error)
@@ -175,6 +195,7 @@ class WasmDevice(Device):
         self._checkpoint_every = 100
         self._max_result = 64 * 1024 * 1024
         self.last_slot_nondeterministic = False
+        self._interrupted = False
         self.last_stdout = b""
         """What the module wrote to stdout and stderr during the last slot (bounded)."""
 
@@ -209,17 +230,32 @@ class WasmDevice(Device):
         self._checkpoint = None
         self._log = []
 
+    def interrupt(self) -> None:
+        self._interrupted = True
+        runtime.interrupt_all()
+
     # -- slots ----------------------------------------------------------------------------------
 
     def compute(self, assignment: Assignment, message: Message) -> Result:
         self._require()
         self.last_slot_nondeterministic = False
-        try:
-            raw = self._run(assignment, message)
-        except _Trapped as exc:
-            self.last_slot_nondeterministic = exc.nondeterministic
-            self._recover()
-            return Result(error=exc.error)
+        for attempt in range(SPURIOUS_RETRIES + 1):
+            started = time.monotonic()
+            try:
+                raw = self._run(assignment, message)
+                break
+            except _Trapped as exc:
+                self.last_slot_nondeterministic = exc.nondeterministic
+                if exc.nondeterministic and self._interrupted:
+                    # The node is stopping: this instance is not used again, so no recovery.
+                    self._inst = None
+                    return Result(error=exc.error)
+                early = time.monotonic() - started < self._limits.wall_seconds * 0.9
+                self._recover()
+                if exc.nondeterministic and early and attempt < SPURIOUS_RETRIES:
+                    self.last_slot_nondeterministic = False
+                    continue
+                return Result(error=scrub(exc.error))
         self._log.append((assignment, message))
         if len(self._log) >= self._checkpoint_every:
             self._checkpoint = (self._take_snapshot(),)
@@ -239,7 +275,7 @@ class WasmDevice(Device):
         )
         self._io.clear(self._process_id + struct.pack("<Q", assignment.slot))
         inst.store.set_fuel(self._limits.instructions)
-        inst.store.set_epoch_deadline(_ticks(self._limits.wall_seconds))
+        inst.store.set_epoch_deadline(_deadline_ticks(self._limits.wall_seconds))
         env = self._env
 
         def call() -> bytes:
@@ -287,13 +323,13 @@ class WasmDevice(Device):
             _wasmtime_func.LAST_EXCEPTION = None
             if self._io.nested_trap is not None or self._io.exit is not None:
                 raise self._trap_error(inst, None) from None
-            raise _Trapped(f"wasm error: {exc}") from None
+            raise _Trapped(scrub(f"wasm error: {exc}")) from None
 
     def _trap_error(self, inst: _Instance, trap: wasmtime.Trap | None) -> _Trapped:
         # A trap inside a function an emscripten invoke_* called reached us as a host error: use the original.
         trap = self._io.nested_trap or trap
         code = trap.trap_code if trap is not None else None
-        if code == wasmtime.TrapCode.OUT_OF_FUEL:
+        if code == wasmtime.TrapCode.OUT_OF_FUEL or isinstance(self._io.exit, OutOfFuel):
             return _Trapped(OUT_OF_FUEL_ERROR)
         if code == wasmtime.TrapCode.INTERRUPT:
             return _Trapped(WALL_CLOCK_ERROR, nondeterministic=True)

@@ -1,7 +1,7 @@
 """json-iface@1.0 for wasm64@1.0: the message and env JSON a module's `handle` reads, and its answer.
 
-Message JSON (DESIGN §5): `Id`, `Owner` (the signer's address, "" when unsigned), `From` (the
-`From-Process` tag, else `Owner`), `Target`, `Anchor`, `Signature` (base64url, "" when unsigned), `Tags`
+Message JSON (DESIGN §5): `Id`, `Owner` (the signer's address, "" when unsigned), `From` (first of
+`From-Process`, `Cron-From`, `Owner`), `Target`, `Anchor`, `Signature` (base64url, "" when unsigned), `Tags`
 (`[{"name", "value"}]` in message order, names header-cased: the first letter of each `-`-separated part
 upper-cased, the rest kept, so `content-type` → `Content-Type` and `TTL` stays `TTL`), `Data` (UTF-8 text,
 else unpadded base64url), `Module` (the module message's ID), `Block-Height`, `Timestamp` (ms), `Epoch`,
@@ -15,6 +15,13 @@ The answer must be `{"ok": true, "response": R}`. `R.Output` is a string (the ou
 wrong type are converted, not refused: a non-string `data`/`Data` becomes its compact JSON, tags given as
 an object `{name: value}` become a list in key order. `ok: false`, invalid JSON or a missing `response` is
 an error Result (the module ran; its memory changes stay, as for any other answer).
+
+`parse_result` never raises: any answer is a Result. What Python's json would choke on, or what could not
+be stored, is refused deterministically (the text of the error depends only on the answer): nesting deeper
+than `MAX_DEPTH` (a deeper document makes json's C scanner hit Python's recursion limit, which depends on
+the thread's stack), an integer of more than `MAX_INT_DIGITS` digits (Python's own limit is a
+process-wide setting), text that is not UTF-8 or holds a lone surrogate (`"\ud800"` parses, but cannot be
+encoded again).
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ def message_json(
         {
             "Id": _id(message.id),
             "Owner": owner,
-            "From": message.tag("From-Process") or owner,
+            "From": message.tag("From-Process") or message.tag("Cron-From") or owner,
             "Target": message.target,
             "Anchor": message.anchor,
             "Signature": b64url_encode(message.signature.value) if message.signature else "",
@@ -125,12 +132,71 @@ def _list(v: Any) -> list[Any]:
     return []
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects in a module's answer (an AOS answer nests about 6 deep)."""
+
+MAX_INT_DIGITS = 1000
+"""Most digits of an integer in a module's answer."""
+
+
+class _Refused(ValueError):
+    """The answer is refused; the text is the slot's error."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"the module's answer has an integer of more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+_TOO_DEEP = f"the module's answer is nested deeper than {MAX_DEPTH} levels"
+_SURROGATE = "the module's answer has text that is not valid Unicode (a lone surrogate)"
+
+
+def _check(doc: Any) -> None:
+    """Raise _Refused if `doc` nests deeper than MAX_DEPTH or holds a string that is not encodable."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise _Refused(_SURROGATE) from None
+        elif isinstance(value, (list, dict)):
+            if depth > MAX_DEPTH:
+                raise _Refused(_TOO_DEEP)
+            if isinstance(value, dict):
+                stack.extend((k, depth) for k in value)
+                stack.extend((v, depth + 1) for v in value.values())
+            else:
+                stack.extend((v, depth + 1) for v in value)
+
+
 def parse_result(raw: bytes) -> Result:
     """The Result of a module's answer (never raises: a malformed answer is an error Result)."""
     try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Result(error=f"the module's answer is not UTF-8 (byte {exc.start})")
+    try:
+        doc = json.loads(text, parse_int=_parse_int)
+        _check(doc)
+    except _Refused as exc:
+        return Result(error=str(exc))
+    except RecursionError:
+        return Result(error=_TOO_DEEP)
+    except json.JSONDecodeError as exc:
         return Result(error=f"JSON error parsing result output: {exc}")
+    try:
+        return _convert(doc)
+    except (ValueError, TypeError, RecursionError, UnicodeError) as exc:
+        # Not expected after _check; still a deterministic answer, never a host fault.
+        return Result(error=f"the module's answer cannot be converted ({type(exc).__name__})")
+
+
+def _convert(doc: Any) -> Result:
     if not isinstance(doc, dict):
         return Result(error="the module's answer is not a JSON object")
     if doc.get("ok") is not True:

@@ -13,10 +13,18 @@ seed. stdout and stderr are captured into `HostIO` buffers bounded at `HostIO.li
 is counted and dropped). `proc_exit` and emscripten's aborts stop the call with a trap; the device turns
 that into the slot's error Result. emscripten's JS-glue setjmp/longjmp (`invoke_*`, `setThrew`,
 `_emscripten_throw_longjmp`) is provided as its JS does it (docs/wasm.md, Imports).
+
+**Host calls cost fuel.** Wasm instructions are metered by wasmtime, but time spent in a host function is
+not: a loop calling `emscripten_memcpy_big` with a gigabyte, or `fd_write` with 1,024 iovecs, would run
+far past the slot's budget and be found only by the wall clock. So every host call is charged from the
+store's fuel before it runs: `HOST_CALL_FUEL` plus a cost proportional to the bytes it touches (memcpy
+`n // 8`, the bytes fd_write and random_get copy, `IOVEC_FUEL` per iovec). Out of fuel ends the slot as
+wasm running out does ("out of fuel", deterministic: the cost depends only on the call's arguments).
 """
 
 from __future__ import annotations
 
+import ctypes
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +32,7 @@ from typing import Any, NoReturn
 
 import wasmtime
 from blake3 import blake3
+from wasmtime import _ffi as ffi
 
 from aonode.devices.base import DeviceError
 from aonode.devices.wasm.calendar import Tm, breakdown, timegm
@@ -41,6 +50,15 @@ ESPIPE = 70
 
 STDOUT_LIMIT = 64 * 1024
 
+HOST_CALL_FUEL = 1_000
+"""Fuel every host call costs (a Python host call takes microseconds, thousands of wasm instructions)."""
+
+IOVEC_FUEL = 100
+"""Fuel per iovec an fd_write reads."""
+
+COPY_BYTES_PER_FUEL = 8
+"""memcpy: one unit of fuel per this many bytes (as a wasm loop moving 8 bytes per instruction)."""
+
 
 class ProcExit(Exception):
     """`proc_exit` (or an emscripten abort) was called: the slot stops with a trap."""
@@ -48,6 +66,10 @@ class ProcExit(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class OutOfFuel(ProcExit):
+    """A host call cost more fuel than the slot had left: the slot ends as wasm running out of fuel."""
 
 
 class EmscriptenUnwind(ProcExit):
@@ -98,6 +120,17 @@ class HostIO:
         """End the current call with `exit` (the device reads it back from `exit` to name the trap)."""
         self.exit = exit
         raise exit
+
+    def charge(self, caller: wasmtime.Caller, cost: int) -> None:
+        """Take `cost` fuel from the calling store; out of fuel stops the call (OutOfFuel)."""
+        ctx = caller._context()
+        left = ctypes.c_uint64(0)
+        if ffi.wasmtime_context_get_fuel(ctx, ctypes.byref(left)):
+            return  # fuel metering is off in this store (not the device's engine): nothing to charge
+        if left.value < cost:
+            ffi.wasmtime_context_set_fuel(ctx, 0)
+            self.stop(OutOfFuel(f"a host call needed {cost} fuel, {left.value} left"))
+        ffi.wasmtime_context_set_fuel(ctx, left.value - cost)
 
     def out(self, fd: int, data: bytes, length: int) -> None:
         """Capture `data`, the first bytes of a write of `length` bytes; what does not fit under the limit
@@ -150,10 +183,14 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
         if fd not in (1, 2):
             return EBADF
         total = 0
-        for i in range(min(n, 1024)):
+        count = min(n, 1024)
+        io.charge(caller, IOVEC_FUEL * count)
+        for i in range(count):
             base = mem.uint(iovs + 2 * width * i, width)
             length = mem.uint(iovs + 2 * width * i + width, width)
-            io.out(fd, mem.read(base, min(length, io.limit)), length)
+            copied = min(length, io.limit)
+            io.charge(caller, copied)
+            io.out(fd, mem.read(base, copied), length)
             total += length
         mem.put_uint(nwritten, total, width)
         return ESUCCESS
@@ -206,6 +243,7 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
 
     def random_get(caller: wasmtime.Caller, buf: int, n: int) -> int:
         n = _u(n, width)
+        io.charge(caller, min(n, 1 << 20))
         io.random_calls += 1
         data = blake3(io.seed + struct.pack("<Q", io.random_calls)).digest(length=min(n, 1 << 20))
         _Mem(caller).write(_u(buf, width), data)
@@ -364,8 +402,15 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
         io.stop(EmscriptenUnwind(_NO_SETJMP))
 
     def memcpy(caller: wasmtime.Caller, dest: int, src: int, n: int) -> None:
-        mem = _Mem(caller)
-        mem.write(dest, mem.read(src, n))
+        mask = (1 << (8 * _ptr_width(ty))) - 1
+        dest, src, n = dest & mask, src & mask, n & mask
+        io.charge(caller, n // COPY_BYTES_PER_FUEL)
+        memory = _Mem(caller).memory
+        size = memory.data_len(caller)
+        if max(dest, src) + n > size:
+            io.stop(ProcExit(f"{name}: copy of {n} bytes outside memory ({size} bytes)"))
+        base = ctypes.addressof(memory.data_ptr(caller).contents)
+        ctypes.memmove(base + dest, base + src, n)
 
     def resize_heap(caller: wasmtime.Caller, requested: int) -> int:
         mem = _Mem(caller)
@@ -426,7 +471,7 @@ def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) ->
         if handler is None:
             missing.append(label)
             continue
-        funcs.append(wasmtime.Func(store, ty, handler, access_caller=True))
+        funcs.append(wasmtime.Func(store, ty, _charged(handler, io), access_caller=True))
     if missing:
         raise MissingImportsError(missing)
     if any(i.module in EMSCRIPTEN and (i.name or "").startswith("invoke_") for i in module.imports):
@@ -438,6 +483,20 @@ def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) ->
                 f"{', '.join(absent)}, which they call"
             )
     return funcs
+
+
+def _charged(handler: Handler, io: HostIO) -> Handler:
+    """`handler` charging HOST_CALL_FUEL first."""
+
+    def call(caller: wasmtime.Caller, *args: Any) -> Any:
+        io.charge(caller, HOST_CALL_FUEL)
+        return handler(caller, *args)
+
+    return call
+
+
+def _ptr_width(ty: wasmtime.FuncType) -> int:
+    return 8 if wasmtime.ValType.i64() in list(ty.params) else 4
 
 
 def _wasi_width(name: str, ty: wasmtime.FuncType) -> int:

@@ -77,6 +77,37 @@ def _tick(eng: wasmtime.Engine) -> None:
         eng.increment_epoch()
 
 
+def signature(ty: wasmtime.FuncType) -> str:
+    """`(i64, i64) -> (i64)`: a function type as text (its repr names an object address, which would make
+    error texts, and so results, differ between nodes)."""
+    return f"({', '.join(map(str, ty.params))}) -> ({', '.join(map(str, ty.results))})"
+
+
+_max_ticks = 1
+_max_ticks_lock = threading.Lock()
+
+
+def note_deadline(ticks: int) -> None:
+    """Remember the largest epoch deadline a store was given (what `interrupt_all` must pass)."""
+    global _max_ticks
+    if ticks > _max_ticks:
+        with _max_ticks_lock:
+            _max_ticks = max(_max_ticks, ticks)
+
+
+MAX_INTERRUPT_TICKS = 1_000_000
+
+
+def interrupt_all() -> None:
+    """Move the engine's epoch past every deadline a store can have: every running store traps
+    (INTERRUPT) at its next epoch check. Stores set a fresh deadline before each call, so only what runs
+    now is hit; a device that did not ask for it sees a wall-clock stop that came early and runs the slot
+    again (device.py)."""
+    eng = engine()
+    for _ in range(min(_max_ticks + 1, MAX_INTERRUPT_TICKS)):
+        eng.increment_epoch()
+
+
 def module_digest(wasm: bytes) -> bytes:
     return blake3(wasm).digest()
 
@@ -134,7 +165,9 @@ class RawFunc:
             or any(p != kind for p in ty.params)
             or list(ty.results) != [kind] * nresults
         ):
-            raise TypeError(f"expected {nparams} {kind} parameters and {nresults} {kind} results, got {ty}")
+            raise TypeError(
+                f"expected {nparams} {kind} parameters and {nresults} {kind} results, got {signature(ty)}"
+            )
         self._func = func  # keeps the wasmtime_func_t alive
         self._ctx = store._context()
         self._func_ref = ctypes.byref(func._func)

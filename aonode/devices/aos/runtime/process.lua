@@ -325,9 +325,11 @@ local function build_msg(req)
   end
   local owner = commitment and commitment.committer or nil
   local from_process = first_value(body["from-process"])
+  -- Cron-From: a cron task's creator (only a node may set it; aonode/scheduler/relay.py).
+  local cron_from = first_value(body["cron-from"])
   msg.Id = body.id
   msg.Owner = owner
-  msg.From = from_process or owner
+  msg.From = from_process or cron_from or owner
   msg.Target = body.target or ao.id
   msg.Anchor = body.anchor
   msg.TagArray = tags
