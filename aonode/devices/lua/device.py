@@ -135,7 +135,7 @@ class LuaDevice(Device):
         self._vm = None
 
     def interrupt(self) -> None:
-        # The count hook polls the deadline: the running slot stops as at the wall clock, within ~160k
+        # The count hook polls the deadline: the running slot stops as at the wall clock, within 10k
         # instructions (the engine knows it is stopping and stores nothing of that slot).
         self._deadline.stopped = True
 
