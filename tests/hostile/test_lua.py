@@ -7,6 +7,7 @@ is SERVING and that the attacked process still computes an Eval from its owner."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,13 +79,17 @@ def test_a_scheduled_message_larger_than_the_memory_limit_then_a_restart(
     )
     assert client.now(pid).slot == slot
     _after(node, client, pid)
+    # a `now` cron task on the process: before the fix the node died again on every restart
+    task = client.cron_every(OWNER, pid, "1-seconds", path="now")
     # after a restart the process is rebuilt by replaying the schedule, the big slot included
     node.stop()
     node.start()
     with NodeClient(node.address) as again:
         assert again.compute(pid, slot).result.error == error
+        time.sleep(2.5)  # a few ticks of the cron task
         assert_process_computes(again, pid)
-    assert_node_healthy(node.address)
+        again.cron_stop(OWNER, task.task)
+    _after(node, client, pid)
 
 
 def test_messages_that_fill_what_the_state_leaves(node: LocalNode, client: NodeClient) -> None:
