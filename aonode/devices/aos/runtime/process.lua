@@ -3,9 +3,9 @@
 --
 -- Per slot: build an AOS-style `msg` from req.body (tags with their original case from the signed
 -- commitment's original-tags), check trust (ao.isTrusted; an untrusted message changes nothing and
--- outputs "Message is not trusted."), then run Handlers.evaluate with the runtime's `_eval` handler
--- (Action=Eval from the Owner) before the list, so that no handler can lock the Owner out, and the
--- Inbox for unhandled messages (neither is in Handlers.list).
+-- outputs "Message is not trusted."), then run the Owner's Eval (Action=Eval from the Owner) if it is
+-- one, else Handlers.evaluate, with the Inbox for unhandled messages (neither Eval nor the Inbox is in
+-- Handlers.list). The Inbox keeps at most InboxLimit messages and InboxMaxBytes bytes of them.
 -- print() output is collected and becomes Output.data (lines joined by "\n"). A handler error (or an
 -- Eval that does not compile) raises a Lua error from compute: the slot's result is an error whose text
 -- is the printed lines, a blank line, then the error message; the outbox of a failed slot is dropped.
