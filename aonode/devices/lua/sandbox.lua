@@ -37,8 +37,9 @@ Left to the platform (documented limits): transcendental math (sin, exp, log, x^
 C library; "..", string.format and tostring of NaN print C's spelling ("-nan" on x86), except
 tostring/print here, which say "nan"; a __mode set on a metatable after setmetatable is not
 removed; objects that never got an id and look exactly alike, used as keys of one table, keep
-C Lua's order among themselves; quadratic work done by the VM itself (s = s .. x in a loop copies
-s every time) is bounded by the wall clock, not by the budget, which counts instructions.
+C Lua's order among themselves; work done by the VM's own instructions on long strings (s .. x
+copies s; == and < compare bytes) is bounded by the wall clock, not by the budget, which counts
+instructions: the hook and, for what allocates, the collector's sentinel (below) look at the clock.
 --]]
 
 local deadline_passed, STEP, MAX_DEPTH, MAX_SOURCE = ...
@@ -115,6 +116,24 @@ local function charge(n)
     error(trip, 0)
   end
 end
+
+-- The VM's own instructions on long strings (`..`, comparisons) are one instruction each whatever their
+-- length, so 10k of them between two calls of the count hook can take seconds. But what they build is
+-- allocated, and allocation drives the garbage collector: every collection cycle finalizes this
+-- sentinel, which then looks at the wall clock too. It never allocates or raises (a finalizer may run
+-- while lupa pushes a value, outside any protected call) and re-arms itself with setmetatable; its
+-- path depends only on when the collector runs (a function of the allocations) unless the deadline
+-- passed, which ends the slot anyway.
+local running = false
+local sentinel_mt = {}
+sentinel_mt.__gc = function(o)
+  if running and deadline_passed() then
+    poison(WALL_MSG)
+    sethook(poison_hook, "", 1)
+  end
+  raw_setmetatable(o, sentinel_mt)
+end
+raw_setmetatable({}, sentinel_mt)
 
 local function hook_thread(co)
   if poisoned then sethook(co, poison_hook, "", 1) else sethook(co, normal_hook, "", STEP) end
@@ -564,6 +583,7 @@ local function error_object_text(e)
 end
 
 local function finish_user(ok, ...)
+  running = false
   if not ok then
     local e = ...
     local te = type(e)
@@ -587,6 +607,7 @@ end
 -- Run fn(...) as process code; returns true, results... or false, error text. Clears the hook.
 local function call_user(fn, ...)
   sethook(normal_hook, "", STEP)
+  running = true
   return finish_user(raw_pcall(fn, ...))
 end
 HOST[finish_user] = true

@@ -3,6 +3,8 @@ the budget (deterministic) binds before the wall clock (a backstop) however big 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from aonode.devices.base import Limits
@@ -79,3 +81,15 @@ def test_tonumber_and_os_date_of_big_strings_are_charged() -> None:
     assert p.run(digits).error == "instruction limit exceeded"
     date = "local f = string.rep('%c', 1024 * 1024) for i = 1, 2000 do local u = os.date(f, 0) end"
     assert p.run(date).error == "instruction limit exceeded"
+
+
+def test_vm_concat_of_long_strings_is_stopped_near_the_wall_clock() -> None:
+    # `..` is one VM instruction whatever its length: 10k of them between two hook calls took ~20 s here
+    # before the collector's sentinel looked at the clock too (bound generous for a loaded machine)
+    p = LuaProc(RUNNER, limits=Limits(instructions=9 * 10**12, wall_seconds=1.0))
+    start = time.monotonic()
+    r = p.run("local s = string.rep('a', 32 * 1024 * 1024) while true do local u = s .. 'x' end")
+    assert r.error == "wall-clock limit exceeded"
+    assert p.device.last_slot_nondeterministic is True
+    assert time.monotonic() - start < 12.0
+    assert p.run("return 1").output.data == "1"
