@@ -57,10 +57,10 @@ def too_large_error(size: int, limit: int) -> str:
 
 
 class _Deadline:
-    """The wall-clock deadline of the running slot. The VM holds `passed` (Lua's count hook calls it every
-    hook call, every 10k instructions, and before costly library calls); it is a separate object so that
-    the VM holds no reference to the device, and dropping the device frees the VM at once instead of at
-    the next cyclic garbage collection."""
+    """The wall-clock deadline of the running slot. The VM holds `passed` (Lua's count hook, which runs every
+    1,000 instructions, calls it once a second, and costly library calls before they run); it is a separate
+    object so that the VM holds no reference to the device, and dropping the device frees the VM at once
+    instead of at the next cyclic garbage collection."""
 
     __slots__ = ("at", "stopped")
 
@@ -135,8 +135,8 @@ class LuaDevice(Device):
         self._vm = None
 
     def interrupt(self) -> None:
-        # The count hook polls the deadline: the running slot stops as at the wall clock, within 10k
-        # instructions (the engine knows it is stopping and stores nothing of that slot).
+        # The count hook polls the deadline once a second: the running slot stops as at the wall clock
+        # within ~1 s (the engine knows it is stopping and stores nothing of that slot).
         self._deadline.stopped = True
 
     # -- slots ----------------------------------------------------------------------------------

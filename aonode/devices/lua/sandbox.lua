@@ -9,10 +9,11 @@ is reachable. The host chunks are loaded without debug information, so errors ra
 functions they call carry no host line numbers; those raised here use level 2 (the caller's).
 
 Limits. `call_user` runs process code with a count hook on the main thread (and, through
-coroutine.create/wrap, on every coroutine): every STEP instructions the hook takes STEP from the
-slot's budget and asks the host whether the wall-clock deadline passed (every call: measured free
-next to the hook itself, and a VM instruction such as `..` or `<` on long strings can take
-milliseconds, so 10k of them between two looks at the clock is already a long time).
+coroutine.create/wrap, on every coroutine): every STEP (1,000) instructions the hook takes STEP
+from the slot's budget and, once a second, asks the host whether the wall-clock deadline passed.
+STEP is small because one VM instruction can take milliseconds (`..`, `==`, `<` on long strings,
+which no budget can charge): a loop of `s .. "x"` on a 32 MiB string ran 67 s against a 1 s wall
+clock with the hook every 10,000 instructions, even looking at the clock at every call.
 Once either trips, the VM is "poisoned": the hook is re-installed to run at every instruction and
 raises again, so pcall loops cannot swallow it; it never raises inside the host's own frames
 (HOST), which clear it. pcall, xpcall and coroutine.resume are capped in nesting depth, keeping
@@ -39,7 +40,7 @@ tostring/print here, which say "nan"; a __mode set on a metatable after setmetat
 removed; objects that never got an id and look exactly alike, used as keys of one table, keep
 C Lua's order among themselves; work done by the VM's own instructions on long strings (s .. x
 copies s; == and < compare bytes) is bounded by the wall clock, not by the budget, which counts
-instructions: the hook and, for what allocates, the collector's sentinel (below) look at the clock.
+instructions: the hook, every STEP instructions, looks at the clock.
 --]]
 
 local deadline_passed, STEP, MAX_DEPTH, MAX_SOURCE = ...
@@ -50,6 +51,8 @@ local select, error, raw_tostring, ipairs = select, error, tostring, ipairs
 local raw_pcall, raw_xpcall = pcall, xpcall
 local raw_setmetatable = setmetatable
 local sethook, getinfo, raw_getmetatable = debug.sethook, debug.getinfo, debug.getmetatable
+local raw_time = os.time
+local last_second = 0
 -- Stock functions are called as fields (G.load(...)) where their argument errors should name them.
 local G, STR = _G, string
 local sfmt = string.format
@@ -76,14 +79,21 @@ local function poison(reason)
   end
 end
 
--- The hook's own instructions count against the next STEP too (C Lua decrements the count for every
--- instruction, the hook's included), so the path through it must not depend on anything but the
--- count: the clock is read at every call, not when some time has passed (only a passed deadline,
--- which ends the slot anyway, takes another path).
+-- C Lua decrements the count for every instruction, the hook's own included, so a hook whose path
+-- varied would shift the budget. This one restarts the count (sethook) as its last step: every call
+-- stands for exactly STEP instructions of process code, whatever the hook did. So it may look at the
+-- time: it asks the host about the deadline whenever the second (C's time(), a cheap call) changed.
 normal_hook = function()
   remaining = remaining - STEP
-  if deadline_passed() then poison(WALL_MSG) end
-  if remaining > 0 and not poisoned then return end
+  local now = raw_time()
+  if now ~= last_second then
+    last_second = now
+    if deadline_passed() then poison(WALL_MSG) end
+  end
+  if remaining > 0 and not poisoned then
+    sethook(normal_hook, "", STEP)
+    return
+  end
   poison(LIMIT_MSG)
   if HOST[getinfo(2, "f").func] then return end
   sethook(poison_hook, "", 1)
@@ -116,24 +126,6 @@ local function charge(n)
     error(trip, 0)
   end
 end
-
--- The VM's own instructions on long strings (`..`, comparisons) are one instruction each whatever their
--- length, so 10k of them between two calls of the count hook can take seconds. But what they build is
--- allocated, and allocation drives the garbage collector: every collection cycle finalizes this
--- sentinel, which then looks at the wall clock too. It never allocates or raises (a finalizer may run
--- while lupa pushes a value, outside any protected call) and re-arms itself with setmetatable; its
--- path depends only on when the collector runs (a function of the allocations) unless the deadline
--- passed, which ends the slot anyway.
-local running = false
-local sentinel_mt = {}
-sentinel_mt.__gc = function(o)
-  if running and deadline_passed() then
-    poison(WALL_MSG)
-    sethook(poison_hook, "", 1)
-  end
-  raw_setmetatable(o, sentinel_mt)
-end
-raw_setmetatable({}, sentinel_mt)
 
 local function hook_thread(co)
   if poisoned then sethook(co, poison_hook, "", 1) else sethook(co, normal_hook, "", STEP) end
@@ -583,7 +575,6 @@ local function error_object_text(e)
 end
 
 local function finish_user(ok, ...)
-  running = false
   if not ok then
     local e = ...
     local te = type(e)
@@ -607,7 +598,6 @@ end
 -- Run fn(...) as process code; returns true, results... or false, error text. Clears the hook.
 local function call_user(fn, ...)
   sethook(normal_hook, "", STEP)
-  running = true
   return finish_user(raw_pcall(fn, ...))
 end
 HOST[finish_user] = true

@@ -93,8 +93,11 @@ REMOVED: tuple[str, ...] = (
 )  # fmt: skip
 """Absent from the sandbox (listed for the tests; the whitelist is what enforces it)."""
 
-STEP = 10_000
-"""Instructions between two calls of the count hook: the budget's granularity."""
+STEP = 1_000
+"""Instructions between two calls of the count hook: the budget's granularity, and how often a slot can
+be stopped (sandbox.lua). 10,000 let one hook interval of `..` on long strings run for a minute; 1,000
+measured within noise of it on a tight loop (the hook restarts its count and reads the clock once a
+second)."""
 
 MAX_NESTING = 64
 """Deepest nesting of pcall/xpcall/coroutine.resume (C Lua stops running hooks near 200 C levels)."""
