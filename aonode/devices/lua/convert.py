@@ -73,6 +73,12 @@ def message_args(m: Message) -> list[Any]:
     return args
 
 
+def message_size(args: Sequence[Any]) -> int:
+    """What a message brings into the VM, from its `message_args`: its data and its tags' names and values
+    (UTF-8 bytes)."""
+    return len(args[3]) + sum(len(a) for a in args[6:])
+
+
 def error_text(raw: object) -> str:
     """The deterministic text of an error that came out of Lua."""
     s = text(raw) if isinstance(raw, bytes | str) else str(raw)

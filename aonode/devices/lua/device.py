@@ -47,11 +47,6 @@ NAME = "lua@5.3a"
 WALL_CLOCK_ERROR = "wall-clock limit exceeded"
 
 
-def message_bytes(m: Message) -> int:
-    """What a message brings into the VM: its data and its tags' names and values (UTF-8 bytes)."""
-    return len(m.data) + sum(len(t.name.encode()) + len(t.value.encode()) for t in m.tags)
-
-
 def too_large_error(size: int, limit: int) -> str:
     return f"the message ({size} bytes) is larger than the process's memory limit ({limit} bytes)"
 
@@ -109,13 +104,13 @@ class LuaDevice(Device):
             raise DeviceError(f"{NAME}: the memory limit is too small for the sandbox itself") from None
         except LuaError as exc:
             raise DeviceError(f"{NAME}: the sandbox failed to start: {exc}") from None
-        size = message_bytes(context.process)
-        if size > context.limits.memory_bytes:
-            raise DeviceError(f"{NAME}: {too_large_error(size, context.limits.memory_bytes)}")
         try:
             process_args = convert.message_args(context.process)
         except UnicodeEncodeError as exc:
             raise DeviceError(f"{NAME}: the Process message cannot be converted: {exc}") from None
+        size = convert.message_size(process_args)
+        if size > context.limits.memory_bytes:
+            raise DeviceError(f"{NAME}: {too_large_error(size, context.limits.memory_bytes)}")
         started = context.process_assignment.timestamp // 1000
         self._deadline.start(context.limits.wall_seconds)
         try:
@@ -144,13 +139,13 @@ class LuaDevice(Device):
     def compute(self, assignment: Assignment, message: Message) -> Result:
         vm = self._require_vm()
         self.last_slot_nondeterministic = False
-        size = message_bytes(message)
-        if size > self._limits.memory_bytes:
-            return Result(error=too_large_error(size, self._limits.memory_bytes))
         try:
             margs = convert.message_args(message)
         except UnicodeEncodeError as exc:
             return Result(error=f"the message cannot be converted for Lua: {exc}")
+        size = convert.message_size(margs)
+        if size > self._limits.memory_bytes:
+            return Result(error=too_large_error(size, self._limits.memory_bytes))
         ts = assignment.timestamp
         self._deadline.start(self._limits.wall_seconds)
         try:
