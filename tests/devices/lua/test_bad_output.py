@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from aonode.devices.lua.convert import MAX_ERROR_CHARS
-from aonode.model import Message, Tag
 from tests.devices.lua.helpers import RUNNER, LuaProc
 
 CASES = [
@@ -74,11 +73,4 @@ def test_a_huge_error_text_is_cut() -> None:
     assert r.error == "e" * MAX_ERROR_CHARS + (
         f"... (error text cut at {MAX_ERROR_CHARS} of {4 * 1024 * 1024} characters)"
     )
-    assert p.run("return 1").output.data == "1"
-
-
-def test_a_message_with_a_lone_surrogate_is_the_slots_error() -> None:
-    p = LuaProc(RUNNER)
-    r = p.send(Message(tags=(Tag("A", "\ud800"),), data=b"x"))
-    assert r.error.startswith("the message cannot be converted for Lua: ")
     assert p.run("return 1").output.data == "1"
