@@ -198,6 +198,8 @@ class NodeClient:
         if to_slot is not None:
             request.to_slot = to_slot
         reply = self._unary(self.scheduler.GetSchedule, request)
+        # A page may stop short of `limit` (the node bounds pages by bytes, a big message comes alone):
+        # follow has_next / next_page_token, as iter_schedule does.
         return SchedulePage(
             process=reply.process,
             assignments=[assignment_from_pb(a) for a in reply.assignments],
@@ -214,6 +216,19 @@ class NodeClient:
         while True:
             page = self.get_schedule(process, from_slot, to_slot, page_token=token)
             yield from page.assignments
+            if not page.has_next:
+                return
+            token = page.next_page_token
+
+    def iter_schedule_messages(
+        self, process: str, from_slot: int | None = None, to_slot: int | None = None
+    ) -> Iterator[tuple[Assignment, Message]]:
+        """Every assignment in the range with its message, following pages: one page of at most 1 MiB
+        (or one larger message) is held at a time, here and on the node."""
+        token = ""
+        while True:
+            page = self.get_schedule(process, from_slot, to_slot, page_token=token, include_messages=True)
+            yield from zip(page.assignments, page.messages, strict=True)
             if not page.has_next:
                 return
             token = page.next_page_token
@@ -305,7 +320,10 @@ class NodeClient:
         self, process: str, from_slot: int = 0, include_messages: bool = False, canonical: bool = False
     ) -> Iterator[scheduler_pb2.SubscribeScheduleResponse]:
         """Frames of the live schedule (no deadline: cancel by closing the client or breaking out). With
-        `canonical`, frames carry `encoded_assignments` (decode with `aonode.codec.decode_assignment`)."""
+        `canonical`, frames carry `encoded_assignments` (decode with `aonode.codec.decode_assignment`).
+        With `include_messages`, `messages[i]` is the message of the frame's i-th assignment; frames hold
+        at most 1 MiB of them (a larger message alone), and the stream ends with RESOURCE_EXHAUSTED
+        (a ClientError) if the node's read budget stays in use by other readers for its whole wait."""
         request = scheduler_pb2.SubscribeScheduleRequest(
             process=process,
             from_slot=from_slot,

@@ -78,6 +78,15 @@ class NodeConfig:
     max_message_bytes: int = 16 * MiB
     """Largest request or response the gRPC server accepts or sends (RESOURCE_EXHAUSTED above it)."""
 
+    read_budget_mib: int = 64
+    """Node-wide MiB of message bodies held for readers at once (GetSchedule and SubscribeSchedule with
+    messages, GetMessage), from loading until sent; a read that finds no room waits (`read_wait_seconds`),
+    then gets RESOURCE_EXHAUSTED. One message larger than this still goes out, alone. The node's memory
+    for readers stays within about twice this plus three of the largest messages (docs/scheduler.md)."""
+
+    read_wait_seconds: float = 10.0
+    """How long a read of message bodies waits for room in `read_budget_mib` before RESOURCE_EXHAUSTED."""
+
     max_concurrent_rpcs: int = 2048
     """RPCs in flight at once (streams included); more are refused with RESOURCE_EXHAUSTED. Unary
     Schedule calls stay in flight until their commit, so a disk stall of T seconds holds about
@@ -185,6 +194,8 @@ def _validate(config: NodeConfig) -> NodeConfig:
         raise ConfigError("max_concurrent_rpcs, max_concurrent_streams, max_pending_rpcs: must be at least 1")
     if not config.relay_window_seconds > 0:
         raise ConfigError("relay_window_seconds: must be above 0")
+    if config.read_budget_mib < 1:
+        raise ConfigError("read_budget_mib: must be at least 1")
     if config.map_size_mib < 1 or config.max_map_size_mib < config.map_size_mib:
         raise ConfigError("map_size_mib must be >= 1 and <= max_map_size_mib")
     return config

@@ -76,6 +76,8 @@ class Node:
                 follow_redirects=config.follow_redirects,
                 verify_threads=config.verify_threads,
                 trusted_relays=tuple(a.strip() for a in config.trusted_relays.split(",") if a.strip()),
+                read_budget_bytes=config.read_budget_mib << 20,
+                read_wait_seconds=config.read_wait_seconds,
             ),
             forwarder=forwarder,
             validator=SpawnValidator(devices, compute_config.device_settings),

@@ -18,10 +18,13 @@ and each is written out as the bytes of an `aonode.v1.Assignment` directly (~2 Â
   owner, the size prefix) is encoded when it changes and reused, so most assignments cost a few slices
   and one tuple of ten pieces.
 
-The rest of a frame (messages, current_slot) is serialized by the protobuf library and appended after the
-assignments (field 1 comes first, as the library writes it). The servicer yields the frame as `bytes`,
-which `service._serialize` passes through untouched. tests/rpc/test_subscribe_frames.py checks that the
-bytes parse equal to the frame the library builds.
+The rest of a frame (messages, current_slot) is appended after the assignments (field 1 comes first, as
+the library writes it). A message is written by `message_wire` around its data: the library serializes
+the fields before and after `data` (field 4), and the data itself is only referenced until the frame is
+joined, so a 15 MiB message costs one copy in the frame instead of three (decoded, protobuf object,
+serialized): the bytes are what `message_to_pb(m).SerializeToString()` gives. The servicer yields the
+frame as `bytes`, which `service._serialize` passes through untouched. tests/rpc/test_subscribe_frames.py
+checks that the bytes parse equal to the frame the library builds.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from operator import itemgetter
 from aonode import ids
 from aonode.codec import decode_assignment_rows
 from aonode.errors import DataLoss
-from aonode.rpc.convert import scheme_to_pb
-from aonode.v1 import scheduler_pb2 as pb
+from aonode.model import Message
+from aonode.rpc.convert import scheme_to_pb, signature_to_pb, tags_to_pb
 from aonode.v1 import types_pb2
 
 # Field keys (field number << 3 | wire type) of aonode.v1.Assignment, Signature and SubscribeScheduleResponse.
@@ -57,6 +60,8 @@ _S_VALUE = b"\x1a"  # 3, length-delimited
 _F_ASSIGNMENTS = b"\x0a"  # SubscribeScheduleResponse 1, length-delimited
 _F_CURRENT_SLOT = b"\x18"  # SubscribeScheduleResponse 3, varint
 _F_ENCODED = b"\x22"  # SubscribeScheduleResponse 4, length-delimited
+_F_MESSAGES = b"\x12"  # SubscribeScheduleResponse 2, length-delimited
+_M_DATA = b"\x22"  # Message 4, length-delimited
 
 _ID_TEXT = ids.ID_TEXT_LEN  # 43
 _MESSAGE_HEAD = _A_MESSAGE + bytes([_ID_TEXT])
@@ -98,30 +103,22 @@ class FrameWriter:
 
     def __init__(self, process: bytes, from_slot: int) -> None:
         self._process = process
-        process_field = _A_PROCESS + bytes([_ID_TEXT]) + ids.encode_id(process).encode("ascii")
-        # The process field followed by the slot's key and first varint byte, for each low 7 bits: of a
-        # slot < 128 (slot 0 is left out), and of a larger one (the continuation bit set).
-        self._process_slot_low = [process_field] + [
-            process_field + _A_SLOT + bytes((b,)) for b in range(1, 0x80)
-        ]
-        self._process_slot_high = [process_field + _A_SLOT + bytes((b | 0x80,)) for b in range(0x80)]
+        self._process_slot_low, self._process_slot_high = _process_slot_heads(process)
         self.next_slot = from_slot
         self._signature_heads: dict[tuple[str | None, bytes | None, int], bytes] = {}
 
-    def fields(
-        self, encoded: Sequence[bytes], current_slot: int, messages: Sequence[types_pb2.Message] = ()
-    ) -> bytes:
+    def fields(self, encoded: Sequence[bytes], current_slot: int, messages: Sequence[Message] = ()) -> bytes:
         """A SubscribeScheduleResponse with `encoded` as `assignments` (FIELDS format)."""
         parts = self._assignments(encoded) if encoded else []
-        parts.append(_tail(messages, current_slot))
+        parts += _tail(messages, current_slot)
         return b"".join(parts)
 
     def canonical(
-        self, encoded: Sequence[bytes], current_slot: int, messages: Sequence[types_pb2.Message] = ()
+        self, encoded: Sequence[bytes], current_slot: int, messages: Sequence[Message] = ()
     ) -> bytes:
         """A SubscribeScheduleResponse with `encoded` as `encoded_assignments` (CANONICAL format), as
         stored: nothing is decoded."""
-        parts = [_tail(messages, current_slot)]
+        parts = _tail(messages, current_slot)
         add = parts.append
         small = _SMALL
         for e in encoded:
@@ -220,6 +217,17 @@ class FrameWriter:
         return parts
 
 
+@functools.lru_cache(maxsize=256)
+def _process_slot_heads(process: bytes) -> tuple[list[bytes], list[bytes]]:
+    """The process field followed by the slot's key and first varint byte, for each low 7 bits: of a slot
+    < 128 (slot 0 is left out), and of a larger one (the continuation bit set). ~20 KiB, shared by every
+    subscriber of the process instead of built for each (an idle subscription's largest part)."""
+    process_field = _A_PROCESS + bytes([_ID_TEXT]) + ids.encode_id(process).encode("ascii")
+    low = [process_field] + [process_field + _A_SLOT + bytes((b,)) for b in range(1, 0x80)]
+    high = [process_field + _A_SLOT + bytes((b | 0x80,)) for b in range(0x80)]
+    return low, high
+
+
 @functools.lru_cache(maxsize=64)
 def _id_texts(rows: int) -> struct.Struct:
     """Splits the base64 text of `rows` * 3 padded IDs into the 43-character texts."""
@@ -252,10 +260,31 @@ def _signature_head(scheme: str | None, owner: bytes | None, value_len: int) -> 
     return _A_SIGNATURE + varint(len(body) + value_len) + body
 
 
-def _tail(messages: Sequence[types_pb2.Message], current_slot: int) -> bytes:
-    if not messages:
-        return _F_CURRENT_SLOT + varint(current_slot) if current_slot else b""
-    return pb.SubscribeScheduleResponse(messages=messages, current_slot=current_slot).SerializeToString()
+def _tail(messages: Sequence[Message], current_slot: int) -> list[bytes]:
+    """Fields 2 (messages) and 3 (current_slot) of a SubscribeScheduleResponse."""
+    parts: list[bytes] = []
+    for m in messages:
+        parts += field(_F_MESSAGES, message_wire(m))
+    if current_slot:
+        parts.append(_F_CURRENT_SLOT + varint(current_slot))
+    return parts
+
+
+def message_wire(m: Message) -> list[bytes]:
+    """`m` as the wire bytes of an `aonode.v1.Message` (those of `message_to_pb(m)`), in pieces: the
+    library writes the fields before and after `data`, the data is referenced, not copied."""
+    head = types_pb2.Message(target=m.target, anchor=m.anchor, tags=tags_to_pb(m.tags)).SerializeToString()
+    parts = [head]
+    if m.data:
+        parts += (_M_DATA + varint(len(m.data)), m.data)
+    if m.signature is not None:
+        parts.append(types_pb2.Message(signature=signature_to_pb(m.signature)).SerializeToString())
+    return parts
+
+
+def field(key: bytes, pieces: list[bytes]) -> list[bytes]:
+    """A length-delimited field holding `pieces` (an embedded message's wire bytes), in pieces."""
+    return [key + varint(sum(map(len, pieces))), *pieces]
 
 
 def _misplaced(process: bytes, slot: int) -> DataLoss:

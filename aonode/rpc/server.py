@@ -52,10 +52,16 @@ SERVICES = (
 )
 
 
+RESPONSE_SLACK = 64 * 1024
+"""Bytes a response may exceed `max_message_bytes` by (see `server_options`)."""
+
+
 def server_options(config: NodeConfig) -> list[tuple[str, int]]:
     return [
         ("grpc.max_receive_message_length", config.max_message_bytes),
-        ("grpc.max_send_message_length", config.max_message_bytes),
+        # A read's response carries a message (up to what a request could) plus its assignment and page
+        # fields: a stored message must never be too large to read back.
+        ("grpc.max_send_message_length", config.max_message_bytes + RESPONSE_SLACK),
         ("grpc.max_concurrent_streams", config.max_concurrent_streams),
         # Calls gRPC core has received but the asyncio server has not picked up yet: core's defaults
         # (1,000 soft, 3,000 hard, randomly dropped between) cancel a burst's excess with a bare

@@ -43,7 +43,21 @@ async def abort_with(context: Context, error: BaseException, rpc: str) -> None:
     if metadata:
         context.set_trailing_metadata(metadata)
     assert code is not None
-    await context.abort(code, str(error) or type(error).__name__)
+    await context.abort(code, bounded_details(str(error) or type(error).__name__))
+
+
+MAX_DETAILS_BYTES = 1024
+
+
+def bounded_details(text: str) -> str:
+    """`text` cut to MAX_DETAILS_BYTES of UTF-8. Error messages quote the offending input, and gRPC
+    sends them percent-encoded in a trailer: an unbounded one (a 70 KB address) passes the client's
+    16 KiB metadata limit, and the client then sees RESOURCE_EXHAUSTED "Stream removed" instead of the
+    node's status."""
+    raw = text.encode("utf-8", "replace")
+    if len(raw) <= MAX_DETAILS_BYTES:
+        return text
+    return raw[: MAX_DETAILS_BYTES - 3].decode("utf-8", "ignore") + "..."
 
 
 def _parse(cls: type[PbMessage], raw: bytes) -> PbMessage | None:

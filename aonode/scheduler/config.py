@@ -39,6 +39,18 @@ class SchedulerConfig:
     max_frame: int = 1000
     """Most assignments one subscription batch carries (a backlog is sent in frames of this size)."""
 
+    max_frame_bytes: int = 1 << 20
+    """Most bytes (of stored encodings: assignments and messages) one page or subscription frame served to
+    a client carries; a message larger than this goes out alone in its page or frame. Counted as the
+    read goes, message by message, so nothing beyond one message is loaded past it."""
+
+    read_budget_bytes: int = 64 << 20
+    """Node-wide bytes of message bodies held for readers at once, from loading until sent
+    (`budget.ReadBudget`); a single larger message still goes out, alone, when nothing else is held."""
+
+    read_wait_seconds: float = 10.0
+    """How long a read waits for room in the read budget before it is answered RESOURCE_EXHAUSTED."""
+
     heartbeat_seconds: float = 5.0
     """A subscriber that saw no new assignment for this long receives an empty batch (progress)."""
 
@@ -143,3 +155,6 @@ class ScheduleBatch:
     encoded: Sequence[bytes] = ()
     """The same assignments as stored (canonical encoding), for subscriptions opened with `encoded=True`
     (then `assignments` is empty)."""
+    messages: Sequence[Message] = ()
+    """The messages of the batch's assignments, in order, for subscriptions opened with
+    `include_messages=True` (bounded by `max_frame_bytes`, a larger message alone)."""

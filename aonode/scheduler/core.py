@@ -192,17 +192,20 @@ class Scheduler(ScheduleReader):
             raise from_store_error(exc) from exc
         return mid
 
-    def subscribe(self, process: bytes, from_slot: int = 0, *, encoded: bool = False) -> Subscription:
+    def subscribe(
+        self, process: bytes, from_slot: int = 0, *, encoded: bool = False, include_messages: bool = False
+    ) -> Subscription:
         """Assignments of `process` from `from_slot` on: first the stored backlog, then live as they
         commit, in order, in batches, with idle heartbeats. NotFound for an unknown process. With
-        `encoded`, batches carry the stored canonical bytes instead of decoded assignments."""
+        `encoded`, batches carry the stored canonical bytes instead of decoded assignments; with
+        `include_messages`, their messages too (charged to the read budget, subscribe.py)."""
         self._bind_loop()
         if from_slot < 0:
             raise InvalidArgument(f"from_slot must be >= 0, got {from_slot}")
         proc = self._proc(process)
         if proc is None or (proc.committed < 0 and proc.tip_slot < 0):
             raise NotFound(f"process {encode_id(process)} is not scheduled on this node")
-        return Subscription(self, proc, from_slot, encoded)
+        return Subscription(self, proc, from_slot, encoded, include_messages)
 
     def close(self) -> None:
         """Refuse new messages and end subscriptions. Writes already submitted still settle."""
@@ -211,6 +214,7 @@ class Scheduler(ScheduleReader):
             proc.wake()
         if self._workers is not None:
             self._workers.shutdown(wait=False)
+        self.read_executor.shutdown(wait=False)
         if self._processes is not None:
             self._processes.close()
 

@@ -112,7 +112,8 @@ class SchedulerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetSchedule(self, request, context):
-        """A range of a process's schedule, paged.
+        """A range of a process's schedule, paged. Pages are bounded by count and by bytes (a message larger
+        than a page comes alone): follow has_next / next_page_token.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -40,7 +40,9 @@ class SchedulerServiceStub:
     ScheduleStream: _grpc.StreamStreamMultiCallable[_scheduler_pb2.ScheduleStreamRequest, _scheduler_pb2.ScheduleStreamResponse]
     """Bulk ingest: many messages in, assignments (or per-message errors) out in the same order."""
     GetSchedule: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetScheduleRequest, _scheduler_pb2.GetScheduleResponse]
-    """A range of a process's schedule, paged."""
+    """A range of a process's schedule, paged. Pages are bounded by count and by bytes (a message larger
+    than a page comes alone): follow has_next / next_page_token.
+    """
     GetSlot: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetSlotRequest, _scheduler_pb2.GetSlotResponse]
     """A process's current slot and tip."""
     GetStatus: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetStatusRequest, _scheduler_pb2.GetStatusResponse]
@@ -68,7 +70,9 @@ class SchedulerServiceAsyncStub(SchedulerServiceStub):
     ScheduleStream: _aio.StreamStreamMultiCallable[_scheduler_pb2.ScheduleStreamRequest, _scheduler_pb2.ScheduleStreamResponse]  # type: ignore[assignment]
     """Bulk ingest: many messages in, assignments (or per-message errors) out in the same order."""
     GetSchedule: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetScheduleRequest, _scheduler_pb2.GetScheduleResponse]  # type: ignore[assignment]
-    """A range of a process's schedule, paged."""
+    """A range of a process's schedule, paged. Pages are bounded by count and by bytes (a message larger
+    than a page comes alone): follow has_next / next_page_token.
+    """
     GetSlot: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetSlotRequest, _scheduler_pb2.GetSlotResponse]  # type: ignore[assignment]
     """A process's current slot and tip."""
     GetStatus: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetStatusRequest, _scheduler_pb2.GetStatusResponse]  # type: ignore[assignment]
@@ -111,7 +115,9 @@ class SchedulerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _scheduler_pb2.GetScheduleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_scheduler_pb2.GetScheduleResponse, _abc.Awaitable[_scheduler_pb2.GetScheduleResponse]]:
-        """A range of a process's schedule, paged."""
+        """A range of a process's schedule, paged. Pages are bounded by count and by bytes (a message larger
+        than a page comes alone): follow has_next / next_page_token.
+        """
 
     @_abc_1.abstractmethod
     def GetSlot(

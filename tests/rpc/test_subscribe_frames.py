@@ -18,7 +18,7 @@ from aonode.ids import encode_id
 from aonode.model import Assignment, Message, Signature
 from aonode.rpc import frames, service
 from aonode.rpc.convert import assignment_from_pb, assignment_to_pb, message_to_pb
-from aonode.rpc.frames import FrameWriter, varint
+from aonode.rpc.frames import FrameWriter, message_wire, varint
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
 from tests.conftest import ServerThread
@@ -112,7 +112,7 @@ def test_written_frames_parse_equal_to_library_frames(
     writer = FrameWriter(process, first)
     write = writer.canonical if canonical else writer.fields
     for part in chunks(assignments, [c for c in cuts if c <= len(assignments)]):
-        wire = write([encode_assignment(a) for a in part], current, [message_to_pb(m) for m in msgs])
+        wire = write([encode_assignment(a) for a in part], current, msgs)
         expected = library_frame(part, current, msgs, canonical)
         assert pb.SubscribeScheduleResponse.FromString(wire) == expected
     assert writer.next_slot == first + len(assignments)
@@ -251,3 +251,10 @@ def test_subscribe_with_messages_matches_get_schedule(server: ServerThread, cano
                 break
         assert got == page.assignments
         assert got_messages == [message_to_pb(m) for m in page.messages]
+
+
+@given(messages)
+def test_message_wire_is_the_library_serialization(m: Message) -> None:
+    """GetSchedule, GetMessage and SubscribeSchedule write messages around their data (no copies): the
+    bytes are exactly the library's."""
+    assert b"".join(message_wire(m)) == message_to_pb(m).SerializeToString()
