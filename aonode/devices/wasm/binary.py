@@ -28,7 +28,18 @@ VERSION = b"\x01\x00\x00\x00"
 SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_CODE, SEC_TAG = 0, 1, 2, 3, 10, 13
 
 # Structural opcodes `walk` reports (everything else is skipped over).
-BLOCK, LOOP, IF, ELSE, TRY, CATCH, THROW, RETHROW, THROW_REF, END = 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B
+BLOCK, LOOP, IF, ELSE, TRY, CATCH, THROW, RETHROW, THROW_REF, END = (
+    0x02,
+    0x03,
+    0x04,
+    0x05,
+    0x06,
+    0x07,
+    0x08,
+    0x09,
+    0x0A,
+    0x0B,
+)
 BR, BR_IF, BR_TABLE, DELEGATE, CATCH_ALL, TRY_TABLE = 0x0C, 0x0D, 0x0E, 0x18, 0x19, 0x1F
 BR_ON_NULL, BR_ON_NON_NULL = 0xD5, 0xD6
 BR_ON_CAST, BR_ON_CAST_FAIL = 0xFB18, 0xFB19
@@ -312,7 +323,12 @@ def _subtype(r: Reader) -> FuncType | None:
 def _imports(r: Reader, mod: Module) -> None:
     for _ in range(r.uleb()):
         r.name()
-        if r.pos < r.end and r.data[r.pos] == 0x00 and r.pos + 1 < r.end and r.data[r.pos + 1] in (0x7E, 0x7F):
+        if (
+            r.pos < r.end
+            and r.data[r.pos] == 0x00
+            and r.pos + 1 < r.end
+            and r.data[r.pos + 1] in (0x7E, 0x7F)
+        ):
             raise r.fail("compact imports are not supported")
         r.name()
         kind = r.byte()
@@ -360,7 +376,9 @@ def _code(r: Reader, mod: Module) -> None:
 # --- instructions --------------------------------------------------------------------------------------
 
 # How each single-byte opcode's immediates are laid out.
-_NONE, _IDX, _IDX2, _BT, _MEMARG, _F32, _F64, _BRTABLE, _SELECT_T, _TRY_TABLE, _FB, _FC, _FD, _FE, _HT = range(15)
+_NONE, _IDX, _IDX2, _BT, _MEMARG, _F32, _F64, _BRTABLE, _SELECT_T, _TRY_TABLE, _FB, _FC, _FD, _FE, _HT = (
+    range(15)
+)
 _OPS: dict[int, int] = {}
 for _op in (0x00, 0x01, 0x05, 0x0A, 0x0B, 0x0F, 0x19, 0x1A, 0x1B, 0xD1, 0xD3, 0xD4, *range(0x45, 0xC5)):
     _OPS[_op] = _NONE
@@ -385,7 +403,24 @@ _REPORTED = frozenset(
 # 0xFC: operations and how many u32 immediates each has.
 _FC_IMMS = {**dict.fromkeys(range(8), 0), 8: 2, 9: 1, 10: 2, 11: 1, 12: 2, 13: 1, 14: 2, 15: 1, 16: 1, 17: 1}
 # 0xFB (GC): u32 immediates per operation, except ref.test/cast (heap type) and br_on_cast (special).
-_FB_IMMS = {0: 1, 1: 1, 2: 2, 3: 2, 4: 2, 5: 2, 6: 1, 7: 1, 8: 2, 9: 2, 10: 2, 11: 1, 12: 1, 13: 1, 14: 1, 15: 0}
+_FB_IMMS = {
+    0: 1,
+    1: 1,
+    2: 2,
+    3: 2,
+    4: 2,
+    5: 2,
+    6: 1,
+    7: 1,
+    8: 2,
+    9: 2,
+    10: 2,
+    11: 1,
+    12: 1,
+    13: 1,
+    14: 1,
+    15: 0,
+}
 _FB_IMMS.update({16: 1, 17: 2, 18: 2, 19: 2, 26: 0, 27: 0, 28: 0, 29: 0, 30: 0})
 
 

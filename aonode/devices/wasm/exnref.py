@@ -45,7 +45,6 @@ through a `try_table` of the final form) is refused with `TranslateError`, never
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from aonode.devices.wasm import binary as B
 from aonode.devices.wasm.binary import DecodeError, FuncType, Instr, Module, s33, u32, vec
@@ -78,7 +77,9 @@ def translate(wasm: bytes) -> bytes:
         try:
             bodies.append(_Function(mod, types, body, instrs, nparams).emit())
         except (IndexError, KeyError) as exc:  # a structure the scans did not expect: refuse, never guess
-            raise TranslateError(f"wasm: function {mod.imported_funcs + k}: cannot translate ({exc!r})") from None
+            raise TranslateError(
+                f"wasm: function {mod.imported_funcs + k}: cannot translate ({exc!r})"
+            ) from None
     if not changed:
         return wasm
     out = [wasm[:8]]
@@ -173,7 +174,14 @@ class _Label:
     """Output position of the block a delegate branches to, for a delegate target."""
     exn: int = -1
     """The exnref local of a rethrown try."""
-    clause: int = 0
+    near: int = -1
+    """Scan 2: where a delegate naming this label sends its exception (a try's index, -1: the caller)."""
+    outer: int = -1
+    """Scan 2: `near` of the enclosing label (a try's, once its handlers begin)."""
+
+
+_BLOCKED = -2
+"""`near` beyond a try_table of the final form: refused."""
 
 
 class _Function:
@@ -223,15 +231,24 @@ class _Function:
         if stack:
             raise TranslateError("wasm: unbalanced blocks")
 
-    # Scan 2: what rethrow and delegate name.
+    # Scan 2: what rethrow and delegate name. Each label knows the nearest try (itself included) that a
+    # delegate naming it hands its exception to, so resolving a delegate is O(1) however deep the nesting.
     def _labels(self) -> None:
-        stack = [_Label(0, -1)]
+        stack = [_Label(0, -1, near=-1)]
         for n, ins in enumerate(self.instrs):
             op = ins.op
-            if op in (B.BLOCK, B.LOOP, B.IF, B.TRY_TABLE, B.TRY):
-                stack.append(_Label(op, n))
+            if op in (B.BLOCK, B.LOOP, B.IF):
+                stack.append(_Label(op, n, near=stack[-1].near))
+            elif op == B.TRY_TABLE:
+                stack.append(_Label(op, n, near=_BLOCKED))
+            elif op == B.TRY:
+                t = self.tries[n]
+                near = n if t.clauses or t.delegate else stack[-1].near
+                stack.append(_Label(op, n, near=near, outer=stack[-1].near))
             elif op in (B.CATCH, B.CATCH_ALL):
-                stack[-1].handler = True
+                label = stack[-1]
+                label.handler = True
+                label.near = label.outer  # a throw in a handler is not caught by its own try
             elif op == B.END:
                 stack.pop()
             elif op == B.RETHROW:
@@ -241,8 +258,14 @@ class _Function:
                 self.tries[target.at].rethrown = True
             elif op == B.DELEGATE:
                 own = stack.pop()
-                self.tries[own.at].dest = self._delegate_dest(stack, ins)
-        # Scan 2b: the exnref locals, by nesting level of rethrown handlers.
+                near = self._label(stack, ins.imm, ins).near
+                if near == _BLOCKED:
+                    raise self.fail("delegate through a try_table is not supported", ins)
+                if near == -1:
+                    self.func_target = True
+                else:
+                    self.tries[near].target = True
+                self.tries[own.at].dest = near
         self._levels()
 
     def _label(self, stack: list[_Label], depth: int, ins: Instr) -> _Label:
@@ -250,22 +273,11 @@ class _Function:
             raise self.fail(f"label {depth} out of range", ins)
         return stack[-1 - depth]
 
-    def _delegate_dest(self, stack: list[_Label], ins: Instr) -> int:
-        self._label(stack, ins.imm, ins)
-        for label in reversed(stack[: len(stack) - ins.imm]):
-            if label.kind == B.TRY_TABLE:
-                raise self.fail("delegate through a try_table is not supported", ins)
-            if label.kind == B.TRY and not label.handler:
-                t = self.tries[label.at]
-                if t.clauses or t.delegate:
-                    t.target = True
-                    return label.at
-        self.func_target = True
-        return -1
-
     def _levels(self) -> None:
         level = 0
-        open_: list[list[int]] = []  # per open construct: [try index or -1, 1 if its handlers raised the level]
+        open_: list[
+            list[int]
+        ] = []  # per open construct: [try index or -1, 1 if its handlers raised the level]
         for n, ins in enumerate(self.instrs):
             op = ins.op
             if op == B.TRY:
@@ -305,7 +317,11 @@ class _Function:
                 bt0, bt1, _kind, catches = ins.imm
                 clauses = []
                 for kind, tag, label in catches:
-                    clauses.append(bytes([kind]) + (u32(tag) if tag is not None else b"") + u32(self._br(stack, label, ins)))
+                    clauses.append(
+                        bytes([kind])
+                        + (u32(tag) if tag is not None else b"")
+                        + u32(self._br(stack, label, ins))
+                    )
                 out.append(b"\x1f" + data[bt0:bt1] + vec(clauses))
                 stack.append(_Label(op, n, pos=self.depth))
                 self.depth += 1
@@ -318,7 +334,9 @@ class _Function:
                 out.append(b"\x0e" + u32(len(labels) - 1) + b"".join(labels))
             elif op in (B.BR_ON_CAST, B.BR_ON_CAST_FAIL):
                 flags, label, h0, h1 = ins.imm
-                out.append(b"\xfb" + u32(op & 0xFF) + bytes([flags]) + u32(self._br(stack, label, ins)) + data[h0:h1])
+                out.append(
+                    b"\xfb" + u32(op & 0xFF) + bytes([flags]) + u32(self._br(stack, label, ins)) + data[h0:h1]
+                )
             elif op == B.TRY:
                 stack.append(self._try(out, n, ins))
             elif op in (B.CATCH, B.CATCH_ALL):
@@ -426,7 +444,6 @@ class _Function:
         self.depth -= 1
         if t.rethrown:
             out.append(b"\x21" + u32(label.exn))
-        label.clause += 1
 
     def _end_try(self, out: list[bytes], label: _Label) -> None:
         t = self.tries[label.at]

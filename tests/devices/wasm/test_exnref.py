@@ -432,7 +432,9 @@ def _binaryen() -> list[str] | None:
     return shlex.split(command) if command else None
 
 
-@pytest.mark.skipif(_binaryen() is None, reason="optional cross-check: set AONODE_WASM_OPT to a wasm-opt command")
+@pytest.mark.skipif(
+    _binaryen() is None, reason="optional cross-check: set AONODE_WASM_OPT to a wasm-opt command"
+)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_binaryen_agrees(case: str, tmp_path: Path) -> None:
     command = _binaryen()
@@ -458,8 +460,13 @@ def test_only_functions_with_legacy_opcodes_change() -> None:
     legacy = _module(CASES["catch_all"][0])
     out = exnref.translate(legacy)
     before, after = binary.parse_module(legacy), binary.parse_module(out)
-    assert [legacy[b.start : b.end] for b in before.bodies[:2]] == [out[b.start : b.end] for b in after.bodies[:2]]
-    assert legacy[before.bodies[2].start : before.bodies[2].end] != out[after.bodies[2].start : after.bodies[2].end]
+    assert [legacy[b.start : b.end] for b in before.bodies[:2]] == [
+        out[b.start : b.end] for b in after.bodies[:2]
+    ]
+    assert (
+        legacy[before.bodies[2].start : before.bodies[2].end]
+        != out[after.bodies[2].start : after.bodies[2].end]
+    )
     kept = [s for s in before.sections if s.id not in (binary.SEC_TYPE, binary.SEC_CODE)]
     assert all(legacy[s.start : s.end] in out for s in kept)
 
