@@ -88,8 +88,7 @@ def translate(wasm: bytes) -> bytes:
     for sec in mod.sections:
         if sec.id == B.SEC_TYPE and types.added:
             old = mod.data[sec.payload : sec.end]
-            count_len = len(u32(mod.type_entries)) if _canonical(old, mod.type_entries) else _leb_len(old)
-            payload = u32(mod.type_entries + len(types.added)) + old[count_len:] + b"".join(types.added)
+            payload = u32(mod.type_entries + len(types.added)) + old[_leb_len(old) :] + b"".join(types.added)
             out.append(_section(B.SEC_TYPE, payload))
         elif sec.id == B.SEC_CODE:
             parts = [
@@ -115,10 +114,6 @@ def _leb_len(data: bytes) -> int:
     while data[n] & 0x80:
         n += 1
     return n + 1
-
-
-def _canonical(data: bytes, value: int) -> bool:
-    return data[: len(u32(value))] == u32(value)
 
 
 class _Types:

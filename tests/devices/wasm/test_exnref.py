@@ -287,6 +287,44 @@ CASES: dict[str, tuple[str, str, tuple[int, ...], int | str]] = {
         (),
         117,
     ),
+    "delegate_to_a_try_delegate_chains": (
+        """(func (export "f") (result i32)
+             try (result i32)
+               try (result i32)
+                 try (result i32)
+                   i32.const 31
+                   call $throw_a
+                   i32.const 0
+                 delegate 0
+               delegate 0
+             catch $a
+             end)""",
+        "f",
+        (),
+        31,
+    ),
+    "delegate_chain_to_the_caller": (
+        """(func $inner (result i32)
+             try (result i32)
+               try (result i32)
+                 try (result i32)
+                   i32.const 32
+                   call $throw_a
+                   i32.const 0
+                 delegate 0
+               delegate 1
+             catch_all
+               i32.const 1000
+             end)
+           (func (export "f") (result i32)
+             try (result i32)
+               call $inner
+             catch $a
+             end)""",
+        "f",
+        (),
+        32,
+    ),
     "uncaught_leaves_to_the_host": (
         """(func (export "f") (result i32)
              try (result i32)
