@@ -1,7 +1,11 @@
-"""Generate the Go and TypeScript clients (buf.gen.yaml), or check that the committed code is current.
+"""Generate the Go and TypeScript clients (buf.gen.yaml) and clients/service_config.json, or check that
+the committed files are current.
 
-    python scripts/gen_clients.py           # regenerate clients/go/gen and clients/typescript/src/gen
+    python scripts/gen_clients.py           # regenerate clients/go/gen, clients/typescript/src/gen, ...
     python scripts/gen_clients.py --check   # exit 1 and list the files that differ
+
+clients/service_config.json is the gRPC retry policy the Python client uses (aonode/rpc/retry.py, with
+NodeClient's default attempts) as a service config any gRPC library loads.
 
 `buf generate` runs local plugins only: protoc-gen-go and protoc-gen-go-grpc (Debian's, on PATH) and
 ts-proto (clients/typescript/node_modules, from its lockfile: `npm ci --prefix clients/typescript`), so
@@ -12,7 +16,9 @@ the output depends only on the protos and those pinned versions. A missing plugi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import filecmp
+import json
 import os
 import shutil
 import subprocess
@@ -30,6 +36,19 @@ OUTPUTS = {
 INSTALL_HINT = (
     "apt-get install protoc-gen-go protoc-gen-go-grpc; npm ci --prefix clients/typescript (.ci/run does both)"
 )
+
+
+SERVICE_CONFIG = Path("clients/service_config.json")
+
+
+def service_config() -> str:
+    from aonode.client import NodeClient
+    from aonode.rpc.retry import retry_options
+
+    attempts = next(f.default for f in dataclasses.fields(NodeClient) if f.name == "retry_attempts")
+    assert isinstance(attempts, int)
+    config = json.loads(dict(retry_options(attempts))["grpc.service_config"])
+    return json.dumps(config, indent=2) + "\n"
 
 
 def missing_plugins() -> list[str]:
@@ -52,15 +71,17 @@ def generate(out_root: Path) -> None:
 
 
 def files_under(root: Path) -> dict[str, Path]:
-    return {
-        str(p.relative_to(root)): p for out in OUTPUTS for p in sorted((root / out).rglob("*")) if p.is_file()
-    }
+    files = {str(p.relative_to(root)): p for out in OUTPUTS for p in (root / out).rglob("*") if p.is_file()}
+    if (root / SERVICE_CONFIG).is_file():
+        files[str(SERVICE_CONFIG)] = root / SERVICE_CONFIG
+    return files
 
 
 def check() -> int:
     """0 if clients/*/gen hold exactly what the protos generate; else 1, naming the stale files."""
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp))
+        (Path(tmp) / SERVICE_CONFIG).write_text(service_config())
         fresh, current = files_under(Path(tmp)), files_under(ROOT)
         stale = sorted(
             name
@@ -93,6 +114,7 @@ def main() -> int:
     for out in OUTPUTS:
         shutil.rmtree(ROOT / out, ignore_errors=True)
     generate(ROOT)
+    (ROOT / SERVICE_CONFIG).write_text(service_config())
     print(f"wrote {len(files_under(ROOT))} files under", *(str(out) for out in OUTPUTS))
     return 0
 

@@ -1,7 +1,8 @@
 // The Go client: generated stubs (gen/aonode/v1, by `buf generate` from ../../buf.gen.yaml) and the sign
 // package. The versions are Debian bookworm's (golang-google-grpc-dev, golang-google-protobuf-dev,
-// golang-github-golang-protobuf-1-5-dev, golang-lukechampine-blake3-dev), against which CI builds it in GOPATH mode without a module proxy;
-// the generators are pinned to match (protoc-gen-go v1.28.1, protoc-gen-go-grpc 1.0).
+// golang-github-golang-protobuf-1-5-dev, golang-lukechampine-blake3-dev), against which CI builds it in
+// GOPATH mode without a module proxy; the generators match them (protoc-gen-go v1.28.1,
+// protoc-gen-go-grpc 1.0). README.md says how to build.
 module aonode/clients/go
 
 go 1.19

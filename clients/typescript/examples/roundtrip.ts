@@ -8,6 +8,8 @@
  */
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { convert, node as nodeApi, process as processApi, scheduler as schedulerApi, sign } from "../src";
 
 type Callback<T> = (err: ServiceError | null, reply: T) => void;
@@ -28,9 +30,12 @@ async function main(): Promise<void> {
   const address = opt("--node", "127.0.0.1:7400");
   const code = opt("--eval", "return 6 * 7");
   const creds = credentials.createInsecure();
-  const nodeClient = new nodeApi.NodeServiceClient(address, creds);
-  const scheduler = new schedulerApi.SchedulerServiceClient(address, creds);
-  const processes = new processApi.ProcessServiceClient(address, creds);
+  // The node's retry policy (which calls are safe to repeat after UNAVAILABLE): clients/service_config.json.
+  const serviceConfig = fs.readFileSync(path.join(__dirname, "..", "..", "..", "service_config.json"), "utf8");
+  const options = { "grpc.service_config": serviceConfig };
+  const nodeClient = new nodeApi.NodeServiceClient(address, creds, options);
+  const scheduler = new schedulerApi.SchedulerServiceClient(address, creds, options);
+  const processes = new processApi.ProcessServiceClient(address, creds, options);
 
   const info = await call<nodeApi.GetInfoResponse>((cb) => nodeClient.getInfo({}, cb));
   if (sign.address(info.owner) !== info.address) throw new Error("GetInfo: owner does not match address");

@@ -289,7 +289,7 @@ type Assignment struct {
 	// The scheduler's clock, in milliseconds.
 	Timestamp   uint64 `protobuf:"varint,4,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	BlockHeight uint64 `protobuf:"varint,5,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
-	// base64url of the block hash; empty when the node has no block source.
+	// base64url of the block hash; 32 zero bytes (43 'A's) when the node has no block source.
 	BlockHash string `protobuf:"bytes,6,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
 	Epoch     uint64 `protobuf:"varint,7,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	// hash_chain(n) = blake3(hash_chain(n-1) || message_id(n)); hash_chain(-1) = process ID.

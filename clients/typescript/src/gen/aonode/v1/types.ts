@@ -92,7 +92,7 @@ export interface Assignment {
   /** The scheduler's clock, in milliseconds. */
   timestamp: bigint;
   blockHeight: bigint;
-  /** base64url of the block hash; empty when the node has no block source. */
+  /** base64url of the block hash; 32 zero bytes (43 'A's) when the node has no block source. */
   blockHash: string;
   epoch: bigint;
   /** hash_chain(n) = blake3(hash_chain(n-1) || message_id(n)); hash_chain(-1) = process ID. */
