@@ -58,8 +58,11 @@ def go_env(gopath: Path) -> dict[str, str]:
     link.parent.mkdir(parents=True, exist_ok=True)
     if not link.exists():
         link.symlink_to(GO_CLIENT)
+    # go needs a build cache; CI may run without HOME.
+    cache = {} if os.environ.get("GOCACHE") or os.environ.get("HOME") else {"GOCACHE": str(gopath / "cache")}
     return {
         **os.environ,
+        **cache,
         "GO111MODULE": "off",
         "GOPATH": f"{gopath}:{DEBIAN_GOPATH}",
         "GOPROXY": "off",
