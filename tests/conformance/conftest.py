@@ -40,7 +40,9 @@ class Fixture:
 
 
 FIXTURES = [
-    Fixture("wasm64-legacy-eh", "aos2-wasm64-legacy-eh.wasm", "wasm64-unknown-emscripten-draft_2024_02_15", True),
+    Fixture(
+        "wasm64-legacy-eh", "aos2-wasm64-legacy-eh.wasm", "wasm64-unknown-emscripten-draft_2024_02_15", True
+    ),
     Fixture("wasm32-emscripten4", "aos-wasm32-emscripten4.wasm", "wasm32-unknown-emscripten4", True),
     Fixture(
         "wasm32-metered", "aos-wasm32-emscripten-metered.wasm", "wasm32-unknown-emscripten-metering", False

@@ -46,8 +46,8 @@ import wasmtime._func as _wasmtime_func
 
 from aonode.devices.base import Device, DeviceError, Limits, ProcessContext
 from aonode.devices.wasm import formats, iface, legacy_eh, runtime
-from aonode.devices.wasm.metering import OUT_OF_GAS
 from aonode.devices.wasm.imports import HostIO, OutOfFuel, build_imports
+from aonode.devices.wasm.metering import OUT_OF_GAS
 from aonode.model import Assignment, Message, Result
 
 NAME = "wasm64@1.0"

@@ -90,7 +90,13 @@ def translate(wasm: bytes, settings: Mapping[str, Any] | None = None) -> bytes:
         src.write_bytes(wasm)
         # `--all-features` turns on compact imports in Binaryen >= 132, whose encoding wasmtime refuses;
         # a Binaryen that predates the flag refuses it, and then runs without it.
-        argv = [*command, "--all-features", "--disable-compact-imports", "--debuginfo", "--translate-to-exnref"]
+        argv = [
+            *command,
+            "--all-features",
+            "--disable-compact-imports",
+            "--debuginfo",
+            "--translate-to-exnref",
+        ]
         try:
             done = subprocess.run([*argv, str(src), "-o", str(dst)], capture_output=True, timeout=TIMEOUT)
             if done.returncode != 0 and b"compact-imports" in done.stderr + done.stdout:

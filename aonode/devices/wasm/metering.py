@@ -42,7 +42,7 @@ def helper_module(param: str) -> wasmtime.Module:
         module = _modules.get(param)
         if module is None:
             widen = "(i64.extend_i32_u (local.get $gas))" if param == "i32" else "(local.get $gas)"
-            wasm = wasmtime.wat2wasm(_WAT.format(param=param, widen=widen))
+            wasm = bytes(wasmtime.wat2wasm(_WAT.format(param=param, widen=widen)))
             module = _modules[param] = wasmtime.Module(runtime.engine(), wasm)
         return module
 

@@ -128,4 +128,3 @@ def strftime(pattern: bytes, tm: Tm, gmtoff: int, zone: str, maxsize: int) -> by
     """The bytes to write (with the NUL), or None when they do not fit in `maxsize`."""
     text = format_tm(pattern.decode("utf-8", "replace"), tm, gmtoff, zone).encode("utf-8") + b"\0"
     return text if len(text) <= maxsize else None
-

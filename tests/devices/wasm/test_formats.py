@@ -33,7 +33,8 @@ def wat(imports: str = "", exports: str = "handle malloc", memory: str = "1") ->
     [
         ("", "1", "wasm32-unknown-emscripten3"),
         ('(import "env" "getTempRet0" (func (result i32)))', "1", "wasm32-unknown-emscripten"),
-        ('(import "env" "_emscripten_system" (func (param i32) (result i32)))', "1", "wasm32-unknown-emscripten4"),
+        ('(import "env" "_emscripten_system" (func (param i32) (result i32)))', "1",
+         "wasm32-unknown-emscripten4"),
         ('(import "metering" "usegas" (func (param i32)))', "1", "wasm32-unknown-emscripten-metering"),
         ("", "i64 1", "wasm64-unknown-emscripten-draft_2024_02_15"),
         ('(import "metering" "usegas" (func (param i64)))', "i64 1",
@@ -84,7 +85,9 @@ def client(tmp_path: Path) -> Iterator[NodeClient]:
 def spawn(client: NodeClient, code: bytes, tags: list[tuple[str, str]]) -> ClientError:
     module = build_module(USER, code, "application/wasm", tags)
     client.publish(module)
-    process = build_process(USER, module=encode_id(module.id), scheduler=client.info().address, device="wasm64@1.0")
+    process = build_process(
+        USER, module=encode_id(module.id), scheduler=client.info().address, device="wasm64@1.0"
+    )
     with pytest.raises(ClientError) as caught:
         client.schedule(process)
     with pytest.raises(ClientError):

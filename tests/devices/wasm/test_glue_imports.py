@@ -48,7 +48,8 @@ WEAVEDRIVE = """
   (import "env" "__asyncjs__weavedrive_close" (func $close (param i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "open") (param i32) (result i32) (call $open (local.get 0) (i32.const 0)))
-  (func (export "read") (param i32 i32 i32) (result i32) (call $read (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "read") (param i32 i32 i32) (result i32)
+    (call $read (local.get 0) (local.get 1) (local.get 2)))
   (func (export "close") (param i32) (result i32) (call $close (local.get 0))))
 """
 
@@ -71,7 +72,7 @@ class Instance:
         self.store.set_fuel(fuel)
         self.store.set_epoch_deadline(10**6)
         self.io.slot_fuel = fuel
-        module = wasmtime.Module(engine(), wasmtime.wat2wasm(wat))
+        module = wasmtime.Module(engine(), bytes(wasmtime.wat2wasm(wat)))
         self.instance = wasmtime.Instance(self.store, module, build_imports(self.store, module, self.io))
         memory = self.instance.exports(self.store)["memory"]
         assert isinstance(memory, wasmtime.Memory)
@@ -180,7 +181,7 @@ def test_a_usegas_of_the_wrong_signature_is_refused() -> None:
     bad = '(module (import "metering" "usegas" (func (param f32))) (memory (export "memory") 1))'
     store = wasmtime.Store(engine())
     with pytest.raises(MissingImportsError, match=r"metering\.usegas"):
-        build_imports(store, wasmtime.Module(engine(), wasmtime.wat2wasm(bad)), HostIO())
+        build_imports(store, wasmtime.Module(engine(), bytes(wasmtime.wat2wasm(bad))), HostIO())
 
 
 ID = "a" * 43
