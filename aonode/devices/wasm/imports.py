@@ -472,15 +472,20 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
         width = _ptr_width(ty)
         mask = (1 << (8 * width)) - 1
         s, maxsize, fmt, tm = s & mask, maxsize & mask, fmt & mask, tm & mask
-        fields = Tm(*_TM_SIGNED.unpack(mem.read(tm, _TM_SIGNED.size)))
-        gmtoff = int.from_bytes(mem.read(tm + 36 + (width - 4), width), "little", signed=True)
-        zone_ptr = mem.uint(tm + 36 + (width - 4) + width, width)
+        raw = mem.read(tm, 36 + (width - 4) + 2 * width)  # nine ints, tm_gmtoff, tm_zone
+        if len(raw) != 36 + (width - 4) + 2 * width:
+            io.stop(ProcExit(f"{name}: struct tm at {tm} is outside memory"))
+        fields = Tm(*_TM_SIGNED.unpack_from(raw))
+        gmtoff = int.from_bytes(raw[36 + (width - 4) : 36 + (width - 4) + width], "little", signed=True)
+        zone_ptr = int.from_bytes(raw[36 + (width - 4) + width :], "little")
         pattern = _cstring(mem, fmt, 4096)
         zone = _cstring(mem, zone_ptr, 64).decode("utf-8", "replace") if zone_ptr else ""
         out = strftime(pattern, fields, gmtoff, zone, maxsize)
         if out is None:
             return 0
         io.charge(caller, len(out))
+        if s + len(out) > mem.memory.data_len(caller):
+            io.stop(ProcExit(f"{name}: result at {s} is outside memory"))
         mem.write(s, out)
         return len(out) - 1
 
