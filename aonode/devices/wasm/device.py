@@ -1,8 +1,12 @@
 """`WasmDevice`: the wasm64@1.0 execution device (DESIGN §5), AOS json-iface modules on wasmtime.
 
-`init` loads the module (runtime.load_module: cached by digest), builds its imports (imports.py; an
-unknown import is a DeviceError here, at spawn), instantiates it in a fresh Store with the memory limit,
-and calls the reactor initializer `_initialize` if the module exports one (never `_start`/`main`).
+`init` resolves the module's AO format (formats.py: its `Module-Format` tag, else detected from the
+binary; a module that cannot run in it is refused), loads the module (runtime.load_module: cached by
+digest), builds its imports (imports.py; an unknown import is a DeviceError here, at spawn; a metered
+module's `metering.usegas` is a wasm helper in the same store, metering.py), instantiates it in a fresh
+Store with the memory limit, and calls the reactor initializer `_initialize`, else emscripten's
+`__wasm_call_ctors`, if the module exports one (never `_start`/`main`). The Process message at slot 0 is
+given its own ID as `Target` (as ao's CU does), so AOS boots trusted.
 
 `compute` gives the store the slot's fuel (`Limits.instructions`, deterministic) and an epoch deadline
 (`Limits.wall_seconds`, the non-deterministic backstop), writes the message and env JSON with the module's

@@ -12,7 +12,10 @@ Lua's string hash from the clock), and `random_get` fills the buffer from blake3
 seed. stdout and stderr are captured into `HostIO` buffers bounded at `HostIO.limit` bytes each (the rest
 is counted and dropped). `proc_exit` and emscripten's aborts stop the call with a trap; the device turns
 that into the slot's error Result. emscripten's JS-glue setjmp/longjmp (`invoke_*`, `setThrew`,
-`_emscripten_throw_longjmp`) is provided as its JS does it (docs/wasm.md, Imports).
+`_emscripten_throw_longjmp`) is provided as its JS does it (docs/wasm.md, Imports), and so are the other
+imports of the AO formats' glue: `strftime` (strftime.py), `exit`, `system`/`_emscripten_system` (no shell),
+`getTempRet0`/`setTempRet0`, `metering_gasUsed`, WeaveDrive (weavedrive.py). `metering.usegas` is not a host
+function but the export of a wasm helper in the same store (metering.py).
 
 **Host calls cost fuel.** Wasm instructions are metered by wasmtime, but time spent in a host function is
 not: a loop calling `emscripten_memcpy_big` with a gigabyte, or `fd_write` with 1,024 iovecs, would run
