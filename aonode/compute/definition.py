@@ -17,7 +17,9 @@ with which module and within which limits.
   refused with FAILED_PRECONDITION (as ao's CU refuses a module over its maxima), never clamped: clamping
   would let two nodes with different caps compute different results for the same schedule. What neither
   declares comes from the node's default limits (cut to the caps; processes that need the same limits
-  everywhere declare them); the wall-clock backstop is always the node's.
+  everywhere declare them), except that a `wasm64@1.0` process gets at least `WASM_DEFAULT_INSTRUCTIONS`
+  (booting AOS at slot 0 takes 0.6-1.3e8 fuel, more than the node's 1e8 default); the wall-clock
+  backstop is always the node's.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from aonode.ids import InvalidIdError, ProcessId, decode_id, encode_id, next_has
 from aonode.model import Assignment, Message
 
 DEFAULT_DEVICE = "lua@5.3a"
+WASM_DEVICE = "wasm64@1.0"
+WASM_DEFAULT_INSTRUCTIONS = 1_000_000_000
+"""Fuel per slot of a wasm process that declares no Compute-Limit (nor does its module): about 8 AOS boots."""
 INLINE_LUA_TYPES = frozenset({"application/lua", "text/x-lua"})
 """Content-Types that make a Process without a `Module` tag its own (inline) Lua module (as dev_lua's)."""
 
@@ -90,13 +95,14 @@ def load_definition(schedule: ScheduleSource, process: ProcessId, config: Comput
     if bytes(message.id) != bytes(process):
         raise ScheduleBrokenError(f"process {pid}: slot 0: the stored Process message has another ID")
     module = _module(schedule, message, pid)
+    device = message.tag("Execution-Device") or DEFAULT_DEVICE
     return ProcessDefinition(
         process_id=process,
         process=message,
         assignment=first,
-        device=message.tag("Execution-Device") or DEFAULT_DEVICE,
+        device=device,
         module=module,
-        limits=limits_of(message, config, module if module is not message else None),
+        limits=limits_of(message, config, module if module is not message else None, device),
         read_data=_data_reader(schedule),
     )
 
@@ -113,12 +119,18 @@ def _data_reader(schedule: ScheduleSource) -> Callable[[str], bytes | None]:
     return read
 
 
-def limits_of(message: Message, config: ComputeConfig, module: Message | None = None) -> Limits:
+def limits_of(
+    message: Message, config: ComputeConfig, module: Message | None = None, device: str | None = None
+) -> Limits:
     """The process's limits: what its module declares, overridden by what the process declares
-    (DefinitionError beyond the node's caps), else the node's defaults (themselves cut to the caps)."""
+    (DefinitionError beyond the node's caps), else the node's defaults (themselves cut to the caps; for
+    a wasm process at least WASM_DEFAULT_INSTRUCTIONS)."""
     d = config.default_limits
+    instructions = d.instructions
+    if device == WASM_DEVICE:
+        instructions = max(instructions, WASM_DEFAULT_INSTRUCTIONS)
     limits = Limits(
-        instructions=min(d.instructions, config.max_instructions),
+        instructions=min(instructions, config.max_instructions),
         memory_bytes=min(d.memory_bytes, config.max_memory_bytes),
         wall_seconds=config.max_wall_seconds,
     )

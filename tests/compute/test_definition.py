@@ -77,6 +77,14 @@ def test_limits_come_from_the_module_and_the_process_overrides_them() -> None:
     assert limits_of(_proc(("Compute-Limit", "7")), config, _proc()) == Limits(7, 6, 3.0)
 
 
+def test_a_wasm_process_that_declares_nothing_gets_enough_fuel_to_boot_aos() -> None:
+    config = ComputeConfig(default_limits=Limits(instructions=100_000_000))
+    assert limits_of(_proc(), config, _proc(), "wasm64@1.0").instructions == 1_000_000_000
+    assert limits_of(_proc(), config, _proc(), "lua@5.3a").instructions == 100_000_000
+    declared = _proc(("Compute-Limit", "5000"))
+    assert limits_of(_proc(), config, declared, "wasm64@1.0").instructions == 5000
+
+
 def test_a_module_over_the_caps_is_refused() -> None:
     config = ComputeConfig(max_instructions=100_000, max_memory_bytes=GiB)
     with pytest.raises(DefinitionError, match="the module's Compute-Limit 100001 exceeds"):

@@ -31,12 +31,13 @@ DEVICE = "wasm64@1.0"
 class Session:
     """A node, a client, and one AOS process of the fixture; every computed slot's digest."""
 
-    def __init__(self, fixture: Fixture, data: Path) -> None:
+    def __init__(self, fixture: Fixture, data: Path, tagged: bool = True) -> None:
         self.fixture = fixture
         self.data = data
         self.server = ServerThread(make_config(data, snapshot_every=4)).start()
         self.client = NodeClient(self.server.address, timeout=300)
-        module = build_module(USER, require(fixture), "application/wasm", fixture.tags())
+        tags = fixture.tags() if tagged else []
+        module = build_module(USER, require(fixture), "application/wasm", tags)
         self.client.publish(module)
         process = build_process(
             USER, module=encode_id(module.id), scheduler=self.client.info().address, device=DEVICE
@@ -181,3 +182,14 @@ def test_restart_and_an_independent_replay_give_the_same_results(aos: Session) -
     assert {slot: replayed[slot] for slot in aos.digests} == aos.digests
     aos.server = ServerThread(make_config(aos.data, snapshot_every=4)).start()
     aos.client = NodeClient(aos.server.address, timeout=300)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
+def test_the_defaults_let_an_untagged_module_compute(fixture: Fixture, tmp_path: Path) -> None:
+    """No Module-Format (detected), no Compute-Limit or Memory-Limit (the node's wasm defaults)."""
+    session = Session(fixture, tmp_path / "node", tagged=False)
+    try:
+        assert session.slot0.error == ""
+        assert session.output(session.eval("return 1+1")) == "2"
+    finally:
+        session.close()

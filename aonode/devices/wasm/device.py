@@ -49,7 +49,7 @@ import wasmtime
 import wasmtime._func as _wasmtime_func
 
 from aonode.devices.base import Device, DeviceError, Limits, ProcessContext
-from aonode.devices.wasm import formats, iface, legacy_eh, runtime
+from aonode.devices.wasm import formats, iface, legacy_eh, metering, runtime
 from aonode.devices.wasm.imports import HostIO, OutOfFuel, build_imports
 from aonode.devices.wasm.metering import OUT_OF_GAS
 from aonode.model import Assignment, Message, Result
@@ -210,6 +210,7 @@ class WasmDevice(Device):
         self._interrupted = False
         self.last_stdout = b""
         """What the module wrote to stdout and stderr during the last slot (bounded)."""
+        self._gas_limit = metering.DEFAULT_GAS_LIMIT
         self.format = ""
         """The module's format (formats.py): its `Module-Format` tag, else detected from the binary."""
         self.last_gas_used: int | None = None
@@ -223,6 +224,10 @@ class WasmDevice(Device):
             raise DeviceError(f"{NAME} needs a module (the WASM binary of the process)")
         settings = context.settings
         self._limits = context.limits
+        # Gas is ao's unit: its limit is the declared Compute-Limit; with none declared, the glue's default
+        # (9e15: unlimited in practice), and the slot is bounded by wasmtime fuel (the node's default).
+        declared = context.process.tag("Compute-Limit") or context.module.tag("Compute-Limit")
+        self._gas_limit = self._limits.instructions if declared else metering.DEFAULT_GAS_LIMIT
         self._checkpoint_every = int(settings.get("checkpoint_every", 100))
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
         self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)), read_data=context.read_data)
@@ -331,7 +336,7 @@ class WasmDevice(Device):
         inst.store.set_fuel(self._limits.instructions)
         self._io.slot_fuel = self._limits.instructions
         if self._io.gas is not None:
-            self._io.gas.refill(self._limits.instructions)
+            self._io.gas.refill(self._gas_limit)
 
     def _gas_used(self, inst: _Instance) -> int:
         if self._io.gas is not None:

@@ -7,7 +7,8 @@ The helper (WAT below) keeps two mutable i64 globals: `used`, the gas spent in t
 the slot's budget. `usegas(n)` adds `n` (an i32 in wasm32 metering, an i64 in wasm64) to `used` and
 traps (`unreachable`) once `used` passes `limit`, as the glue's `usegas` throws `out of gas!` when
 `gas.used > gas.limit`. The device sets `used` to 0 before each slot (the glue's `gas.refill()`) and
-`limit` to the slot's `Compute-Limit`, and reads `used` after it: that is the slot's `GasUsed`.
+`limit` to the `Compute-Limit` the module or process declares (with none, the glue's default 9e15; the
+slot is then bounded by wasmtime fuel), and reads `used` after it: that is the slot's `GasUsed`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import threading
 import wasmtime
 
 from aonode.devices.wasm import runtime
+
+DEFAULT_GAS_LIMIT = 9_000_000_000_000_000
+"""The glue's gas limit when the loader is given no compute limit (ao's `DEFAULT_GAS_LIMIT`)."""
 
 OUT_OF_GAS = "out of gas!"
 """The error of a slot that used more gas than its limit (the ao glue's text)."""
