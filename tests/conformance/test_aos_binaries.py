@@ -19,6 +19,7 @@ import pytest
 
 from aonode.client import NodeClient, build_message, build_module, build_process
 from aonode.crypto import Ed25519Signer
+from aonode.devices.wasm import formats
 from aonode.ids import encode_id
 from aonode.model import Result
 from tests.conformance.conftest import FIXTURES, ROOT, Fixture, require
@@ -157,6 +158,19 @@ def test_a_50_mib_string_and_a_100k_table(aos: Session) -> None:
     assert aos.output(big) == str(50 * 1024 * 1024)
     table = aos.eval("local t = {}; for i = 1, 100000 do t[i] = i end; return #t")
     assert aos.output(table) == "100000"
+
+
+def test_weavedrive_serves_stored_data(aos: Session) -> None:
+    data = b"weavedrive conformance data"
+    stored = build_message(USER, aos.pid, data=data)
+    aos.client.publish(stored)
+    missing = aos.eval('return tostring(io.open("/data/' + "B" * 43 + '"))')
+    assert aos.output(missing) == "nil"
+    imports = {name for _, name, _ in formats.parse(require(aos.fixture)).imports}
+    if "__asyncjs__weavedrive_open" not in imports:
+        return  # no WeaveDrive in this binary: io.open of /data/ finds nothing, as above
+    code = f'local f = io.open("/data/{encode_id(stored.id)}"); return f:read({len(data)})'
+    assert aos.output(aos.eval(code)) == data.decode()
 
 
 def test_restart_and_an_independent_replay_give_the_same_results(aos: Session) -> None:
