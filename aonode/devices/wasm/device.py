@@ -76,6 +76,20 @@ def scrub(text: str) -> str:
     return _ADDRESS.sub("", text)
 
 
+class _Exports:
+    """An instance's exports by their usual names (the letters of a minified-glue binary, formats.py)."""
+
+    def __init__(self, exports: Any, minified: bool) -> None:
+        self._exports = exports
+        self._minified = minified
+
+    def get(self, name: str) -> Any:
+        return self._exports.get(formats.export_name(name, self._minified))
+
+    def items(self) -> Any:
+        return self._exports.items()
+
+
 class _Instance:
     """One Store + Instance and the raw entry points the device calls."""
 
@@ -85,13 +99,14 @@ class _Instance:
         self.store.set_fuel(limits.instructions)
         self.store.set_epoch_deadline(_deadline_ticks(limits.wall_seconds))
         funcs = build_imports(self.store, module, io)
+        self.minified = any(i.module == formats.MINIFIED_MODULE for i in module.imports)
         try:
             self.instance = wasmtime.Instance(self.store, module, funcs)
         except wasmtime.Trap as exc:
             raise DeviceError(scrub(f"{NAME}: instantiating the module trapped: {exc.message}")) from None
         except wasmtime.WasmtimeError as exc:
             raise DeviceError(scrub(f"{NAME}: the module cannot be instantiated: {exc}")) from None
-        exports = self.instance.exports(self.store)
+        exports = _Exports(self.instance.exports(self.store), self.minified)
         memory = exports.get("memory")
         if not isinstance(memory, wasmtime.Memory):
             raise DeviceError(f"{NAME}: the module exports no memory named 'memory'")

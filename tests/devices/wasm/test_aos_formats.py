@@ -105,3 +105,37 @@ def test_weavedrive_reads_through_the_process_context() -> None:
     device = proc.device()
     assert device._io.read_data is not None
     assert device._io.read_data(encode_id(stored.id)) == b"from the store"
+
+
+# A binary built for wasm32-unknown-emscripten's closure-minified glue: imports `a.<letter>`, exports letters
+# (E memory, F __wasm_call_ctors, G handle, J malloc). `F` writes "C" at 8; `handle` round-trips 7 through
+# setTempRet0 (a.b) / getTempRet0 (a.h) and answers {"ok":true,"response":{"Output":"<C><digit>"}}.
+MINIFIED = """
+(module
+  (import "a" "b" (func $set (param i32)))
+  (import "a" "h" (func $get (result i32)))
+  (import "a" "f" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "E") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (data (i32.const 16) "{\\"ok\\":true,\\"response\\":{\\"Output\\":\\"__\\"}}\\00")
+  (func (export "F") (i32.store8 (i32.const 8) (i32.const 67)))
+  (func (export "J") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $n)))
+    (local.get $p))
+  (func (export "G") (param i32 i32) (result i32)
+    (call $set (i32.const 7))
+    (i32.store8 (i32.const 49) (i32.load8_u (i32.const 8)))
+    (i32.store8 (i32.const 50) (i32.add (i32.const 48) (call $get)))
+    (i32.const 16)))
+"""
+
+
+def test_a_binary_of_the_minified_glue_runs() -> None:
+    proc = Proc("counter")
+    proc.module = Message(data=bytes(wasmtime.wat2wasm(MINIFIED)))
+    proc.context = replace(proc.context, module=proc.module)
+    device = proc.device()
+    assert device.format == "wasm32-unknown-emscripten"  # detected: it imports a.*
+    assert device.compute(*proc.slot("x")).output.data == "C7"
