@@ -247,6 +247,7 @@ class WasmDevice(Device):
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
         self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)), read_data=context.read_data)
         self.format = formats.resolve(context.module.data, context.module.tag("Module-Format"))
+        self._io.gas_from_fuel = self.format in formats.METERING
         self._module = _load(context.module.data, settings)
         self._process_id = bytes(context.process_id)
         self._module_id = iface._id(context.module.id)

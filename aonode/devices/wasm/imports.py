@@ -118,7 +118,10 @@ class HostIO:
     gas: Any = None
     """The `metering.usegas` helper (metering.Gas) when the module imports it."""
     slot_fuel: int = 0
-    """The fuel the slot started with (`metering_gasUsed` of an unmetered module is the fuel used)."""
+    """The fuel the slot started with."""
+    gas_from_fuel: bool = False
+    """A `-metering` format whose binary does not call `usegas` (ao's loader meters such a binary itself):
+    its gas is the fuel the slot used. Otherwise an unmetered module's gas is 0, as in the glue."""
     read_data: Callable[[str], bytes | None] | None = None
     """WeaveDrive: the data of a stored message by its text ID, or None (weavedrive.py)."""
     files: dict[int, list[Any]] = field(default_factory=dict)
@@ -467,6 +470,8 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
     def gas_used(caller: wasmtime.Caller) -> int:
         if io.gas is not None:
             used = int(io.gas.used)
+        elif not io.gas_from_fuel:
+            used = 0  # the glue's gas.used: only usegas adds to it
         else:
             left = ctypes.c_uint64(0)
             ffi.wasmtime_context_get_fuel(caller._context(), ctypes.byref(left))
