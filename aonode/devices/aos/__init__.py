@@ -28,7 +28,7 @@ __all__ = [
     "runtime_source",
 ]
 
-RUNTIME_VERSION = "0.1.0"
+RUNTIME_VERSION = "0.2.0"
 """Version of the runtime; part of the module (tag and source), so a new version is a new module ID."""
 
 MODULE_NAME = "aonode-aos"

@@ -1,7 +1,9 @@
 --[[
 codec.lua: messages into Lua tables, results out of them, and the per-slot driver.
 
-Python crosses into Lua once per slot: run_slot receives the assignment's fields and the message as
+Python crosses into Lua once per slot (through sandbox.py's LuaVM.call, which lifts the memory cap
+while lupa pushes the arguments; every entry point here first calls `tighten` to put it back):
+run_slot receives the assignment's fields and the message as
 flat arguments (ID, target, anchor, data, committer, algorithm, then name/value pairs of the tags),
 builds `req` and `req.body` here, calls the module's compute(base, req, opts) through the
 sandbox's call_user, and returns the slot's result as one flat list of strings, numbers and
@@ -19,7 +21,17 @@ per assignment, a process count, the processes and the message. Tables turned in
 tag values) are canonical JSON: keys sorted, lists for keys 1..n, [] for an empty table.
 --]]
 
-local sb = ...
+local sb, set_cap = ...
+local collectgarbage = collectgarbage
+
+-- The memory cap for the call that begins (sandbox.py: LuaVM.tighten); a full collection first when
+-- the state is near its limit.
+local function tighten()
+  if not set_cap(false) then
+    collectgarbage("collect")
+    set_cap(true)
+  end
+end
 
 local type, rawget, rawset, rawlen, select, error, tonumber = type, rawget, rawset, rawlen, select, error, tonumber
 local raw_pcall, raw_load = pcall, load
@@ -36,6 +48,10 @@ local MAX_VALUES = 500000     -- values in one flat result
 local MAX_DEPTH = 100
 
 local base = nil  -- the process state between slots
+-- The module's compute as it was when the module loaded: the entry point of every slot. Process
+-- code may reassign the global (HyperBEAM looks it up per call), but that does not change the entry
+-- point, so no message can brick a process by replacing or removing it.
+local entry = nil
 
 ---------------------------------------------------------------------------------------------------
 -- Messages in
@@ -430,6 +446,7 @@ end
 
 -- One slot. Returns true, <flat result> or false, <error text>.
 local function run_slot(budget, slot, ts, height, block_ts, chain, process, epoch, ...)
+  tighten()
   begin(budget, block_ts, slot)
   local req = {
     slot = slot, timestamp = ts, ["block-height"] = height, ["block-timestamp"] = block_ts,
@@ -438,7 +455,7 @@ local function run_slot(budget, slot, ts, height, block_ts, chain, process, epoc
   }
   local prev = base
   rawset(prev, "results", {})
-  local ok, a, b = call_user(rawget(E, "compute"), prev, req, {})
+  local ok, a, b = call_user(entry, prev, req, {})
   local poisoned, trip = limit_state()
   if poisoned then return fail(prev, slot, trip) end
   if not ok then return fail(prev, slot, a) end
@@ -541,6 +558,7 @@ end
 
 -- Load the module (once per VM) and build the initial state from the Process message.
 local function run_init(budget, block_ts, code, ...)
+  tighten()
   begin(budget, block_ts, -1)
   install_ao()  -- top-level module code may already use ao.*
   local fn, err = raw_load(code, "=module", "t", E)
@@ -551,7 +569,8 @@ local function run_init(budget, block_ts, code, ...)
   if not ok then return false, "the module failed to load: " .. e end
   take_prints()  -- what the module printed while loading is not part of any slot's output
   install_ao()  -- merged into whatever 'ao' the module left
-  if type(rawget(E, "compute")) ~= "function" then
+  entry = rawget(E, "compute")
+  if type(entry) ~= "function" then
     return false, "the module defines no global function 'compute'"
   end
   local process = build_message(...)
@@ -589,6 +608,7 @@ end
 
 -- The value at a path as lenient JSON (functions and cycles become null), or nil if absent.
 local function export(...)
+  tighten()
   local v = lookup(...)
   if v == nil then return nil end
   return json(v, true)
@@ -618,6 +638,7 @@ local function merge(dst, src)
 end
 
 local function patch(t)
+  tighten()
   merge(base, t)
   return true
 end

@@ -30,6 +30,9 @@ ALGORITHMS: dict[str, bytes] = {SCHEME_ED25519: b"ed25519", SCHEME_RSA_PSS_SHA51
 """The `alg` of a commitment, by signature scheme (HyperBEAM's names)."""
 
 MEMORY_ERROR = "memory limit exceeded"
+MAX_ERROR_CHARS = 64 * 1024
+"""Longest error text kept in a Result: `error(string.rep("x", 2^24))` must not make a result that cannot
+be sent."""
 _LUA_MEMORY_MESSAGES = ("not enough memory", "not enough memory for buffer allocation")
 # A raw pointer in a message would differ between runs; the host names objects "table: 0x%08x".
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{9,16}\b")
@@ -70,11 +73,19 @@ def message_args(m: Message) -> list[Any]:
     return args
 
 
+def message_size(args: Sequence[Any]) -> int:
+    """What a message brings into the VM, from its `message_args`: its data and its tags' names and values
+    (UTF-8 bytes)."""
+    return len(args[3]) + sum(len(a) for a in args[6:])
+
+
 def error_text(raw: object) -> str:
     """The deterministic text of an error that came out of Lua."""
     s = text(raw) if isinstance(raw, bytes | str) else str(raw)
     if s in _LUA_MEMORY_MESSAGES or s.endswith(": not enough memory"):
         return MEMORY_ERROR
+    if len(s) > MAX_ERROR_CHARS:
+        s = f"{s[:MAX_ERROR_CHARS]}... (error text cut at {MAX_ERROR_CHARS} of {len(s)} characters)"
     return _ADDRESS.sub("0x?", s)
 
 
@@ -125,6 +136,17 @@ def to_lua_plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [to_lua_plain(v, depth + 1) for v in value]
     raise DeviceError(f"cannot put a {type(value).__name__} into a Lua state")
+
+
+def plain_size(value: Any, depth: int = 0) -> int:
+    """An upper bound on the bytes Lua allocates for `value` (from `to_lua_plain`) as a table."""
+    if isinstance(value, bytes):
+        return len(value) + 64
+    if isinstance(value, dict):
+        return 128 + sum(plain_size(k) + plain_size(v) + 64 for k, v in value.items())
+    if isinstance(value, list):
+        return 128 + sum(plain_size(v) + 32 for v in value)
+    return 32
 
 
 def _key(k: Any) -> bytes | int | float:

@@ -15,6 +15,12 @@ state is an immutable value, so there a failed slot leaves no trace at all; roll
 back would need a deep copy per slot.) Memory errors while the host itself runs are error Results
 too; any other error of the host code is a `DeviceError`.
 
+A message whose data and tags together are larger than the process's memory limit is not handed to
+the VM at all: its slot's result is the error "the message (N bytes) is larger than the process's
+memory limit (M bytes)" (a function of the message and the limit only). A smaller message that does
+not fit in what the state leaves free gives "memory limit exceeded" (sandbox.py: the cap is lifted
+while lupa pushes arguments, then set back before any Lua runs, so the node itself never aborts).
+
 Limits come from `ProcessContext.limits`: the instruction budget per slot (and for the module load),
 `max_memory` for the VM, and a wall-clock deadline per slot. The wall clock is a backstop and not
 deterministic: a slot stopped by it has the error "wall-clock limit exceeded" and
@@ -41,11 +47,15 @@ NAME = "lua@5.3a"
 WALL_CLOCK_ERROR = "wall-clock limit exceeded"
 
 
+def too_large_error(size: int, limit: int) -> str:
+    return f"the message ({size} bytes) is larger than the process's memory limit ({limit} bytes)"
+
+
 class _Deadline:
-    """The wall-clock deadline of the running slot. The VM holds `passed` (Lua's count hook calls it every
-    16 hook calls, ~160k instructions, and before costly pattern calls); it is a separate object so that
-    the VM holds no reference to the device, and dropping the device frees the VM at once instead of at
-    the next cyclic garbage collection."""
+    """The wall-clock deadline of the running slot. The VM holds `passed` (Lua's count hook, which runs every
+    1,000 instructions, calls it once a second, and costly library calls before they run); it is a separate
+    object so that the VM holds no reference to the device, and dropping the device frees the VM at once
+    instead of at the next cyclic garbage collection."""
 
     __slots__ = ("at", "stopped")
 
@@ -98,6 +108,9 @@ class LuaDevice(Device):
             process_args = convert.message_args(context.process)
         except UnicodeEncodeError as exc:
             raise DeviceError(f"{NAME}: the Process message cannot be converted: {exc}") from None
+        size = convert.message_size(process_args)
+        if size > context.limits.memory_bytes:
+            raise DeviceError(f"{NAME}: {too_large_error(size, context.limits.memory_bytes)}")
         started = context.process_assignment.timestamp // 1000
         self._deadline.start(context.limits.wall_seconds)
         try:
@@ -117,8 +130,8 @@ class LuaDevice(Device):
         self._vm = None
 
     def interrupt(self) -> None:
-        # The count hook polls the deadline: the running slot stops as at the wall clock, within ~160k
-        # instructions (the engine knows it is stopping and stores nothing of that slot).
+        # The count hook polls the deadline once a second: the running slot stops as at the wall clock
+        # within ~1 s (the engine knows it is stopping and stores nothing of that slot).
         self._deadline.stopped = True
 
     # -- slots ----------------------------------------------------------------------------------
@@ -130,6 +143,9 @@ class LuaDevice(Device):
             margs = convert.message_args(message)
         except UnicodeEncodeError as exc:
             return Result(error=f"the message cannot be converted for Lua: {exc}")
+        size = convert.message_size(margs)
+        if size > self._limits.memory_bytes:
+            return Result(error=too_large_error(size, self._limits.memory_bytes))
         ts = assignment.timestamp
         self._deadline.start(self._limits.wall_seconds)
         try:
@@ -161,8 +177,9 @@ class LuaDevice(Device):
         """Deep-merge `patch` into the state: nested mappings merge into tables, other values (lists
         included) replace; None values are skipped."""
         vm = self._require_vm()
-        table = vm.table_from(convert.to_lua_plain(dict(patch)))
+        plain = convert.to_lua_plain(dict(patch))
         try:
+            table = vm.table_from(plain, convert.plain_size(plain))
             vm.patch(table)
         except LuaMemoryError:
             raise DeviceError(f"{NAME}: {convert.MEMORY_ERROR} while applying a patch") from None

@@ -9,8 +9,11 @@ is reachable. The host chunks are loaded without debug information, so errors ra
 functions they call carry no host line numbers; those raised here use level 2 (the caller's).
 
 Limits. `call_user` runs process code with a count hook on the main thread (and, through
-coroutine.create/wrap, on every coroutine): every STEP instructions the hook takes STEP from the
-slot's budget, and every WALL_EVERY calls it asks the host whether the wall-clock deadline passed.
+coroutine.create/wrap, on every coroutine): every STEP (1,000) instructions the hook takes STEP
+from the slot's budget and, once a second, asks the host whether the wall-clock deadline passed.
+STEP is small because one VM instruction can take milliseconds (`..`, `==`, `<` on long strings,
+which no budget can charge): a loop of `s .. "x"` on a 32 MiB string ran 67 s against a 1 s wall
+clock with the hook every 10,000 instructions, even looking at the clock at every call.
 Once either trips, the VM is "poisoned": the hook is re-installed to run at every instruction and
 raises again, so pcall loops cannot swallow it; it never raises inside the host's own frames
 (HOST), which clear it. pcall, xpcall and coroutine.resume are capped in nesting depth, keeping
@@ -35,8 +38,9 @@ Left to the platform (documented limits): transcendental math (sin, exp, log, x^
 C library; "..", string.format and tostring of NaN print C's spelling ("-nan" on x86), except
 tostring/print here, which say "nan"; a __mode set on a metatable after setmetatable is not
 removed; objects that never got an id and look exactly alike, used as keys of one table, keep
-C Lua's order among themselves; quadratic work done by the VM itself (s = s .. x in a loop copies
-s every time) is bounded by the wall clock, not by the budget, which counts instructions.
+C Lua's order among themselves; work done by the VM's own instructions on long strings (s .. x
+copies s; == and < compare bytes) is bounded by the wall clock, not by the budget, which counts
+instructions: the hook, every STEP instructions, looks at the clock.
 --]]
 
 local deadline_passed, STEP, MAX_DEPTH, MAX_SOURCE = ...
@@ -47,6 +51,8 @@ local select, error, raw_tostring, ipairs = select, error, tostring, ipairs
 local raw_pcall, raw_xpcall = pcall, xpcall
 local raw_setmetatable = setmetatable
 local sethook, getinfo, raw_getmetatable = debug.sethook, debug.getinfo, debug.getmetatable
+local raw_time = os.time
+local last_second = 0
 -- Stock functions are called as fields (G.load(...)) where their argument errors should name them.
 local G, STR = _G, string
 local sfmt = string.format
@@ -63,8 +69,6 @@ local NEST_MSG = "nesting limit exceeded (pcall/xpcall/coroutine.resume deeper t
 local budget, remaining = 0, 0
 local poisoned, trip = false, nil
 local depth = 0
-local hook_calls = 0
-local WALL_EVERY = 16  -- hook calls between two looks at the wall clock
 local HOST = {}  -- functions in which the hooks never raise (they clear the hook themselves)
 local normal_hook, poison_hook
 
@@ -75,14 +79,21 @@ local function poison(reason)
   end
 end
 
--- The hook's own instructions count against the next STEP too (C Lua decrements the count for every
--- instruction, the hook's included), so the path through it must not depend on anything but the
--- count: the clock is read every WALL_EVERY calls, not when some time has passed.
+-- C Lua decrements the count for every instruction, the hook's own included, so a hook whose path
+-- varied would shift the budget. This one restarts the count (sethook) as its last step: every call
+-- stands for exactly STEP instructions of process code, whatever the hook did. So it may look at the
+-- time: it asks the host about the deadline whenever the second (C's time(), a cheap call) changed.
 normal_hook = function()
   remaining = remaining - STEP
-  hook_calls = hook_calls + 1
-  if hook_calls % WALL_EVERY == 0 and deadline_passed() then poison(WALL_MSG) end
-  if remaining > 0 and not poisoned then return end
+  local now = raw_time()
+  if now ~= last_second then
+    last_second = now
+    if deadline_passed() then poison(WALL_MSG) end
+  end
+  if remaining > 0 and not poisoned then
+    sethook(normal_hook, "", STEP)
+    return
+  end
   poison(LIMIT_MSG)
   if HOST[getinfo(2, "f").func] then return end
   sethook(poison_hook, "", 1)

@@ -16,7 +16,22 @@ Facts about lupa this relies on:
 - lupa reads the global `debug.traceback` as the message handler of every call; with `debug`
   removed from the raw globals, host errors come back without a traceback;
 - `max_memory` is enforced by lupa's allocator: a Lua allocation over the cap fails with "not
-  enough memory" inside Lua (a LuaMemoryError if it reaches Python), and the VM stays usable.
+  enough memory" inside Lua (a LuaMemoryError if it reaches Python), and the VM stays usable;
+- but lupa pushes a call's arguments (and looks up `debug.traceback`) *before* its `lua_pcall`,
+  outside any protected call: an allocation failing there is Lua's "unprotected error", a PANIC that
+  aborts the whole node. So the cap is not the process's memory limit while the host calls in: every
+  call goes through `LuaVM.call`, which lifts the cap by what the arguments need (their bytes, some
+  stack, `HEADROOM`), and the first thing the Lua side does (`tighten`, a Python callback) is to set
+  the cap back to the process's limit. Between calls the cap is the limit plus `HEADROOM`, so lupa's
+  own small allocations (the name "debug", registry references) always fit. Whatever the arguments
+  took above the limit makes the slot's own allocations fail (after an emergency collection), so a
+  message too large for what is left gives a "memory limit exceeded" result, never an abort;
+- a slot that fails keeps what it allocated (the VM is not rolled back), so code can leave the state
+  so full that no later message could even be turned into a table: the process would be stuck for
+  good, its Owner's Eval included. So a call that begins with less than `GRACE` bytes free under the
+  limit first runs a full collection and, if that does not free enough, runs with the cap at limit +
+  `GRACE` (never more): enough for a message and an Eval that frees memory. Only code that fills the
+  grace too, on purpose, can leave a process stuck.
 
 The Lua side also depends on the C library's locale for string comparison (strcoll), number
 formatting and character classes, which must be the C locale's on every node. `_ensure_c_locale`
@@ -32,6 +47,7 @@ from __future__ import annotations
 import importlib.resources
 import locale
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -44,25 +60,26 @@ LuaMemoryError = lua53.LuaMemoryError
 
 SANDBOX_COPY: tuple[str, ...] = (
     "assert", "error", "getmetatable", "ipairs", "rawequal", "rawget", "rawlen", "rawset", "select",
-    "tonumber", "type",
-    "string.byte", "string.char", "string.len", "string.lower", "string.pack", "string.packsize",
-    "string.reverse", "string.sub", "string.unpack", "string.upper",
-    "table.pack", "table.unpack",
+    "type",
+    "string.len", "string.packsize",
     "math.abs", "math.acos", "math.asin", "math.atan", "math.ceil", "math.cos", "math.deg", "math.exp",
     "math.floor", "math.fmod", "math.huge", "math.log", "math.max", "math.maxinteger", "math.min",
     "math.mininteger", "math.modf", "math.pi", "math.rad", "math.sin", "math.sqrt", "math.tan",
     "math.tointeger", "math.type", "math.ult",
     "os.difftime",
     "coroutine.isyieldable", "coroutine.running", "coroutine.status", "coroutine.yield",
-    "utf8.char", "utf8.charpattern", "utf8.codepoint", "utf8.codes", "utf8.len", "utf8.offset",
+    "utf8.charpattern", "utf8.codes",
 )  # fmt: skip
 """Stock functions given to process code unchanged: pure, deterministic, and bounded by their input."""
 
 SANDBOX_HOST: tuple[str, ...] = (
-    "next", "pairs", "tostring", "print", "pcall", "xpcall", "setmetatable", "collectgarbage", "load",
-    "require", "package.loaded", "package.preload", "_G", "_VERSION", "ao.event", "ao.resolve", "ao.set",
+    "next", "pairs", "tonumber", "tostring", "print", "pcall", "xpcall", "setmetatable", "collectgarbage",
+    "load", "require", "package.loaded", "package.preload", "_G", "_VERSION",
+    "ao.event", "ao.resolve", "ao.set",
     "string.rep", "string.format", "string.find", "string.match", "string.gmatch", "string.gsub",
-    "table.sort", "table.concat", "table.insert", "table.remove", "table.move",
+    "table.sort", "table.concat", "table.insert", "table.remove", "table.move", "table.pack", "table.unpack",
+    "string.byte", "string.char", "string.lower", "string.upper", "string.reverse", "string.sub",
+    "string.pack", "string.unpack", "utf8.char", "utf8.codepoint", "utf8.len", "utf8.offset",
     "math.random", "math.randomseed", "os.time", "os.date", "os.clock",
     "coroutine.create", "coroutine.resume", "coroutine.wrap",
 )  # fmt: skip
@@ -76,14 +93,18 @@ REMOVED: tuple[str, ...] = (
 )  # fmt: skip
 """Absent from the sandbox (listed for the tests; the whitelist is what enforces it)."""
 
-STEP = 10_000
-"""Instructions between two calls of the count hook: the budget's granularity."""
+STEP = 1_000
+"""Instructions between two calls of the count hook: the budget's granularity, and how often a slot can
+be stopped (sandbox.lua). 10,000 let one hook interval of `..` on long strings run for a minute; 1,000
+measured within noise of it on a tight loop (the hook restarts its count and reads the clock once a
+second)."""
 
 MAX_NESTING = 64
 """Deepest nesting of pcall/xpcall/coroutine.resume (C Lua stops running hooks near 200 C levels)."""
 
 MAX_STRING_BYTES = 64 * 1024 * 1024
-"""Largest string string.rep may build."""
+"""Largest string the library functions (rep, format, gsub, table.concat) build; half the memory limit
+when that is smaller."""
 
 C_PATTERN_LIMIT = float(1 << 24)
 """Estimated worst-case steps above which a pattern call runs in Lua (patterns.lua), not in C."""
@@ -93,6 +114,15 @@ PLAIN_FIND_LIMIT = 1 << 30
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
 """Largest chunk `load` accepts."""
+
+HEADROOM = 1024 * 1024
+"""Bytes above the highest cap that lupa may allocate outside a protected call (see above)."""
+
+GRACE = 1024 * 1024
+"""Bytes a slot may use above the memory limit when it begins with less than this free (see above)."""
+
+ARG_OVERHEAD = 128
+"""Bytes counted per argument of a call beyond its own length (string header, stack slot, growth)."""
 
 _HOST_CHUNKS = ("patterns", "sandbox", "stdlib", "codec")
 _sources: dict[str, bytes] = {}
@@ -164,6 +194,14 @@ def _ensure_c_locale() -> None:
         _locale_checked = True
 
 
+def _tightener(ref: weakref.ReferenceType[LuaVM]) -> Callable[[bool], bool]:
+    def tighten(collected: bool) -> bool:
+        vm = ref()
+        return True if vm is None else vm.tighten(collected)
+
+    return tighten
+
+
 class LuaVM:
     """A Lua runtime holding one process: the sandbox, the module and its state (`base`)."""
 
@@ -177,12 +215,16 @@ class LuaVM:
         plain_find_limit: int = PLAIN_FIND_LIMIT,
     ) -> None:
         _ensure_c_locale()
+        self._limit = memory_bytes
+        self._cap = memory_bytes
+        # 0: no limit (host tests only); the cap then stays off
+        self._rest = memory_bytes + GRACE + HEADROOM if memory_bytes > 0 else 0
         rt = lua53.LuaRuntime(
             encoding=None,
             register_eval=False,
             register_builtins=False,
             unpack_returned_tuples=True,
-            max_memory=memory_bytes,
+            max_memory=self._rest,
             overflow_handler=float,  # integers beyond 64 bits (e.g. a u64 timestamp) arrive as floats
             attribute_handlers=(_deny_get, _deny_set),
         )
@@ -192,16 +234,24 @@ class LuaVM:
         names = [n.encode() for n in SANDBOX_COPY]
         sandbox = chunks["sandbox"](timed_out, STEP, MAX_NESTING, MAX_SOURCE_BYTES, *names)
         chunks["stdlib"](
-            sandbox, patterns, MAX_STRING_BYTES, c_pattern_limit, plain_find_limit, seed[0], seed[1]
+            sandbox,
+            patterns,
+            min(MAX_STRING_BYTES, memory_bytes // 2 or MAX_STRING_BYTES),
+            c_pattern_limit,
+            plain_find_limit,
+            seed[0],
+            seed[1],
         )
         self.host = sandbox
         """sandbox.lua's API table (`env`, `begin`, ...), for tests that drive the sandbox directly."""
-        codec = chunks["codec"](sandbox)
+        # The callback holds the VM weakly: a strong reference from inside the Lua state would be a cycle
+        # Python's collector cannot see, and the VM would never be freed.
+        codec = chunks["codec"](sandbox, _tightener(weakref.ref(self)))
         self.env = sandbox[b"env"]
-        self.run_init: Callable[..., Any] = codec[b"run_init"]
-        self.run_slot: Callable[..., Any] = codec[b"run_slot"]
-        self.export: Callable[..., Any] = codec[b"export"]
-        self.patch: Callable[..., Any] = codec[b"patch"]
+        self._run_init = codec[b"run_init"]
+        self._run_slot = codec[b"run_slot"]
+        self._export = codec[b"export"]
+        self._patch = codec[b"patch"]
         self.clear_hook: Callable[[], Any] = sandbox[b"clear_hook"]
         g = rt.globals()
         # Not reachable from the sandbox; removed so that nothing can reach them by accident either.
@@ -225,8 +275,57 @@ class LuaVM:
             code, chunkname
         )
 
-    def table_from(self, value: Any) -> Any:
-        return self._rt.table_from(value, recursive=True)
+    def call(self, fn: Any, *args: Any) -> Any:
+        """`fn(*args)` with the cap lifted while lupa pushes the arguments; `fn` (a codec entry point)
+        tightens it to the limit before anything else runs."""
+        if not self._rest:
+            return fn(*args)
+        need = ARG_OVERHEAD * len(args)
+        for a in args:
+            if isinstance(a, bytes):
+                need += len(a)
+        self._rt.set_max_memory(self._rest + need)
+        try:
+            return fn(*args)
+        finally:
+            self._rt.set_max_memory(self._rest)
+
+    def tighten(self, collected: bool) -> bool:
+        """Set the cap for the call that has begun: the limit, or limit + GRACE when less than GRACE is
+        free even after a full collection. False asks the Lua side to collect and call again."""
+        if not self._rest:
+            return True
+        used = int(self._rt.get_memory_used())
+        if used <= self._limit - GRACE:
+            self._rt.set_max_memory(self._limit)
+            return True
+        if not collected:
+            return False
+        self._rt.set_max_memory(self._limit + GRACE)
+        return True
+
+    def run_init(self, *args: Any) -> Any:
+        return self.call(self._run_init, *args)
+
+    def run_slot(self, *args: Any) -> Any:
+        return self.call(self._run_slot, *args)
+
+    def export(self, *args: Any) -> Any:
+        return self.call(self._export, *args)
+
+    def patch(self, table: Any) -> Any:
+        return self.call(self._patch, table)
+
+    def table_from(self, value: Any, size_hint: int) -> Any:
+        """A Lua table of plain Python data; lupa builds it outside a protected call, so the cap is
+        lifted by `size_hint` (an upper bound on what it allocates) meanwhile."""
+        if not self._rest:
+            return self._rt.table_from(value, recursive=True)
+        self._rt.set_max_memory(self._rest + size_hint)
+        try:
+            return self._rt.table_from(value, recursive=True)
+        finally:
+            self._rt.set_max_memory(self._rest)
 
     def memory_used(self) -> int:
         return int(self._rt.get_memory_used())

@@ -11,6 +11,21 @@ its functions into the environment's string, table, math and os tables:
   find/match/gmatch/gsub: the worst-case steps of the C matcher are estimated from the pattern's
   shape and the subject's length; calls over C_PATTERN_LIMIT run in patterns.lua, where every step
   is an instruction the hook counts. Work proportional to the input is charged to the budget.
+- Metering. One call of a C library function is one VM instruction, however many bytes it touches
+  (2,000 s:upper() of a 60 MB string is a few thousand instructions and minutes of CPU), so every
+  library function whose work grows with its input is wrapped here and charged before it runs (or
+  right after, where only the result tells the size): `charge_bytes(n, rate)` takes n // rate from
+  the budget. Rates, measured against the VM (~3 ns an instruction on the reference machine):
+  case mapping and reverse ~1 ns a byte (BYTE_RATE_MAP = 4 bytes an instruction); copies (sub,
+  rep, format, gsub's result, table.concat, string.pack) ~0.2-0.4 ns a byte (BYTE_RATE_COPY =
+  16); one instruction per value a function returns or takes (byte, char, table.unpack/pack, utf8
+  codepoint/char); scans (find/match/gmatch/gsub, utf8.offset) one per 64 bytes, tonumber and utf8.len
+  one per 4, os.date one per format byte. Calls on fewer than
+  CHEAP bytes or values are not charged (the hook already counts the call itself), which keeps the
+  wrappers' cost on the short strings of ordinary code small. A charge over BIG_CHARGE also looks at
+  the wall clock first. Strings these functions build are capped at MAX_STRING, the smaller of
+  64 MiB and half the memory limit. (The VM's own `..` cannot be charged: it is bounded by the
+  memory limit and, in time, by the wall clock.)
 Like every host function that runs on behalf of process code, these execute a number of Lua
 instructions that depends only on their arguments (see sandbox.lua).
 --]]
@@ -27,6 +42,23 @@ local tointeger, ult = math.tointeger, math.ult
 local os_date = os.date
 local spack, sunpack = string.pack, string.unpack
 local E, charge, check_wall, det_tostring, used = sb.env, sb.charge, sb.check_wall, sb.tostring, sb.used
+
+local BYTE_RATE_MAP, BYTE_RATE_COPY, BYTE_RATE_SCAN = 4, 16, 64
+local CHEAP = 256
+local BIG_CHARGE = 1 << 16
+
+local function charge_units(n)
+  if n >= BIG_CHARGE then check_wall() end
+  charge(n)
+end
+
+local function charge_bytes(n, rate)
+  if n >= CHEAP then charge_units(n // rate) end
+end
+
+local function too_long(what, n)
+  error(sfmt("%s: a result of %.0f bytes is over the %d-byte limit", what, n, MAX_STRING), 3)
+end
 
 ---------------------------------------------------------------------------------------------------
 -- table.sort: a stable merge sort (C's quicksort takes random pivots on large arrays, so the order
@@ -236,6 +268,7 @@ local function det_date(fmt, t)
   if type(fmt) == "number" then fmt = raw_tostring(fmt) end
   if type(fmt) ~= "string" then error("bad argument #1 to 'date' (string expected, got " .. type(fmt) .. ")", 2) end
   if sbyte(fmt, 1) == 33 then fmt = ssub(fmt, 2) end  -- '!' (always UTC anyway)
+  if #fmt >= CHEAP then charge_units(#fmt) end  -- strftime per conversion; %c is 24 bytes out of 2
   if t == nil then t = block_time end
   return OS.date("!" .. fmt, t)
 end
@@ -436,7 +469,8 @@ local function det_gsub(s, p, repl, max_n)
     if tr == "number" then repl = raw_tostring(repl) end
     r, n = relay(raw_pcall(patterns.gsub, s, p, repl, mx))
   end
-  if #r >= 64 then charge(#r // 64) end
+  if #r >= CHEAP then charge_units(#r // BYTE_RATE_COPY) end
+  if #r > MAX_STRING then too_long("string.gsub", #r) end
   return r, n
 end
 
@@ -454,7 +488,7 @@ local function det_rep(s, n, sep)
     if total > MAX_STRING then
       error(sfmt("string.rep: a result of %.0f bytes is over the %d-byte limit", total, MAX_STRING), 2)
     end
-    if total >= 64 then charge(total // 64) end
+    if total >= CHEAP then charge_units(tointeger(total // BYTE_RATE_COPY)) end
   end
   return STR.rep(s, n, sep)
 end
@@ -472,9 +506,11 @@ local function det_format(fmt, ...)
       args[i] = det_tostring(v)
     end
   end
+  if n >= CHEAP then charge_units(n) end
   local r
   if args ~= nil then r = STR.format(fmt, tunpack(args, 1, n)) else r = STR.format(fmt, ...) end
-  if #r >= 64 then charge(#r // 64) end
+  if #r >= CHEAP then charge_units(#r // BYTE_RATE_COPY) end
+  if #r > MAX_STRING then too_long("string.format", #r) end
   return r
 end
 
@@ -508,16 +544,149 @@ local function det_move(a1, f, e, t, a2)
 end
 
 local function det_concat(t, sep, i, j)
+  local ii = i == nil and 1 or tointeger(i)
+  local jj
+  if j == nil then
+    if type(t) == "table" then jj = rawlen(t) end
+  else
+    jj = tointeger(j)
+  end
+  -- ~30 ns an element: charged before the C loop runs, the bytes after
+  if ii ~= nil and jj ~= nil and jj - ii >= 64 then charge_units((jj - ii + 1) * 4) end
   local r = TAB.concat(t, sep, i, j)
-  if #r >= 64 then charge(#r // 64) end
+  if #r >= CHEAP then charge_units(#r // BYTE_RATE_COPY) end
+  if #r > MAX_STRING then too_long("table.concat", #r) end
   return r
 end
 
+-- upper/lower/reverse: a pass over every byte into a new string of the same length.
+local function mapper(f)
+  return function(s, ...)
+    if type(s) == "string" then charge_bytes(#s, BYTE_RATE_MAP) end
+    return f(s, ...)
+  end
+end
+
+local sub_c, byte_c, char_c = STR.sub, STR.byte, STR.char
+
+local function det_sub(s, i, j)
+  local r = sub_c(s, i, j)
+  if #r >= CHEAP then charge_units(#r // BYTE_RATE_COPY) end
+  return r
+end
+
+local function span(ls, i, j)  -- how many positions s:byte(i, j) / utf8.codepoint(s, i, j) covers
+  i = tointeger(i) or 1
+  j = tointeger(j) or i
+  if i < 0 then i = ls + i + 1 end
+  if j < 0 then j = ls + j + 1 end
+  if i < 1 then i = 1 end
+  if j > ls then j = ls end
+  return j - i + 1
+end
+
+local function det_byte(s, i, j)
+  if type(s) == "string" and j ~= nil then
+    local n = span(#s, i, j)
+    if n >= CHEAP then charge_units(n) end
+  end
+  return byte_c(s, i, j)
+end
+
+local function det_char(...)
+  local n = select("#", ...)
+  if n >= CHEAP then charge_units(n) end
+  return char_c(...)
+end
+
+local unpack_c, pack_c = TAB.unpack, TAB.pack
+
+local function det_unpack(t, i, j)
+  local ii = i == nil and 1 or tointeger(i)
+  local jj
+  if j == nil then
+    if type(t) == "table" then jj = rawlen(t) end  -- as C's (without __len, which it would honour)
+  else
+    jj = tointeger(j)
+  end
+  if ii ~= nil and jj ~= nil and jj - ii >= CHEAP then charge_units(jj - ii + 1) end
+  return unpack_c(t, i, j)
+end
+
+local function det_pack(...)
+  local n = select("#", ...)
+  if n >= CHEAP then charge_units(n) end
+  return pack_c(...)
+end
+
+local spack_c, sunpack_c = STR.pack, STR.unpack
+
+local function det_spack(fmt, ...)
+  if type(fmt) == "string" then charge_bytes(#fmt, 1) end
+  local n = select("#", ...)
+  if n >= CHEAP then charge_units(n) end
+  local r = spack_c(fmt, ...)
+  if #r >= CHEAP then charge_units(#r // BYTE_RATE_COPY) end
+  return r
+end
+
+local function det_sunpack(fmt, s, pos)
+  if type(fmt) == "string" then charge_bytes(#fmt, 1) end
+  if type(s) == "string" then charge_bytes(#s, BYTE_RATE_COPY) end
+  return sunpack_c(fmt, s, pos)
+end
+
+local U = utf8
+local ucodepoint, uchar, ulen, uoffset = U.codepoint, U.char, U.len, U.offset
+
+local function det_codepoint(s, i, j)
+  if type(s) == "string" and j ~= nil then
+    local n = span(#s, i, j)
+    if n >= CHEAP then charge_units(n) end
+  end
+  return ucodepoint(s, i, j)
+end
+
+local function det_uchar(...)
+  local n = select("#", ...)
+  if n >= CHEAP then charge_units(n) end
+  return uchar(...)
+end
+
+local function det_ulen(s, ...)
+  if type(s) == "string" then charge_bytes(#s, BYTE_RATE_MAP) end
+  return ulen(s, ...)
+end
+
+local function det_tonumber(v, ...)
+  if type(v) == "string" then charge_bytes(#v, BYTE_RATE_MAP) end  -- scanned (more than once)
+  return tonumber(v, ...)
+end
+
+local function det_uoffset(s, ...)
+  if type(s) == "string" then charge_bytes(#s, BYTE_RATE_SCAN) end
+  return uoffset(s, ...)
+end
 
 ---------------------------------------------------------------------------------------------------
 -- Installation
 
 E.string.rep = det_rep
+E.string.upper = mapper(STR.upper)
+E.string.lower = mapper(STR.lower)
+E.string.reverse = mapper(STR.reverse)
+E.string.sub = det_sub
+E.string.byte = det_byte
+E.string.char = det_char
+E.string.pack = det_spack
+E.string.unpack = det_sunpack
+E.table.unpack = det_unpack
+E.table.pack = det_pack
+E.utf8.codepoint = det_codepoint
+E.utf8.char = det_uchar
+E.utf8.len = det_ulen
+E.utf8.offset = det_uoffset
+E.tonumber = det_tonumber
 E.string.format = det_format
 E.string.find = det_find
 E.string.match = det_match

@@ -62,11 +62,11 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "string.rep of 1 GiB": (
         "return #string.rep('x', 1024 * 1024 * 1024)",
-        "slot:1: string.rep: a result of 1073741824 bytes is over the 67108864-byte limit",
+        "slot:1: string.rep: a result of 1073741824 bytes is over the 16777216-byte limit",
     ),
     "string.rep method of 1 GiB": (
         "local s = ('x'):rep(1024 * 1024 * 1024) return #s",
-        "slot:1: string.rep: a result of 1073741824 bytes is over the 67108864-byte limit",
+        "slot:1: string.rep: a result of 1073741824 bytes is over the 16777216-byte limit",
     ),
     "string.rep in a loop": ("while true do local s = string.rep('x', 1000000) end", LIMIT),
     "table.move over a huge range": ("table.move({}, 1, math.maxinteger - 1, 2)", LIMIT),

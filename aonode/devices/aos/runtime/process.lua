@@ -3,14 +3,22 @@
 --
 -- Per slot: build an AOS-style `msg` from req.body (tags with their original case from the signed
 -- commitment's original-tags), check trust (ao.isTrusted; an untrusted message changes nothing and
--- outputs "Message is not trusted."), then run Handlers.evaluate with the runtime's `_eval` handler
--- (Action=Eval from the Owner) before the list, so that no handler can lock the Owner out, and the
--- Inbox for unhandled messages (neither is in Handlers.list).
+-- outputs "Message is not trusted."), then run the Owner's Eval (Action=Eval from the Owner) if it is
+-- one, else Handlers.evaluate, with the Inbox for unhandled messages (neither Eval nor the Inbox is in
+-- Handlers.list). The Inbox keeps at most InboxLimit messages and InboxMaxBytes bytes of them.
 -- print() output is collected and becomes Output.data (lines joined by "\n"). A handler error (or an
 -- Eval that does not compile) raises a Lua error from compute: the slot's result is an error whose text
 -- is the printed lines, a blank line, then the error message; the outbox of a failed slot is dropped.
 -- The Process message itself (slot 0) initialises the process (Owner, ao.id, ao.env, authorities) and
 -- runs its Data as Eval code when it is tagged On-Boot=Data; it does not reach the handlers or Inbox.
+--
+-- Nothing user code can reach decides whether the Owner's Eval runs: the runtime's own path uses only
+-- values captured when this file loaded (library functions, the handlers/ao/json/stringify modules and
+-- their functions), never the globals of the same names, which user code may replace or remove
+-- (print, Handlers, table, string, coroutine, ao.clearOutbox ...). The device itself keeps calling the
+-- `compute` defined here whatever the global becomes. The Owner's Eval is run before the handlers and
+-- before ao.isTrusted (a process that redefines isTrusted cannot refuse its Owner); what decides is
+-- `Owner`, which Eval may set on purpose (`Owner = ""` renounces ownership, as in AOS).
 
 local json = require("json")
 local stringify = require(".stringify")
@@ -19,12 +27,19 @@ local ao = require(".ao")
 
 local type, pairs, ipairs, tostring, tonumber, select, error, pcall, load = type, pairs, ipairs,
   tostring, tonumber, select, error, pcall, load
-local concat, remove, sort = table.concat, table.remove, table.sort
-local lower, upper, gsub, sub = string.lower, string.upper, string.gsub, string.sub
-local coroutine = coroutine
+local rawget, rawset, next = rawget, rawset, next
+local concat, remove, sort, pack = table.concat, table.remove, table.sort, table.pack
+local lower, upper, gsub, sub, gmatch = string.lower, string.upper, string.gsub, string.sub, string.gmatch
+local cocreate, coresume, costatus = coroutine.create, coroutine.resume, coroutine.status
+local match, floor, huge = string.match, math.floor, math.huge
 local ENV = _ENV
 
-Handlers = require(".handlers")
+local handlers = require(".handlers")
+local evaluate = handlers.evaluate
+local display = stringify.display
+local json_decode, json_encode = json.decode, json.encode
+local clear_outbox, is_trusted = ao.clearOutbox, ao.isTrusted
+Handlers = handlers
 Utils = utils
 ENV.json = json
 Colors = {
@@ -36,6 +51,10 @@ Name = "aos"
 Inbox = {}
 --- Most messages kept in Inbox; the oldest are dropped beyond it.
 InboxLimit = 10000
+--- Most bytes (data, tag names and values) the messages in Inbox may hold; the oldest are dropped
+--- beyond it. Set on the first slot to a quarter of the process's Memory-Limit (256 MiB by default),
+--- so that messages anyone may send cannot fill the process's memory.
+InboxMaxBytes = 64 * 1024 * 1024
 
 local process = { _version = AOS_RUNTIME_VERSION }
 
@@ -43,15 +62,15 @@ local logs = nil -- the current slot's printed lines
 local initialized = false
 
 --- Print values (tables pretty-printed, others by tostring, separated by tabs) to the slot's Output.
-function print(...)
+local function runtime_print(...)
   local n = select("#", ...)
   local line
   if n == 1 then
-    line = stringify.display((...))
+    line = display((...))
   else
     local parts = {}
     for i = 1, n do
-      parts[i] = stringify.display((select(i, ...)))
+      parts[i] = display((select(i, ...)))
     end
     line = concat(parts, "\t")
   end
@@ -59,16 +78,50 @@ function print(...)
     logs[#logs + 1] = line
   end
 end
+print = runtime_print
 
 local prompt_text, prompt_name, prompt_count = nil, nil, nil
 
-function Prompt()
-  local count = #Inbox
-  if Name ~= prompt_name or count ~= prompt_count then
-    prompt_text = tostring(Name) .. "@aos-" .. process._version .. "[Inbox:" .. tostring(count) .. "]> "
-    prompt_name, prompt_count = Name, count
+-- Read with rawget and checked: user code may have set them to anything (or given _G a metatable).
+local function inbox_size()
+  local inbox = rawget(ENV, "Inbox")
+  if type(inbox) ~= "table" then
+    return 0
+  end
+  return #inbox
+end
+
+local function process_name()
+  local name = rawget(ENV, "Name")
+  if type(name) == "string" then
+    return name
+  elseif type(name) == "number" then
+    return tostring(name)
+  end
+  return "aos"
+end
+
+local function prompt()
+  local name, count = process_name(), inbox_size()
+  if name ~= prompt_name or count ~= prompt_count then
+    prompt_text = name .. "@aos-" .. process._version .. "[Inbox:" .. tostring(count) .. "]> "
+    prompt_name, prompt_count = name, count
   end
   return prompt_text
+end
+Prompt = prompt
+
+-- The prompt of a result: a user's Prompt() (AOS lets Eval redefine it), else, or if it fails or
+-- gives no string, the runtime's.
+local function current_prompt()
+  local f = rawget(ENV, "Prompt")
+  if f ~= prompt and type(f) == "function" then
+    local ok, text = pcall(f)
+    if ok and type(text) == "string" then
+      return text
+    end
+  end
+  return prompt()
 end
 
 function Version()
@@ -113,7 +166,7 @@ function Assign(assignment)
 end
 
 function Receive(match)
-  return Handlers.receive(match)
+  return handlers.receive(match)
 end
 
 -------------------------------------------------------------------------------
@@ -235,7 +288,7 @@ end
 local function split_authorities(values)
   local list, seen = {}, {}
   for _, value in ipairs(values) do
-    for part in string.gmatch(value, "[^,]+") do
+    for part in gmatch(value, "[^,]+") do
       part = gsub(gsub(part, "^%s+", ""), "%s+$", "")
       if part ~= "" and not seen[part] then
         seen[part] = true
@@ -292,13 +345,31 @@ local function build_msg(req)
   local data = body.data or ""
   local content_type = first_value(body["content-type"])
   if type(content_type) == "string" and lower(content_type) == "application/json" and type(data) == "string" then
-    local ok, decoded = pcall(json.decode, data)
+    local ok, decoded = pcall(json_decode, data)
     if ok and decoded ~= nil then
       data = decoded
     end
   end
   msg.Data = data
-  return msg
+  local size = type(body.data) == "string" and #body.data or 0
+  for i = 1, #tags do
+    local o = tags[i]
+    size = size + #tostring(o.name) + #tostring(o.value)
+  end
+  return msg, size
+end
+
+-- Bytes from a Memory-Limit tag: "1073741824", "512-mb", "64kb" (as the node reads it), else nil.
+local function parse_size(text)
+  if type(text) ~= "string" then
+    return nil
+  end
+  local digits, unit = match(lower(text), "^%s*(%d+)%s*%-?%s*(%a*)%s*$")
+  local scale = ({ [""] = 1, b = 1, kb = 1024, mb = 1024 ^ 2, gb = 1024 ^ 3, tb = 1024 ^ 4 })[unit or ""]
+  if digits == nil or scale == nil or #digits > 15 then
+    return nil
+  end
+  return floor(tonumber(digits) * scale)
 end
 
 local function init_process(base, req)
@@ -322,6 +393,8 @@ local function init_process(base, req)
     authority = as_list(p.authority)
   end
   ao.authorities = split_authorities(authority)
+  local memory = parse_size(first_tag(tags, "Memory-Limit"))
+  InboxMaxBytes = (memory or 256 * 1024 * 1024) // 4
   ao.env = {
     Process = { Id = ao.id, Owner = Owner, Tags = tab(tags), TagArray = tags },
     Module = { Id = ao._module, Tags = {}, TagArray = {} },
@@ -333,21 +406,71 @@ end
 -- handling
 -------------------------------------------------------------------------------
 
-local function insert_inbox(msg)
-  Inbox[#Inbox + 1] = msg
-  local limit = tonumber(InboxLimit) or 10000
-  local overflow = #Inbox - limit
-  if overflow > 0 then
-    if overflow == 1 then
-      remove(Inbox, 1)
-    else
-      local kept = {}
-      for i = overflow + 1, #Inbox do
-        kept[#kept + 1] = Inbox[i]
+-- The bytes of the messages in Inbox, kept as a running total while only the runtime changes it
+-- (recounted when user code replaced the table or changed its length).
+local inbox_seen, inbox_count, inbox_bytes = nil, 0, 0
+local current_msg, current_size = nil, 0
+
+local function msg_bytes(m)
+  if type(m) ~= "table" then
+    return 0
+  end
+  if m == current_msg then
+    return current_size
+  end
+  local d = rawget(m, "Data")
+  local n = type(d) == "string" and #d or 0
+  local tags = rawget(m, "TagArray")
+  if type(tags) == "table" then
+    for i = 1, #tags do
+      local o = tags[i]
+      if type(o) == "table" then
+        local name, value = rawget(o, "name"), rawget(o, "value")
+        n = n + (type(name) == "string" and #name or 0) + (type(value) == "string" and #value or 0)
       end
-      Inbox = kept
     end
   end
+  return n
+end
+
+local function insert_inbox(msg)
+  local inbox = rawget(ENV, "Inbox")
+  if type(inbox) ~= "table" then  -- replaced by user code: start a new one
+    inbox = {}
+    rawset(ENV, "Inbox", inbox)
+  end
+  if inbox ~= inbox_seen or #inbox ~= inbox_count then
+    inbox_bytes = 0
+    for i = 1, #inbox do
+      inbox_bytes = inbox_bytes + msg_bytes(inbox[i])
+    end
+  end
+  inbox[#inbox + 1] = msg
+  inbox_bytes = inbox_bytes + msg_bytes(msg)
+  local limit = tonumber(rawget(ENV, "InboxLimit")) or 10000
+  local max_bytes = tonumber(rawget(ENV, "InboxMaxBytes")) or huge
+  local n = #inbox
+  local drop = n > limit and n - limit or 0
+  local dropped = 0
+  for i = 1, drop do
+    dropped = dropped + msg_bytes(inbox[i])
+  end
+  while drop < n and inbox_bytes - dropped > max_bytes do
+    drop = drop + 1
+    dropped = dropped + msg_bytes(inbox[drop])
+  end
+  inbox_bytes = inbox_bytes - dropped
+  if drop == 1 then
+    remove(inbox, 1)
+  elseif drop > 0 then
+    local kept = {}
+    for i = drop + 1, n do
+      kept[#kept + 1] = inbox[i]
+    end
+    inbox = kept
+    rawset(ENV, "Inbox", kept)
+  end
+  inbox_seen, inbox_count = inbox, #inbox
 end
 
 local function default_handler(msg)
@@ -357,13 +480,13 @@ local function default_handler(msg)
     from = sub(from, 1, 3) .. "..." .. sub(from, -3)
   end
   if msg.Action then
-    print("New Message From " .. from .. ": Action = " .. sub(msg.Action, 1, 20))
+    runtime_print("New Message From " .. from .. ": Action = " .. sub(msg.Action, 1, 20))
   else
     local data = msg.Data
     if type(data) == "table" then
-      data = json.encode(data)
+      data = json_encode(data)
     end
-    print("New Message From " .. from .. ": Data = " .. sub(tostring(data), 1, 20))
+    runtime_print("New Message From " .. from .. ": Data = " .. sub(tostring(data), 1, 20))
   end
 end
 
@@ -380,9 +503,9 @@ local function eval_code(code)
   if not fn then
     error(err, 0)
   end
-  local n_and_values = table.pack(fn())
+  local n_and_values = pack(fn())
   if n_and_values.n > 0 and n_and_values[1] ~= nil then
-    print(n_and_values[1])
+    runtime_print(n_and_values[1])
   end
 end
 
@@ -417,37 +540,43 @@ local function forward_fn(msg)
 end
 
 local function prune_coroutines()
-  if #Handlers.coroutines == 0 then
+  local cos = rawget(handlers, "coroutines")
+  if type(cos) ~= "table" then
+    rawset(handlers, "coroutines", {})
+    return
+  end
+  if #cos == 0 then
     return
   end
   local live = {}
-  for _, co in ipairs(Handlers.coroutines) do
-    if coroutine.status(co) ~= "dead" then
+  for _, co in ipairs(cos) do
+    if type(co) == "thread" and costatus(co) ~= "dead" then
       live[#live + 1] = co
     end
   end
-  Handlers.coroutines = live
+  rawset(handlers, "coroutines", live)
 end
 
-local EVAL_HANDLER = {
-  name = "_eval",
-  pattern = function(m)
-    return m.Action == "Eval" and m.From == Owner
-  end,
-  handle = eval_handler,
-}
-local SYSTEM_HANDLERS = { EVAL_HANDLER }
+local function is_owner_eval(msg)
+  local owner = rawget(ENV, "Owner")
+  return msg.Action == "Eval" and type(owner) == "string" and owner ~= "" and msg.From == owner
+end
 
-local function run_handlers(msg)
-  local co = coroutine.create(function()
-    return pcall(Handlers.evaluate, msg, ao.env, SYSTEM_HANDLERS, default_handler)
+-- The Owner's Eval runs here, not through Handlers.evaluate: nothing in the handler list (which user
+-- code may have broken: Handlers.list = 5) stands between the Owner and Eval.
+local function run_handlers(msg, owner_eval)
+  local co = cocreate(function()
+    if owner_eval then
+      return pcall(eval_handler, msg)
+    end
+    return pcall(evaluate, msg, ao.env, nil, default_handler)
   end)
-  local resumed, status, err = coroutine.resume(co)
-  if coroutine.status(co) ~= "dead" then
-    local cos = Handlers.coroutines
+  local resumed, status, err = coresume(co)
+  prune_coroutines()
+  if costatus(co) ~= "dead" then
+    local cos = rawget(handlers, "coroutines")
     cos[#cos + 1] = co
   end
-  prune_coroutines()
   if not resumed then
     return false, status
   end
@@ -459,7 +588,8 @@ end
 
 local function error_text(err)
   if type(err) ~= "string" then
-    err = stringify.display(err)
+    local ok, text = pcall(display, err)
+    err = ok and type(text) == "string" and text or "(error object is a " .. type(err) .. " value)"
   end
   local printed = concat(logs, "\n")
   if printed ~= "" then
@@ -478,17 +608,30 @@ local function result(output)
 end
 
 --- Handle one assignment. Returns {Output, Messages, Spawns, Assignments}, or raises the slot's error.
+-- ao.isTrusted as the process defines it; an error in a redefined one means "not trusted".
+local function trusted(msg)
+  local f = ao.isTrusted
+  if type(f) ~= "function" then
+    f = is_trusted
+  end
+  local ok, yes = pcall(f, msg)
+  return ok and yes and true or false
+end
+
 function process.handle(req, base)
   logs = {}
-  ao.clearOutbox()
+  clear_outbox()
   if not initialized then
     init_process(base, req)
   end
-  local msg = build_msg(req)
+  local msg, size = build_msg(req)
+  current_msg, current_size = msg, size
+  -- The Owner's own signed message needs no other trust (a redefined isTrusted cannot refuse it).
+  local owner_eval = is_owner_eval(msg) and msg.Owner == msg.From
 
-  if not ao.isTrusted(msg) then
+  if not owner_eval and not trusted(msg) then
     logs = nil
-    return result({ data = "Message is not trusted.", prompt = Prompt(), print = true })
+    return result({ data = "Message is not trusted.", prompt = current_prompt(), print = true })
   end
 
   msg.reply = reply_fn(msg)
@@ -497,21 +640,21 @@ function process.handle(req, base)
   local ok, err
   if msg.Id ~= nil and msg.Id == ao.id then
     -- The Process message: boot. Its Data is run as Eval code when tagged On-Boot=Data.
-    if msg.Tags["On-Boot"] == "Data" and msg.From == Owner then
+    if msg.Tags["On-Boot"] == "Data" and msg.From == rawget(ENV, "Owner") then
       ok, err = pcall(eval_code, msg.Data)
     else
       ok = true
     end
   else
-    ok, err = run_handlers(msg)
+    ok, err = run_handlers(msg, is_owner_eval(msg))
   end
   if not ok then
     local text = error_text(err)
     logs = nil
-    ao.clearOutbox()
+    clear_outbox()
     error(text, 0)
   end
-  local output = { data = concat(logs, "\n"), prompt = Prompt() }
+  local output = { data = concat(logs, "\n"), prompt = current_prompt() }
   if msg.Action ~= "Eval" then
     output.print = true
   end
@@ -530,16 +673,18 @@ end
 --- If the host replaced the global `ao` (rather than merging into it), take its additions (ao.event,
 --- ao.resolve, ao.set) into the runtime's table and put that back, so user code and runtime agree.
 local function keep_ao()
-  local g = ENV.ao
+  local g = rawget(ENV, "ao")
   if g ~= ao then
-    if type(g) == "table" then
-      for k, v in pairs(g) do
-        if ao[k] == nil then
-          ao[k] = v
+    if type(g) == "table" then  -- raw traversal: no __pairs of user code on every slot's path
+      local k, v = next(g)
+      while k ~= nil do
+        if rawget(ao, k) == nil then
+          rawset(ao, k, v)
         end
+        k, v = next(g, k)
       end
     end
-    ENV.ao = ao
+    rawset(ENV, "ao", ao)
   end
 end
 
