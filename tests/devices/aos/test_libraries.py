@@ -129,3 +129,11 @@ def test_utils_and_handlers_utils(proc: Proc) -> None:
     proc.ok("Handlers.add('m', Handlers.utils.hasMatchingTag('Action', 'M'), Handlers.utils.reply('got'))")
     r = proc.send([("Action", "M")])
     assert [m.data for m in r.messages] == [b"got"]
+
+
+def test_library_work_is_metered(proc: Proc) -> None:
+    # The libraries are Lua: a digest of a large input runs out of the instruction budget (1e8 by
+    # default), it does not run unmetered; the process goes on.
+    r = proc.eval("return require('.crypto').digest.sha2_256(string.rep('x', 16 * 1024 * 1024)).asHex()")
+    assert "instruction limit exceeded" in r.error
+    assert proc.ok("return 1 + 1") == "2"
