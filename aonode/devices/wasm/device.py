@@ -30,7 +30,7 @@ globals set, and `_initialize` not called (its effects are in the memory).
 
 Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, and translations of modules
 using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100), `max_result_bytes`
-(default 64 MiB), `stdout_limit` (default 64 KiB), `wasm_opt` / `binaryen_dir` (the EH translator).
+(default 64 MiB), `stdout_limit` (default 64 KiB).
 """
 
 from __future__ import annotations
