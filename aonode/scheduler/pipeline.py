@@ -36,7 +36,7 @@ from aonode.errors import AonodeError
 from aonode.ids import MessageId, ProcessId, next_hash_chain
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
-from aonode.scheduler.config import Block, BlockSource
+from aonode.scheduler.config import BlockSource, clock_block
 from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.reads import stored_head
 from aonode.scheduler.recent import RecentSlots
@@ -163,7 +163,7 @@ class Pipeline:
         slot = proc.tip_slot + 1
         chain = next_hash_chain(proc.tip_chain, mid)
         timestamp = max(self._clock(), proc.tip_ts)
-        block = self._blocks.current() if self._blocks is not None else Block()
+        block = self._blocks.current() if self._blocks is not None else clock_block(timestamp)
         unsigned = Assignment(
             process=proc.pid,
             slot=slot,
