@@ -14,7 +14,9 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
@@ -23,7 +25,7 @@ from aonode.config import ConfigError, MiB, NodeConfig
 from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
-from aonode.devices.registry import default_registry
+from aonode.devices.registry import WASM, default_registry
 from aonode.errors import AonodeError
 from aonode.ids import decode_id, encode_id
 from aonode.model import Location
@@ -64,9 +66,11 @@ class Node:
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
         replica_specs, operators = replica_settings(config)
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
+        device_settings = node_device_settings(config)
         try:
             compute_config = ComputeConfig.from_mapping(
                 config.extra.get("compute"),
+                device_settings=device_settings,
                 snapshot_every=config.snapshot_every,
                 snapshot_seconds=config.snapshot_seconds,
                 operators=(str(signer.address),),  # the node's own wallet may lift a stalled process
@@ -78,7 +82,7 @@ class Node:
             map_size=config.map_size_mib * MiB,
             max_map_size=config.max_map_size_mib * MiB,
         )
-        devices = default_registry(config.extra.get("devices"))
+        devices = default_registry(device_settings)
         scheduler = Scheduler(
             store,
             signer,
@@ -154,6 +158,22 @@ class Node:
         # Both wait for threads (compute pool, store writer): off the event loop, so it keeps serving.
         await asyncio.to_thread(self.engine.close)
         await asyncio.to_thread(self.store.close)
+
+
+def node_device_settings(config: NodeConfig) -> dict[str, dict[str, Any]]:
+    """The `[devices]` table (settings per device name), with the wasm device's `cache_dir` defaulting to
+    `<data>/wasm-cache`: compiled modules and legacy-EH translations survive a restart there (an AOS
+    binary takes about a second to compile; the node trusts its data directory, docs/security.md)."""
+    given = config.extra.get("devices") or {}
+    if not isinstance(given, Mapping):
+        raise ConfigError("[devices] must be a table of device names")
+    settings: dict[str, dict[str, Any]] = {}
+    for name, values in given.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"[devices.{name!r}] must be a table")
+        settings[str(name)] = dict(values)
+    settings.setdefault(WASM, {}).setdefault("cache_dir", str(config.data / "wasm-cache"))
+    return settings
 
 
 def replica_settings(config: NodeConfig) -> tuple[list[ReplicaSpec], tuple[str, ...]]:
