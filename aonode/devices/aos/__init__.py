@@ -33,7 +33,7 @@ __all__ = [
     "runtime_source",
 ]
 
-RUNTIME_VERSION = "0.3.0"
+RUNTIME_VERSION = "0.3.1"
 """Version of the runtime; part of the module (tag and source), so a new version is a new module ID."""
 
 MODULE_NAME = "aonode-aos"

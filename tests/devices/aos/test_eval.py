@@ -25,7 +25,7 @@ def test_expressions(proc: Proc) -> None:
 def test_eval_output_is_not_a_print(proc: Proc) -> None:
     r = proc.eval("return 1")
     assert r.output.print is False
-    assert r.output.prompt == "test-proc@aos-0.3.0[Inbox:0]> "
+    assert r.output.prompt == "test-proc@aos-0.3.1[Inbox:0]> "
     assert r.messages == ()
 
 
@@ -98,7 +98,7 @@ def test_environment_globals(proc: Proc) -> None:
     assert proc.ok("return Name") == "test-proc"
     assert proc.ok("return #ao.env.Process.TagArray") == "3"
     assert proc.ok("return type(Handlers.add)") == "function"
-    assert proc.ok("Version()") == "version: 0.3.0"
+    assert proc.ok("Version()") == "version: 0.3.1"
     assert proc.ok("return require('json') == json and require('.json') == json") == "true"
 
 

@@ -53,16 +53,23 @@ def test_relayed_through_authority_is_trusted(via: str) -> None:
         p.close()
 
 
-def test_authorities_from_repeated_and_comma_separated_tags() -> None:
-    a, b, c = (Ed25519Signer.generate() for _ in range(3))
+def test_authorities_one_per_tag_as_given() -> None:
+    """As the real AOS builds: each Authority tag is one entry, a comma-separated value is not split."""
+    a, b, c, d = (Ed25519Signer.generate() for _ in range(4))
     p = Proc(
-        tags=[("Authority", f"{a.address}, {b.address}"), ("Authority", c.address), ("Authority", a.address)]
+        tags=[("Authority", f"{a.address},{b.address}"), ("Authority", c.address), ("Authority", d.address)]
     )
     try:
-        assert p.ok("return table.concat(ao.authorities, ' ')") == f"{a.address} {b.address} {c.address}"
-        for relay in (a, b, c):
+        assert (
+            p.ok("return table.concat(ao.authorities, ' ')")
+            == f"{a.address},{b.address} {c.address} {d.address}"
+        )
+        for relay in (c, d):
             r = p.send([("Action", "X"), ("From-Process", OTHER_PROCESS)], signer=relay)
             assert r.output.data != "Message is not trusted."
+        for relay in (a, b):
+            r = p.send([("Action", "X"), ("From-Process", OTHER_PROCESS)], signer=relay)
+            assert r.output.data == "Message is not trusted."
     finally:
         p.close()
 

@@ -38,7 +38,7 @@ def test_colors_and_prompt(proc: Proc) -> None:
     assert r.output.data == "\x1b[0m"
     # AOS's prompt, with its colours
     assert r.output.prompt == (
-        "\x1b[32mtest-proc\x1b[90m@\x1b[34maos-0.3.0\x1b[90m[Inbox:\x1b[31m0\x1b[90m]\x1b[0m> "
+        "\x1b[32mtest-proc\x1b[90m@\x1b[34maos-0.3.1\x1b[90m[Inbox:\x1b[31m0\x1b[90m]\x1b[0m> "
     )
     # print colours numbers green, booleans blue, nil red; stringify colours tables
     r = proc.eval("print(1) print(true) print(nil) print('s') return {'hello', n = 1}", raw=True)

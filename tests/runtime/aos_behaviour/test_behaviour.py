@@ -7,12 +7,42 @@ from __future__ import annotations
 import json
 
 from aonode.client import NodeClient
+from aonode.model import Result
 from tests.conftest import plain
-from tests.runtime.aos_behaviour.conftest import OWNER, STRANGER, AosProcess, Spawn
+from tests.runtime.aos_behaviour.conftest import OWNER, STRANGER, AosProcess, Spawn, output_text
+
+AOS1 = "aos-wasm32-metered"
+AOS2_WASM64 = "aos2-wasm64"
+FIXTURES_DISAGREE: dict[tuple[str, str], str] = {
+    # AOS 1 (the metered build) lacks what AOS 2 added; the two AOS 2 builds and the built-in agree.
+    ("test_print_lines_come_before_the_value", AOS1): "AOS 1's Eval output is only the value, not prints",
+    ("test_handler_with_string_table_and_function_patterns", AOS1): "AOS 1 takes only function patterns",
+    ("test_handlers_utils_and_reply", AOS1): "AOS 1 has no msg.reply",
+    ("test_os_time_is_the_message_timestamp_in_ms", AOS1): "AOS 1's os.time() is 0",
+    ("test_magic_table_json_data", AOS1): "AOS 1 leaves JSON Data a string",
+    ("test_send_sets_reference_and_table_data_is_json", AOS1): "AOS 1 sets no Reference",
+    ("test_reply_and_on_reply_through_push", AOS1): "AOS 1 has no onReply (nor msg.reply)",
+    ("test_receive_waits_for_the_reply", AOS1): "AOS 1 has no receive (nor msg.reply)",
+    ("test_spawn_with_on_boot", AOS1): "AOS 1 has no On-Boot",
+    ("test_spawn_message_shape", AOS1): "AOS 1 sets no Reference",
+    # The wasm64 AOS 2 build is older than the em4 one (no _boot handler, another process.handle).
+    ("test_spawn_with_on_boot", AOS2_WASM64): "this AOS 2 build has no On-Boot (no _boot handler)",
+    ("test_handler_error_is_the_result_error", AOS2_WASM64): (
+        "this AOS 2 build prints a handler's error to Output (print=true) and leaves Error empty; "
+        "the em4 AOS 2 build and AOS 1 put it in Error"
+    ),
+}
+"""(test, runtime) -> why that runtime differs: a strict xfail (conftest.py; docs/runtime.md)."""
 
 
-def out(r: object) -> str:
-    return plain(r.output.data).strip()  # type: ignore[attr-defined]
+def out(r: Result) -> str:
+    return output_text(r)
+
+
+def on(action: str) -> str:
+    """A pattern matching an Action, in the form every AOS accepts (AOS 1 takes only function patterns;
+    the string and table forms are tested by themselves)."""
+    return f"Handlers.utils.hasMatchingTag('Action', '{action}')"
 
 
 def test_eval_returns_the_value(proc: AosProcess) -> None:
@@ -44,7 +74,7 @@ def test_handler_with_string_table_and_function_patterns(proc: AosProcess) -> No
 
 def test_handlers_utils_and_reply(proc: AosProcess) -> None:
     proc.ok(
-        "Handlers.add('info', Handlers.utils.hasMatchingTag('Action', 'Info'), "
+        f"Handlers.add('info', {on('Info')}, "
         "function(msg) msg.reply({Data = 'info for ' .. msg.From, Kind = 'Answer'}) end)"
     )
     _, r = proc.send("Info", signer=STRANGER)
@@ -64,7 +94,7 @@ def test_unhandled_messages_go_to_the_inbox(proc: AosProcess) -> None:
 
 
 def test_handler_error_is_the_result_error(proc: AosProcess) -> None:
-    proc.ok("Handlers.add('boom', 'Boom', function(msg) error('kaput') end)")
+    proc.ok(f"Handlers.add('boom', {on('Boom')}, function(msg) error('kaput') end)")
     _, r = proc.send("Boom")
     assert "kaput" in plain(r.error)
     assert proc.ok("return 'still alive'") == "still alive"
@@ -87,25 +117,25 @@ def test_random_is_seeded_and_in_range(proc: AosProcess) -> None:
 
 
 def test_os_time_is_the_message_timestamp_in_ms(proc: AosProcess) -> None:
-    proc.ok("Handlers.add('t', 'Time', function(msg) print(os.time() .. ' ' .. msg.Timestamp) end)")
+    proc.ok(f"Handlers.add('t', {on('Time')}, function(msg) print(os.time() .. ' ' .. msg.Timestamp) end)")
     assignment, r = proc.send("Time")
     now, stamp = out(r).split(" ")
     assert int(now) == int(stamp) == assignment.timestamp
 
 
 def test_block_height_advances(proc: AosProcess) -> None:
-    proc.ok("Handlers.add('h', 'Height', function(msg) print(msg['Block-Height']) end)")
+    proc.ok(f"Handlers.add('h', {on('Height')}, function(msg) print(msg['Block-Height']) end)")
     height = int(out(proc.send("Height")[1]))
     assert height > 0
 
 
 def test_tags_reach_the_message_and_msg_tags(proc: AosProcess) -> None:
-    proc.ok("Handlers.add('n', 'Norm', function(msg) print(msg.Color .. ' ' .. msg.Tags.Color) end)")
+    proc.ok(f"Handlers.add('n', {on('Norm')}, function(msg) print(msg.Color .. ' ' .. msg.Tags.Color) end)")
     assert out(proc.send("Norm", tags=[("Color", "red")])[1]) == "red red"
 
 
 def test_magic_table_json_data(proc: AosProcess) -> None:
-    proc.ok("Handlers.add('j', 'Json', function(msg) print(type(msg.Data) .. ' ' .. msg.Data.n) end)")
+    proc.ok(f"Handlers.add('j', {on('Json')}, function(msg) print(type(msg.Data) .. ' ' .. msg.Data.n) end)")
     _, r = proc.send("Json", data=json.dumps({"n": 7}), tags=[("Content-Type", "application/json")])
     assert out(r) == "table 7"
 
@@ -120,8 +150,8 @@ def test_send_sets_reference_and_table_data_is_json(proc: AosProcess) -> None:
 
 def test_reply_and_on_reply_through_push(client: NodeClient, proc: AosProcess) -> None:
     proc.ok(
-        "Handlers.add('q', 'Question', function(msg) msg.reply({Data = 'answer'}) end) "
-        "Handlers.add('ask', 'Ask', function(msg) "
+        f"Handlers.add('q', {on('Question')}, function(msg) msg.reply({{Data = 'answer'}}) end) "
+        f"Handlers.add('ask', {on('Ask')}, function(msg) "
         "  Send({Target = ao.id, Action = 'Question'}).onReply(function(reply) Got = reply.Data end) end)"
     )
     assignment, r = proc.send("Ask")
@@ -133,8 +163,8 @@ def test_reply_and_on_reply_through_push(client: NodeClient, proc: AosProcess) -
 
 def test_receive_waits_for_the_reply(client: NodeClient, proc: AosProcess) -> None:
     proc.ok(
-        "Handlers.add('q', 'Question', function(msg) msg.reply({Data = 'later'}) end) "
-        "Handlers.add('ask', 'Ask', function(msg) "
+        f"Handlers.add('q', {on('Question')}, function(msg) msg.reply({{Data = 'later'}}) end) "
+        f"Handlers.add('ask', {on('Ask')}, function(msg) "
         "  local reply = Send({Target = ao.id, Action = 'Question'}).receive() Received = reply.Data end)"
     )
     assignment, _ = proc.send("Ask")
@@ -158,11 +188,12 @@ def test_spawn_message_shape(proc: AosProcess) -> None:
 def test_authorities_from_every_authority_tag(spawn: Spawn, client: NodeClient) -> None:
     a, b, c = "A" * 43, "B" * 43, "C" * 43
     p = spawn(tags=[("Authority", f"{a},{b}"), ("Authority", c)])
-    assert p.ok("return table.concat(ao.authorities, ' ')") == f"{a} {b} {c}"
+    # one entry per tag, as given: every AOS fixture's ao.init does so (docs/runtime.md, Trust)
+    assert p.ok("return table.concat(ao.authorities, ' ')") == f"{a},{b} {c}"
 
 
 def test_strangers_may_message_a_process_directly(proc: AosProcess) -> None:
-    proc.ok("Handlers.add('p', 'Ping', function(msg) print('from ' .. msg.From) end)")
+    proc.ok(f"Handlers.add('p', {on('Ping')}, function(msg) print('from ' .. msg.From) end)")
     _, r = proc.send("Ping", signer=STRANGER)
     assert out(r) == f"from {STRANGER.address}"
 

@@ -307,7 +307,16 @@ for _, name in ipairs(ao.nonExtractableTags) do
   NON_EXTRACTABLE[name] = true
 end
 
-local function split_authorities(values)
+--- One entry per Authority tag, as given: AOS (all three WASM fixtures) does not split a tag's value at
+--- commas, so a tag `A,B` trusts neither A nor B. hyper-aos's own `authority` field is a comma list.
+local function authority_list(values, comma_list)
+  if not comma_list then
+    local list = {}
+    for i, value in ipairs(values) do
+      list[i] = value
+    end
+    return list
+  end
   local list, seen = {}, {}
   for _, value in ipairs(values) do
     for part in gmatch(value, "[^,]+") do
@@ -425,9 +434,10 @@ local function init_process(base, req)
   ao._module = first_tag(tags, "Module") or ""
   local authority = tag_values(tags, "Authority")
   if #authority == 0 and p.authority ~= nil then
-    authority = as_list(p.authority)
+    ao.authorities = authority_list(as_list(p.authority), true)
+  else
+    ao.authorities = authority_list(authority, false)
   end
-  ao.authorities = split_authorities(authority)
   local memory = parse_size(first_tag(tags, "Memory-Limit"))
   InboxMaxBytes = (memory or 256 * 1024 * 1024) // 4
   ao.env = {
