@@ -82,7 +82,9 @@ def message_size(args: Sequence[Any]) -> int:
 def error_text(raw: object) -> str:
     """The deterministic text of an error that came out of Lua."""
     s = text(raw) if isinstance(raw, bytes | str) else str(raw)
-    if s in _LUA_MEMORY_MESSAGES or s.endswith(": not enough memory"):
+    # Lua prefixes a position to some of them ("<chunk>:12: not enough memory for buffer allocation"):
+    # which allocation fails first is the same on every node, but its wording must not leak into results
+    if s.endswith(_LUA_MEMORY_MESSAGES):
         return MEMORY_ERROR
     if len(s) > MAX_ERROR_CHARS:
         s = f"{s[:MAX_ERROR_CHARS]}... (error text cut at {MAX_ERROR_CHARS} of {len(s)} characters)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from aonode.devices.lua import convert
 from aonode.devices.lua.convert import MAX_ERROR_CHARS
 from tests.devices.lua.helpers import RUNNER, LuaProc
 
@@ -74,3 +75,16 @@ def test_a_huge_error_text_is_cut() -> None:
         f"... (error text cut at {MAX_ERROR_CHARS} of {4 * 1024 * 1024} characters)"
     )
     assert p.run("return 1").output.data == "1"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not enough memory",
+        b"not enough memory for buffer allocation",
+        '[string "aos"]:12: not enough memory for buffer allocation',
+        "[C]: not enough memory",
+    ],
+)
+def test_every_wording_of_lua_running_out_of_memory_is_one_error_text(raw: str | bytes) -> None:
+    assert convert.error_text(raw) == convert.MEMORY_ERROR
