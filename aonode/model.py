@@ -48,6 +48,10 @@ MAX_TAG_NAME_BYTES = 1024
 MAX_TAG_VALUE_BYTES = 3072
 MAX_ANCHOR_BYTES = 64
 MAX_BLOCK_HASH_BYTES = 64
+MAX_SLOT = 2**63 - 1
+"""The largest slot a request may name: a schedule of 2^63 slots is beyond any store, and the bound keeps
+every `slot + n` of a bounded range a valid u64 key (2^64 - 1 used to reach the store and fail as
+INTERNAL)."""
 MAX_U64 = 2**64 - 1
 
 

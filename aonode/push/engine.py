@@ -47,7 +47,7 @@ from aonode.compute import ComputeEngine
 from aonode.crypto import Signer
 from aonode.errors import AonodeError, InvalidArgument, NotFound, OutOfRange
 from aonode.ids import b64url_encode, decode_id, encode_id, is_id
-from aonode.model import Assignment, Message
+from aonode.model import MAX_SLOT, Assignment, Message
 from aonode.push import messages as m
 from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, State, trim_result
 from aonode.push.records import DONE, RUNS, PushRecord
@@ -57,10 +57,6 @@ from aonode.scheduler.errors import RedirectError
 from store import ConflictError, ObjectStore, StoreError, WriteBatch
 
 log = logging.getLogger("aonode.push")
-
-# The largest slot a push may name: a schedule of 2^63 slots is beyond any store, and bounding it here
-# keeps every slot + 1 a valid u64 key (2^64 - 1 used to reach the store and fail as INTERNAL).
-MAX_SLOT = 2**63 - 1
 
 
 @dataclass

@@ -4,6 +4,8 @@ computed): what a leader answers `GetResultDigests` with, and what a follower co
 from __future__ import annotations
 
 from aonode.compute import layout as compute_layout
+from aonode.errors import InvalidArgument
+from aonode.model import MAX_SLOT
 from store import ObjectStore
 
 MAX_DIGESTS = 10_000
@@ -12,6 +14,8 @@ MAX_DIGESTS = 10_000
 def result_digests(store: ObjectStore, process: bytes, from_slot: int, count: int) -> tuple[list[bytes], int]:
     """The stored result digests of slots `from_slot ..` (at most `count`, stopping at the first slot not
     computed) and the last computed slot (-1: none)."""
+    if not 0 <= from_slot <= MAX_SLOT:
+        raise InvalidArgument(f"from_slot: {from_slot} is not a slot (0 .. {MAX_SLOT})")
     count = MAX_DIGESTS if count <= 0 else min(count, MAX_DIGESTS)
     with store.read() as view:
         head, _ = compute_layout.read_head(view, process)

@@ -25,6 +25,7 @@ from aonode.scheduler.config import Block
 from aonode.v1 import replication_pb2 as pb
 from aonode.v1 import replication_pb2_grpc
 from tests.conftest import ServerThread, make_config, wait_for
+from tests.hostile.support import assert_node_healthy, assert_process_computes, spawn_aos
 from tests.replication.helpers import add_replica, operator_request, stored_slot
 
 USER = Ed25519Signer.generate()
@@ -255,3 +256,24 @@ def test_removed_replica_request_cannot_be_replayed(server: ServerThread) -> Non
         with pytest.raises(grpc.RpcError) as caught:
             stub.AddReplica(pb.AddReplicaRequest(authorization=message_to_pb(add)))
         assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_result_digests_of_slots_no_schedule_reaches(server: ServerThread) -> None:
+    """A range reaching past u64 was INTERNAL (found by tests/fuzz): a slot beyond 2^63 - 1 is
+    INVALID_ARGUMENT, the largest valid one an empty answer."""
+    pid = encode_id(b"\x04" * 32)
+    with NodeClient(server.address) as client:
+        stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
+        for from_slot in (2**64 - 1, 2**63):
+            with pytest.raises(grpc.RpcError) as caught:
+                stub.GetResultDigests(
+                    pb.GetResultDigestsRequest(process=pid, from_slot=from_slot), timeout=10
+                )
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        reply = stub.GetResultDigests(
+            pb.GetResultDigestsRequest(process=pid, from_slot=2**63 - 1, count=10_000), timeout=10
+        )
+        assert list(reply.digests) == [] and reply.computed_slot == -1
+        pid = spawn_aos(client)
+        assert_process_computes(client, pid)
+    assert_node_healthy(server.address)

@@ -42,7 +42,8 @@ def spawn(client: NodeClient, boot: str, authority: str, scheduler: str | None =
         module=encode_id(runtime_module().id),
         scheduler=scheduler or client.info().address,
         device="lua@5.3a",
-        tags=[("Authority", authority), ("On-Boot", "Data")],
+        # one Authority tag per address: AOS (the conformance fixtures too) never splits a value at commas
+        tags=[*(("Authority", a) for a in authority.split(",")), ("On-Boot", "Data")],
         data=boot.encode(),
     )
     client.schedule(process)
