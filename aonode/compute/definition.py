@@ -11,11 +11,15 @@ with which module and within which limits.
   the module message handed to the device is the Process message itself. A `Module` tag always wins. A
   Process with neither has no module (`None`; a device that needs one refuses it).
 - `Compute-Limit` (instructions per slot, an integer) and `Memory-Limit` (bytes: an integer, or AO's
-  `1-gb` / `512-mb` forms, binary multiples) must lie within the node's caps. A process declaring more is
-  refused with FAILED_PRECONDITION, never clamped: clamping would let two nodes with different caps compute
-  different results for the same schedule. What a process does not declare comes from the node's
-  default limits (cut to the caps; processes that need the same limits everywhere declare them); the
-  wall-clock backstop is always the node's.
+  `1-gb` / `512-mb` forms, binary multiples) are read from the Module message first (where ao's CU reads
+  them: a published AOS module carries e.g. `9000000000000` and `1-gb`), then from the Process, whose
+  tags override the module's. Each must lie within the node's caps. A module or process declaring more is
+  refused with FAILED_PRECONDITION (as ao's CU refuses a module over its maxima), never clamped: clamping
+  would let two nodes with different caps compute different results for the same schedule. What neither
+  declares comes from the node's default limits (cut to the caps; processes that need the same limits
+  everywhere declare them), except that a `wasm64@1.0` process gets at least `WASM_DEFAULT_INSTRUCTIONS`
+  (booting AOS at slot 0 takes 0.6-1.3e8 fuel, more than the node's 1e8 default); the wall-clock
+  backstop is always the node's.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from aonode.compute.config import ComputeConfig, ScheduleSource
@@ -33,6 +38,9 @@ from aonode.ids import InvalidIdError, ProcessId, decode_id, encode_id, next_has
 from aonode.model import Assignment, Message
 
 DEFAULT_DEVICE = "lua@5.3a"
+WASM_DEVICE = "wasm64@1.0"
+WASM_DEFAULT_INSTRUCTIONS = 1_000_000_000
+"""Fuel per slot of a wasm process that declares no Compute-Limit (nor does its module): about 8 AOS boots."""
 INLINE_LUA_TYPES = frozenset({"application/lua", "text/x-lua"})
 """Content-Types that make a Process without a `Module` tag its own (inline) Lua module (as dev_lua's)."""
 
@@ -57,6 +65,7 @@ class ProcessDefinition:
     device: str
     module: Message | None
     limits: Limits
+    read_data: Callable[[str], bytes | None] | None = None
 
     def context(self, config: ComputeConfig) -> ProcessContext:
         return ProcessContext(
@@ -66,6 +75,7 @@ class ProcessDefinition:
             module=self.module,
             limits=self.limits,
             settings=config.device_settings.get(self.device, {}),
+            read_data=self.read_data,
         )
 
 
@@ -84,25 +94,56 @@ def load_definition(schedule: ScheduleSource, process: ProcessId, config: Comput
         raise MissingMessageError(f"process {pid}: slot 0: the Process message is not in the store") from exc
     if bytes(message.id) != bytes(process):
         raise ScheduleBrokenError(f"process {pid}: slot 0: the stored Process message has another ID")
+    module = _module(schedule, message, pid)
+    device = message.tag("Execution-Device") or DEFAULT_DEVICE
     return ProcessDefinition(
         process_id=process,
         process=message,
         assignment=first,
-        device=message.tag("Execution-Device") or DEFAULT_DEVICE,
-        module=_module(schedule, message, pid),
-        limits=limits_of(message, config),
+        device=device,
+        module=module,
+        limits=limits_of(message, config, module if module is not message else None, device),
+        read_data=_data_reader(schedule),
     )
 
 
-def limits_of(message: Message, config: ComputeConfig) -> Limits:
-    """The process's limits: what it declares (DefinitionError beyond the node's caps), else the node's
-    defaults (themselves cut to the caps)."""
+def _data_reader(schedule: ScheduleSource) -> Callable[[str], bytes | None]:
+    """WeaveDrive's view of the store: a message's data by its text ID, None when it is not stored."""
+
+    def read(text: str) -> bytes | None:
+        try:
+            return schedule.get_message(decode_id(text, "ID")).data
+        except (InvalidIdError, NotFound):
+            return None
+
+    return read
+
+
+def limits_of(
+    message: Message, config: ComputeConfig, module: Message | None = None, device: str | None = None
+) -> Limits:
+    """The process's limits: what its module declares, overridden by what the process declares
+    (DefinitionError beyond the node's caps), else the node's defaults (themselves cut to the caps; for
+    a wasm process at least WASM_DEFAULT_INSTRUCTIONS)."""
     d = config.default_limits
+    instructions = d.instructions
+    if device == WASM_DEVICE:
+        instructions = max(instructions, WASM_DEFAULT_INSTRUCTIONS)
     limits = Limits(
-        instructions=min(d.instructions, config.max_instructions),
+        instructions=min(instructions, config.max_instructions),
         memory_bytes=min(d.memory_bytes, config.max_memory_bytes),
         wall_seconds=config.max_wall_seconds,
     )
+    if module is not None:
+        try:
+            limits = _declared(module, config, limits)
+        except DefinitionError as exc:
+            raise DefinitionError(f"the module's {exc}") from None
+    return _declared(message, config, limits)
+
+
+def _declared(message: Message, config: ComputeConfig, limits: Limits) -> Limits:
+    """`limits` with the `Compute-Limit` and `Memory-Limit` that `message` declares."""
     text = message.tag("Compute-Limit")
     if text is not None:
         if not text.strip().isdigit():

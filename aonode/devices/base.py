@@ -64,6 +64,8 @@ class ProcessContext:
     limits: Limits = field(default_factory=Limits)
     settings: Mapping[str, Any] = field(default_factory=dict)
     """Node-level settings of this device (from the node's configuration)."""
+    read_data: Callable[[str], bytes | None] | None = None
+    """The data of a stored message by its text ID, or None when it is not stored (WeaveDrive)."""
 
 
 class Device(ABC):

@@ -67,6 +67,30 @@ def test_limits_beyond_caps_or_malformed_are_refused(tag: str, value: str, messa
     assert info.value.status == "FAILED_PRECONDITION"
 
 
+def test_limits_come_from_the_module_and_the_process_overrides_them() -> None:
+    config = ComputeConfig(max_wall_seconds=3.0, default_limits=Limits(instructions=5, memory_bytes=6))
+    module = _proc(("Compute-Limit", "9000000000000"), ("Memory-Limit", "1-gb"))
+    assert limits_of(_proc(), config, module) == Limits(9_000_000_000_000, GiB, 3.0)
+    assert limits_of(_proc(("Memory-Limit", "512-mb")), config, module) == Limits(
+        9_000_000_000_000, 512 * 1024**2, 3.0
+    )
+    assert limits_of(_proc(("Compute-Limit", "7")), config, _proc()) == Limits(7, 6, 3.0)
+
+
+def test_a_wasm_process_that_declares_nothing_gets_enough_fuel_to_boot_aos() -> None:
+    config = ComputeConfig(default_limits=Limits(instructions=100_000_000))
+    assert limits_of(_proc(), config, _proc(), "wasm64@1.0").instructions == 1_000_000_000
+    assert limits_of(_proc(), config, _proc(), "lua@5.3a").instructions == 100_000_000
+    declared = _proc(("Compute-Limit", "5000"))
+    assert limits_of(_proc(), config, declared, "wasm64@1.0").instructions == 5000
+
+
+def test_a_module_over_the_caps_is_refused() -> None:
+    config = ComputeConfig(max_instructions=100_000, max_memory_bytes=GiB)
+    with pytest.raises(DefinitionError, match="the module's Compute-Limit 100001 exceeds"):
+        limits_of(_proc(), config, _proc(("Compute-Limit", "100001")))
+
+
 def test_a_process_over_the_cap_fails_at_compute_time(mem: ObjectStore) -> None:
     sched = scheduler(mem)
     pid = run(spawn(sched, process_message("fake@1.0", ("Memory-Limit", "32-gb")), ["a"]))

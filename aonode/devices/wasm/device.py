@@ -1,8 +1,12 @@
 """`WasmDevice`: the wasm64@1.0 execution device (DESIGN §5), AOS json-iface modules on wasmtime.
 
-`init` loads the module (runtime.load_module: cached by digest), builds its imports (imports.py; an
-unknown import is a DeviceError here, at spawn), instantiates it in a fresh Store with the memory limit,
-and calls the reactor initializer `_initialize` if the module exports one (never `_start`/`main`).
+`init` resolves the module's AO format (formats.py: its `Module-Format` tag, else detected from the
+binary; a module that cannot run in it is refused), loads the module (runtime.load_module: cached by
+digest), builds its imports (imports.py; an unknown import is a DeviceError here, at spawn; a metered
+module's `metering.usegas` is a wasm helper in the same store, metering.py), instantiates it in a fresh
+Store with the memory limit, and calls the reactor initializer `_initialize`, else emscripten's
+`__wasm_call_ctors`, if the module exports one (never `_start`/`main`). The Process message at slot 0 is
+given its own ID as `Target` (as ao's CU does), so AOS boots trusted.
 
 `compute` gives the store the slot's fuel (`Limits.instructions`, deterministic) and an epoch deadline
 (`Limits.wall_seconds`, the non-deterministic backstop), writes the message and env JSON with the module's
@@ -45,8 +49,9 @@ import wasmtime
 import wasmtime._func as _wasmtime_func
 
 from aonode.devices.base import Device, DeviceError, Limits, ProcessContext
-from aonode.devices.wasm import iface, legacy_eh, runtime
+from aonode.devices.wasm import formats, iface, legacy_eh, metering, runtime
 from aonode.devices.wasm.imports import HostIO, OutOfFuel, build_imports
+from aonode.devices.wasm.metering import OUT_OF_GAS
 from aonode.model import Assignment, Message, Result
 
 NAME = "wasm64@1.0"
@@ -106,8 +111,11 @@ class _Instance:
             )
         except TypeError:
             self.free = None
+        # A reactor's `_initialize`, else emscripten's `__wasm_call_ctors` (the glue runs it at startup,
+        # `addOnInit`), runs once, at init: the generic call path is fine there.
         init = exports.get("_initialize")
-        # `_initialize` runs once, at init: the generic call path is fine there.
+        if not isinstance(init, wasmtime.Func):
+            init = exports.get("__wasm_call_ctors")
         self.initialize = init if isinstance(init, wasmtime.Func) else None
         self.globals: list[tuple[str, wasmtime.Global]] = [
             (name, ext)
@@ -150,11 +158,15 @@ def _load(wasm: bytes, settings: Mapping[str, Any]) -> wasmtime.Module:
         ) from None
 
 
-def check_module(wasm: bytes, settings: Mapping[str, Any]) -> None:
-    """What `init` would refuse about a module before running it: DeviceError if it does not compile
-    (or cannot be translated), MissingImportsError naming the imports the device does not provide. The
-    compiled module stays in the module cache, so a later `init` does not compile it again."""
+def check_module(wasm: bytes, settings: Mapping[str, Any], module_format: str | None = None) -> str:
+    """What `init` would refuse about a module before running it: FormatError for an unknown
+    `Module-Format`, a memory of the other width or a missing `memory`/`handle`/`malloc` export
+    (formats.py), DeviceError if it does not compile (or cannot be translated), MissingImportsError naming
+    the imports the device does not provide. Returns the format. The compiled module stays in the module
+    cache, so a later `init` does not compile it again."""
+    fmt = formats.resolve(wasm, module_format)
     build_imports(wasmtime.Store(runtime.engine()), _load(wasm, settings), HostIO())
+    return fmt
 
 
 def _ticks(seconds: float) -> int:
@@ -198,6 +210,12 @@ class WasmDevice(Device):
         self._interrupted = False
         self.last_stdout = b""
         """What the module wrote to stdout and stderr during the last slot (bounded)."""
+        self._gas_limit = metering.DEFAULT_GAS_LIMIT
+        self.format = ""
+        """The module's format (formats.py): its `Module-Format` tag, else detected from the binary."""
+        self.last_gas_used: int | None = None
+        """`GasUsed` of the last slot, for the `-metering` formats (ao's loader adds it to the result):
+        the `metering.usegas` total when the module imports it, else the fuel the slot used."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -206,15 +224,21 @@ class WasmDevice(Device):
             raise DeviceError(f"{NAME} needs a module (the WASM binary of the process)")
         settings = context.settings
         self._limits = context.limits
+        # Gas is ao's unit: its limit is the declared Compute-Limit; with none declared, the glue's default
+        # (9e15: unlimited in practice), and the slot is bounded by wasmtime fuel (the node's default).
+        declared = context.process.tag("Compute-Limit") or context.module.tag("Compute-Limit")
+        self._gas_limit = self._limits.instructions if declared else metering.DEFAULT_GAS_LIMIT
         self._checkpoint_every = int(settings.get("checkpoint_every", 100))
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
-        self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)))
+        self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)), read_data=context.read_data)
+        self.format = formats.resolve(context.module.data, context.module.tag("Module-Format"))
         self._module = _load(context.module.data, settings)
         self._process_id = bytes(context.process_id)
         self._module_id = iface._id(context.module.id)
         self._env = iface.env_json(self._process_id, context.process, context.module)
         self._io.clear(self._process_id)
         inst = _Instance(self._module, self._limits, self._io)
+        self._refill(inst)
         initialize = inst.initialize
         if initialize is not None:
             try:
@@ -256,6 +280,8 @@ class WasmDevice(Device):
                     self.last_slot_nondeterministic = False
                     continue
                 return Result(error=scrub(exc.error))
+        if self.format in formats.METERING:
+            self.last_gas_used = self._gas_used(self._require())
         self._log.append((assignment, message))
         if len(self._log) >= self._checkpoint_every:
             self._checkpoint = (self._take_snapshot(),)
@@ -264,8 +290,14 @@ class WasmDevice(Device):
 
     def _run(self, assignment: Assignment, message: Message) -> bytes:
         inst = self._require()
+        # The Process message is addressed to the process itself, as ao's CU and HyperBEAM give it: AOS
+        # takes a message whose Target is not its own ID for an assignment ("not trusted").
+        target = message.target
+        if not target and assignment.slot == 0 and bytes(message.id) == self._process_id:
+            target = iface._id(self._process_id)
         msg = iface.message_json(
             message,
+            target=target,
             module_id=self._module_id,
             slot=assignment.slot,
             timestamp=assignment.timestamp,
@@ -274,7 +306,7 @@ class WasmDevice(Device):
             hash_chain=assignment.hash_chain,
         )
         self._io.clear(self._process_id + struct.pack("<Q", assignment.slot))
-        inst.store.set_fuel(self._limits.instructions)
+        self._refill(inst)
         inst.store.set_epoch_deadline(_deadline_ticks(self._limits.wall_seconds))
         env = self._env
 
@@ -298,6 +330,18 @@ class WasmDevice(Device):
             return raw
         finally:
             self.last_stdout = bytes(self._io.stdout + self._io.stderr)
+
+    def _refill(self, inst: _Instance) -> None:
+        """A new slot's budget: fuel, and the metering helper's gas (both the slot's Compute-Limit)."""
+        inst.store.set_fuel(self._limits.instructions)
+        self._io.slot_fuel = self._limits.instructions
+        if self._io.gas is not None:
+            self._io.gas.refill(self._gas_limit)
+
+    def _gas_used(self, inst: _Instance) -> int:
+        if self._io.gas is not None:
+            return int(self._io.gas.used)
+        return max(0, self._limits.instructions - inst.store.get_fuel())
 
     def _write_cstring(self, inst: _Instance, data: bytes) -> int:
         ptr = inst.malloc(len(data) + 1)
@@ -333,6 +377,8 @@ class WasmDevice(Device):
             return _Trapped(OUT_OF_FUEL_ERROR)
         if code == wasmtime.TrapCode.INTERRUPT:
             return _Trapped(WALL_CLOCK_ERROR, nondeterministic=True)
+        if self._io.gas is not None and self._io.gas.exhausted():
+            return _Trapped(OUT_OF_GAS)
         if self._io.exit is not None:
             return _Trapped(f"the module stopped: {self._io.exit.reason}{self._stderr_tail()}")
         assert trap is not None

@@ -56,6 +56,7 @@ def dumps(value: Any) -> bytes:
 def message_json(
     message: Message,
     *,
+    target: str | None = None,
     module_id: str,
     slot: int,
     timestamp: int,
@@ -70,7 +71,7 @@ def message_json(
             "Id": _id(message.id),
             "Owner": owner,
             "From": message.tag("From-Process") or message.tag("Cron-From") or owner,
-            "Target": message.target,
+            "Target": message.target if target is None else target,
             "Anchor": message.anchor,
             "Signature": b64url_encode(message.signature.value) if message.signature else "",
             "Tags": _tags(message),

@@ -12,7 +12,10 @@ Lua's string hash from the clock), and `random_get` fills the buffer from blake3
 seed. stdout and stderr are captured into `HostIO` buffers bounded at `HostIO.limit` bytes each (the rest
 is counted and dropped). `proc_exit` and emscripten's aborts stop the call with a trap; the device turns
 that into the slot's error Result. emscripten's JS-glue setjmp/longjmp (`invoke_*`, `setThrew`,
-`_emscripten_throw_longjmp`) is provided as its JS does it (docs/wasm.md, Imports).
+`_emscripten_throw_longjmp`) is provided as its JS does it (docs/wasm.md, Imports), and so are the other
+imports of the AO formats' glue: `strftime` (strftime.py), `exit`, `system`/`_emscripten_system` (no shell),
+`getTempRet0`/`setTempRet0`, `metering_gasUsed`, WeaveDrive (weavedrive.py). `metering.usegas` is not a host
+function but the export of a wasm helper in the same store (metering.py).
 
 **Host calls cost fuel.** Wasm instructions are metered by wasmtime, but time spent in a host function is
 not: a loop calling `emscripten_memcpy_big` with a gigabyte, or `fd_write` with 1,024 iovecs, would run
@@ -36,6 +39,7 @@ from wasmtime import _ffi as ffi
 
 from aonode.devices.base import DeviceError
 from aonode.devices.wasm.calendar import Tm, breakdown, timegm
+from aonode.devices.wasm.strftime import strftime
 
 WASI = "wasi_snapshot_preview1"
 EMSCRIPTEN = ("env",)
@@ -106,6 +110,18 @@ class HostIO:
     nested_trap: wasmtime.Trap | None = None
     """A trap (out of fuel, interrupted, a wasm fault) inside a function an `invoke_*` called: it reaches
     the device as a host error, so the device reads the original here."""
+    temp_ret: int = 0
+    """emscripten's `tempRet0` (`setTempRet0`/`getTempRet0`: the high half of an i64 result in a
+    legalized wasm32 build). Lives for one call of `handle`, as in the glue, where it is only read right
+    after it is set."""
+    gas: Any = None
+    """The `metering.usegas` helper (metering.Gas) when the module imports it."""
+    slot_fuel: int = 0
+    """The fuel the slot started with (`metering_gasUsed` of an unmetered module is the fuel used)."""
+    read_data: Callable[[str], bytes | None] | None = None
+    """WeaveDrive: the data of a stored message by its text ID, or None (weavedrive.py)."""
+    files: dict[int, list[Any]] = field(default_factory=dict)
+    """WeaveDrive: open files of this slot, fd → [data, position]."""
 
     def clear(self, seed: bytes) -> None:
         self.stdout.clear()
@@ -115,6 +131,8 @@ class HostIO:
         self.random_calls = 0
         self.exit = None
         self.nested_trap = None
+        self.temp_ret = 0
+        self.files.clear()
 
     def stop(self, exit: ProcExit) -> NoReturn:
         """End the current call with `exit` (the device reads it back from `exit` to name the trap)."""
@@ -423,8 +441,75 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
             return 0  # over the store's memory limit
         return 1
 
+    def exit_(caller: wasmtime.Caller, code: int) -> None:
+        io.stop(ProcExit(f"exit({code})"))
+
+    def system(caller: wasmtime.Caller, command: int) -> int:
+        # The glue outside node: no shell (`system(NULL)` is 0), any command fails with ENOSYS.
+        if not command:
+            return 0
+        errno_location = _export(caller, "__errno_location")
+        if name == "system" and isinstance(errno_location, wasmtime.Func):
+            _Mem(caller).put_uint(errno_location(caller), ENOSYS, 4)
+        return -1
+
+    def get_temp_ret(caller: wasmtime.Caller) -> int:
+        return io.temp_ret
+
+    def set_temp_ret(caller: wasmtime.Caller, value: int) -> None:
+        io.temp_ret = value
+
+    def gas_used(caller: wasmtime.Caller) -> int:
+        if io.gas is not None:
+            used = int(io.gas.used)
+        else:
+            left = ctypes.c_uint64(0)
+            ffi.wasmtime_context_get_fuel(caller._context(), ctypes.byref(left))
+            used = max(0, io.slot_fuel - left.value)
+        if ty.results and ty.results[0] == wasmtime.ValType.i32():
+            return min(used, 0x7FFF_FFFF)
+        return used
+
+    def strftime_(caller: wasmtime.Caller, s: int, maxsize: int, fmt: int, tm: int) -> int:
+        mem = _Mem(caller)
+        width = _ptr_width(ty)
+        mask = (1 << (8 * width)) - 1
+        s, maxsize, fmt, tm = s & mask, maxsize & mask, fmt & mask, tm & mask
+        raw = mem.read(tm, 36 + (width - 4) + 2 * width)  # nine ints, tm_gmtoff, tm_zone
+        if len(raw) != 36 + (width - 4) + 2 * width:
+            io.stop(ProcExit(f"{name}: struct tm at {tm} is outside memory"))
+        fields = Tm(*_TM_SIGNED.unpack_from(raw))
+        gmtoff = int.from_bytes(raw[36 + (width - 4) : 36 + (width - 4) + width], "little", signed=True)
+        zone_ptr = int.from_bytes(raw[36 + (width - 4) + width :], "little")
+        pattern = _cstring(mem, fmt, 4096)
+        zone = _cstring(mem, zone_ptr, 64).decode("utf-8", "replace") if zone_ptr else ""
+        out = strftime(pattern, fields, gmtoff, zone, maxsize)
+        if out is None:
+            return 0
+        io.charge(caller, len(out))
+        if s + len(out) > mem.memory.data_len(caller):
+            io.stop(ProcExit(f"{name}: result at {s} is outside memory"))
+        mem.write(s, out)
+        return len(out) - 1
+
     if name.startswith("__syscall_"):
         return enosys
+    if name.startswith("__asyncjs__weavedrive_"):
+        from aonode.devices.wasm.weavedrive import handler as weavedrive
+
+        return weavedrive(name.removeprefix("__asyncjs__weavedrive_"), io, ty)
+    if name == "exit" and len(ty.params) == 1 and not ty.results:
+        return exit_
+    if name in ("system", "_emscripten_system") and len(ty.params) == 1 and len(ty.results) == 1:
+        return system
+    if name == "getTempRet0" and not ty.params and len(ty.results) == 1:
+        return get_temp_ret
+    if name == "setTempRet0" and len(ty.params) == 1 and not ty.results:
+        return set_temp_ret
+    if name == "metering_gasUsed" and not ty.params and len(ty.results) == 1:
+        return gas_used
+    if name == "strftime" and len(ty.params) == 4 and len(ty.results) == 1:
+        return strftime_
     if name.startswith("invoke_") and ty.params:
         return _invoke(name, io, ty)
     if name == "emscripten_longjmp" and len(ty.params) == 2 and not ty.results:
@@ -437,6 +522,7 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
     table: dict[str, Handler] = {
         "emscripten_notify_memory_growth": zero,
         "emscripten_date_now": zero,
+        "_emscripten_date_now": zero,
         "_emscripten_get_now": zero,
         "emscripten_get_now": zero,
         "_emscripten_get_now_is_monotonic": zero,
@@ -452,16 +538,37 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
     return table.get(name)
 
 
+def _cstring(mem: _Mem, ptr: int, limit: int) -> bytes:
+    """The NUL-terminated bytes at `ptr` (at most `limit`)."""
+    size = mem.memory.data_len(mem.caller)
+    raw = mem.read(ptr, max(0, min(limit, size - ptr)))
+    end = raw.find(b"\0")
+    return raw if end < 0 else raw[:end]
+
+
 def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) -> list[wasmtime.Func]:
     """One host function per import of `module`, in import order. Raises DeviceError naming every import
-    the device cannot provide."""
+    the device cannot provide. `metering.usegas` is not a host function: it is the `usegas` of a helper
+    module instantiated in `store` (metering.py), kept in `io.gas`."""
     funcs: list[wasmtime.Func] = []
     missing: list[str] = []
+    io.gas = None
     for imp in module.imports:
         label = f"{imp.module}.{imp.name}"
         ty = imp.type
         if not isinstance(ty, wasmtime.FuncType):
             missing.append(f"{label} (a {type(ty).__name__}; only functions can be imported)")
+            continue
+        if imp.module == "metering" and imp.name == "usegas":
+            params = [str(p) for p in ty.params]
+            if len(params) == 1 and params[0] in ("i32", "i64") and not ty.results:
+                from aonode.devices.wasm.metering import Gas
+
+                if io.gas is None:
+                    io.gas = Gas(store, params[0])
+                funcs.append(io.gas.usegas)
+            else:
+                missing.append(f"{label} (signature {_sig(ty)})")
             continue
         handler: Handler | None = None
         if imp.module == WASI and imp.name is not None:
@@ -483,6 +590,10 @@ def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) ->
                 f"{', '.join(absent)}, which they call"
             )
     return funcs
+
+
+def _sig(ty: wasmtime.FuncType) -> str:
+    return f"({', '.join(map(str, ty.params))}) -> ({', '.join(map(str, ty.results))})"
 
 
 def _charged(handler: Handler, io: HostIO) -> Handler:

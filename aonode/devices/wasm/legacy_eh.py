@@ -88,9 +88,20 @@ def translate(wasm: bytes, settings: Mapping[str, Any] | None = None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="aonode-eh-") as tmp:
         src, dst = Path(tmp) / "in.wasm", Path(tmp) / "out.wasm"
         src.write_bytes(wasm)
-        argv = [*command, "--all-features", "--debuginfo", "--translate-to-exnref", str(src), "-o", str(dst)]
+        # `--all-features` turns on compact imports in Binaryen >= 132, whose encoding wasmtime refuses;
+        # a Binaryen that predates the flag refuses it, and then runs without it.
+        argv = [
+            *command,
+            "--all-features",
+            "--disable-compact-imports",
+            "--debuginfo",
+            "--translate-to-exnref",
+        ]
         try:
-            done = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, check=False)
+            done = subprocess.run([*argv, str(src), "-o", str(dst)], capture_output=True, timeout=TIMEOUT)
+            if done.returncode != 0 and b"compact-imports" in done.stderr + done.stdout:
+                argv.remove("--disable-compact-imports")
+                done = subprocess.run([*argv, str(src), "-o", str(dst)], capture_output=True, timeout=TIMEOUT)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise DeviceError(f"{NAME}: translating legacy exception handling failed: {exc}") from None
         if done.returncode != 0 or not dst.is_file():

@@ -1,0 +1,189 @@
+"""AO module formats: which one a module is, and what each needs of the binary (docs/wasm.md, Formats).
+
+ao's loader (`@permaweb/ao-loader`) picks emscripten JS glue by the Module message's `Module-Format` tag:
+`wasm32-unknown-emscripten` (emscripten 2.x/3.0 glue, `getTempRet0`/`setTempRet0`, `system`),
+`-emscripten2`, `-emscripten3`, `-emscripten4` (emscripten 3.1.5x+, asyncify, WeaveDrive,
+`_emscripten_system`, `metering_gasUsed`), `-emscripten-metering` (emscripten4's glue on a binary metered
+with `metering.usegas`), `wasm64-unknown-emscripten-draft_2024_02_15` and
+`wasm64-unknown-emscripten-draft_2024_10_16-metering`. This node has no glue: the imports every format's
+glue provides are host functions (imports.py), resolved by name and signature, so the format decides only
+what is checked: the pointer width of the memory (wasm32 or memory64), and whether the slot reports
+`GasUsed` (the `-metering` formats). Every format calls `handle(msg, env)` with two NUL-terminated JSON
+strings and reads a NUL-terminated JSON string back (the glue's `cwrap('handle', 'string', ['string',
+'string'])`); the strings are written with the module's `malloc` (the glue puts them on the C stack,
+which a 50 MiB message would overflow), so `memory`, `handle` and `malloc` must be exported.
+
+A module with no `Module-Format` tag gets the format its binary shows (`detect`): memory64 → wasm64
+(`-metering` when it imports `metering.usegas`); wasm32 importing `metering.usegas` → `-emscripten-metering`;
+wasm32 importing `__asyncjs__*`, `_emscripten_system` or `metering_gasUsed`, or exporting `asyncify_*` →
+`-emscripten4`; wasm32 importing `getTempRet0` → `wasm32-unknown-emscripten`; other wasm32 →
+`-emscripten3`.
+
+The binary is read here with a small section parser rather than through wasmtime: a module using legacy
+exception handling does not compile before it is translated, and the format must be known before that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aonode.devices.base import DeviceError
+
+WASM32 = (
+    "wasm32-unknown-emscripten",
+    "wasm32-unknown-emscripten2",
+    "wasm32-unknown-emscripten3",
+    "wasm32-unknown-emscripten4",
+    "wasm32-unknown-emscripten-metering",
+)
+WASM64 = (
+    "wasm64-unknown-emscripten-draft_2024_02_15",
+    "wasm64-unknown-emscripten-draft_2024_10_16-metering",
+)
+FORMATS = WASM32 + WASM64
+METERING = frozenset(f for f in FORMATS if f.endswith("-metering"))
+
+REQUIRED_EXPORTS = ("memory", "handle", "malloc")
+"""What every format calls: the memory the JSON goes through, `handle`, and the allocator for the JSON."""
+
+
+class FormatError(DeviceError):
+    """The module cannot run in the format it declares (or in any): refused at spawn (INVALID_ARGUMENT)."""
+
+
+@dataclass
+class Binary:
+    """What the parser read of a module: its imports `(module, name, kind)` (kind 0 function, 1 table,
+    2 memory, 3 global, 4 tag), exports `{name: kind}`, and whether its memory is 64-bit."""
+
+    imports: list[tuple[str, str, int]] = field(default_factory=list)
+    exports: dict[str, int] = field(default_factory=dict)
+    memory64: bool | None = None
+
+
+def _leb(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("truncated LEB128")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return result, pos
+
+
+def _name(data: bytes, pos: int) -> tuple[str, int]:
+    n, pos = _leb(data, pos)
+    if pos + n > len(data):
+        raise ValueError("truncated name")
+    return data[pos : pos + n].decode("utf-8", "replace"), pos + n
+
+
+def _limits(data: bytes, pos: int) -> tuple[int, int]:
+    flags = data[pos]
+    pos += 1
+    _, pos = _leb(data, pos)
+    if flags & 1:
+        _, pos = _leb(data, pos)
+    return flags, pos
+
+
+def parse(wasm: bytes) -> Binary:
+    """The imports, exports and memory width of `wasm` (FormatError if it is not a wasm binary)."""
+    if wasm[:4] != b"\0asm":
+        raise FormatError("wasm64@1.0: the module is not a WebAssembly binary (no \\0asm header)")
+    out = Binary()
+    pos = 8
+    try:
+        while pos < len(wasm):
+            section = wasm[pos]
+            size, pos = _leb(wasm, pos + 1)
+            end = pos + size
+            if section == 2:
+                count, p = _leb(wasm, pos)
+                for _ in range(count):
+                    mod, p = _name(wasm, p)
+                    name, p = _name(wasm, p)
+                    kind = wasm[p]
+                    p += 1
+                    if kind == 0:
+                        _, p = _leb(wasm, p)
+                    elif kind == 1:
+                        _, p = _limits(wasm, p + 1)
+                    elif kind == 2:
+                        flags, p = _limits(wasm, p)
+                        out.memory64 = bool(flags & 4)
+                    elif kind == 3:
+                        p += 2
+                    elif kind == 4:
+                        _, p = _leb(wasm, p + 1)
+                    else:
+                        raise ValueError(f"unknown import kind {kind}")
+                    out.imports.append((mod, name, kind))
+            elif section == 5:
+                count, p = _leb(wasm, pos)
+                if count:
+                    out.memory64 = bool(wasm[p] & 4)
+            elif section == 7:
+                count, p = _leb(wasm, pos)
+                for _ in range(count):
+                    name, p = _name(wasm, p)
+                    kind = wasm[p]
+                    _, p = _leb(wasm, p + 1)
+                    out.exports[name] = kind
+            pos = end
+    except (ValueError, IndexError) as exc:
+        raise FormatError(f"wasm64@1.0: the module's binary is malformed: {exc}") from None
+    return out
+
+
+def detect(binary: Binary) -> str:
+    """The format a module with no `Module-Format` tag is run as (see the module docstring)."""
+    names = {name for _, name, _ in binary.imports}
+    metered = any(mod == "metering" and name == "usegas" for mod, name, _ in binary.imports)
+    if binary.memory64:
+        return WASM64[1] if metered else WASM64[0]
+    if metered:
+        return "wasm32-unknown-emscripten-metering"
+    if (
+        any(n.startswith("__asyncjs__") for n in names)
+        or names & {"_emscripten_system", "metering_gasUsed"}
+        or any(n.startswith("asyncify_") for n in binary.exports)
+    ):
+        return "wasm32-unknown-emscripten4"
+    if "getTempRet0" in names:
+        return "wasm32-unknown-emscripten"
+    return "wasm32-unknown-emscripten3"
+
+
+def resolve(wasm: bytes, declared: str | None) -> str:
+    """The format to run `wasm` as: its `Module-Format` tag when given (checked against the binary), else
+    the detected one. FormatError for an unknown format, a memory of the wrong width, or a missing export."""
+    binary = parse(wasm)
+    if declared is not None and declared.strip():
+        fmt = declared.strip()
+        if fmt not in FORMATS:
+            raise FormatError(
+                f"wasm64@1.0: Module-Format {fmt[:80]!r} is not a format this node runs "
+                f"(it runs: {', '.join(FORMATS)})"
+            )
+    else:
+        fmt = detect(binary)
+    if binary.memory64 is None:
+        raise FormatError("wasm64@1.0: the module has no memory")
+    wide = fmt in WASM64
+    if binary.memory64 != wide:
+        have = "a 64-bit (memory64)" if binary.memory64 else "a 32-bit"
+        raise FormatError(f"wasm64@1.0: Module-Format {fmt} does not fit the module, which has {have} memory")
+    missing = [name for name in REQUIRED_EXPORTS if name not in binary.exports]
+    if missing:
+        raise FormatError(
+            f"wasm64@1.0: the module does not export {', '.join(missing)}, which format {fmt} calls"
+        )
+    if binary.exports.get("memory") != 2:
+        raise FormatError("wasm64@1.0: the module's export 'memory' is not a memory")
+    if any(binary.exports.get(name) != 0 for name in ("handle", "malloc")):
+        raise FormatError("wasm64@1.0: the module's exports 'handle' and 'malloc' must be functions")
+    return fmt
