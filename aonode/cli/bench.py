@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from aonode.bench import BENCHMARKS, load
+from aonode.bench import BENCHMARKS, MODULE_BENCHMARKS, load
 
 
 @click.command()
@@ -15,7 +16,17 @@ from aonode.bench import BENCHMARKS, load
     "--runs", type=click.IntRange(min=1), default=3, show_default=True, help="Repetitions per figure."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def bench(name: str, runs: int, as_json: bool) -> None:
+@click.option(
+    "--module",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="wasm, wasm-idle: the WASM binary to measure (a real AOS module).",
+)
+def bench(name: str, runs: int, as_json: bool, module: Path | None) -> None:
     """Run benchmark NAME and report the median of --runs runs of each figure."""
-    report = load(name)(runs, lambda text: click.echo(f"... {text}", err=True))
+    options: dict[str, object] = {}
+    if module is not None:
+        if name not in MODULE_BENCHMARKS:
+            raise click.UsageError(f"--module applies to {', '.join(sorted(MODULE_BENCHMARKS))}, not {name}")
+        options["module"] = module
+    report = load(name)(runs, lambda text: click.echo(f"... {text}", err=True), **options)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.to_text())
