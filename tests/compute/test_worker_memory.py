@@ -57,3 +57,37 @@ def test_idle_wasm_processes_stay_within_the_worker_memory_bound(tmp_path: Path)
             spawn_and_grow()
         grown = _rss_anon(node.proc.pid) - base
     assert grown <= (CACHE_MIB + MARGIN_MIB) * MiB, f"RssAnon grew by {grown / MiB:.0f} MiB"
+
+
+BIG = 2 * MiB
+BIG_MESSAGES = 16
+"""Messages of BIG bytes per process: a wasm64@1.0 worker keeps the messages since its last checkpoint
+(up to 99) to undo a trapping slot, so an idle worker can hold far more than its linear memory."""
+
+
+def test_messages_held_by_idle_wasm_workers_count_against_the_bound(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(f"[compute]\nmax_worker_memory_mib = {CACHE_MIB}\n", encoding="utf-8")
+    signer = Ed25519Signer.generate()
+    with LocalNode(tmp_path / "node", "--config", str(config)) as node, NodeClient(node.address) as client:
+        assert node.proc is not None
+        module = build_module(signer, MODULE.read_bytes(), "application/wasm")
+        client.publish(module)
+        scheduler = client.info().address
+
+        def spawn_and_send_big() -> None:
+            process = build_process(signer, module=encode_id(module.id), scheduler=scheduler, device=NAME)
+            client.schedule(process)
+            pid = encode_id(process.id)
+            for i in range(BIG_MESSAGES):
+                message = build_message(signer, pid, action="Count", data=bytes([65 + i]) * BIG)
+                client.schedule(message)
+            assert client.now(pid).result.error == ""
+
+        spawn_and_send_big()
+        base = _rss_anon(node.proc.pid)
+        for _ in range(5):
+            spawn_and_send_big()
+        grown = _rss_anon(node.proc.pid) - base
+    # Unbounded, the five workers would hold 5 × 32 MiB of messages.
+    assert grown <= (CACHE_MIB + MARGIN_MIB) * MiB, f"RssAnon grew by {grown / MiB:.0f} MiB"
