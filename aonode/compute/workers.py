@@ -3,8 +3,8 @@ them between requests, bounded by count and by bytes.
 
 A worker is charged its `cost`: what its device reports (`Device.memory_bytes()`: for wasm64@1.0 the linear
 memory's size plus its checkpoint copy, an upper bound on the anonymous memory both take, since pages the
-module never touched or that still share wasmtime's copy-on-write image are not resident), plus the bytes of
-its module message (each worker's definition holds its own copy, read from the store), plus
+module never touched or that still share wasmtime's copy-on-write image are not resident), plus the data of
+its Process and module messages (each worker's definition holds its own copies, read from the store), plus
 `WORKER_OVERHEAD` for what no device reports (wasmtime Store and Instance, tables, host I/O buffers, the
 Python objects). The cache keeps the sum of the costs within `max_memory`, evicting the least recently used
 workers first; evicted workers are closed, which frees their memory at once (nothing holds a wasmtime Store
@@ -59,8 +59,9 @@ class Worker:
     @property
     def cost(self) -> int:
         """Bytes this worker is charged in the cache (see the module docstring)."""
-        module = self.definition.module
-        return self.memory + (len(module.data) if module is not None else 0) + WORKER_OVERHEAD
+        definition = self.definition
+        held = len(definition.process.data) + (len(definition.module.data) if definition.module else 0)
+        return self.memory + held + WORKER_OVERHEAD
 
     def close(self) -> None:
         try:
