@@ -29,9 +29,9 @@ legacy exception handling, translates the module: its time is a note). Then, per
 (f) `eval`: `EVALS` `Action=Eval` messages (`return 1+1`, from the owner) scheduled (not timed), then one
     `Now` computes them all (timed), slots/s;
 (g) `eval_floor`: the same binary's `handle` called directly on wasmtime (a `WasmDevice`'s instance, so the
-    same imports and limits) on the same message and env JSON, prepared beforehand; timed: fuel, `malloc`
-    and write of both strings, `handle`, reading the result, `free`. No engine, no JSON building or
-    parsing, no store: the cost of the binary itself.
+    same imports and limits) on the same message and env JSON, prepared beforehand; timed: the host
+    imports' per-slot reset, fuel, `malloc` and write of both strings, `handle`, reading the result,
+    `free`. No engine, no JSON building or parsing, no store: the cost of the binary itself.
 Ratio: `aos_vs_floor` = (f) / (g). With `--module` only (e)-(g) run; without it (a)-(d) run, and (e)-(g)
 when the fixture is present.
 
@@ -45,6 +45,7 @@ the bound they are checked against is docs/compute.md's, "Live workers and memor
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import time
 from collections.abc import Callable
@@ -242,8 +243,8 @@ def _handle_floor(module: Message, process: Message, evals: list[Message]) -> fl
     """`handle` of the module's instance called directly on the same inputs as the engine's run; slots/s.
 
     The device is used for what it sets up (imports of the module's format, limits, slot 0) and for its
-    instance; the loop then does only what any host must: fuel, writing the two strings, the call, reading
-    the result, freeing the strings."""
+    instance; the loop then does only what any host must: reset the imports' per-slot state (stdout is
+    bounded per slot), fuel, writing the two strings, the call, reading the result, freeing the strings."""
     pid = ProcessId(process.id)
     chain = next_hash_chain(pid, pid)
     slot0 = Assignment(pid, 0, pid, 1_000, hash_chain=chain)
@@ -272,8 +273,11 @@ def _handle_floor(module: Message, process: Message, evals: list[Message]) -> fl
         inst = device._inst  # the device's Store and instance: the same binary, imports and limits
         assert inst is not None
         refill = getattr(device, "_refill", None)
+        io = device._io  # the host imports' per-slot state (stdout, random seed): reset as for any slot
+        seeds = [bytes(pid) + struct.pack("<Q", slot) for slot in range(1, len(inputs) + 1)]
         start = time.perf_counter()
-        for msg in inputs:
+        for msg, seed in zip(inputs, seeds, strict=True):
+            io.clear(seed)
             if refill is not None:
                 refill(inst)
             else:
