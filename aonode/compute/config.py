@@ -25,10 +25,10 @@ class ComputeConfig:
     that matters; this one bounds the bookkeeping of many tiny workers."""
 
     max_worker_memory: int = 1 * GiB
-    """Bound on the sum of the live workers' costs (`Worker.cost`: the device's `memory_bytes()`, the module
-    message, a fixed overhead); least recently used workers are dropped beyond it (a single worker above
-    the bound is not kept). With it the node's RSS stays under about 0.3 GiB + this + the compiled-module
-    cache, however many processes are idle (docs/compute.md, "Live workers and memory"). TOML:
+    """Bound on the sum of the live workers' costs (`Worker.cost`: the device's `memory_bytes()`, the data of
+    the Process and module messages, a fixed overhead); least recently used workers are dropped beyond it
+    (a single worker above the bound is not kept). With it the node's RSS stays under about 0.3 GiB + this,
+    however many processes are idle (docs/compute.md, "Live workers and memory"). TOML:
     `[compute] max_worker_memory_mib`."""
 
     threads: int = 2
@@ -114,11 +114,9 @@ class ComputeConfig:
         `max_result_bytes`, `max_wall_seconds`, `max_workers`, `max_worker_memory_mib`, `operators`
         (addresses). ValueError for anything else."""
         given = {str(k).replace("-", "_"): v for k, v in (values or {}).items()}
-        if "max_worker_memory_mib" in given:
-            given["max_worker_memory"] = int(given.pop("max_worker_memory_mib")) * 1024 * 1024
+        worker_mib = given.pop("max_worker_memory_mib", None)
         types: dict[str, Any] = {
             "max_workers": int,
-            "max_worker_memory": int,
             "threads": int,
             "max_threads": int,
             "slow_after": float,
@@ -136,6 +134,8 @@ class ComputeConfig:
                 settings["operators"] = (*settings.get("operators", ()), *map(str, value))
             else:
                 settings[name] = types[name](value)
+        if worker_mib is not None:
+            settings["max_worker_memory"] = int(worker_mib) * 1024 * 1024
         if settings.get("max_wall_seconds", 1.0) <= 0:
             raise ValueError("compute config: max_wall_seconds must be > 0")
         return cls(**settings)

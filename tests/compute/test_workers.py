@@ -62,3 +62,5 @@ def test_compute_settings_size_the_cache() -> None:
     assert default.max_worker_memory == 1024 * MiB and default.max_workers == 256
     with pytest.raises(ValueError):
         ComputeConfig.from_mapping({"max_worker_memory_mib": -1})
+    with pytest.raises(ValueError, match="unknown"):
+        ComputeConfig.from_mapping({"max_worker_memory": 10})  # bytes: the TOML key is in MiB
