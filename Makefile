@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ./data
 LISTEN ?= 127.0.0.1:7400
 
-.PHONY: run test lint typecheck buf-lint proto proto-check pytest bench clean
+.PHONY: run test lint typecheck buf-lint proto proto-check clients clients-check pytest bench clean
 
 # The runtime install: redone when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -24,7 +24,14 @@ $(BIN)/.installed-dev: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/aonode serve --data $(DATA) --listen $(LISTEN)
 
-test: $(BIN)/.installed-dev lint typecheck buf-lint proto-check pytest
+test: $(BIN)/.installed-dev lint typecheck buf-lint proto-check clients-check pytest
+
+# The TypeScript client's npm dependencies (ts-proto, tsc, grpc-js), from its lockfile, when npm exists:
+# without them the client checks skip locally (and fail in CI, which installs them: .ci/run).
+NPM       := $(shell command -v npm 2>/dev/null)
+TS_DEPS   := $(if $(NPM),clients/typescript/node_modules/.package-lock.json)
+clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix clients/typescript
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
@@ -42,7 +49,14 @@ proto: $(BIN)/.installed-dev
 proto-check: $(BIN)/.installed-dev
 	$(BIN)/python scripts/gen_protos.py --check
 
-pytest: $(BIN)/.installed-dev
+# The Go and TypeScript clients' generated code (buf.gen.yaml): regenerate / check it is current.
+clients: $(BIN)/.installed-dev $(TS_DEPS)
+	$(BIN)/python scripts/gen_clients.py
+
+clients-check: $(BIN)/.installed-dev $(TS_DEPS)
+	$(BIN)/python scripts/gen_clients.py --check
+
+pytest: $(BIN)/.installed-dev $(TS_DEPS)
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -10,7 +10,7 @@ digest (the content encoding is a prefix of the full one), so verifying a messag
 encoding, or signing an assignment and then storing it, encodes it once. Encodings above
 `codec.ENCODING_CACHE_MAX` are not kept (re-encoding is cheap next to hashing them).
 
-IDs follow DESIGN.md §3: the content digest is blake3 of the canonical encoding without the signature
+IDs follow docs/ids.md §3: the content digest is blake3 of the canonical encoding without the signature
 value (`aonode.codec`, laid out in docs/ids.md), which does include the signature's scheme and owner so
 both are bound by the signature; a signed object's ID is blake3(signature value), an unsigned one's is its
 content digest. Signing and verifying live in `aonode.crypto`.

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from aonode.v1 import types_pb2 as aonode_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61onode/v1/node.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"\x10\n\x0eGetInfoRequest\"p\n\x0fGetInfoResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12*\n\x06scheme\x18\x03 \x01(\x0e\x32\x1a.aonode.v1.SignatureScheme\x12\x0f\n\x07\x64\x65vices\x18\x04 \x03(\t\"2\n\x0b\x45\x63hoRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"3\n\x0c\x45\x63hoResponse\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message2\x88\x01\n\x0bNodeService\x12@\n\x07GetInfo\x12\x19.aonode.v1.GetInfoRequest\x1a\x1a.aonode.v1.GetInfoResponse\x12\x37\n\x04\x45\x63ho\x12\x16.aonode.v1.EchoRequest\x1a\x17.aonode.v1.EchoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14\x61onode/v1/node.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"\x10\n\x0eGetInfoRequest\"\xd6\x01\n\x0fGetInfoResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12*\n\x06scheme\x18\x03 \x01(\x0e\x32\x1a.aonode.v1.SignatureScheme\x12\x0f\n\x07\x64\x65vices\x18\x04 \x03(\t\x12\x16\n\x0eruntime_module\x18\x05 \x01(\t\x12\x16\n\x0eruntime_device\x18\x06 \x01(\t\x12\r\n\x05owner\x18\x07 \x01(\x0c\x12%\n\x06limits\x18\x08 \x01(\x0b\x32\x15.aonode.v1.NodeLimits\"t\n\nNodeLimits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x18\n\x10max_result_bytes\x18\x02 \x01(\x04\x12\x18\n\x10max_wall_seconds\x18\x03 \x01(\x01\x12\x17\n\x0f\x61\x63\x63\x65pt_unsigned\x18\x04 \x01(\x08\"2\n\x0b\x45\x63hoRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"3\n\x0c\x45\x63hoResponse\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message2\x88\x01\n\x0bNodeService\x12@\n\x07GetInfo\x12\x19.aonode.v1.GetInfoRequest\x1a\x1a.aonode.v1.GetInfoResponse\x12\x37\n\x04\x45\x63ho\x12\x16.aonode.v1.EchoRequest\x1a\x17.aonode.v1.EchoResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,12 +34,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETINFOREQUEST']._serialized_start=58
   _globals['_GETINFOREQUEST']._serialized_end=74
-  _globals['_GETINFORESPONSE']._serialized_start=76
-  _globals['_GETINFORESPONSE']._serialized_end=188
-  _globals['_ECHOREQUEST']._serialized_start=190
-  _globals['_ECHOREQUEST']._serialized_end=240
-  _globals['_ECHORESPONSE']._serialized_start=242
-  _globals['_ECHORESPONSE']._serialized_end=293
-  _globals['_NODESERVICE']._serialized_start=296
-  _globals['_NODESERVICE']._serialized_end=432
+  _globals['_GETINFORESPONSE']._serialized_start=77
+  _globals['_GETINFORESPONSE']._serialized_end=291
+  _globals['_NODELIMITS']._serialized_start=293
+  _globals['_NODELIMITS']._serialized_end=409
+  _globals['_ECHOREQUEST']._serialized_start=411
+  _globals['_ECHOREQUEST']._serialized_end=461
+  _globals['_ECHORESPONSE']._serialized_start=463
+  _globals['_ECHORESPONSE']._serialized_end=514
+  _globals['_NODESERVICE']._serialized_start=517
+  _globals['_NODESERVICE']._serialized_end=653
 # @@protoc_insertion_point(module_scope)

@@ -12,16 +12,36 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetInfoResponse(_message.Message):
-    __slots__ = ("address", "version", "scheme", "devices")
+    __slots__ = ("address", "version", "scheme", "devices", "runtime_module", "runtime_device", "owner", "limits")
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SCHEME_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_MODULE_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_DEVICE_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     address: str
     version: str
     scheme: _types_pb2.SignatureScheme
     devices: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, address: _Optional[str] = ..., version: _Optional[str] = ..., scheme: _Optional[_Union[_types_pb2.SignatureScheme, str]] = ..., devices: _Optional[_Iterable[str]] = ...) -> None: ...
+    runtime_module: str
+    runtime_device: str
+    owner: bytes
+    limits: NodeLimits
+    def __init__(self, address: _Optional[str] = ..., version: _Optional[str] = ..., scheme: _Optional[_Union[_types_pb2.SignatureScheme, str]] = ..., devices: _Optional[_Iterable[str]] = ..., runtime_module: _Optional[str] = ..., runtime_device: _Optional[str] = ..., owner: _Optional[bytes] = ..., limits: _Optional[_Union[NodeLimits, _Mapping]] = ...) -> None: ...
+
+class NodeLimits(_message.Message):
+    __slots__ = ("max_message_bytes", "max_result_bytes", "max_wall_seconds", "accept_unsigned")
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_RESULT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_WALL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_UNSIGNED_FIELD_NUMBER: _ClassVar[int]
+    max_message_bytes: int
+    max_result_bytes: int
+    max_wall_seconds: float
+    accept_unsigned: bool
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_result_bytes: _Optional[int] = ..., max_wall_seconds: _Optional[float] = ..., accept_unsigned: _Optional[bool] = ...) -> None: ...
 
 class EchoRequest(_message.Message):
     __slots__ = ("message",)

@@ -63,7 +63,7 @@ def test_wall_clock_stop_stalls_the_process(mem: ObjectStore) -> None:
             run(eng.compute(pid, 3))
         with pytest.raises(ProcessStalledError):
             run(eng.now(pid))
-        assert time.monotonic() - started < 0.15  # well under one wall-clock limit (0.2 s)
+        assert time.monotonic() - started < 0.4  # a retry would take a wall clock (0.2 s) apiece
         assert run(eng.compute(pid, 1)).result.output.data == "ok 1"
     finally:
         eng.close()

@@ -163,7 +163,7 @@ def test_two_spinning_processes_do_not_starve_a_third(node: ServerThread, client
     result = client.compute(victim, slot).result
     elapsed = time.monotonic() - started
     assert "2" in result.output.data
-    assert elapsed < 1.5, elapsed  # before: it waited for a wall clock (here 2 s; 10 s by default)
+    assert elapsed < 1.9, elapsed  # before: it waited for a wall clock (here 2 s; 10 s by default)
     for t in threads:
         t.join(30)
     assert len(errors) == 2

@@ -41,3 +41,27 @@ def test_strftime_with_pointers_outside_memory_fails_the_call() -> None:
         inst.call("strftime", 1000, 256, 200, 0x7FFF_FFF0)
     with pytest.raises((wasmtime.WasmtimeError, wasmtime.Trap, IndexError, ProcExit)):
         inst.call("strftime", 65534, 256, 200, 100)  # result written past the end
+
+
+def test_the_format_parser_refuses_mangled_binaries_with_a_format_error() -> None:
+    """Spawn reads every module's imports and exports (formats.parse): any bytes end in FormatError."""
+    import contextlib
+    import random
+
+    from aonode.devices.wasm import formats
+
+    good = bytes(
+        wasmtime.wat2wasm(
+            '(module (import "env" "exit" (func (param i32))) (memory (export "memory") 1)'
+            ' (func (export "handle") (param i32 i32) (result i32) (i32.const 0))'
+            ' (func (export "malloc") (param i32) (result i32) (i32.const 0)))'
+        )
+    )
+    rnd = random.Random(7)
+    for _ in range(2000):
+        mangled = bytearray(good[: rnd.randint(0, len(good))])
+        for _ in range(rnd.randint(0, 6)):
+            if mangled:
+                mangled[rnd.randrange(len(mangled))] = rnd.randrange(256)
+        with contextlib.suppress(formats.FormatError):
+            formats.resolve(bytes(mangled), None)

@@ -34,7 +34,7 @@ globals set, and `_initialize` not called (its effects are in the memory).
 
 Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, and translations of modules
 using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100), `max_result_bytes`
-(default 64 MiB), `stdout_limit` (default 64 KiB), `wasm_opt` / `binaryen_dir` (the EH translator).
+(default 64 MiB), `stdout_limit` (default 64 KiB).
 """
 
 from __future__ import annotations
@@ -76,6 +76,20 @@ def scrub(text: str) -> str:
     return _ADDRESS.sub("", text)
 
 
+class _Exports:
+    """An instance's exports by their usual names (the letters of a minified-glue binary, formats.py)."""
+
+    def __init__(self, exports: Any, minified: bool) -> None:
+        self._exports = exports
+        self._minified = minified
+
+    def get(self, name: str) -> Any:
+        return self._exports.get(formats.export_name(name, self._minified))
+
+    def items(self) -> Any:
+        return self._exports.items()
+
+
 class _Instance:
     """One Store + Instance and the raw entry points the device calls."""
 
@@ -85,13 +99,14 @@ class _Instance:
         self.store.set_fuel(limits.instructions)
         self.store.set_epoch_deadline(_deadline_ticks(limits.wall_seconds))
         funcs = build_imports(self.store, module, io)
+        self.minified = any(i.module == formats.MINIFIED_MODULE for i in module.imports)
         try:
             self.instance = wasmtime.Instance(self.store, module, funcs)
         except wasmtime.Trap as exc:
             raise DeviceError(scrub(f"{NAME}: instantiating the module trapped: {exc.message}")) from None
         except wasmtime.WasmtimeError as exc:
             raise DeviceError(scrub(f"{NAME}: the module cannot be instantiated: {exc}")) from None
-        exports = self.instance.exports(self.store)
+        exports = _Exports(self.instance.exports(self.store), self.minified)
         memory = exports.get("memory")
         if not isinstance(memory, wasmtime.Memory):
             raise DeviceError(f"{NAME}: the module exports no memory named 'memory'")
@@ -232,6 +247,7 @@ class WasmDevice(Device):
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
         self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)), read_data=context.read_data)
         self.format = formats.resolve(context.module.data, context.module.tag("Module-Format"))
+        self._io.gas_from_fuel = self.format in formats.METERING
         self._module = _load(context.module.data, settings)
         self._process_id = bytes(context.process_id)
         self._module_id = iface._id(context.module.id)

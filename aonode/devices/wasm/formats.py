@@ -43,6 +43,30 @@ WASM64 = (
 FORMATS = WASM32 + WASM64
 METERING = frozenset(f for f in FORMATS if f.endswith("-metering"))
 
+MINIFIED_MODULE = "a"
+MINIFIED_IMPORTS: dict[str, tuple[str, str]] = {
+    short: ("wasi_snapshot_preview1" if name.startswith("fd_") or name.startswith("environ") else "env", name)
+    for short, name in {
+        "w": "__syscall_dup3", "d": "__syscall_fcntl64", "z": "__syscall_ioctl", "r": "__syscall_lstat64",
+        "g": "__syscall_openat", "s": "__syscall_renameat", "t": "__syscall_rmdir", "e": "__syscall_unlinkat",
+        "a": "_emscripten_date_now", "A": "_emscripten_get_now_is_monotonic",
+        "p": "_emscripten_throw_longjmp", "B": "_gmtime_js", "C": "_localtime_js", "i": "_mktime_js",
+        "j": "_tzset_js", "D": "abort",
+        "k": "emscripten_memcpy_big", "q": "emscripten_resize_heap", "u": "environ_get",
+        "v": "environ_sizes_get", "l": "exit", "c": "fd_close", "y": "fd_read", "o": "fd_seek",
+        "f": "fd_write",
+        "h": "getTempRet0", "x": "invoke_vii", "b": "setTempRet0", "n": "strftime", "m": "system",
+    }.items()
+}  # fmt: skip
+"""`wasm32-unknown-emscripten`'s glue (ao-loader formats/emscripten.cjs) is closure-minified: the binary
+imports `a.<letter>` and exports letters. Its `asmLibraryArg` fixes what each letter is."""
+MINIFIED_EXPORTS = {
+    "memory": "E", "__wasm_call_ctors": "F", "handle": "G", "main": "H", "__indirect_function_table": "I",
+    "malloc": "J", "__errno_location": "K", "setThrew": "L", "stackSave": "M", "stackRestore": "N",
+    "stackAlloc": "O",
+}  # fmt: skip
+"""The exports that glue reads (`Module.asm.E` is the memory, `.G` is `handle`, `.J` is `malloc`, …)."""
+
 REQUIRED_EXPORTS = ("memory", "handle", "malloc")
 """What every format calls: the memory the JSON goes through, `handle`, and the allocator for the JSON."""
 
@@ -143,6 +167,8 @@ def detect(binary: Binary) -> str:
     """The format a module with no `Module-Format` tag is run as (see the module docstring)."""
     names = {name for _, name, _ in binary.imports}
     metered = any(mod == "metering" and name == "usegas" for mod, name, _ in binary.imports)
+    if is_minified(binary):
+        return "wasm32-unknown-emscripten"
     if binary.memory64:
         return WASM64[1] if metered else WASM64[0]
     if metered:
@@ -156,6 +182,16 @@ def detect(binary: Binary) -> str:
     if "getTempRet0" in names:
         return "wasm32-unknown-emscripten"
     return "wasm32-unknown-emscripten3"
+
+
+def is_minified(binary: Binary) -> bool:
+    """Whether the binary was built for `wasm32-unknown-emscripten`'s minified glue (imports `a.*`)."""
+    return any(mod == MINIFIED_MODULE for mod, _, _ in binary.imports)
+
+
+def export_name(name: str, minified: bool) -> str:
+    """What the binary calls export `name` (its minified letter for the minified glue)."""
+    return MINIFIED_EXPORTS.get(name, name) if minified else name
 
 
 def resolve(wasm: bytes, declared: str | None) -> str:
@@ -177,13 +213,20 @@ def resolve(wasm: bytes, declared: str | None) -> str:
     if binary.memory64 != wide:
         have = "a 64-bit (memory64)" if binary.memory64 else "a 32-bit"
         raise FormatError(f"wasm64@1.0: Module-Format {fmt} does not fit the module, which has {have} memory")
-    missing = [name for name in REQUIRED_EXPORTS if name not in binary.exports]
+    minified = is_minified(binary)
+    if minified and fmt != "wasm32-unknown-emscripten":
+        raise FormatError(
+            f"wasm64@1.0: the module imports minified names ({MINIFIED_MODULE}.*), which only the glue of "
+            f"wasm32-unknown-emscripten provides, not {fmt}'s"
+        )
+    kinds = {name: binary.exports.get(export_name(name, minified)) for name in REQUIRED_EXPORTS}
+    missing = [name for name, kind in kinds.items() if kind is None]
     if missing:
         raise FormatError(
             f"wasm64@1.0: the module does not export {', '.join(missing)}, which format {fmt} calls"
         )
-    if binary.exports.get("memory") != 2:
+    if kinds["memory"] != 2:
         raise FormatError("wasm64@1.0: the module's export 'memory' is not a memory")
-    if any(binary.exports.get(name) != 0 for name in ("handle", "malloc")):
+    if any(kinds[name] != 0 for name in ("handle", "malloc")):
         raise FormatError("wasm64@1.0: the module's exports 'handle' and 'malloc' must be functions")
     return fmt

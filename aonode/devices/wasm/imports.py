@@ -39,6 +39,7 @@ from wasmtime import _ffi as ffi
 
 from aonode.devices.base import DeviceError
 from aonode.devices.wasm.calendar import Tm, breakdown, timegm
+from aonode.devices.wasm.formats import MINIFIED_EXPORTS, MINIFIED_IMPORTS, MINIFIED_MODULE
 from aonode.devices.wasm.strftime import strftime
 
 WASI = "wasi_snapshot_preview1"
@@ -117,7 +118,10 @@ class HostIO:
     gas: Any = None
     """The `metering.usegas` helper (metering.Gas) when the module imports it."""
     slot_fuel: int = 0
-    """The fuel the slot started with (`metering_gasUsed` of an unmetered module is the fuel used)."""
+    """The fuel the slot started with."""
+    gas_from_fuel: bool = False
+    """A `-metering` format whose binary does not call `usegas` (ao's loader meters such a binary itself):
+    its gas is the fuel the slot used. Otherwise an unmetered module's gas is 0, as in the glue."""
     read_data: Callable[[str], bytes | None] | None = None
     """WeaveDrive: the data of a stored message by its text ID, or None (weavedrive.py)."""
     files: dict[int, list[Any]] = field(default_factory=dict)
@@ -171,6 +175,8 @@ class _Mem:
     def __init__(self, caller: wasmtime.Caller) -> None:
         self.caller = caller
         memory = caller.get("memory")
+        if memory is None:
+            memory = caller.get(MINIFIED_EXPORTS["memory"])  # wasm32-unknown-emscripten's minified glue
         if not isinstance(memory, wasmtime.Memory):
             raise ProcExit("the module exports no memory named 'memory'")
         self.memory = memory
@@ -308,6 +314,8 @@ def _zero(ty: wasmtime.FuncType) -> Any:
 def _export(caller: wasmtime.Caller, *names: str) -> Any:
     for name in names:
         item = caller.get(name)
+        if item is None and name in MINIFIED_EXPORTS and caller.get("memory") is None:
+            item = caller.get(MINIFIED_EXPORTS[name])  # a binary of the minified glue: its letters
         if item is not None:
             return item
     return None
@@ -462,6 +470,8 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
     def gas_used(caller: wasmtime.Caller) -> int:
         if io.gas is not None:
             used = int(io.gas.used)
+        elif not io.gas_from_fuel:
+            used = 0  # the glue's gas.used: only usegas adds to it
         else:
             left = ctypes.c_uint64(0)
             ffi.wasmtime_context_get_fuel(caller._context(), ctypes.byref(left))
@@ -571,19 +581,31 @@ def build_imports(store: wasmtime.Store, module: wasmtime.Module, io: HostIO) ->
                 missing.append(f"{label} (signature {_sig(ty)})")
             continue
         handler: Handler | None = None
-        if imp.module == WASI and imp.name is not None:
-            handler = _wasi(imp.name, io, _wasi_width(imp.name, ty))
-        elif imp.module in EMSCRIPTEN and imp.name is not None:
-            handler = _emscripten(imp.name, io, ty)
+        module_name, name = imp.module, imp.name
+        if module_name == MINIFIED_MODULE and name in MINIFIED_IMPORTS:
+            module_name, name = MINIFIED_IMPORTS[name]
+        if module_name == WASI and name is not None:
+            handler = _wasi(name, io, _wasi_width(name, ty))
+        elif module_name in EMSCRIPTEN and name is not None:
+            handler = _emscripten(name, io, ty)
         if handler is None:
             missing.append(label)
             continue
         funcs.append(wasmtime.Func(store, ty, _charged(handler, io), access_caller=True))
     if missing:
         raise MissingImportsError(missing)
-    if any(i.module in EMSCRIPTEN and (i.name or "").startswith("invoke_") for i in module.imports):
+    if any(
+        (i.module in EMSCRIPTEN and (i.name or "").startswith("invoke_"))
+        or (i.module == MINIFIED_MODULE and i.name == "x")
+        for i in module.imports
+    ):
         exported = {e.name for e in module.exports}
-        absent = [name for name in INVOKE_EXPORTS if name not in exported]
+        minified = any(i.module == MINIFIED_MODULE for i in module.imports)
+        absent = [
+            name
+            for name in INVOKE_EXPORTS
+            if name not in exported and not (minified and MINIFIED_EXPORTS[name] in exported)
+        ]
         if absent:
             raise MissingExportsError(
                 f"wasm64@1.0: the module imports emscripten's invoke_* but does not export "

@@ -72,6 +72,15 @@ def test_refused(code: bytes, declared: str | None, says: str) -> None:
         formats.resolve(code, declared)
 
 
+MINIFIED_UNKNOWN_LETTER = bytes(
+    wasmtime.wat2wasm(
+        '(module (import "a" "zz" (func)) (memory (export "E") 1)'
+        ' (func (export "G") (param i32 i32) (result i32) (i32.const 0))'
+        ' (func (export "J") (param i32) (result i32) (i32.const 0)))'
+    )
+)
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[NodeClient]:
     server = ServerThread(make_config(tmp_path / "node")).start()
@@ -100,7 +109,26 @@ def test_spawn_refuses_a_module_that_could_never_compute(client: NodeClient) -> 
         (wat(exports="malloc"), [], "does not export handle"),
         (wat(), [("Module-Format", "wasm64-unknown-emscripten-draft_2024_02_15")], "32-bit memory"),
         (wat(), [("Module-Format", "nonsense")], "is not a format"),
-        (wat('(import "a" "b" (func))'), [], "a.b"),  # closure-minified glue names: no known glue
+        (wat('(import "b" "zz" (func))'), [], "b.zz"),  # minified names of no glue this node knows
+        (MINIFIED_UNKNOWN_LETTER, [], "a.zz"),  # the minified glue has no such letter
     ]:
         error = spawn(client, code, tags)
         assert error.code == "INVALID_ARGUMENT" and says in error.details
+
+
+def test_the_minified_glue_is_checked_through_its_letters() -> None:
+    good = bytes(
+        wasmtime.wat2wasm(
+            '(module (import "a" "h" (func (result i32))) (memory (export "E") 1)'
+            ' (func (export "G") (param i32 i32) (result i32) (i32.const 0))'
+            ' (func (export "J") (param i32) (result i32) (i32.const 0)))'
+        )
+    )
+    assert formats.resolve(good, None) == "wasm32-unknown-emscripten"
+    with pytest.raises(formats.FormatError, match="only the glue of wasm32-unknown-emscripten"):
+        formats.resolve(good, "wasm32-unknown-emscripten4")
+    no_handle = bytes(
+        wasmtime.wat2wasm('(module (import "a" "h" (func (result i32))) (memory (export "E") 1))')
+    )
+    with pytest.raises(formats.FormatError, match="does not export handle, malloc"):
+        formats.resolve(no_handle, None)

@@ -146,12 +146,13 @@ def test_temp_ret_and_the_clock() -> None:
     assert inst.call("now") == 0.0  # no host clock: every node answers the same
 
 
-def test_gas_used_of_an_unmetered_module_is_the_fuel_used() -> None:
-    inst = Instance(GLUE32)
+def test_gas_used_is_0_unmetered_and_the_fuel_used_for_a_metering_format() -> None:
+    assert Instance(GLUE32).call("spin", 10_000) == 0  # the glue's gas.used: only usegas adds to it
+    inst = Instance(GLUE32, HostIO(gas_from_fuel=True))
     small = inst.call("spin", 10)
     large = inst.call("spin", 10_000)
     assert 0 < small < large
-    assert Instance(GLUE32).call("spin", 10) == small  # deterministic
+    assert Instance(GLUE32, HostIO(gas_from_fuel=True)).call("spin", 10) == small  # deterministic
 
 
 @pytest.mark.parametrize("t", ["i32", "i64"])

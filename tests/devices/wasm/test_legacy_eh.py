@@ -1,9 +1,11 @@
-"""Modules using the legacy exception-handling opcodes (modules/legacy_eh.wat): wasmtime rejects them as
-they are; the device translates them once with Binaryen's `wasm-opt --translate-to-exnref`, caches the
-translation by the original's digest, and says exactly that no translator is available when none is."""
+"""Modules using the legacy exception-handling opcodes (modules/legacy_eh.wat, and the real wasm64 AOS
+fixture): wasmtime rejects them as they are; the device translates them once with our own translator
+(exnref.py), caches the translation by the original's digest (memory and `cache_dir`), and keeps the
+original as the process's module."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,13 +13,14 @@ import pytest
 import wasmtime
 
 from aonode.devices.base import DeviceError
-from aonode.devices.wasm import legacy_eh, runtime
+from aonode.devices.wasm import exnref, legacy_eh, runtime
 from tests.devices.wasm.helpers import Proc, module_bytes
 
-needs_translator = pytest.mark.skipif(
-    legacy_eh.find_translator()[0] is None,
-    reason="no Binaryen >= 119 wasm-opt: `npm install --prefix ~/.cache/aonode/binaryen binaryen` (with "
-    "node on PATH), or set AONODE_WASM_OPT",
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURE = (
+    Path(os.environ.get("AONODE_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+    / "wasm"
+    / "aos2-wasm64-legacy-eh.wasm"
 )
 
 
@@ -34,26 +37,65 @@ def test_wasmtime_rejects_the_module_as_it_is() -> None:
     assert legacy_eh.is_legacy_eh_error(info.value)
 
 
-@needs_translator
 def test_translated_once_cached_by_digest_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     proc = Proc("legacy_eh", settings={"cache_dir": str(tmp_path)})
     device = proc.device()
     assert device.compute(*proc.slot()).output.data == "caught 42"
     wasm = module_bytes("legacy_eh")
     cached = tmp_path / f"{runtime.module_digest(wasm).hex()}.exnref.wasm"
-    assert cached.is_file()
+    assert cached.read_bytes() == exnref.translate(wasm)
     assert proc.context.module is not None and proc.context.module.data == wasm  # the original stays
-    # From the cache (memory, then cache_dir): the translator is not run again.
+    # A restart (memory forgotten) finds the translation in cache_dir: the translator is not run again.
     legacy_eh.clear_cache()
-    monkeypatch.setenv("AONODE_WASM_OPT", str(tmp_path / "no-such-wasm-opt"))
+    runtime.clear_module_cache()
+
+    def refuse(_wasm: bytes) -> bytes:
+        raise AssertionError("translated again")
+
+    monkeypatch.setattr(exnref, "translate", refuse)
     assert proc.device().compute(*proc.slot()).output.data == "caught 42"
 
 
-def test_without_a_translator_the_error_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AONODE_WASM_OPT", raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setenv("AONODE_BINARYEN_DIR", str(tmp_path))
-    with pytest.raises(DeviceError, match="legacy exception-handling opcodes") as info:
-        Proc("legacy_eh").device()
-    assert "no translator is available" in str(info.value)
-    assert "--translate-to-exnref" in str(info.value)
+def test_a_module_the_translator_refuses_is_a_device_error() -> None:
+    bad = bytes(wasmtime.wat2wasm('(module (func (export "f") try rethrow 0 catch_all end))'))
+    with pytest.raises(DeviceError, match="cannot translate the module's legacy exception handling"):
+        legacy_eh.translate(bad)
+
+
+def _fixture() -> bytes:
+    if not FIXTURE.is_file():
+        message = f"conformance fixture {FIXTURE} is absent (expected at ../shared/conformance)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return FIXTURE.read_bytes()
+
+
+def test_the_wasm64_aos_fixture_translates_validates_and_instantiates() -> None:
+    wasm = _fixture()
+    with pytest.raises(wasmtime.WasmtimeError) as info:
+        wasmtime.Module(runtime.engine(), wasm)
+    assert legacy_eh.is_legacy_eh_error(info.value)
+    translated = legacy_eh.translate(wasm)
+    assert not exnref.uses_legacy_eh(translated)
+    module = runtime.load_module(translated)  # validates in wasmtime 50 (exceptions on, no compact imports)
+    # Instantiate with every imported function a trap, so this checks validation and linking only (the
+    # imports themselves are imports.py's business).
+    store = wasmtime.Store(runtime.engine())
+    store.set_fuel(10**9)
+    store.set_epoch_deadline(1 << 40)
+    linker = wasmtime.Linker(runtime.engine())
+    for imp in module.imports:
+        assert isinstance(imp.type, wasmtime.FuncType), imp.name
+        assert imp.name is not None
+
+        def trap(*_args: object) -> None:
+            raise wasmtime.Trap("stub")
+
+        linker.define_func(imp.module, imp.name, imp.type, trap)
+    instance = linker.instantiate(store, module)
+    exports = instance.exports(store)
+    assert isinstance(exports["handle"], wasmtime.Func)
+    malloc = exports["malloc"]
+    assert isinstance(malloc, wasmtime.Func)
+    assert malloc(store, 64) > 0  # translated code runs

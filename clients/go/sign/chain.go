@@ -1,0 +1,55 @@
+package sign
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// ChainVerifier checks a process's schedule as it streams in (SubscribeSchedule from slot 0): each
+// assignment must be the next slot of the process, be signed by the scheduler (if Scheduler is set: an
+// address), carry hash_chain(n) = blake3(hash_chain(n-1) ‖ message_id(n)), and, when the message is
+// given, name that message. It also folds the hashpath, which names the state after each slot.
+type ChainVerifier struct {
+	Process   []byte
+	Scheduler string
+	NextSlot  uint64
+	Chain     []byte
+	Hashpath  []byte
+}
+
+// NewChainVerifier starts at slot 0: both folds start from the process ID.
+func NewChainVerifier(process []byte, scheduler string) *ChainVerifier {
+	return &ChainVerifier{Process: process, Scheduler: scheduler, Chain: process, Hashpath: process}
+}
+
+// Next verifies one assignment (and its message, if not nil) and advances.
+func (v *ChainVerifier) Next(a *Assignment, m *Message) error {
+	if !bytes.Equal(a.Process, v.Process) {
+		return fmt.Errorf("slot %d: assignment is for process %s", a.Slot, EncodeID(a.Process))
+	}
+	if a.Slot != v.NextSlot {
+		return fmt.Errorf("slot %d: expected slot %d", a.Slot, v.NextSlot)
+	}
+	if !a.Verify() {
+		return fmt.Errorf("slot %d: bad assignment signature", a.Slot)
+	}
+	if v.Scheduler != "" && Address(a.Signature.Owner) != v.Scheduler {
+		return fmt.Errorf("slot %d: signed by %s, not the scheduler %s", a.Slot, Address(a.Signature.Owner), v.Scheduler)
+	}
+	if m != nil {
+		if !bytes.Equal(m.ID(), a.Message) {
+			return fmt.Errorf("slot %d: message ID %s, assignment names %s", a.Slot, EncodeID(m.ID()), EncodeID(a.Message))
+		}
+		if m.Signature != nil && !m.Verify() {
+			return fmt.Errorf("slot %d: bad message signature", a.Slot)
+		}
+	}
+	chain := NextHashChain(v.Chain, a.Message)
+	if !bytes.Equal(chain, a.HashChain) {
+		return fmt.Errorf("slot %d: hash chain %s, expected %s", a.Slot, EncodeID(a.HashChain), EncodeID(chain))
+	}
+	v.Chain = chain
+	v.Hashpath = NextHashpath(v.Hashpath, a.ID())
+	v.NextSlot++
+	return nil
+}
