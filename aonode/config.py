@@ -129,6 +129,10 @@ class NodeConfig:
     log_format: str = "json"
     """`json` (one object per line, for machines) or `text` (for people)."""
 
+    replicate_from: str = ""
+    """Comma-separated HOST:PORT of nodes to replicate every process of (docs/replication.md); more
+    replicas in `[[replica]]` tables (`from`, `processes` or `all`, `recompute`)."""
+
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Settings of devices and later subsystems that the node passes through ([section] tables)."""
 
@@ -218,8 +222,10 @@ def load_config(
             raise ConfigError(f"config file {file}: {exc}") from None
         for key, value in document.items():
             name = key.replace("-", "_")
-            if isinstance(value, dict):
-                extra[key] = value
+            if isinstance(value, dict) or (
+                isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+            ):
+                extra[key] = value  # [section] tables and [[array]] tables ([[replica]])
             elif name in _FIELDS:
                 values[name] = _coerce(name, value, f"config file {file}")
             else:

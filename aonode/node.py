@@ -11,9 +11,12 @@ writer last, so every acknowledged write is durable before the process exits.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
@@ -22,9 +25,12 @@ from aonode.config import ConfigError, MiB, NodeConfig
 from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer, sign_location
 from aonode.devices import DeviceRegistry
-from aonode.devices.registry import default_registry
+from aonode.devices.registry import WASM, default_registry
+from aonode.errors import AonodeError
+from aonode.ids import decode_id, encode_id
 from aonode.model import Location
 from aonode.push import PushConfig, Pusher, RemotePusher
+from aonode.replication import LeaderFactory, ReplicaSpec, Replication
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
@@ -44,18 +50,27 @@ class Node:
     devices: DeviceRegistry
     pusher: Pusher
     cron: Cron
+    replication: Replication
     version: str = __version__
 
     @classmethod
     def open(
-        cls, config: NodeConfig, *, forwarder: Forwarder | None = None, remote: RemotePusher | None = None
+        cls,
+        config: NodeConfig,
+        *,
+        forwarder: Forwarder | None = None,
+        remote: RemotePusher | None = None,
+        leader: LeaderFactory | None = None,
     ) -> Node:
         config.data.mkdir(parents=True, exist_ok=True)
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
+        replica_specs, operators = replica_settings(config)
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
+        device_settings = node_device_settings(config)
         try:
             compute_config = ComputeConfig.from_mapping(
                 config.extra.get("compute"),
+                device_settings=device_settings,
                 snapshot_every=config.snapshot_every,
                 snapshot_seconds=config.snapshot_seconds,
                 operators=(str(signer.address),),  # the node's own wallet may lift a stalled process
@@ -67,7 +82,7 @@ class Node:
             map_size=config.map_size_mib * MiB,
             max_map_size=config.max_map_size_mib * MiB,
         )
-        devices = default_registry(config.extra.get("devices"))
+        devices = default_registry(device_settings)
         scheduler = Scheduler(
             store,
             signer,
@@ -88,7 +103,18 @@ class Node:
         )
         pusher = Pusher(store, scheduler, engine, signer, relay, forwarder=forwarder, remote=remote)
         cron = Cron(store, scheduler, signer, cron_config, calls=EngineCalls(engine, pusher))
+        replication = Replication(
+            store,
+            scheduler,
+            engine,
+            signer,
+            leader,
+            operators=operators,
+            configured=replica_specs,
+            accept_unsigned=config.accept_unsigned,
+        )
         return cls(
+            replication=replication,
             config=config,
             store=store,
             signer=signer,
@@ -116,6 +142,7 @@ class Node:
             await self.scheduler.locations.register(sign_location(record, self.signer))
         await self.pusher.resume()  # asynchronous pushes a stop or crash interrupted
         await self.cron.start()
+        await self.replication.start()
 
     def halt_compute(self) -> None:
         """Interrupt every running computation now (they answer UNAVAILABLE; nothing of the interrupted
@@ -124,9 +151,62 @@ class Node:
         self.engine.halt()
 
     async def close(self) -> None:
-        await self.cron.close()  # first: no new ticks while the rest shuts down
+        await self.replication.close()  # first: nothing more is stored from leaders
+        await self.cron.close()  # no new ticks while the rest shuts down
         await self.pusher.close()
         self.scheduler.close()
         # Both wait for threads (compute pool, store writer): off the event loop, so it keeps serving.
         await asyncio.to_thread(self.engine.close)
         await asyncio.to_thread(self.store.close)
+
+
+def node_device_settings(config: NodeConfig) -> dict[str, dict[str, Any]]:
+    """The `[devices]` table (settings per device name), with the wasm device's `cache_dir` defaulting to
+    `<data>/wasm-cache`: compiled modules and legacy-EH translations survive a restart there (an AOS
+    binary takes about a second to compile; the node trusts its data directory, docs/security.md)."""
+    given = config.extra.get("devices") or {}
+    if not isinstance(given, Mapping):
+        raise ConfigError("[devices] must be a table of device names")
+    settings: dict[str, dict[str, Any]] = {}
+    for name, values in given.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"[devices.{name!r}] must be a table")
+        settings[str(name)] = dict(values)
+    settings.setdefault(WASM, {}).setdefault("cache_dir", str(config.data / "wasm-cache"))
+    return settings
+
+
+def replica_settings(config: NodeConfig) -> tuple[list[ReplicaSpec], tuple[str, ...]]:
+    """The replicas the configuration declares (`replicate_from`, `[[replica]]`) and the
+    `[replication] operators`. A config replica's ID is derived from what it follows, so restarting with
+    the same configuration resumes the same replica."""
+    specs: list[ReplicaSpec] = []
+    for url in (u.strip() for u in config.replicate_from.split(",")):
+        if url:
+            specs.append(ReplicaSpec(_config_id(url, [], True), url, [], True, origin="serve"))
+    entries = config.extra.get("replica") or []
+    if not isinstance(entries, list):
+        raise ConfigError("[[replica]]: expected an array of tables")
+    for i, entry in enumerate(entries):
+        try:
+            url = str(entry["from"])
+            processes = [decode_id(str(p), "process") for p in entry.get("processes", [])]
+            everything = bool(entry.get("all", False))
+            recompute = bool(entry.get("recompute", True))
+        except (KeyError, TypeError, AonodeError) as exc:
+            raise ConfigError(
+                f"[[replica]] #{i + 1}: {exc} (keys: from, processes, all, recompute)"
+            ) from None
+        if not processes and not everything:
+            raise ConfigError(f"[[replica]] #{i + 1}: name processes, or all = true")
+        spec = ReplicaSpec(_config_id(url, processes, everything), url, processes, everything, "config")
+        spec.recompute = recompute
+        specs.append(spec)
+    section = config.extra.get("replication") or {}
+    operators = tuple(str(a) for a in section.get("operators", ())) if isinstance(section, dict) else ()
+    return specs, operators
+
+
+def _config_id(url: str, processes: list[bytes], everything: bool) -> str:
+    text = url + "|" + ",".join(encode_id(p) for p in processes) + ("|all" if everything else "")
+    return "config-" + hashlib.sha256(text.encode()).hexdigest()[:16]

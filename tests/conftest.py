@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -94,6 +95,14 @@ def channel(server: ServerThread) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(server.address) as chan:
         grpc.channel_ready_future(chan).result(timeout=10)
         yield chan
+
+
+_ANSI = re.compile("\x1b\\[[0-9;]*m")
+
+
+def plain(text: str) -> str:
+    """`text` without ANSI colour codes: the built-in runtime colours print/Eval output as AOS does."""
+    return _ANSI.sub("", text)
 
 
 def wait_for(check: Callable[[], object], timeout: float = 15.0) -> None:

@@ -72,6 +72,7 @@ BENCHMARKS = {
     "compute": "aonode.bench.compute:bench_compute",
     "wasm": "aonode.bench.wasm:bench_wasm",
     "wasm-idle": "aonode.bench.wasm:bench_wasm_idle",
+    "replicate": "aonode.bench.replicate:bench_replicate",
 }
 
 MODULE_BENCHMARKS = frozenset({"wasm", "wasm-idle"})

@@ -17,6 +17,7 @@ from aonode.cli.cron import cron
 from aonode.cli.messages import send, spawn
 from aonode.cli.process import process
 from aonode.cli.push import push
+from aonode.cli.replica import replica
 from aonode.cli.schedule import schedule, watch
 from aonode.cli.serve import serve
 from aonode.cli.wallet import wallet
@@ -32,7 +33,8 @@ def cli() -> None:
 
 
 for command in (
-    serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process, bench
+    serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process, replica,
+    bench
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -17,6 +17,7 @@ from aonode.cli.common import (
 )
 from aonode.cli.messages import message_options, signed_message
 from aonode.client import ComputedSlot, NodeClient, build_message
+from aonode.ids import _ARG_SHIELD
 from aonode.model import Result
 from aonode.wallet import load_wallet
 
@@ -35,7 +36,37 @@ def show_result(computed: ComputedSlot | Result, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-@click.command("eval", cls=IdCommand)
+class EvalCommand(IdCommand):
+    """`eval PROCESS CODE`: CODE is Lua and is read as CODE even when it begins with "-" (`-- comment`,
+    `-x`), unless it is exactly one of the command's options. Any word after PROCESS that is not an
+    option (nor an option's value) is the code."""
+
+    _FLAGS = frozenset({"--json", "--help"})
+    _VALUED = frozenset({"--node", "--wallet"})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        out: list[str] = []
+        positional = 0
+        skip_value = False
+        for index, arg in enumerate(args):
+            if skip_value:
+                skip_value = False
+            elif arg == "--":
+                out.extend(args[index:])
+                break
+            elif arg in self._VALUED:
+                skip_value = True
+            elif arg in self._FLAGS or arg.split("=", 1)[0] in self._VALUED:
+                pass
+            else:
+                positional += 1
+                if positional == 2 and arg.startswith("-"):
+                    arg = _ARG_SHIELD + arg
+            out.append(arg)
+        return super().parse_args(ctx, out)
+
+
+@click.command("eval", cls=EvalCommand)
 @click.argument("process")
 @click.argument("code")
 @node_option

@@ -24,6 +24,10 @@ from aonode.logs import setup_logging
 @click.option(
     "--follow-redirects/--no-follow-redirects", default=None, help="Forward other nodes' processes."
 )
+@click.option(
+    "--replicate-from",
+    help="HOST:PORT[,HOST:PORT...] of nodes to replicate every process of (docs/replication.md).",
+)
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[info]")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="[json]")
 def serve(config_file: Path | None, **flags: object) -> None:

@@ -33,6 +33,7 @@ from aonode.rpc.cron_service import CronServicer
 from aonode.rpc.forwarder import GrpcForwarder
 from aonode.rpc.node_service import NodeServicer
 from aonode.rpc.process_service import ProcessServicer, stalls_to_pb
+from aonode.rpc.replication_service import GrpcLeader, ReplicationServicer
 from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
 from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
@@ -113,13 +114,19 @@ def servicers(node: Node) -> dict[str, object]:
         "SchedulerService": SchedulerServicer(node.scheduler, stalls=lambda: stalls_to_pb(node.engine)),
         "ProcessService": ProcessServicer(node.engine, node.pusher),
         "CronService": CronServicer(node.cron),
+        "ReplicationService": ReplicationServicer(node.scheduler, node.store, node.replication),
     }
 
 
 def open_node(config: NodeConfig) -> Node:
     """A node with the wire layer's ports plugged in."""
     forwarder = GrpcForwarder()  # also continues pushes on other nodes
-    return Node.open(config, forwarder=forwarder, remote=forwarder)
+    return Node.open(
+        config,
+        forwarder=forwarder,
+        remote=forwarder,
+        leader=lambda url: GrpcLeader(url, config.max_message_bytes + RESPONSE_SLACK),
+    )
 
 
 async def start_server(node: Node) -> RunningServer:

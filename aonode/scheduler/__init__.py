@@ -31,7 +31,7 @@ from aonode.scheduler.config import (
     SchedulePage,
     SchedulerConfig,
 )
-from aonode.scheduler.core import Scheduler, wall_clock_ms
+from aonode.scheduler.core import Replicated, Scheduler, wall_clock_ms
 from aonode.scheduler.errors import (
     RedirectError,
     ScheduleConflictError,
@@ -54,6 +54,7 @@ __all__ = [
     "ProcessHead",
     "ProcessValidator",
     "RedirectError",
+    "Replicated",
     "ScheduleBatch",
     "ScheduleConflictError",
     "ScheduleGapError",

@@ -95,6 +95,18 @@ class Block:
     hash: bytes = ZERO_HASH
 
 
+BLOCK_MS = 120_000
+"""Milliseconds per block of the default block height (about Arweave's block time)."""
+
+
+def clock_block(timestamp_ms: int) -> Block:
+    """The block an assignment records when no BlockSource is configured: height = the assignment's
+    timestamp // BLOCK_MS, a stand-in that grows with time as Arweave's does and never goes back (an
+    assignment's timestamp is never below its predecessor's), so code keyed on block height (deadlines,
+    unstaking delays) still advances. The hash stays zero: it names no real block."""
+    return Block(height=max(0, timestamp_ms) // BLOCK_MS)
+
+
 class BlockSource(Protocol):
     """Where assignments take their block height and hash from (e.g. an Arweave gateway poller). It is
     called on the event loop for every assignment, so it must answer from memory."""
@@ -158,3 +170,6 @@ class ScheduleBatch:
     messages: Sequence[Message] = ()
     """The messages of the batch's assignments, in order, for subscriptions opened with
     `include_messages=True` (bounded by `max_frame_bytes`, a larger message alone)."""
+    raw_messages: Sequence[bytes] = ()
+    """The messages as stored (canonical encoding) instead, for subscriptions opened with `raw=True`
+    (replication: the follower stores the identical bytes)."""

@@ -27,10 +27,13 @@ preconditions, but each instance only notifies its own subscribers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from aonode.codec import encode_message
 from aonode.crypto import Signer
@@ -46,13 +49,14 @@ from aonode.scheduler.errors import (
     ScheduleStateError,
     from_store_error,
 )
+from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.locations import LocationRegistry
 from aonode.scheduler.pipeline import Checked, Job, Pipeline, Proc
 from aonode.scheduler.reads import ScheduleReader, committed_assignment, stored_head, stored_message
 from aonode.scheduler.relay import relayed_tag
 from aonode.scheduler.subscribe import Subscription
 from aonode.scheduler.verifier import ProcessVerifier, check_message
-from store import ObjectStore, ReadView, StoreError, WriteBatch
+from store import ObjectStore, ReadView, StoreError, WriteBatch, u64
 
 
 def wall_clock_ms() -> int:
@@ -60,6 +64,18 @@ def wall_clock_ms() -> int:
 
 
 Outcome = Assignment | AonodeError
+
+
+@dataclass(frozen=True, slots=True)
+class Replicated:
+    """One slot verified by a replication follower: the assignment and its message, decoded and as stored
+    on the leader (the bytes this node stores)."""
+
+    assignment: Assignment
+    encoded_assignment: bytes
+    message: Message
+    encoded_message: bytes
+
 
 # How many recent commits `_recent` remembers: far more than can commit between a lookup and an admission.
 RECENT_COMMITS = 16384
@@ -103,7 +119,12 @@ class Scheduler(ScheduleReader):
             vanished=self._unknown_target,
             finish=self._finish,
             recent=self.recent,
+            spawned=self._spawned,
         )
+        # Processes whose schedule this node replicates from another (aonode.replication): pid → (the
+        # scheduler's address, where to send writes). Their writes are redirected, never assigned here.
+        self.replicated: dict[bytes, tuple[str, str | None]] = {}
+        self._spawn_listeners: set[Callable[[ProcessId], None]] = set()
         n = self.config.verify_threads
         self._workers = ThreadPoolExecutor(n, thread_name_prefix="aonode-verify") if n > 0 else None
         p = self.config.verify_processes
@@ -193,19 +214,109 @@ class Scheduler(ScheduleReader):
         return mid
 
     def subscribe(
-        self, process: bytes, from_slot: int = 0, *, encoded: bool = False, include_messages: bool = False
+        self,
+        process: bytes,
+        from_slot: int = 0,
+        *,
+        encoded: bool = False,
+        include_messages: bool = False,
+        raw: bool = False,
     ) -> Subscription:
         """Assignments of `process` from `from_slot` on: first the stored backlog, then live as they
         commit, in order, in batches, with idle heartbeats. NotFound for an unknown process. With
         `encoded`, batches carry the stored canonical bytes instead of decoded assignments; with
-        `include_messages`, their messages too (charged to the read budget, subscribe.py)."""
+        `include_messages`, their messages too (charged to the read budget, subscribe.py); with `raw`,
+        both as stored (replication)."""
         self._bind_loop()
         if from_slot < 0:
             raise InvalidArgument(f"from_slot must be >= 0, got {from_slot}")
         proc = self._proc(process)
         if proc is None or (proc.committed < 0 and proc.tip_slot < 0):
             raise NotFound(f"process {encode_id(process)} is not scheduled on this node")
+        if raw:
+            return Subscription(self, proc, from_slot, True, True, raw=True)
         return Subscription(self, proc, from_slot, encoded, include_messages)
+
+    def on_spawn(self, listener: Callable[[ProcessId], None]) -> Callable[[], None]:
+        """Call `listener(pid)` on the loop whenever a process's first slot commits here (scheduled or
+        replicated). Returns the function that removes it."""
+        self._spawn_listeners.add(listener)
+        return lambda: self._spawn_listeners.discard(listener)
+
+    async def store_replicated(self, process: bytes, items: Sequence[Replicated]) -> None:
+        """Store assignments verified elsewhere (aonode.replication checked every signature and link):
+        the exact bytes given, consecutive after the stored head. See `submit_replicated`."""
+        if not items:
+            return
+        with self._read() as view:
+            head = stored_head(view, process)
+        first = items[0].assignment.slot
+        if first != (head.slot + 1 if head is not None else 0):
+            raise ScheduleStateError(
+                f"process {encode_id(process)}: replicated slot {first} does not follow the stored head"
+            )
+        await self.submit_replicated(process, items, head)
+
+    def submit_replicated(
+        self, process: bytes, items: Sequence[Replicated], after: HeadRecord | None
+    ) -> asyncio.Future[None]:
+        """Submit verified slots that follow the head `after` (None: slot 0 first) in one batch guarded by
+        a precondition on that head, and return the future of their commit. Batches can be submitted one
+        after another without waiting (the store applies them in order, each requiring the head the
+        previous one leaves): a failed batch makes the later ones fail their precondition, never leave a
+        gap or fork the schedule. Once durable, subscribers are woken and the reads serve the slots."""
+        loop = self._bind_loop()
+        pid = ProcessId(process)
+        batch = WriteBatch()
+        batch.require(layout.HEADS, pid, after.encode() if after is not None else None)
+        digest = b""
+        for item in items:
+            a, mid = item.assignment, item.assignment.message
+            batch.require(layout.ASSIGNED, layout.assigned_key(mid, pid), None)
+            batch.put(layout.MESSAGES, mid, batch.put_object(item.encoded_message))
+            digest = batch.put_object(item.encoded_assignment)
+            batch.put(layout.ASSIGNMENTS, layout.slot_key(pid, a.slot), digest)
+            batch.put(layout.ASSIGNED, layout.assigned_key(mid, pid), u64(a.slot))
+        last = items[-1].assignment
+        batch.put(layout.HEADS, pid, HeadRecord(last.slot, last.hash_chain, last.timestamp, digest).encode())
+        done: asyncio.Future[None] = loop.create_future()
+        try:
+            written = self._store.submit(batch)
+        except StoreError as exc:
+            done.set_exception(from_store_error(exc))
+            return done
+
+        def settle(f: ThreadFuture[None]) -> None:
+            if done.done():
+                return
+            exc = f.exception()
+            if exc is not None:
+                done.set_exception(from_store_error(exc) if isinstance(exc, StoreError) else exc)
+                return
+            proc = self._procs.get(pid)
+            if proc is None:
+                proc = self._procs[pid] = Proc(pid)
+            new = proc.committed < 0
+            proc.stale = True  # the positions are re-read from the head on next use
+            proc.committed = max(proc.committed, last.slot)
+            self.recent.add(pid, [(i.assignment, i.message, len(i.encoded_message)) for i in items])
+            for item in items:
+                self._remember(item.assignment.message + pid)
+            proc.wake()
+            if new:
+                self._spawned(pid)
+            done.set_result(None)
+
+        def hop(f: ThreadFuture[None]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is left to tell
+                loop.call_soon_threadsafe(settle, f)
+
+        written.add_done_callback(hop)
+        return done
+
+    def _spawned(self, pid: ProcessId) -> None:
+        for listener in list(self._spawn_listeners):
+            listener(pid)
 
     def close(self) -> None:
         """Refuse new messages and end subscriptions. Writes already submitted still settle."""
@@ -382,6 +493,11 @@ class Scheduler(ScheduleReader):
         if self.closed:
             raise SchedulerClosedError("scheduler is shutting down")
         message, mid, pid = checked.message, checked.id, checked.pid
+        if pid in self.replicated:
+            address, url = self.replicated[pid]
+            return self._redirect_or_raise(
+                RedirectError(encode_id(pid), address, self.locations.url_of(address) or url)
+            )
         if message.is_process:
             redirect = self._redirect_for(message, encode_id(mid))
             if redirect is not None:

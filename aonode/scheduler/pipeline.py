@@ -36,7 +36,7 @@ from aonode.errors import AonodeError
 from aonode.ids import MessageId, ProcessId, next_hash_chain
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
-from aonode.scheduler.config import Block, BlockSource
+from aonode.scheduler.config import BlockSource, clock_block
 from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.reads import stored_head
 from aonode.scheduler.recent import RecentSlots
@@ -135,6 +135,7 @@ class Pipeline:
         vanished: Callable[[bytes], AonodeError],
         finish: Callable[[Proc, bytes, asyncio.Future[Assignment], Assignment | BaseException], None],
         recent: RecentSlots,
+        spawned: Callable[[ProcessId], None] | None = None,
     ) -> None:
         self._store = store
         self._signer = signer
@@ -144,6 +145,7 @@ class Pipeline:
         self._vanished = vanished  # the error for a message whose process never committed
         self._finish = finish
         self._recent = recent  # committed pairs, for the reads that follow (recent.py)
+        self._spawned = spawned  # told when a process's first slot commits (replication's `all`)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
 
@@ -161,7 +163,7 @@ class Pipeline:
         slot = proc.tip_slot + 1
         chain = next_hash_chain(proc.tip_chain, mid)
         timestamp = max(self._clock(), proc.tip_ts)
-        block = self._blocks.current() if self._blocks is not None else Block()
+        block = self._blocks.current() if self._blocks is not None else clock_block(timestamp)
         unsigned = Assignment(
             process=proc.pid,
             slot=slot,
@@ -279,8 +281,11 @@ class Pipeline:
         if exc is None:
             last = group[-1].assignment.slot
             if last > proc.committed:
+                new = proc.committed < 0
                 proc.committed = last
                 proc.wake()
+                if new and self._spawned is not None:
+                    self._spawned(proc.pid)
             self._recent.add(
                 proc.pid, [(j.assignment, j.checked.message, len(j.checked.encoded)) for j in group]
             )

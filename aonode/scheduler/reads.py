@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aonode.codec import decode_assignment, decode_message
 from aonode.errors import DataLoss, InvalidArgument, NotFound
-from aonode.ids import Address, MessageId, ProcessId, encode_id
+from aonode.ids import Address, MessageId, ProcessId, address_of, encode_id
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
 from aonode.scheduler.budget import NeedBudget, ReadBudget, ReadLease
@@ -83,7 +83,8 @@ class ScheduleReader:
             block_height=a.block_height,
             block_hash=a.block_hash,
             epoch=a.epoch,
-            scheduler=self.address,
+            # A replicated schedule (aonode.replication) names its own scheduler, not this node.
+            scheduler=address_of(a.signature.owner) if a.signature is not None else self.address,
         )
 
     def get_schedule(
@@ -173,12 +174,17 @@ class ScheduleReader:
         include_messages: bool = False,
         max_bytes: int | None = None,
         lease: ReadLease | None = None,
-    ) -> tuple[list[Assignment] | list[bytes], list[Message]]:
+        raw: bool = False,
+    ) -> tuple[list[Assignment] | list[bytes], list[Message] | list[bytes]]:
         """Up to `count` committed assignments from `from_slot` (decoded, or as stored with `encoded`) and,
         with `include_messages`, their messages, bounded by `max_bytes` and `lease` as `get_schedule` is.
         At least one slot when `count` > 0 (or `NeedBudget`); DataLoss when a slot is missing."""
         try:
             with self._store.read() as view:
+                if raw:
+                    # Replication: assignments and messages exactly as stored, nothing decoded twice.
+                    slots = _bounded_slots(view, process, from_slot, count, True, max_bytes, lease)
+                    return [a for a, _, _ in slots], [m for _, _, m in slots if m is not None]
                 if encoded:
                     return _read_bounded_encoded(
                         view, process, from_slot, count, include_messages, max_bytes, lease

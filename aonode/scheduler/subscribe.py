@@ -29,7 +29,6 @@ from aonode.scheduler.budget import NeedBudget, ReadLease
 from aonode.scheduler.config import ScheduleBatch
 
 if TYPE_CHECKING:
-    from aonode.model import Message
     from aonode.scheduler.core import Scheduler
     from aonode.scheduler.pipeline import Proc
 
@@ -48,8 +47,10 @@ class Subscription:
         from_slot: int,
         encoded: bool = False,
         include_messages: bool = False,
+        raw: bool = False,
     ) -> None:
         self._scheduler = scheduler
+        self._raw = raw
         self._proc = proc
         self.next_slot = from_slot
         self._encoded = encoded
@@ -73,6 +74,8 @@ class Subscription:
                 count = min(head - self.next_slot + 1, sched.config.max_frame)
                 assignments, messages = await self._read(count)
                 self.next_slot += len(assignments)
+                if self._raw:
+                    return ScheduleBatch((), head, encoded=assignments, raw_messages=messages)
                 if self._encoded:
                     return ScheduleBatch((), head, encoded=assignments, messages=messages)
                 return ScheduleBatch(assignments, head, messages=messages)
@@ -89,7 +92,7 @@ class Subscription:
             if proc.committed < self.next_slot and not (self._closed or sched.closed):
                 return ScheduleBatch((), proc.committed)  # idle: progress heartbeat
 
-    async def _read(self, count: int) -> tuple[list[Any], list[Message]]:
+    async def _read(self, count: int) -> tuple[list[Any], list[Any]]:
         sched = self._scheduler
         read = functools.partial(
             sched.read_frame,
@@ -100,6 +103,7 @@ class Subscription:
             include_messages=self._include_messages,
             max_bytes=sched.config.max_frame_bytes,
             lease=self._lease if self._include_messages else None,
+            raw=self._raw,
         )
         if count <= _INLINE_READ and not self._include_messages:
             return read()

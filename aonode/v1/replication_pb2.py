@@ -25,23 +25,47 @@ _sym_db = _symbol_database.Default()
 from aonode.v1 import types_pb2 as aonode_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61onode/v1/replication.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"3\n\rFollowRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\tfrom_slot\x18\x02 \x01(\x04\"x\n\x0e\x46ollowResponse\x12*\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x15.aonode.v1.Assignment\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x14\n\x0c\x63urrent_slot\x18\x03 \x01(\x04\"&\n\x13\x46\x65tchObjectsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\t\",\n\x0cStoredObject\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"Q\n\x14\x46\x65tchObjectsResponse\x12(\n\x07objects\x18\x01 \x03(\x0b\x32\x17.aonode.v1.StoredObject\x12\x0f\n\x07missing\x18\x02 \x03(\t2\xa6\x01\n\x12ReplicationService\x12?\n\x06\x46ollow\x12\x18.aonode.v1.FollowRequest\x1a\x19.aonode.v1.FollowResponse0\x01\x12O\n\x0c\x46\x65tchObjects\x12\x1e.aonode.v1.FetchObjectsRequest\x1a\x1f.aonode.v1.FetchObjectsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61onode/v1/replication.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"2\n\x0c\x46ollowCursor\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\tfrom_slot\x18\x02 \x01(\x04\"H\n\rFollowRequest\x12*\n\tprocesses\x18\x01 \x03(\x0b\x32\x17.aonode.v1.FollowCursor\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\"\x89\x01\n\x0e\x46ollowResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\tfrom_slot\x18\x02 \x01(\x04\x12\x13\n\x0b\x61ssignments\x18\x03 \x03(\x0c\x12\x10\n\x08messages\x18\x04 \x03(\x0c\x12\x14\n\x0c\x63urrent_slot\x18\x05 \x01(\x04\x12\x16\n\x0eleader_time_ms\x18\x06 \x01(\x04\"&\n\x13\x46\x65tchObjectsRequest\x12\x0f\n\x07\x64igests\x18\x01 \x03(\x0c\",\n\x0cStoredObject\x12\x0e\n\x06\x64igest\x18\x01 \x01(\x0c\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"Q\n\x14\x46\x65tchObjectsResponse\x12(\n\x07objects\x18\x01 \x03(\x0b\x32\x17.aonode.v1.StoredObject\x12\x0f\n\x07missing\x18\x02 \x03(\x0c\"L\n\x17GetResultDigestsRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\tfrom_slot\x18\x02 \x01(\x04\x12\r\n\x05\x63ount\x18\x03 \x01(\r\"U\n\x18GetResultDigestsResponse\x12\x11\n\tfrom_slot\x18\x01 \x01(\x04\x12\x0f\n\x07\x64igests\x18\x02 \x03(\x0c\x12\x15\n\rcomputed_slot\x18\x03 \x01(\x03\">\n\x11\x41\x64\x64ReplicaRequest\x12)\n\rauthorization\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"9\n\x12\x41\x64\x64ReplicaResponse\x12#\n\x07replica\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Replica\"A\n\x14RemoveReplicaRequest\x12)\n\rauthorization\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"<\n\x15RemoveReplicaResponse\x12#\n\x07replica\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Replica\"&\n\x13ListReplicasRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\"<\n\x14ListReplicasResponse\x12$\n\x08replicas\x18\x01 \x03(\x0b\x32\x12.aonode.v1.Replica\"\xdb\x01\n\x07Replica\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06leader\x18\x02 \x01(\t\x12\x11\n\tprocesses\x18\x03 \x03(\t\x12\x0b\n\x03\x61ll\x18\x04 \x01(\x08\x12\r\n\x05state\x18\x05 \x01(\t\x12\x12\n\nlast_error\x18\x06 \x01(\t\x12\x31\n\x0eprocess_status\x18\x07 \x03(\x0b\x32\x19.aonode.v1.ReplicaProcess\x12.\n\requivocations\x18\x08 \x03(\x0b\x32\x17.aonode.v1.Equivocation\x12\x0e\n\x06origin\x18\t \x01(\t\"\xd2\x01\n\x0eReplicaProcess\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x13\n\x0bstored_slot\x18\x02 \x01(\x03\x12\x13\n\x0bleader_slot\x18\x03 \x01(\x03\x12\x0e\n\x06lag_ms\x18\x04 \x01(\x03\x12\x10\n\x08verified\x18\x05 \x01(\x04\x12\x0e\n\x06\x61greed\x18\x06 \x01(\x04\x12\x10\n\x08\x64iverged\x18\x07 \x01(\x04\x12\x15\n\rcompared_slot\x18\x08 \x01(\x03\x12\x17\n\x0flast_divergence\x18\t \x01(\t\x12\x11\n\tscheduler\x18\n \x01(\t\"L\n\x0c\x45quivocation\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\r\n\x05\x66irst\x18\x03 \x01(\x0c\x12\x0e\n\x06second\x18\x04 \x01(\x0c\x32\xf5\x03\n\x12ReplicationService\x12?\n\x06\x46ollow\x12\x18.aonode.v1.FollowRequest\x1a\x19.aonode.v1.FollowResponse0\x01\x12Q\n\x0c\x46\x65tchObjects\x12\x1e.aonode.v1.FetchObjectsRequest\x1a\x1f.aonode.v1.FetchObjectsResponse0\x01\x12[\n\x10GetResultDigests\x12\".aonode.v1.GetResultDigestsRequest\x1a#.aonode.v1.GetResultDigestsResponse\x12I\n\nAddReplica\x12\x1c.aonode.v1.AddReplicaRequest\x1a\x1d.aonode.v1.AddReplicaResponse\x12R\n\rRemoveReplica\x12\x1f.aonode.v1.RemoveReplicaRequest\x1a .aonode.v1.RemoveReplicaResponse\x12O\n\x0cListReplicas\x12\x1e.aonode.v1.ListReplicasRequest\x1a\x1f.aonode.v1.ListReplicasResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aonode.v1.replication_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FOLLOWREQUEST']._serialized_start=65
-  _globals['_FOLLOWREQUEST']._serialized_end=116
-  _globals['_FOLLOWRESPONSE']._serialized_start=118
-  _globals['_FOLLOWRESPONSE']._serialized_end=238
-  _globals['_FETCHOBJECTSREQUEST']._serialized_start=240
-  _globals['_FETCHOBJECTSREQUEST']._serialized_end=278
-  _globals['_STOREDOBJECT']._serialized_start=280
-  _globals['_STOREDOBJECT']._serialized_end=324
-  _globals['_FETCHOBJECTSRESPONSE']._serialized_start=326
-  _globals['_FETCHOBJECTSRESPONSE']._serialized_end=407
-  _globals['_REPLICATIONSERVICE']._serialized_start=410
-  _globals['_REPLICATIONSERVICE']._serialized_end=576
+  _globals['_FOLLOWCURSOR']._serialized_start=65
+  _globals['_FOLLOWCURSOR']._serialized_end=115
+  _globals['_FOLLOWREQUEST']._serialized_start=117
+  _globals['_FOLLOWREQUEST']._serialized_end=189
+  _globals['_FOLLOWRESPONSE']._serialized_start=192
+  _globals['_FOLLOWRESPONSE']._serialized_end=329
+  _globals['_FETCHOBJECTSREQUEST']._serialized_start=331
+  _globals['_FETCHOBJECTSREQUEST']._serialized_end=369
+  _globals['_STOREDOBJECT']._serialized_start=371
+  _globals['_STOREDOBJECT']._serialized_end=415
+  _globals['_FETCHOBJECTSRESPONSE']._serialized_start=417
+  _globals['_FETCHOBJECTSRESPONSE']._serialized_end=498
+  _globals['_GETRESULTDIGESTSREQUEST']._serialized_start=500
+  _globals['_GETRESULTDIGESTSREQUEST']._serialized_end=576
+  _globals['_GETRESULTDIGESTSRESPONSE']._serialized_start=578
+  _globals['_GETRESULTDIGESTSRESPONSE']._serialized_end=663
+  _globals['_ADDREPLICAREQUEST']._serialized_start=665
+  _globals['_ADDREPLICAREQUEST']._serialized_end=727
+  _globals['_ADDREPLICARESPONSE']._serialized_start=729
+  _globals['_ADDREPLICARESPONSE']._serialized_end=786
+  _globals['_REMOVEREPLICAREQUEST']._serialized_start=788
+  _globals['_REMOVEREPLICAREQUEST']._serialized_end=853
+  _globals['_REMOVEREPLICARESPONSE']._serialized_start=855
+  _globals['_REMOVEREPLICARESPONSE']._serialized_end=915
+  _globals['_LISTREPLICASREQUEST']._serialized_start=917
+  _globals['_LISTREPLICASREQUEST']._serialized_end=955
+  _globals['_LISTREPLICASRESPONSE']._serialized_start=957
+  _globals['_LISTREPLICASRESPONSE']._serialized_end=1017
+  _globals['_REPLICA']._serialized_start=1020
+  _globals['_REPLICA']._serialized_end=1239
+  _globals['_REPLICAPROCESS']._serialized_start=1242
+  _globals['_REPLICAPROCESS']._serialized_end=1452
+  _globals['_EQUIVOCATION']._serialized_start=1454
+  _globals['_EQUIVOCATION']._serialized_end=1530
+  _globals['_REPLICATIONSERVICE']._serialized_start=1533
+  _globals['_REPLICATIONSERVICE']._serialized_end=2034
 # @@protoc_insertion_point(module_scope)

@@ -26,8 +26,9 @@ if _version_not_supported:
 
 
 class ReplicationServiceStub:
-    """Node-to-node replication: a follower streams a process's schedule with its messages and verifies
-    every signature and chain link before storing it.
+    """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+    messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+    storing the identical bytes, recomputes, and compares result digests with the leader.
     """
 
     def __init__(self, channel):
@@ -41,26 +42,77 @@ class ReplicationServiceStub:
                 request_serializer=aonode_dot_v1_dot_replication__pb2.FollowRequest.SerializeToString,
                 response_deserializer=aonode_dot_v1_dot_replication__pb2.FollowResponse.FromString,
                 _registered_method=True)
-        self.FetchObjects = channel.unary_unary(
+        self.FetchObjects = channel.unary_stream(
                 '/aonode.v1.ReplicationService/FetchObjects',
                 request_serializer=aonode_dot_v1_dot_replication__pb2.FetchObjectsRequest.SerializeToString,
                 response_deserializer=aonode_dot_v1_dot_replication__pb2.FetchObjectsResponse.FromString,
                 _registered_method=True)
+        self.GetResultDigests = channel.unary_unary(
+                '/aonode.v1.ReplicationService/GetResultDigests',
+                request_serializer=aonode_dot_v1_dot_replication__pb2.GetResultDigestsRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_replication__pb2.GetResultDigestsResponse.FromString,
+                _registered_method=True)
+        self.AddReplica = channel.unary_unary(
+                '/aonode.v1.ReplicationService/AddReplica',
+                request_serializer=aonode_dot_v1_dot_replication__pb2.AddReplicaRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_replication__pb2.AddReplicaResponse.FromString,
+                _registered_method=True)
+        self.RemoveReplica = channel.unary_unary(
+                '/aonode.v1.ReplicationService/RemoveReplica',
+                request_serializer=aonode_dot_v1_dot_replication__pb2.RemoveReplicaRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_replication__pb2.RemoveReplicaResponse.FromString,
+                _registered_method=True)
+        self.ListReplicas = channel.unary_unary(
+                '/aonode.v1.ReplicationService/ListReplicas',
+                request_serializer=aonode_dot_v1_dot_replication__pb2.ListReplicasRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_replication__pb2.ListReplicasResponse.FromString,
+                _registered_method=True)
 
 
 class ReplicationServiceServicer:
-    """Node-to-node replication: a follower streams a process's schedule with its messages and verifies
-    every signature and chain link before storing it.
+    """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+    messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+    storing the identical bytes, recomputes, and compares result digests with the leader.
     """
 
     def Follow(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+        with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+        the node schedules (`all`: new processes join the stream as they are spawned).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def FetchObjects(self, request, context):
-        """Content-addressed objects by digest.
+        """Content-addressed objects by digest, in byte-bounded frames.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetResultDigests(self, request, context):
+        """The stored result digests of a slot range (only slots this node has computed; nothing is computed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddReplica(self, request, context):
+        """Operator actions (they make this node connect out): signed by the node wallet or an operator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveReplica(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReplicas(self, request, context):
+        """The replicas this node follows, with their status. Anyone may read it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -74,10 +126,30 @@ def add_ReplicationServiceServicer_to_server(servicer, server):
                     request_deserializer=aonode_dot_v1_dot_replication__pb2.FollowRequest.FromString,
                     response_serializer=aonode_dot_v1_dot_replication__pb2.FollowResponse.SerializeToString,
             ),
-            'FetchObjects': grpc.unary_unary_rpc_method_handler(
+            'FetchObjects': grpc.unary_stream_rpc_method_handler(
                     servicer.FetchObjects,
                     request_deserializer=aonode_dot_v1_dot_replication__pb2.FetchObjectsRequest.FromString,
                     response_serializer=aonode_dot_v1_dot_replication__pb2.FetchObjectsResponse.SerializeToString,
+            ),
+            'GetResultDigests': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResultDigests,
+                    request_deserializer=aonode_dot_v1_dot_replication__pb2.GetResultDigestsRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_replication__pb2.GetResultDigestsResponse.SerializeToString,
+            ),
+            'AddReplica': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddReplica,
+                    request_deserializer=aonode_dot_v1_dot_replication__pb2.AddReplicaRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_replication__pb2.AddReplicaResponse.SerializeToString,
+            ),
+            'RemoveReplica': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveReplica,
+                    request_deserializer=aonode_dot_v1_dot_replication__pb2.RemoveReplicaRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_replication__pb2.RemoveReplicaResponse.SerializeToString,
+            ),
+            'ListReplicas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReplicas,
+                    request_deserializer=aonode_dot_v1_dot_replication__pb2.ListReplicasRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_replication__pb2.ListReplicasResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -88,8 +160,9 @@ def add_ReplicationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ReplicationService:
-    """Node-to-node replication: a follower streams a process's schedule with its messages and verifies
-    every signature and chain link before storing it.
+    """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+    messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+    storing the identical bytes, recomputes, and compares result digests with the leader.
     """
 
     @staticmethod
@@ -130,12 +203,120 @@ class ReplicationService:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/aonode.v1.ReplicationService/FetchObjects',
             aonode_dot_v1_dot_replication__pb2.FetchObjectsRequest.SerializeToString,
             aonode_dot_v1_dot_replication__pb2.FetchObjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResultDigests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ReplicationService/GetResultDigests',
+            aonode_dot_v1_dot_replication__pb2.GetResultDigestsRequest.SerializeToString,
+            aonode_dot_v1_dot_replication__pb2.GetResultDigestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddReplica(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ReplicationService/AddReplica',
+            aonode_dot_v1_dot_replication__pb2.AddReplicaRequest.SerializeToString,
+            aonode_dot_v1_dot_replication__pb2.AddReplicaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveReplica(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ReplicationService/RemoveReplica',
+            aonode_dot_v1_dot_replication__pb2.RemoveReplicaRequest.SerializeToString,
+            aonode_dot_v1_dot_replication__pb2.RemoveReplicaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReplicas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ReplicationService/ListReplicas',
+            aonode_dot_v1_dot_replication__pb2.ListReplicasRequest.SerializeToString,
+            aonode_dot_v1_dot_replication__pb2.ListReplicasResponse.FromString,
             options,
             channel_credentials,
             insecure,

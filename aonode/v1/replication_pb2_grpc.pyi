@@ -27,8 +27,9 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ReplicationServiceStub:
-    """Node-to-node replication: a follower streams a process's schedule with its messages and verifies
-    every signature and chain link before storing it.
+    """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+    messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+    storing the identical bytes, recomputes, and compares result digests with the leader.
     """
 
     @_typing.overload
@@ -36,23 +37,47 @@ class ReplicationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ReplicationServiceAsyncStub: ...
     Follow: _grpc.UnaryStreamMultiCallable[_replication_pb2.FollowRequest, _replication_pb2.FollowResponse]
-    FetchObjects: _grpc.UnaryUnaryMultiCallable[_replication_pb2.FetchObjectsRequest, _replication_pb2.FetchObjectsResponse]
-    """Content-addressed objects by digest."""
+    """Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+    with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+    the node schedules (`all`: new processes join the stream as they are spawned).
+    """
+    FetchObjects: _grpc.UnaryStreamMultiCallable[_replication_pb2.FetchObjectsRequest, _replication_pb2.FetchObjectsResponse]
+    """Content-addressed objects by digest, in byte-bounded frames."""
+    GetResultDigests: _grpc.UnaryUnaryMultiCallable[_replication_pb2.GetResultDigestsRequest, _replication_pb2.GetResultDigestsResponse]
+    """The stored result digests of a slot range (only slots this node has computed; nothing is computed)."""
+    AddReplica: _grpc.UnaryUnaryMultiCallable[_replication_pb2.AddReplicaRequest, _replication_pb2.AddReplicaResponse]
+    """Operator actions (they make this node connect out): signed by the node wallet or an operator."""
+    RemoveReplica: _grpc.UnaryUnaryMultiCallable[_replication_pb2.RemoveReplicaRequest, _replication_pb2.RemoveReplicaResponse]
+    ListReplicas: _grpc.UnaryUnaryMultiCallable[_replication_pb2.ListReplicasRequest, _replication_pb2.ListReplicasResponse]
+    """The replicas this node follows, with their status. Anyone may read it."""
 
 @_typing.type_check_only
 class ReplicationServiceAsyncStub(ReplicationServiceStub):
-    """Node-to-node replication: a follower streams a process's schedule with its messages and verifies
-    every signature and chain link before storing it.
+    """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+    messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+    storing the identical bytes, recomputes, and compares result digests with the leader.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Follow: _aio.UnaryStreamMultiCallable[_replication_pb2.FollowRequest, _replication_pb2.FollowResponse]  # type: ignore[assignment]
-    FetchObjects: _aio.UnaryUnaryMultiCallable[_replication_pb2.FetchObjectsRequest, _replication_pb2.FetchObjectsResponse]  # type: ignore[assignment]
-    """Content-addressed objects by digest."""
+    """Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+    with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+    the node schedules (`all`: new processes join the stream as they are spawned).
+    """
+    FetchObjects: _aio.UnaryStreamMultiCallable[_replication_pb2.FetchObjectsRequest, _replication_pb2.FetchObjectsResponse]  # type: ignore[assignment]
+    """Content-addressed objects by digest, in byte-bounded frames."""
+    GetResultDigests: _aio.UnaryUnaryMultiCallable[_replication_pb2.GetResultDigestsRequest, _replication_pb2.GetResultDigestsResponse]  # type: ignore[assignment]
+    """The stored result digests of a slot range (only slots this node has computed; nothing is computed)."""
+    AddReplica: _aio.UnaryUnaryMultiCallable[_replication_pb2.AddReplicaRequest, _replication_pb2.AddReplicaResponse]  # type: ignore[assignment]
+    """Operator actions (they make this node connect out): signed by the node wallet or an operator."""
+    RemoveReplica: _aio.UnaryUnaryMultiCallable[_replication_pb2.RemoveReplicaRequest, _replication_pb2.RemoveReplicaResponse]  # type: ignore[assignment]
+    ListReplicas: _aio.UnaryUnaryMultiCallable[_replication_pb2.ListReplicasRequest, _replication_pb2.ListReplicasResponse]  # type: ignore[assignment]
+    """The replicas this node follows, with their status. Anyone may read it."""
 
 class ReplicationServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Node-to-node replication: a follower streams a process's schedule with its messages and verifies
-    every signature and chain link before storing it.
+    """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+    messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+    storing the identical bytes, recomputes, and compares result digests with the leader.
     """
 
     @_abc_1.abstractmethod
@@ -60,14 +85,49 @@ class ReplicationServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _replication_pb2.FollowRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_replication_pb2.FollowResponse], _abc.AsyncIterator[_replication_pb2.FollowResponse]]: ...
+    ) -> _typing.Union[_abc.Iterator[_replication_pb2.FollowResponse], _abc.AsyncIterator[_replication_pb2.FollowResponse]]:
+        """Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+        with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+        the node schedules (`all`: new processes join the stream as they are spawned).
+        """
 
     @_abc_1.abstractmethod
     def FetchObjects(
         self,
         request: _replication_pb2.FetchObjectsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_replication_pb2.FetchObjectsResponse, _abc.Awaitable[_replication_pb2.FetchObjectsResponse]]:
-        """Content-addressed objects by digest."""
+    ) -> _typing.Union[_abc.Iterator[_replication_pb2.FetchObjectsResponse], _abc.AsyncIterator[_replication_pb2.FetchObjectsResponse]]:
+        """Content-addressed objects by digest, in byte-bounded frames."""
+
+    @_abc_1.abstractmethod
+    def GetResultDigests(
+        self,
+        request: _replication_pb2.GetResultDigestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_replication_pb2.GetResultDigestsResponse, _abc.Awaitable[_replication_pb2.GetResultDigestsResponse]]:
+        """The stored result digests of a slot range (only slots this node has computed; nothing is computed)."""
+
+    @_abc_1.abstractmethod
+    def AddReplica(
+        self,
+        request: _replication_pb2.AddReplicaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_replication_pb2.AddReplicaResponse, _abc.Awaitable[_replication_pb2.AddReplicaResponse]]:
+        """Operator actions (they make this node connect out): signed by the node wallet or an operator."""
+
+    @_abc_1.abstractmethod
+    def RemoveReplica(
+        self,
+        request: _replication_pb2.RemoveReplicaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_replication_pb2.RemoveReplicaResponse, _abc.Awaitable[_replication_pb2.RemoveReplicaResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListReplicas(
+        self,
+        request: _replication_pb2.ListReplicasRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_replication_pb2.ListReplicasResponse, _abc.Awaitable[_replication_pb2.ListReplicasResponse]]:
+        """The replicas this node follows, with their status. Anyone may read it."""
 
 def add_ReplicationServiceServicer_to_server(servicer: ReplicationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

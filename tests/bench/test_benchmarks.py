@@ -119,3 +119,15 @@ def test_compute_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> 
     ratio = document["ratios"]["engine_vs_floor"]
     assert ratio > 0
     assert ratio == pytest.approx(figures["transfer"]["value"] / figures["floor"]["value"], abs=0.002)
+
+
+def test_replicate_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aonode.bench import replicate
+
+    monkeypatch.setattr(replicate, "LIVE", 50)
+    result = CliRunner().invoke(cli, ["bench", "replicate", "--runs", "1", "--size", "200", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document["figures"]) == {"catchup", "verify_floor", "live_lag_p50", "live_lag_p99"}
+    assert document["figures"]["catchup"]["value"] > 0 and document["ratios"]["catchup_vs_floor"] > 0
+    assert CliRunner().invoke(cli, ["bench", "schedule", "--size", "200"]).exit_code == 2

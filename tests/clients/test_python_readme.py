@@ -14,7 +14,7 @@ from aonode.client import NodeClient, build_process
 from aonode.ids import encode_id
 from aonode.wallet import create_wallet, load_wallet
 from tests.clients.toolchain import ROOT
-from tests.conftest import ServerThread
+from tests.conftest import ServerThread, plain
 
 
 def snippet(readme: Path) -> str:
@@ -38,7 +38,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_python_client_readme_snippet(home: Path, server: ServerThread) -> None:
-    assert run_snippet(snippet(ROOT / "clients/python/README.md"), server.address).strip() == "42"
+    assert plain(run_snippet(snippet(ROOT / "clients/python/README.md"), server.address)).strip() == "42"
 
 
 def test_clients_readme_snippet(home: Path, server: ServerThread) -> None:

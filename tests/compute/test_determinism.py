@@ -1,6 +1,7 @@
 """Determinism between OS processes: the same schedule of 1,000+ messages on the built-in AOS runtime,
-exercising `pairs` over string and number keys, `next`, `table.sort` with ties, `math.random`, `os.time`,
-`tostring({})` and of a function, JSON encoding of tables and failing handlers, recomputed by
+exercising `pairs` over string and number keys, `next`, `table.sort` with ties, `math.random` (AOS's
+Mersenne Twister, .chance), `os.time`, `tostring({})` and of a function, JSON encoding of tables and floats,
+the AOS libraries (.bint, .crypto, .base64) and failing handlers, recomputed by
 `python -m aonode.compute.replay` in two OS processes with different `PYTHONHASHSEED`: byte-identical
 result digests and hashpaths at every slot, equal to what the node computed and stored."""
 
@@ -25,6 +26,9 @@ N = 1_000
 
 PROBE = r"""
 local json = require("json")
+local bint = require(".bint")(256)
+local crypto = require(".crypto")
+local base64 = require(".base64")
 Count = Count or 0
 Handlers.add("probe", "Probe", function(msg)
   Count = Count + 1
@@ -43,7 +47,10 @@ Handlers.add("probe", "Probe", function(msg)
     keys = table.concat(keys, ","), first = tostring(first), order = order,
     r = math.random(), n = math.random(1000000), t = os.time(),
     s = tostring({}), f = tostring(print),
-    j = json.encode({ b = 1, a = { 3, 2, 1 }, c = { x = "y", z = "w" }, [msg.Data] = Count }),
+    j = json.encode({ b = 1, a = { 3, 2, 1 }, c = { x = "y", z = "w" }, [msg.Data] = Count, q = Count / 3 }),
+    big = tostring(bint.ipow(bint(Count + 7), bint(20)) // bint(msg.Data:len() + 1)),
+    h = crypto.digest.sha2_256(msg.Data .. Count).asHex(), k = crypto.digest.keccak256(msg.Data).asHex(),
+    b64 = base64.encode(msg.Data .. tostring(math.random(1000))),
   }
   if Count % 10 == 0 then error("failing handler " .. Count) end
   print(json.encode(out))

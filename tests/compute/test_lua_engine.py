@@ -10,6 +10,7 @@ from aonode.model import Message
 from store import LmdbStore, ObjectStore
 from tests.compute.helpers import engine, registry, run, scheduler, send, spawn
 from tests.compute.lua_helpers import COUNTER_MODULE, action, aos_process, needs_lua, spawn_module
+from tests.conftest import plain
 
 pytestmark = needs_lua
 
@@ -33,17 +34,17 @@ def test_eval_state_and_dryrun_on_the_aos_runtime(mem: ObjectStore) -> None:
     try:
         run(sched.schedule(action(pid, "Eval", "X = 42", "1")))
         run(sched.schedule(action(pid, "Eval", "return X", "2")))
-        assert run(eng.now(pid)).result.output.data == "42"
+        assert plain(run(eng.now(pid)).result.output.data) == "42"
         # A dryrun that changes X is evaluated, and forgotten.
         dry = run(eng.dryrun(action(pid, "Eval", "X = 7; return X", "3")))
-        assert dry.output.data == "7"
+        assert plain(dry.output.data) == "7"
         assert not eng.has_worker(pid)
         run(sched.schedule(action(pid, "Eval", "return X", "4")))
-        assert run(eng.now(pid)).result.output.data == "42"
+        assert plain(run(eng.now(pid)).result.output.data) == "42"
         run(sched.schedule(action(pid, "Eval", "return 1+1", "5")))
         run(sched.schedule(action(pid, "Eval", "return 2+2", "6")))
         run(eng.now(pid))
-        assert [eng.stored_result(pid, s).result.output.data for s in (4, 5)] == ["2", "4"]  # type: ignore[union-attr]
+        assert [plain(eng.stored_result(pid, s).result.output.data) for s in (4, 5)] == ["2", "4"]  # type: ignore[union-attr]
     finally:
         eng.close()
 

@@ -200,6 +200,14 @@ def test_restart_and_an_independent_replay_give_the_same_results(aos: Session) -
     assert {slot: replayed[slot] for slot in aos.digests} == aos.digests
 
 
+def test_the_compiled_module_is_kept_in_the_data_directory(aos: Session) -> None:
+    """A restart loads the compiled module (and the legacy-EH translation) from `<data>/wasm-cache`
+    instead of compiling again (about a second per AOS binary)."""
+    cached = {path.name.split(".", 1)[1] for path in (aos.data / "wasm-cache").iterdir()}
+    expected = {"cwasm", "exnref.wasm"} if aos.fixture.name == "wasm64-legacy-eh" else {"cwasm"}
+    assert expected <= cached, cached
+
+
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
 def test_the_defaults_let_an_untagged_module_compute(fixture: Fixture, tmp_path: Path) -> None:
     """No Module-Format (detected), no Compute-Limit or Memory-Limit (the node's wasm defaults)."""

@@ -14,6 +14,7 @@ from aonode.ids import encode_id
 from aonode.model import Tag
 from store import LmdbStore, MemoryStore, ObjectStore
 from tests.compute.lua_helpers import needs_lua
+from tests.conftest import plain
 from tests.cron.helpers import FAST, until
 from tests.push.helpers import PING_SELF, Node
 from tests.scheduler.helpers import NODE_KEY, run
@@ -84,7 +85,7 @@ def test_now_task_keeps_results_current() -> None:
             )
 
         await until(lambda: computed_to(3))  # nobody but the task asked for a compute
-        assert n.node.engine.stored_result(p, 3).result.output.data == "42"  # type: ignore[union-attr]
+        assert plain(n.node.engine.stored_result(p, 3).result.output.data) == "42"  # type: ignore[union-attr]
         await n.node.send(p, "Eval", "return 7 * 6")
         await until(lambda: computed_to(4))
         assert n.node.head(p) == 4  # a call schedules nothing

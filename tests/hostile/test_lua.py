@@ -17,6 +17,7 @@ from aonode.client import NodeClient, build_message
 from aonode.devices.lua.device import too_large_error
 from aonode.model import Message, Tag
 from aonode.testing import LocalNode
+from tests.conftest import plain
 from tests.hostile.support import (
     ATTACKER,
     OWNER,
@@ -46,7 +47,7 @@ def _eval(client: NodeClient, pid: str, code: str, signer: object = OWNER) -> tu
     message = build_message(signer, pid, action="Eval", data=code.encode())  # type: ignore[arg-type]
     slot = client.schedule(message).slot
     result = client.compute(pid, slot).result
-    return slot, result.error, result.output.data
+    return slot, result.error, plain(result.output.data)
 
 
 def _after(node: LocalNode, client: NodeClient, pid: str) -> None:

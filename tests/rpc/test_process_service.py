@@ -14,7 +14,7 @@ from aonode.crypto import Ed25519Signer
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.wallet import create_wallet
-from tests.conftest import ServerThread, make_config
+from tests.conftest import ServerThread, make_config, plain
 
 USER = Ed25519Signer.generate()
 
@@ -37,7 +37,7 @@ def evaluate(client: NodeClient, pid: str, code: str) -> str:
     slot = client.schedule(build_message(USER, pid, action="Eval", data=code.encode())).slot
     computed = client.compute(pid, slot)
     assert computed.slot == slot and not computed.result.error, computed.result.error
-    return computed.result.output.data
+    return plain(computed.result.output.data)
 
 
 def test_eval_keeps_state_between_slots(client: NodeClient) -> None:
@@ -62,8 +62,8 @@ def test_now_and_earlier_slots_stay_readable(client: NodeClient) -> None:
     for i in range(5):
         client.schedule(build_message(USER, pid, action="Eval", data=f"return {i} * 10".encode()))
     latest = client.now(pid)
-    assert latest.slot == 5 and latest.result.output.data == "40"
-    assert client.compute(pid, 2).result.output.data == "10"
+    assert latest.slot == 5 and plain(latest.result.output.data) == "40"
+    assert plain(client.compute(pid, 2).result.output.data) == "10"
     assert len(latest.hashpath) == 43 and len(latest.result_digest) == 43
     with pytest.raises(ClientError) as caught:
         client.compute(pid, 99)
@@ -79,7 +79,7 @@ def test_dryrun_leaves_no_trace(client: NodeClient) -> None:
     dry = client.dryrun(
         build_message(USER, pid, action="Eval", data=b"Counter = Counter + 100; return Counter")
     )
-    assert dry.output.data == "101"
+    assert plain(dry.output.data) == "101"
     assert evaluate(client, pid, "return Counter") == "1"
     assert client.get_slot(pid).current_slot == 2  # the dryrun was never scheduled
 
@@ -103,7 +103,7 @@ def test_results_survive_a_restart(tmp_path: Path) -> None:
             after = [c.compute(pid, s) for s in range(11)]
             # a new slot after the restart replays the state: Y continues from 45
             c.schedule(build_message(USER, pid, action="Eval", data=b"return Y"))
-            assert c.now(pid).result.output.data == "45"
+            assert plain(c.now(pid).result.output.data) == "45"
     finally:
         second.stop()
     assert [(r.hashpath, r.result_digest) for r in after] == [(r.hashpath, r.result_digest) for r in before]

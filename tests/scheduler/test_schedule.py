@@ -20,6 +20,7 @@ from aonode.scheduler import (
     layout,
     verify_schedule,
 )
+from aonode.scheduler.config import BLOCK_MS
 from store import MemoryStore, ObjectStore
 from tests.scheduler.conftest import StoreFactory
 from tests.scheduler.helpers import (
@@ -79,6 +80,21 @@ def test_timestamps_never_decrease_even_if_the_clock_does(make_store: StoreFacto
         return out
 
     assert run(go()) == [1000, 5000, 5000, 5000, 6000]
+
+
+def test_default_block_height_follows_the_clock(make_store: StoreFactory) -> None:
+    # Without a BlockSource the height is timestamp // BLOCK_MS: it advances and never goes back.
+    times = iter([5 * BLOCK_MS, 7 * BLOCK_MS + 1, 6 * BLOCK_MS, 9 * BLOCK_MS])
+    sched = Scheduler(make_store(), NODE_KEY, clock=lambda: next(times))
+    proc = process_message()
+
+    async def go() -> list[int]:
+        out = [(await sched.schedule(proc)).block_height]
+        for _ in range(3):
+            out.append((await sched.schedule(message_to(proc.id))).block_height)
+        return out
+
+    assert run(go()) == [5, 7, 7, 9]
 
 
 def test_block_source_fields_are_recorded(make_store: StoreFactory) -> None:

@@ -9,6 +9,11 @@ only on the files, their fixed order and `RUNTIME_VERSION`, with line endings no
 node builds the same bytes and so the same module ID from the same version: `runtime_module()` is an
 *unsigned* module message, whose ID is its content digest.
 
+Besides the AOS model itself the bundle carries our own implementations of the libraries AOS ships
+and blueprints require: `.bint` (fixed-width big integers), `.base64`, `.crypto` (digests, HMAC,
+PBKDF2) and `.chance` (the Mersenne Twister behind math.random), all plain Lua, so the instruction
+budget meters them like any process code.
+
 `example_source(name)` returns a Lua program from `examples/` (e.g. `token`, the token blueprint used by
 the benchmark), meant to be loaded into a process with an `Eval`.
 """
@@ -28,7 +33,7 @@ __all__ = [
     "runtime_source",
 ]
 
-RUNTIME_VERSION = "0.2.0"
+RUNTIME_VERSION = "0.3.0"
 """Version of the runtime; part of the module (tag and source), so a new version is a new module ID."""
 
 MODULE_NAME = "aonode-aos"
@@ -36,6 +41,10 @@ MODULE_NAME = "aonode-aos"
 # (canonical name, other names `require` knows it by, file in runtime/), in bundle order.
 _MODULES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("json", (".json",), "json.lua"),
+    (".bint", ("bint",), "bint.lua"),
+    (".base64", ("base64",), "base64.lua"),
+    (".crypto", (".crypto.init", "crypto"), "crypto.lua"),
+    (".chance", ("chance",), "chance.lua"),
     (".stringify", ("stringify",), "stringify.lua"),
     (".utils", ("utils",), "utils.lua"),
     (".handlers-utils", ("handlers-utils",), "handlers_utils.lua"),

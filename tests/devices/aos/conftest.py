@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -14,6 +16,19 @@ from aonode.ids import ProcessId, encode_id, next_hash_chain
 from aonode.model import Assignment, Message, Result, Tag
 
 T0 = 1_700_000_000_000
+
+_ANSI = re.compile("\x1b\\[[0-9;]*m")
+
+
+def plain(text: str) -> str:
+    """Text without ANSI colour codes (the runtime colours output as AOS does)."""
+    return _ANSI.sub("", text)
+
+
+def uncoloured(r: Result) -> Result:
+    """The result with the colour codes taken out of Output and Error, for tests about content."""
+    out = dataclasses.replace(r.output, data=plain(r.output.data), prompt=plain(r.output.prompt))
+    return dataclasses.replace(r, output=out, error=plain(r.error))
 
 
 class Proc:
@@ -52,10 +67,12 @@ class Proc:
         )
         return sign_assignment(a, self.scheduler)
 
-    def deliver(self, message: Message) -> Result:
+    def deliver(self, message: Message, raw: bool = False) -> Result:
+        """Compute the next slot; the result without colour codes unless `raw`."""
         self.slot += 1
         self.chain = next_hash_chain(self.chain, message.id)
-        return self.device.compute(self._assignment(message, self.slot), message)
+        r = self.device.compute(self._assignment(message, self.slot), message)
+        return r if raw else uncoloured(r)
 
     def message(
         self,
@@ -78,11 +95,12 @@ class Proc:
         tags: Sequence[tuple[str, str]] = (),
         data: str | bytes = b"",
         signer: Signer | None = None,
+        raw: bool = False,
     ) -> Result:
-        return self.deliver(self.message(tags, data, signer))
+        return self.deliver(self.message(tags, data, signer), raw=raw)
 
-    def eval(self, code: str, signer: Signer | None = None) -> Result:
-        return self.send([("Action", "Eval")], code, signer)
+    def eval(self, code: str, signer: Signer | None = None, raw: bool = False) -> Result:
+        return self.send([("Action", "Eval")], code, signer, raw=raw)
 
     def ok(self, code: str) -> str:
         """Eval from the owner that must succeed; returns Output.data."""

@@ -43,4 +43,4 @@ def test_same_schedule_same_results() -> None:
     things = first[1].output.data
     assert things.startswith('{\n  [3] = "v1",\n  [6] = "v2",')
     assert things.index("key10 = 10") < things.index("key2 = 2")
-    assert first[6].error == "{\n  a = 3,\n  b = 2,\n  c = 1\n}"
+    assert first[6].error.endswith("\n\nerror:\n{\n  a = 3,\n  b = 2,\n  c = 1\n}")

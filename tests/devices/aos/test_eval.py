@@ -25,7 +25,7 @@ def test_expressions(proc: Proc) -> None:
 def test_eval_output_is_not_a_print(proc: Proc) -> None:
     r = proc.eval("return 1")
     assert r.output.print is False
-    assert r.output.prompt == "test-proc@aos-0.2.0[Inbox:0]> "
+    assert r.output.prompt == "test-proc@aos-0.3.0[Inbox:0]> "
     assert r.messages == ()
 
 
@@ -67,17 +67,17 @@ def test_multiline_code_and_functions(proc: Proc) -> None:
 
 def test_syntax_error_is_an_error_result(proc: Proc) -> None:
     r = proc.eval("x = = 1")
-    assert r.error.startswith('[string "aos"]:1:')
+    assert r.error.startswith('\n\nerror:\n[string "aos"]:1:')
     assert r.output.data == ""
     assert proc.ok("return 5") == "5"
 
 
 def test_runtime_error_keeps_printed_lines(proc: Proc) -> None:
     r = proc.eval("print('before'); Send({Target = ao.id, Data = 'x'}); error('boom')")
-    assert r.error == 'before\n\n[string "aos"]:1: boom'
+    assert r.error == 'before\n\nerror:\n[string "aos"]:1: boom'
     assert r.messages == ()
     r = proc.eval("error({code = 7})")
-    assert r.error == "{\n  code = 7\n}"
+    assert r.error == "\n\nerror:\n{\n  code = 7\n}"
 
 
 def test_eval_from_non_owner_is_refused(proc: Proc) -> None:
@@ -98,7 +98,7 @@ def test_environment_globals(proc: Proc) -> None:
     assert proc.ok("return Name") == "test-proc"
     assert proc.ok("return #ao.env.Process.TagArray") == "3"
     assert proc.ok("return type(Handlers.add)") == "function"
-    assert proc.ok("Version()") == "version: 0.2.0"
+    assert proc.ok("Version()") == "version: 0.3.0"
     assert proc.ok("return require('json') == json and require('.json') == json") == "true"
 
 

@@ -237,8 +237,9 @@ def test_handler_error_is_an_error_result(proc: Proc) -> None:
         " error('kaput') end)"
     )
     r = proc.send([("Action", "Boom")])
-    assert r.error.startswith("working\n\n")
-    assert r.error.endswith("kaput")
+    # AOS's framing: what was printed, the "Error handling message" lines, then "error:" and the error.
+    assert r.error.startswith("working\nError handling message with Action = Boom\n")
+    assert r.error.endswith('\n\nerror:\n[string "aos"]:1: kaput')
     assert r.messages == ()
     # The process goes on; the system handlers are gone from the list.
     assert (

@@ -14,7 +14,7 @@ def test_inbox_is_bounded(proc: Proc) -> None:
     assert proc.ok(
         "local a = {} for _, m in ipairs(Inbox) do a[#a+1] = m.Action end return table.concat(a, ',')"
     ) == ("M2,M3,M4")
-    assert proc.eval("return 1").output.prompt == "test-proc@aos-0.2.0[Inbox:3]> "
+    assert proc.eval("return 1").output.prompt == "test-proc@aos-0.3.0[Inbox:3]> "
     proc.ok("InboxLimit = 1")
     proc.send([("Action", "M5")])
     assert proc.ok("return #Inbox .. Inbox[1].Action") == "1M5"

@@ -62,4 +62,4 @@ def test_decode_and_round_trip(proc: Proc) -> None:
 @pytest.mark.parametrize("text", ["{", "[1,]", '{"a" 1}', "01", "1 2", '"\\x"', "tru", "", '"abc'])
 def test_decode_errors(proc: Proc, text: str) -> None:
     r = proc.eval(f"return json.decode({json.dumps(text)})")
-    assert r.error.startswith("json: ") or "expected" in r.error
+    assert r.error.startswith("\n\nerror:\njson: ") or "expected" in r.error

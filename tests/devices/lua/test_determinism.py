@@ -36,6 +36,22 @@ def test_separate_processes_compute_byte_identical_results() -> None:
     assert len(set(first)) > 800  # most slots differ (repeated errors give repeated results)
 
 
+def test_aos_libraries_compute_byte_identical_results() -> None:
+    # The AOS runtime's libraries are Lua on this device (no host function): bint, crypto, base64, the
+    # Mersenne Twister behind math.random and json floats give the same results in every OS process.
+    def child(seed: str) -> list[str]:
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        out = subprocess.run(
+            [sys.executable, "-m", "tests.devices.lua.aos_libraries_child", "60"],
+            cwd=ROOT, env=env, capture_output=True, check=True, timeout=300,
+        )  # fmt: skip
+        return out.stdout.decode().split()
+
+    first, second = child("1"), child("2")
+    assert len(first) == 60 and not any(line.startswith("error:") for line in first)
+    assert first == second and len(set(first)) == 60
+
+
 def test_pairs_order() -> None:
     p = LuaProc(RUNNER)
     r = p.run(

@@ -24,7 +24,7 @@ if type(ao) ~= "table" then
   _ENV.ao = ao
 end
 
-ao._version = "aonode-1"
+ao._version = "0.0.6"
 ao.id = ao.id or ""
 ao._module = ao._module or ""
 ao.authorities = ao.authorities or {}

@@ -13,7 +13,7 @@
 -- receive(pattern) suspends the running handler (a coroutine) until a message matching pattern
 -- arrives; that message resumes it (AOS 2's Receive, ao.send(...).receive()).
 
-local handlers = { _version = "aonode-1" }
+local handlers = { _version = "0.0.5" }
 
 local utils = require(".utils")
 local type, ipairs, pairs, select, assert, error, tostring = type, ipairs, pairs, select, assert, error,

@@ -1,6 +1,6 @@
 -- handlers-utils: pattern builders and reply helpers for Handlers (`Handlers.utils`), as in AOS.
 
-local _utils = { _version = "aonode-1" }
+local _utils = { _version = "0.0.2" }
 
 local type, ipairs, assert = type, ipairs, assert
 

@@ -1,15 +1,15 @@
 -- json: JSON for the aonode AOS runtime (`require("json")`, also the global `json`).
 --
 -- encode is canonical: object keys sorted (byte order), integers (and floats with an integral value
--- within +/-2^53) written without a fraction, other floats with the shortest of %.14g / %.17g that
--- reads back to the same number, strings escaped minimally (", \, control characters) and otherwise
+-- within +/-2^53) written without a fraction, other floats with %.14g as AOS's json (not always
+-- exact: 1/3 -> 0.33333333333333, but deterministic), strings escaped minimally (", \, control characters) and otherwise
 -- left as UTF-8 bytes. A table whose keys are exactly 1..n is an array; an empty table is `[]` (as in
 -- AOS's json); a table whose keys are all strings is an object (function values are skipped, as in
 -- AOS); anything else (mixed or sparse keys, NaN, infinities, functions in arrays, cycles) is an error.
 -- decode accepts RFC 8259 JSON; `null` becomes nil (as in AOS), numbers become Lua integers when they
 -- are written without fraction or exponent and fit, else floats.
 
-local json = { _version = "aonode-1" }
+local json = { _version = "0.1.2" }
 
 local byte, char, find, format, sub, match = string.byte, string.char, string.find, string.format,
   string.sub, string.match
@@ -51,11 +51,8 @@ local function encode_number(n)
   if n == floor(n) and n >= -TWO_53 and n <= TWO_53 then
     return format("%d", tointeger(n))
   end
-  local s = format("%.14g", n)
-  if tonumber(s) ~= n then
-    s = format("%.17g", n)
-  end
-  return s
+  -- AOS's json writes floats with %.14g (1/3 -> 0.33333333333333): not exact, but deterministic
+  return format("%.14g", n)
 end
 
 local encode

@@ -33,10 +33,15 @@ local lower, upper, gsub, sub, gmatch = string.lower, string.upper, string.gsub,
 local cocreate, coresume, costatus = coroutine.create, coroutine.resume, coroutine.status
 local match, floor, huge = string.match, math.floor, math.huge
 local ENV = _ENV
+local sbyte = string.byte
+local host_os_time = type(os) == "table" and os.time or nil
+local normalize = utils.normalize
 
+local chance = require(".chance")
 local handlers = require(".handlers")
 local evaluate = handlers.evaluate
 local display = stringify.display
+local RED, GREEN, BLUE, GRAY, RESET = "\27[31m", "\27[32m", "\27[34m", "\27[90m", "\27[0m"
 local json_decode, json_encode = json.decode, json.encode
 local clear_outbox, is_trusted = ao.clearOutbox, ao.isTrusted
 Handlers = handlers
@@ -61,16 +66,32 @@ local process = { _version = AOS_RUNTIME_VERSION }
 local logs = nil -- the current slot's printed lines
 local initialized = false
 
---- Print values (tables pretty-printed, others by tostring, separated by tabs) to the slot's Output.
+-- A value as AOS's print shows it: strings as they are, tables by stringify (coloured), numbers green,
+-- booleans blue, nil red.
+local function shown(v)
+  local t = type(v)
+  if t == "string" or t == "table" then
+    return display(v)
+  elseif t == "number" then
+    return GREEN .. tostring(v) .. RESET
+  elseif t == "boolean" then
+    return BLUE .. tostring(v) .. RESET
+  elseif t == "nil" then
+    return RED .. "nil" .. RESET
+  end
+  return display(v)
+end
+
+--- Print values (each as AOS's print shows one, separated by tabs) to the slot's Output.
 local function runtime_print(...)
   local n = select("#", ...)
   local line
   if n == 1 then
-    line = display((...))
+    line = shown((...))
   else
     local parts = {}
     for i = 1, n do
-      parts[i] = display((select(i, ...)))
+      parts[i] = shown((select(i, ...)))
     end
     line = concat(parts, "\t")
   end
@@ -104,7 +125,8 @@ end
 local function prompt()
   local name, count = process_name(), inbox_size()
   if name ~= prompt_name or count ~= prompt_count then
-    prompt_text = name .. "@aos-" .. process._version .. "[Inbox:" .. tostring(count) .. "]> "
+    prompt_text = GREEN .. name .. GRAY .. "@" .. BLUE .. "aos-" .. process._version .. GRAY .. "[Inbox:"
+      .. RED .. tostring(count) .. GRAY .. "]" .. RESET .. "> "
     prompt_name, prompt_count = name, count
   end
   return prompt_text
@@ -320,6 +342,19 @@ local function build_msg(req)
       by_name[name] = value
       if not NON_EXTRACTABLE[name] then
         msg[name] = value
+      end
+    end
+  end
+  -- As AOS: every tag is also reachable under its canonical name (data-PROTOCOL -> Data-Protocol),
+  -- unless a tag of that exact name exists.
+  for i = 1, #tags do
+    local name = tags[i].name
+    local canonical = normalize(name)
+    if canonical ~= name and by_name[canonical] == nil then
+      local value = by_name[name]
+      by_name[canonical] = value
+      if not NON_EXTRACTABLE[canonical] then
+        msg[canonical] = value
       end
     end
   end
@@ -586,16 +621,29 @@ local function run_handlers(msg, owner_eval)
   return true
 end
 
-local function error_text(err)
+-- The slot's error as AOS frames it: for a handler's error, the lines printed so far, then
+-- "Error handling message with Action = X" and the error (printed, so they are in the text), then a blank
+-- line, "error:" and the error; for an Eval, the printed lines, a blank line, "error:" and the error.
+-- (AOS also prints a traceback; the sandbox has no debug library, so there is none.)
+local function error_text(err, msg)
   if type(err) ~= "string" then
     local ok, text = pcall(display, err)
     err = ok and type(text) == "string" and text or "(error object is a " .. type(err) .. " value)"
   end
-  local printed = concat(logs, "\n")
-  if printed ~= "" then
-    return printed .. "\n\n" .. err
+  if err == "not enough memory" or match(err, ": not enough memory$") then
+    -- left as it is: the device reports it as "memory limit exceeded" (building more text could fail too)
+    return err
   end
-  return err
+  if msg.Action ~= "Eval" then
+    local action = msg.Action
+    if type(action) == "string" then
+      logs[#logs + 1] = RED .. "Error" .. GRAY .. " handling message with Action = " .. action .. RESET
+    else
+      logs[#logs + 1] = RED .. "Error" .. GRAY .. " handling message " .. RESET
+    end
+    logs[#logs + 1] = GREEN .. err .. RESET
+  end
+  return concat(logs, "\n") .. "\n\n" .. RED .. "error:\n" .. RESET .. err
 end
 
 local function result(output)
@@ -618,6 +666,56 @@ local function trusted(msg)
   return ok and yes and true or false
 end
 
+local function random(...)
+  local n = select("#", ...)
+  if n == 0 then
+    return chance.random()
+  elseif n == 1 then
+    return chance.integer(1, (...))
+  end
+  local low, high = ...
+  return chance.integer(low, high)
+end
+
+-- As AOS: math.random is AOS's Mersenne Twister (.chance), seeded once, from the first message,
+-- with tonumber(Block-Height .. sum of the bytes of Owner .. Module .. Id).
+local seeded = false
+local function seed_random(msg)
+  if seeded then
+    return
+  end
+  local text = tostring(msg.Owner or "") .. tostring(msg.Module or "") .. tostring(msg.Id or "")
+  local sum = 0
+  for i = 1, #text do
+    sum = sum + sbyte(text, i)
+  end
+  local height = msg["Block-Height"]
+  local seed = tonumber(tostring(height ~= nil and floor(height) or 0) .. tostring(sum)) or sum
+  chance.seed(seed)
+  seeded = true
+  rawset(ENV, "Seeded", true)
+  local math_table = rawget(ENV, "math")
+  if type(math_table) == "table" then
+    rawset(math_table, "random", random)
+  end
+end
+
+-- os.time() is the message's Timestamp in milliseconds, as AOS sets it; os.time(table) is the
+-- host's (the date's seconds).
+local function install_time(msg)
+  local os_table = rawget(ENV, "os")
+  if type(os_table) ~= "table" then
+    return
+  end
+  local ts = msg.Timestamp
+  rawset(os_table, "time", function(t)
+    if t ~= nil and host_os_time then
+      return host_os_time(t)
+    end
+    return ts
+  end)
+end
+
 function process.handle(req, base)
   logs = {}
   clear_outbox()
@@ -626,6 +724,8 @@ function process.handle(req, base)
   end
   local msg, size = build_msg(req)
   current_msg, current_size = msg, size
+  seed_random(msg)
+  install_time(msg)
   -- The Owner's own signed message needs no other trust (a redefined isTrusted cannot refuse it).
   local owner_eval = is_owner_eval(msg) and msg.Owner == msg.From
 
@@ -649,7 +749,7 @@ function process.handle(req, base)
     ok, err = run_handlers(msg, is_owner_eval(msg))
   end
   if not ok then
-    local text = error_text(err)
+    local text = error_text(err, msg)
     logs = nil
     clear_outbox()
     error(text, 0)

@@ -1,6 +1,7 @@
--- stringify: deterministic, plain-text pretty-printing of Lua values (what Eval and print show).
+-- stringify: deterministic pretty-printing of Lua values (what Eval and print show).
 --
--- Like AOS's stringify, without colours and with a fixed order: the array part 1..n first, in order,
+-- Like AOS's stringify, with its ANSI colours (strings green, numbers and booleans blue, keys red) and
+-- with a fixed order: the array part 1..n first, in order,
 -- then the other keys sorted (numbers, then strings, then booleans, then anything else by tostring).
 -- An array of scalars fits on one line: { 1, "two", 3 }. Other tables are one entry per line,
 -- indented by two spaces per level, with `key = value` entries; keys that are Lua identifiers are
@@ -83,21 +84,23 @@ local function custom_tostring(v)
 end
 
 local OPAQUE = { ["function"] = "<function>", thread = "<thread>", userdata = "<userdata>" }
+local RED, GREEN, BLUE, RESET = "\27[31m", "\27[32m", "\27[34m", "\27[0m"
 
+-- As AOS's stringify colours them: strings green, other scalars blue, keys red.
 local function scalar(v)
   local t = type(v)
   if t == "string" then
-    return quote(v)
+    return GREEN .. quote(v) .. RESET
   end
-  return OPAQUE[t] or tostring(v)
+  return BLUE .. (OPAQUE[t] or tostring(v)) .. RESET
 end
 
 local function key_text(k)
   if type(k) == "string" then
     if find(k, "^[%a_][%w_]*$") and not RESERVED[k] then
-      return k
+      return RED .. k .. RESET
     end
-    return "[" .. quote(k) .. "]"
+    return "[" .. RED .. quote(k) .. RESET .. "]"
   end
   return "[" .. scalar(k) .. "]"
 end

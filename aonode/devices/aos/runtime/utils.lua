@@ -7,10 +7,11 @@
 --     "_" (any value), a function (value, msg) -> truthy, a string (equal; or, when it contains one of
 --     ^$()%.[]*+? , a Lua pattern matched against the value), or a table of such patterns (any).
 
-local utils = { _version = "aonode-1" }
+local utils = { _version = "0.0.5" }
 
 local type, pairs, ipairs, select, tostring, assert = type, pairs, ipairs, select, tostring, assert
 local find, match = string.find, string.match
+local gsub, upper, lower, sub = string.gsub, string.upper, string.lower, string.sub
 local unpack = table.unpack
 
 local SPECIAL = "[%^%$%(%)%%%.%[%]%*%+%?]"
@@ -46,6 +47,25 @@ function utils.matchesPattern(pattern, value, msg)
   return false
 end
 
+--- A tag name in its canonical form, as AOS normalizes message keys: each `-`-separated part with its
+--- first letter upper-case and the rest lower-case ("data-PROTOCOL" -> "Data-Protocol").
+function utils.normalize(name)
+  if type(name) ~= "string" then
+    return name
+  end
+  return (gsub(name, "[^%-]+", function(part)
+    return upper(sub(part, 1, 1)) .. lower(sub(part, 2))
+  end))
+end
+
+--- "hello" -> "Hello" (the rest lower-cased, as AOS's utils.capitalize).
+function utils.capitalize(str)
+  if type(str) ~= "string" or str == "" then
+    return str
+  end
+  return upper(sub(str, 1, 1)) .. lower(sub(str, 2))
+end
+
 --- Whether `msg` matches `spec` (see the module comment). Function specs return their own result.
 function utils.matchesSpec(msg, spec)
   local st = type(spec)
@@ -61,6 +81,14 @@ function utils.matchesSpec(msg, spec)
       local value = msg[key]
       if value == nil and type(tags) == "table" then
         value = tags[key]
+      end
+      if value == nil and type(key) == "string" then
+        -- a spec written in another case ({action = "Ping"}) matches the canonical tag name
+        local canonical = utils.normalize(key)
+        value = msg[canonical]
+        if value == nil and type(tags) == "table" then
+          value = tags[canonical]
+        end
       end
       if value == nil then
         return false

@@ -17,9 +17,19 @@ const _ = grpc.SupportPackageIsVersion7
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type ReplicationServiceClient interface {
+	// Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+	// with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+	// the node schedules (`all`: new processes join the stream as they are spawned).
 	Follow(ctx context.Context, in *FollowRequest, opts ...grpc.CallOption) (ReplicationService_FollowClient, error)
-	// Content-addressed objects by digest.
-	FetchObjects(ctx context.Context, in *FetchObjectsRequest, opts ...grpc.CallOption) (*FetchObjectsResponse, error)
+	// Content-addressed objects by digest, in byte-bounded frames.
+	FetchObjects(ctx context.Context, in *FetchObjectsRequest, opts ...grpc.CallOption) (ReplicationService_FetchObjectsClient, error)
+	// The stored result digests of a slot range (only slots this node has computed; nothing is computed).
+	GetResultDigests(ctx context.Context, in *GetResultDigestsRequest, opts ...grpc.CallOption) (*GetResultDigestsResponse, error)
+	// Operator actions (they make this node connect out): signed by the node wallet or an operator.
+	AddReplica(ctx context.Context, in *AddReplicaRequest, opts ...grpc.CallOption) (*AddReplicaResponse, error)
+	RemoveReplica(ctx context.Context, in *RemoveReplicaRequest, opts ...grpc.CallOption) (*RemoveReplicaResponse, error)
+	// The replicas this node follows, with their status. Anyone may read it.
+	ListReplicas(ctx context.Context, in *ListReplicasRequest, opts ...grpc.CallOption) (*ListReplicasResponse, error)
 }
 
 type replicationServiceClient struct {
@@ -62,9 +72,68 @@ func (x *replicationServiceFollowClient) Recv() (*FollowResponse, error) {
 	return m, nil
 }
 
-func (c *replicationServiceClient) FetchObjects(ctx context.Context, in *FetchObjectsRequest, opts ...grpc.CallOption) (*FetchObjectsResponse, error) {
-	out := new(FetchObjectsResponse)
-	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/FetchObjects", in, out, opts...)
+func (c *replicationServiceClient) FetchObjects(ctx context.Context, in *FetchObjectsRequest, opts ...grpc.CallOption) (ReplicationService_FetchObjectsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_ReplicationService_serviceDesc.Streams[1], "/aonode.v1.ReplicationService/FetchObjects", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &replicationServiceFetchObjectsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type ReplicationService_FetchObjectsClient interface {
+	Recv() (*FetchObjectsResponse, error)
+	grpc.ClientStream
+}
+
+type replicationServiceFetchObjectsClient struct {
+	grpc.ClientStream
+}
+
+func (x *replicationServiceFetchObjectsClient) Recv() (*FetchObjectsResponse, error) {
+	m := new(FetchObjectsResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *replicationServiceClient) GetResultDigests(ctx context.Context, in *GetResultDigestsRequest, opts ...grpc.CallOption) (*GetResultDigestsResponse, error) {
+	out := new(GetResultDigestsResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/GetResultDigests", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *replicationServiceClient) AddReplica(ctx context.Context, in *AddReplicaRequest, opts ...grpc.CallOption) (*AddReplicaResponse, error) {
+	out := new(AddReplicaResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/AddReplica", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *replicationServiceClient) RemoveReplica(ctx context.Context, in *RemoveReplicaRequest, opts ...grpc.CallOption) (*RemoveReplicaResponse, error) {
+	out := new(RemoveReplicaResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/RemoveReplica", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *replicationServiceClient) ListReplicas(ctx context.Context, in *ListReplicasRequest, opts ...grpc.CallOption) (*ListReplicasResponse, error) {
+	out := new(ListReplicasResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/ListReplicas", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -75,9 +144,19 @@ func (c *replicationServiceClient) FetchObjects(ctx context.Context, in *FetchOb
 // All implementations must embed UnimplementedReplicationServiceServer
 // for forward compatibility
 type ReplicationServiceServer interface {
+	// Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+	// with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+	// the node schedules (`all`: new processes join the stream as they are spawned).
 	Follow(*FollowRequest, ReplicationService_FollowServer) error
-	// Content-addressed objects by digest.
-	FetchObjects(context.Context, *FetchObjectsRequest) (*FetchObjectsResponse, error)
+	// Content-addressed objects by digest, in byte-bounded frames.
+	FetchObjects(*FetchObjectsRequest, ReplicationService_FetchObjectsServer) error
+	// The stored result digests of a slot range (only slots this node has computed; nothing is computed).
+	GetResultDigests(context.Context, *GetResultDigestsRequest) (*GetResultDigestsResponse, error)
+	// Operator actions (they make this node connect out): signed by the node wallet or an operator.
+	AddReplica(context.Context, *AddReplicaRequest) (*AddReplicaResponse, error)
+	RemoveReplica(context.Context, *RemoveReplicaRequest) (*RemoveReplicaResponse, error)
+	// The replicas this node follows, with their status. Anyone may read it.
+	ListReplicas(context.Context, *ListReplicasRequest) (*ListReplicasResponse, error)
 	mustEmbedUnimplementedReplicationServiceServer()
 }
 
@@ -88,8 +167,20 @@ type UnimplementedReplicationServiceServer struct {
 func (UnimplementedReplicationServiceServer) Follow(*FollowRequest, ReplicationService_FollowServer) error {
 	return status.Errorf(codes.Unimplemented, "method Follow not implemented")
 }
-func (UnimplementedReplicationServiceServer) FetchObjects(context.Context, *FetchObjectsRequest) (*FetchObjectsResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method FetchObjects not implemented")
+func (UnimplementedReplicationServiceServer) FetchObjects(*FetchObjectsRequest, ReplicationService_FetchObjectsServer) error {
+	return status.Errorf(codes.Unimplemented, "method FetchObjects not implemented")
+}
+func (UnimplementedReplicationServiceServer) GetResultDigests(context.Context, *GetResultDigestsRequest) (*GetResultDigestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetResultDigests not implemented")
+}
+func (UnimplementedReplicationServiceServer) AddReplica(context.Context, *AddReplicaRequest) (*AddReplicaResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddReplica not implemented")
+}
+func (UnimplementedReplicationServiceServer) RemoveReplica(context.Context, *RemoveReplicaRequest) (*RemoveReplicaResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveReplica not implemented")
+}
+func (UnimplementedReplicationServiceServer) ListReplicas(context.Context, *ListReplicasRequest) (*ListReplicasResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListReplicas not implemented")
 }
 func (UnimplementedReplicationServiceServer) mustEmbedUnimplementedReplicationServiceServer() {}
 
@@ -125,20 +216,95 @@ func (x *replicationServiceFollowServer) Send(m *FollowResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
-func _ReplicationService_FetchObjects_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(FetchObjectsRequest)
+func _ReplicationService_FetchObjects_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(FetchObjectsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ReplicationServiceServer).FetchObjects(m, &replicationServiceFetchObjectsServer{stream})
+}
+
+type ReplicationService_FetchObjectsServer interface {
+	Send(*FetchObjectsResponse) error
+	grpc.ServerStream
+}
+
+type replicationServiceFetchObjectsServer struct {
+	grpc.ServerStream
+}
+
+func (x *replicationServiceFetchObjectsServer) Send(m *FetchObjectsResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func _ReplicationService_GetResultDigests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetResultDigestsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(ReplicationServiceServer).FetchObjects(ctx, in)
+		return srv.(ReplicationServiceServer).GetResultDigests(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: "/aonode.v1.ReplicationService/FetchObjects",
+		FullMethod: "/aonode.v1.ReplicationService/GetResultDigests",
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ReplicationServiceServer).FetchObjects(ctx, req.(*FetchObjectsRequest))
+		return srv.(ReplicationServiceServer).GetResultDigests(ctx, req.(*GetResultDigestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReplicationService_AddReplica_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddReplicaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicationServiceServer).AddReplica(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/aonode.v1.ReplicationService/AddReplica",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicationServiceServer).AddReplica(ctx, req.(*AddReplicaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReplicationService_RemoveReplica_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveReplicaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicationServiceServer).RemoveReplica(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/aonode.v1.ReplicationService/RemoveReplica",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicationServiceServer).RemoveReplica(ctx, req.(*RemoveReplicaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReplicationService_ListReplicas_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReplicasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicationServiceServer).ListReplicas(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/aonode.v1.ReplicationService/ListReplicas",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicationServiceServer).ListReplicas(ctx, req.(*ListReplicasRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -148,14 +314,31 @@ var _ReplicationService_serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*ReplicationServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
-			MethodName: "FetchObjects",
-			Handler:    _ReplicationService_FetchObjects_Handler,
+			MethodName: "GetResultDigests",
+			Handler:    _ReplicationService_GetResultDigests_Handler,
+		},
+		{
+			MethodName: "AddReplica",
+			Handler:    _ReplicationService_AddReplica_Handler,
+		},
+		{
+			MethodName: "RemoveReplica",
+			Handler:    _ReplicationService_RemoveReplica_Handler,
+		},
+		{
+			MethodName: "ListReplicas",
+			Handler:    _ReplicationService_ListReplicas_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Follow",
 			Handler:       _ReplicationService_Follow_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "FetchObjects",
+			Handler:       _ReplicationService_FetchObjects_Handler,
 			ServerStreams: true,
 		},
 	},

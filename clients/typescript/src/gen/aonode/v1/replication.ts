@@ -20,44 +20,149 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Assignment, Message } from "./types";
+import { Message } from "./types";
 
 export const protobufPackage = "aonode.v1";
 
 export const protobufFileName = "aonode/v1/replication.proto";
 
-export interface FollowRequest {
+export interface FollowCursor {
   process: string;
+  /** First slot wanted. */
   fromSlot: bigint;
 }
 
+export interface FollowRequest {
+  /** The processes to follow, each from its slot. */
+  processes: FollowCursor[];
+  /** Also every other process this node schedules (from slot 0), including those spawned later. */
+  all: boolean;
+}
+
 export interface FollowResponse {
-  assignments: Assignment[];
-  messages: Message[];
+  /** Empty on a stream-wide heartbeat. */
+  process: string;
+  /** Slot of assignments[0] (of the next slot expected, on a heartbeat). */
+  fromSlot: bigint;
+  /** Consecutive assignments as stored (canonical encoding, docs/ids.md). */
+  assignments: Buffer[];
+  /** messages[i] is the stored encoding of assignments[i]'s message. */
+  messages: Buffer[];
+  /** The leader's committed slot of the process when the frame was read. */
   currentSlot: bigint;
+  /** The leader's clock when the frame was sent (ms), for lag measurements. */
+  leaderTimeMs: bigint;
 }
 
 export interface FetchObjectsRequest {
-  digests: string[];
+  /** Raw 32-byte digests (at most 1,024). */
+  digests: Buffer[];
 }
 
 export interface StoredObject {
-  digest: string;
+  digest: Buffer;
   data: Buffer;
 }
 
 export interface FetchObjectsResponse {
   objects: StoredObject[];
   /** Requested digests this node does not hold. */
-  missing: string[];
+  missing: Buffer[];
 }
 
-function createBaseFollowRequest(): FollowRequest {
+export interface GetResultDigestsRequest {
+  process: string;
+  fromSlot: bigint;
+  /** At most 10,000 (0: as many as allowed). */
+  count: number;
+}
+
+export interface GetResultDigestsResponse {
+  fromSlot: bigint;
+  /** 32-byte result digests of slots from_slot, from_slot + 1, ... (stops at the first slot not computed). */
+  digests: Buffer[];
+  /** The last slot this node has computed, -1 when none. */
+  computedSlot: bigint;
+}
+
+export interface AddReplicaRequest {
+  /**
+   * Signed by the node wallet or an operator: Action = Add-Replica, Leader = HOST:PORT, Process = an ID
+   * (repeatable) or All = true, Issued-At = ms (within 5 minutes of the node's clock).
+   */
+  authorization: Message | undefined;
+}
+
+export interface AddReplicaResponse {
+  replica: Replica | undefined;
+}
+
+export interface RemoveReplicaRequest {
+  /** Signed as for AddReplica: Action = Remove-Replica, Replica = the replica ID, Issued-At = ms. */
+  authorization: Message | undefined;
+}
+
+export interface RemoveReplicaResponse {
+  replica: Replica | undefined;
+}
+
+export interface ListReplicasRequest {
+  /** Only replicas following this process (empty: all). */
+  process: string;
+}
+
+export interface ListReplicasResponse {
+  replicas: Replica[];
+}
+
+export interface Replica {
+  id: string;
+  leader: string;
+  processes: string[];
+  all: boolean;
+  /** "following", "connecting", "failed" or "stopped". */
+  state: string;
+  lastError: string;
+  processStatus: ReplicaProcess[];
+  /** Proof that the scheduler signed two different assignments for one slot. */
+  equivocations: Equivocation[];
+  /** Where it came from: "cli", "config" or "serve". */
+  origin: string;
+}
+
+export interface ReplicaProcess {
+  process: string;
+  /** Last slot stored here (-1: none). */
+  storedSlot: bigint;
+  /** The leader's committed slot as last heard. */
+  leaderSlot: bigint;
+  /** ms from the leader's frame time to this node's commit of the last frame. */
+  lagMs: bigint;
+  /** Slots verified and stored since this node started. */
+  verified: bigint;
+  /** Result digests compared with the leader's: equal, and different. */
+  agreed: bigint;
+  diverged: bigint;
+  /** Last slot compared. */
+  comparedSlot: bigint;
+  lastDivergence: string;
+  scheduler: string;
+}
+
+export interface Equivocation {
+  process: string;
+  slot: bigint;
+  /** Both signed assignments (stored encodings). */
+  first: Buffer;
+  second: Buffer;
+}
+
+function createBaseFollowCursor(): FollowCursor {
   return { process: "", fromSlot: 0n };
 }
 
-export const FollowRequest: MessageFns<FollowRequest> = {
-  encode(message: FollowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const FollowCursor: MessageFns<FollowCursor> = {
+  encode(message: FollowCursor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.process !== "") {
       writer.uint32(10).string(message.process);
     }
@@ -70,7 +175,7 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): FollowRequest {
+  decode(input: BinaryReader | Uint8Array, length?: number): FollowCursor {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -79,7 +184,7 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseFollowRequest();
+      const message = createBaseFollowCursor();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -111,7 +216,7 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     }
   },
 
-  fromJSON(object: any): FollowRequest {
+  fromJSON(object: any): FollowCursor {
     return {
       process: isSet(object.process) ? globalThis.String(object.process) : "",
       fromSlot: isSet(object.fromSlot)
@@ -122,7 +227,7 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     };
   },
 
-  toJSON(message: FollowRequest): unknown {
+  toJSON(message: FollowCursor): unknown {
     const obj: any = {};
     if (message.process !== "") {
       obj.process = message.process;
@@ -133,34 +238,136 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     return obj;
   },
 
-  create(base?: DeepPartial<FollowRequest>): FollowRequest {
-    return FollowRequest.fromPartial(base ?? {});
+  create(base?: DeepPartial<FollowCursor>): FollowCursor {
+    return FollowCursor.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<FollowRequest>): FollowRequest {
-    const message = createBaseFollowRequest();
+  fromPartial(object: DeepPartial<FollowCursor>): FollowCursor {
+    const message = createBaseFollowCursor();
     message.process = object.process ?? "";
     message.fromSlot = (object.fromSlot !== undefined && object.fromSlot !== null) ? BigInt(object.fromSlot) : 0n;
     return message;
   },
 };
 
+function createBaseFollowRequest(): FollowRequest {
+  return { processes: [], all: false };
+}
+
+export const FollowRequest: MessageFns<FollowRequest> = {
+  encode(message: FollowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.processes) {
+      FollowCursor.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FollowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFollowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.processes.push(FollowCursor.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FollowRequest {
+    return {
+      processes: globalThis.Array.isArray(object?.processes)
+        ? object.processes.map((e: any) => FollowCursor.fromJSON(e))
+        : [],
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+    };
+  },
+
+  toJSON(message: FollowRequest): unknown {
+    const obj: any = {};
+    if (message.processes?.length) {
+      obj.processes = message.processes.map((e) => FollowCursor.toJSON(e));
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FollowRequest>): FollowRequest {
+    return FollowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FollowRequest>): FollowRequest {
+    const message = createBaseFollowRequest();
+    message.processes = object.processes?.map((e) => FollowCursor.fromPartial(e)) || [];
+    message.all = object.all ?? false;
+    return message;
+  },
+};
+
 function createBaseFollowResponse(): FollowResponse {
-  return { assignments: [], messages: [], currentSlot: 0n };
+  return { process: "", fromSlot: 0n, assignments: [], messages: [], currentSlot: 0n, leaderTimeMs: 0n };
 }
 
 export const FollowResponse: MessageFns<FollowResponse> = {
   encode(message: FollowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    if (message.fromSlot !== 0n) {
+      if (BigInt.asUintN(64, message.fromSlot) !== message.fromSlot) {
+        throw new globalThis.Error("value provided for field message.fromSlot of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.fromSlot);
+    }
     for (const v of message.assignments) {
-      Assignment.encode(v!, writer.uint32(10).fork()).join();
+      writer.uint32(26).bytes(v!);
     }
     for (const v of message.messages) {
-      Message.encode(v!, writer.uint32(18).fork()).join();
+      writer.uint32(34).bytes(v!);
     }
     if (message.currentSlot !== 0n) {
       if (BigInt.asUintN(64, message.currentSlot) !== message.currentSlot) {
         throw new globalThis.Error("value provided for field message.currentSlot of type uint64 too large");
       }
-      writer.uint32(24).uint64(message.currentSlot);
+      writer.uint32(40).uint64(message.currentSlot);
+    }
+    if (message.leaderTimeMs !== 0n) {
+      if (BigInt.asUintN(64, message.leaderTimeMs) !== message.leaderTimeMs) {
+        throw new globalThis.Error("value provided for field message.leaderTimeMs of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.leaderTimeMs);
     }
     return writer;
   },
@@ -183,23 +390,47 @@ export const FollowResponse: MessageFns<FollowResponse> = {
               break;
             }
 
-            message.assignments.push(Assignment.decode(reader, reader.uint32()));
+            message.process = reader.string();
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
               break;
             }
 
-            message.messages.push(Message.decode(reader, reader.uint32()));
+            message.fromSlot = reader.uint64() as bigint;
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assignments.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.messages.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
               break;
             }
 
             message.currentSlot = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.leaderTimeMs = reader.uint64() as bigint;
             continue;
           }
         }
@@ -216,28 +447,50 @@ export const FollowResponse: MessageFns<FollowResponse> = {
 
   fromJSON(object: any): FollowResponse {
     return {
+      process: isSet(object.process) ? globalThis.String(object.process) : "",
+      fromSlot: isSet(object.fromSlot)
+        ? BigInt(object.fromSlot)
+        : isSet(object.from_slot)
+        ? BigInt(object.from_slot)
+        : 0n,
       assignments: globalThis.Array.isArray(object?.assignments)
-        ? object.assignments.map((e: any) => Assignment.fromJSON(e))
+        ? object.assignments.map((e: any) => Buffer.from(bytesFromBase64(e)))
         : [],
-      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Message.fromJSON(e)) : [],
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
       currentSlot: isSet(object.currentSlot)
         ? BigInt(object.currentSlot)
         : isSet(object.current_slot)
         ? BigInt(object.current_slot)
+        : 0n,
+      leaderTimeMs: isSet(object.leaderTimeMs)
+        ? BigInt(object.leaderTimeMs)
+        : isSet(object.leader_time_ms)
+        ? BigInt(object.leader_time_ms)
         : 0n,
     };
   },
 
   toJSON(message: FollowResponse): unknown {
     const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    if (message.fromSlot !== 0n) {
+      obj.fromSlot = message.fromSlot.toString();
+    }
     if (message.assignments?.length) {
-      obj.assignments = message.assignments.map((e) => Assignment.toJSON(e));
+      obj.assignments = message.assignments.map((e) => base64FromBytes(e));
     }
     if (message.messages?.length) {
-      obj.messages = message.messages.map((e) => Message.toJSON(e));
+      obj.messages = message.messages.map((e) => base64FromBytes(e));
     }
     if (message.currentSlot !== 0n) {
       obj.currentSlot = message.currentSlot.toString();
+    }
+    if (message.leaderTimeMs !== 0n) {
+      obj.leaderTimeMs = message.leaderTimeMs.toString();
     }
     return obj;
   },
@@ -247,10 +500,15 @@ export const FollowResponse: MessageFns<FollowResponse> = {
   },
   fromPartial(object: DeepPartial<FollowResponse>): FollowResponse {
     const message = createBaseFollowResponse();
-    message.assignments = object.assignments?.map((e) => Assignment.fromPartial(e)) || [];
-    message.messages = object.messages?.map((e) => Message.fromPartial(e)) || [];
+    message.process = object.process ?? "";
+    message.fromSlot = (object.fromSlot !== undefined && object.fromSlot !== null) ? BigInt(object.fromSlot) : 0n;
+    message.assignments = object.assignments?.map((e) => e) || [];
+    message.messages = object.messages?.map((e) => e) || [];
     message.currentSlot = (object.currentSlot !== undefined && object.currentSlot !== null)
       ? BigInt(object.currentSlot)
+      : 0n;
+    message.leaderTimeMs = (object.leaderTimeMs !== undefined && object.leaderTimeMs !== null)
+      ? BigInt(object.leaderTimeMs)
       : 0n;
     return message;
   },
@@ -263,7 +521,7 @@ function createBaseFetchObjectsRequest(): FetchObjectsRequest {
 export const FetchObjectsRequest: MessageFns<FetchObjectsRequest> = {
   encode(message: FetchObjectsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.digests) {
-      writer.uint32(10).string(v!);
+      writer.uint32(10).bytes(v!);
     }
     return writer;
   },
@@ -286,7 +544,7 @@ export const FetchObjectsRequest: MessageFns<FetchObjectsRequest> = {
               break;
             }
 
-            message.digests.push(reader.string());
+            message.digests.push(Buffer.from(reader.bytes()));
             continue;
           }
         }
@@ -303,14 +561,16 @@ export const FetchObjectsRequest: MessageFns<FetchObjectsRequest> = {
 
   fromJSON(object: any): FetchObjectsRequest {
     return {
-      digests: globalThis.Array.isArray(object?.digests) ? object.digests.map((e: any) => globalThis.String(e)) : [],
+      digests: globalThis.Array.isArray(object?.digests)
+        ? object.digests.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
     };
   },
 
   toJSON(message: FetchObjectsRequest): unknown {
     const obj: any = {};
     if (message.digests?.length) {
-      obj.digests = message.digests;
+      obj.digests = message.digests.map((e) => base64FromBytes(e));
     }
     return obj;
   },
@@ -326,13 +586,13 @@ export const FetchObjectsRequest: MessageFns<FetchObjectsRequest> = {
 };
 
 function createBaseStoredObject(): StoredObject {
-  return { digest: "", data: Buffer.alloc(0) };
+  return { digest: Buffer.alloc(0), data: Buffer.alloc(0) };
 }
 
 export const StoredObject: MessageFns<StoredObject> = {
   encode(message: StoredObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.digest !== "") {
-      writer.uint32(10).string(message.digest);
+    if (message.digest.length !== 0) {
+      writer.uint32(10).bytes(message.digest);
     }
     if (message.data.length !== 0) {
       writer.uint32(18).bytes(message.data);
@@ -358,7 +618,7 @@ export const StoredObject: MessageFns<StoredObject> = {
               break;
             }
 
-            message.digest = reader.string();
+            message.digest = Buffer.from(reader.bytes());
             continue;
           }
           case 2: {
@@ -383,15 +643,15 @@ export const StoredObject: MessageFns<StoredObject> = {
 
   fromJSON(object: any): StoredObject {
     return {
-      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: StoredObject): unknown {
     const obj: any = {};
-    if (message.digest !== "") {
-      obj.digest = message.digest;
+    if (message.digest.length !== 0) {
+      obj.digest = base64FromBytes(message.digest);
     }
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
@@ -404,7 +664,7 @@ export const StoredObject: MessageFns<StoredObject> = {
   },
   fromPartial(object: DeepPartial<StoredObject>): StoredObject {
     const message = createBaseStoredObject();
-    message.digest = object.digest ?? "";
+    message.digest = object.digest ?? Buffer.alloc(0);
     message.data = object.data ?? Buffer.alloc(0);
     return message;
   },
@@ -420,7 +680,7 @@ export const FetchObjectsResponse: MessageFns<FetchObjectsResponse> = {
       StoredObject.encode(v!, writer.uint32(10).fork()).join();
     }
     for (const v of message.missing) {
-      writer.uint32(18).string(v!);
+      writer.uint32(18).bytes(v!);
     }
     return writer;
   },
@@ -451,7 +711,7 @@ export const FetchObjectsResponse: MessageFns<FetchObjectsResponse> = {
               break;
             }
 
-            message.missing.push(reader.string());
+            message.missing.push(Buffer.from(reader.bytes()));
             continue;
           }
         }
@@ -471,7 +731,9 @@ export const FetchObjectsResponse: MessageFns<FetchObjectsResponse> = {
       objects: globalThis.Array.isArray(object?.objects)
         ? object.objects.map((e: any) => StoredObject.fromJSON(e))
         : [],
-      missing: globalThis.Array.isArray(object?.missing) ? object.missing.map((e: any) => globalThis.String(e)) : [],
+      missing: globalThis.Array.isArray(object?.missing)
+        ? object.missing.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
     };
   },
 
@@ -481,7 +743,7 @@ export const FetchObjectsResponse: MessageFns<FetchObjectsResponse> = {
       obj.objects = message.objects.map((e) => StoredObject.toJSON(e));
     }
     if (message.missing?.length) {
-      obj.missing = message.missing;
+      obj.missing = message.missing.map((e) => base64FromBytes(e));
     }
     return obj;
   },
@@ -497,12 +759,1263 @@ export const FetchObjectsResponse: MessageFns<FetchObjectsResponse> = {
   },
 };
 
+function createBaseGetResultDigestsRequest(): GetResultDigestsRequest {
+  return { process: "", fromSlot: 0n, count: 0 };
+}
+
+export const GetResultDigestsRequest: MessageFns<GetResultDigestsRequest> = {
+  encode(message: GetResultDigestsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    if (message.fromSlot !== 0n) {
+      if (BigInt.asUintN(64, message.fromSlot) !== message.fromSlot) {
+        throw new globalThis.Error("value provided for field message.fromSlot of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.fromSlot);
+    }
+    if (message.count !== 0) {
+      writer.uint32(24).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetResultDigestsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetResultDigestsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.process = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromSlot = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetResultDigestsRequest {
+    return {
+      process: isSet(object.process) ? globalThis.String(object.process) : "",
+      fromSlot: isSet(object.fromSlot)
+        ? BigInt(object.fromSlot)
+        : isSet(object.from_slot)
+        ? BigInt(object.from_slot)
+        : 0n,
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: GetResultDigestsRequest): unknown {
+    const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    if (message.fromSlot !== 0n) {
+      obj.fromSlot = message.fromSlot.toString();
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetResultDigestsRequest>): GetResultDigestsRequest {
+    return GetResultDigestsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetResultDigestsRequest>): GetResultDigestsRequest {
+    const message = createBaseGetResultDigestsRequest();
+    message.process = object.process ?? "";
+    message.fromSlot = (object.fromSlot !== undefined && object.fromSlot !== null) ? BigInt(object.fromSlot) : 0n;
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetResultDigestsResponse(): GetResultDigestsResponse {
+  return { fromSlot: 0n, digests: [], computedSlot: 0n };
+}
+
+export const GetResultDigestsResponse: MessageFns<GetResultDigestsResponse> = {
+  encode(message: GetResultDigestsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromSlot !== 0n) {
+      if (BigInt.asUintN(64, message.fromSlot) !== message.fromSlot) {
+        throw new globalThis.Error("value provided for field message.fromSlot of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.fromSlot);
+    }
+    for (const v of message.digests) {
+      writer.uint32(18).bytes(v!);
+    }
+    if (message.computedSlot !== 0n) {
+      if (BigInt.asIntN(64, message.computedSlot) !== message.computedSlot) {
+        throw new globalThis.Error("value provided for field message.computedSlot of type int64 too large");
+      }
+      writer.uint32(24).int64(message.computedSlot);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetResultDigestsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetResultDigestsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromSlot = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.digests.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.computedSlot = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetResultDigestsResponse {
+    return {
+      fromSlot: isSet(object.fromSlot)
+        ? BigInt(object.fromSlot)
+        : isSet(object.from_slot)
+        ? BigInt(object.from_slot)
+        : 0n,
+      digests: globalThis.Array.isArray(object?.digests)
+        ? object.digests.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+      computedSlot: isSet(object.computedSlot)
+        ? BigInt(object.computedSlot)
+        : isSet(object.computed_slot)
+        ? BigInt(object.computed_slot)
+        : 0n,
+    };
+  },
+
+  toJSON(message: GetResultDigestsResponse): unknown {
+    const obj: any = {};
+    if (message.fromSlot !== 0n) {
+      obj.fromSlot = message.fromSlot.toString();
+    }
+    if (message.digests?.length) {
+      obj.digests = message.digests.map((e) => base64FromBytes(e));
+    }
+    if (message.computedSlot !== 0n) {
+      obj.computedSlot = message.computedSlot.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetResultDigestsResponse>): GetResultDigestsResponse {
+    return GetResultDigestsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetResultDigestsResponse>): GetResultDigestsResponse {
+    const message = createBaseGetResultDigestsResponse();
+    message.fromSlot = (object.fromSlot !== undefined && object.fromSlot !== null) ? BigInt(object.fromSlot) : 0n;
+    message.digests = object.digests?.map((e) => e) || [];
+    message.computedSlot = (object.computedSlot !== undefined && object.computedSlot !== null)
+      ? BigInt(object.computedSlot)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseAddReplicaRequest(): AddReplicaRequest {
+  return { authorization: undefined };
+}
+
+export const AddReplicaRequest: MessageFns<AddReplicaRequest> = {
+  encode(message: AddReplicaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorization !== undefined) {
+      Message.encode(message.authorization, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddReplicaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddReplicaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorization = Message.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddReplicaRequest {
+    return { authorization: isSet(object.authorization) ? Message.fromJSON(object.authorization) : undefined };
+  },
+
+  toJSON(message: AddReplicaRequest): unknown {
+    const obj: any = {};
+    if (message.authorization !== undefined) {
+      obj.authorization = Message.toJSON(message.authorization);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddReplicaRequest>): AddReplicaRequest {
+    return AddReplicaRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddReplicaRequest>): AddReplicaRequest {
+    const message = createBaseAddReplicaRequest();
+    message.authorization = (object.authorization !== undefined && object.authorization !== null)
+      ? Message.fromPartial(object.authorization)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddReplicaResponse(): AddReplicaResponse {
+  return { replica: undefined };
+}
+
+export const AddReplicaResponse: MessageFns<AddReplicaResponse> = {
+  encode(message: AddReplicaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replica !== undefined) {
+      Replica.encode(message.replica, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddReplicaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddReplicaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replica = Replica.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddReplicaResponse {
+    return { replica: isSet(object.replica) ? Replica.fromJSON(object.replica) : undefined };
+  },
+
+  toJSON(message: AddReplicaResponse): unknown {
+    const obj: any = {};
+    if (message.replica !== undefined) {
+      obj.replica = Replica.toJSON(message.replica);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddReplicaResponse>): AddReplicaResponse {
+    return AddReplicaResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddReplicaResponse>): AddReplicaResponse {
+    const message = createBaseAddReplicaResponse();
+    message.replica = (object.replica !== undefined && object.replica !== null)
+      ? Replica.fromPartial(object.replica)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveReplicaRequest(): RemoveReplicaRequest {
+  return { authorization: undefined };
+}
+
+export const RemoveReplicaRequest: MessageFns<RemoveReplicaRequest> = {
+  encode(message: RemoveReplicaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorization !== undefined) {
+      Message.encode(message.authorization, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveReplicaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveReplicaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorization = Message.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveReplicaRequest {
+    return { authorization: isSet(object.authorization) ? Message.fromJSON(object.authorization) : undefined };
+  },
+
+  toJSON(message: RemoveReplicaRequest): unknown {
+    const obj: any = {};
+    if (message.authorization !== undefined) {
+      obj.authorization = Message.toJSON(message.authorization);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveReplicaRequest>): RemoveReplicaRequest {
+    return RemoveReplicaRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveReplicaRequest>): RemoveReplicaRequest {
+    const message = createBaseRemoveReplicaRequest();
+    message.authorization = (object.authorization !== undefined && object.authorization !== null)
+      ? Message.fromPartial(object.authorization)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveReplicaResponse(): RemoveReplicaResponse {
+  return { replica: undefined };
+}
+
+export const RemoveReplicaResponse: MessageFns<RemoveReplicaResponse> = {
+  encode(message: RemoveReplicaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replica !== undefined) {
+      Replica.encode(message.replica, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveReplicaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveReplicaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replica = Replica.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveReplicaResponse {
+    return { replica: isSet(object.replica) ? Replica.fromJSON(object.replica) : undefined };
+  },
+
+  toJSON(message: RemoveReplicaResponse): unknown {
+    const obj: any = {};
+    if (message.replica !== undefined) {
+      obj.replica = Replica.toJSON(message.replica);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoveReplicaResponse>): RemoveReplicaResponse {
+    return RemoveReplicaResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoveReplicaResponse>): RemoveReplicaResponse {
+    const message = createBaseRemoveReplicaResponse();
+    message.replica = (object.replica !== undefined && object.replica !== null)
+      ? Replica.fromPartial(object.replica)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListReplicasRequest(): ListReplicasRequest {
+  return { process: "" };
+}
+
+export const ListReplicasRequest: MessageFns<ListReplicasRequest> = {
+  encode(message: ListReplicasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReplicasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReplicasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.process = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReplicasRequest {
+    return { process: isSet(object.process) ? globalThis.String(object.process) : "" };
+  },
+
+  toJSON(message: ListReplicasRequest): unknown {
+    const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReplicasRequest>): ListReplicasRequest {
+    return ListReplicasRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReplicasRequest>): ListReplicasRequest {
+    const message = createBaseListReplicasRequest();
+    message.process = object.process ?? "";
+    return message;
+  },
+};
+
+function createBaseListReplicasResponse(): ListReplicasResponse {
+  return { replicas: [] };
+}
+
+export const ListReplicasResponse: MessageFns<ListReplicasResponse> = {
+  encode(message: ListReplicasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.replicas) {
+      Replica.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReplicasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReplicasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.replicas.push(Replica.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReplicasResponse {
+    return {
+      replicas: globalThis.Array.isArray(object?.replicas) ? object.replicas.map((e: any) => Replica.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListReplicasResponse): unknown {
+    const obj: any = {};
+    if (message.replicas?.length) {
+      obj.replicas = message.replicas.map((e) => Replica.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReplicasResponse>): ListReplicasResponse {
+    return ListReplicasResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReplicasResponse>): ListReplicasResponse {
+    const message = createBaseListReplicasResponse();
+    message.replicas = object.replicas?.map((e) => Replica.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReplica(): Replica {
+  return {
+    id: "",
+    leader: "",
+    processes: [],
+    all: false,
+    state: "",
+    lastError: "",
+    processStatus: [],
+    equivocations: [],
+    origin: "",
+  };
+}
+
+export const Replica: MessageFns<Replica> = {
+  encode(message: Replica, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.leader !== "") {
+      writer.uint32(18).string(message.leader);
+    }
+    for (const v of message.processes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.all !== false) {
+      writer.uint32(32).bool(message.all);
+    }
+    if (message.state !== "") {
+      writer.uint32(42).string(message.state);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(50).string(message.lastError);
+    }
+    for (const v of message.processStatus) {
+      ReplicaProcess.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.equivocations) {
+      Equivocation.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.origin !== "") {
+      writer.uint32(74).string(message.origin);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Replica {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplica();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.leader = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.processes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.processStatus.push(ReplicaProcess.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.equivocations.push(Equivocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Replica {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      leader: isSet(object.leader) ? globalThis.String(object.leader) : "",
+      processes: globalThis.Array.isArray(object?.processes)
+        ? object.processes.map((e: any) => globalThis.String(e))
+        : [],
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      processStatus: globalThis.Array.isArray(object?.processStatus)
+        ? object.processStatus.map((e: any) => ReplicaProcess.fromJSON(e))
+        : globalThis.Array.isArray(object?.process_status)
+        ? object.process_status.map((e: any) => ReplicaProcess.fromJSON(e))
+        : [],
+      equivocations: globalThis.Array.isArray(object?.equivocations)
+        ? object.equivocations.map((e: any) => Equivocation.fromJSON(e))
+        : [],
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+    };
+  },
+
+  toJSON(message: Replica): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.leader !== "") {
+      obj.leader = message.leader;
+    }
+    if (message.processes?.length) {
+      obj.processes = message.processes;
+    }
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.processStatus?.length) {
+      obj.processStatus = message.processStatus.map((e) => ReplicaProcess.toJSON(e));
+    }
+    if (message.equivocations?.length) {
+      obj.equivocations = message.equivocations.map((e) => Equivocation.toJSON(e));
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Replica>): Replica {
+    return Replica.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Replica>): Replica {
+    const message = createBaseReplica();
+    message.id = object.id ?? "";
+    message.leader = object.leader ?? "";
+    message.processes = object.processes?.map((e) => e) || [];
+    message.all = object.all ?? false;
+    message.state = object.state ?? "";
+    message.lastError = object.lastError ?? "";
+    message.processStatus = object.processStatus?.map((e) => ReplicaProcess.fromPartial(e)) || [];
+    message.equivocations = object.equivocations?.map((e) => Equivocation.fromPartial(e)) || [];
+    message.origin = object.origin ?? "";
+    return message;
+  },
+};
+
+function createBaseReplicaProcess(): ReplicaProcess {
+  return {
+    process: "",
+    storedSlot: 0n,
+    leaderSlot: 0n,
+    lagMs: 0n,
+    verified: 0n,
+    agreed: 0n,
+    diverged: 0n,
+    comparedSlot: 0n,
+    lastDivergence: "",
+    scheduler: "",
+  };
+}
+
+export const ReplicaProcess: MessageFns<ReplicaProcess> = {
+  encode(message: ReplicaProcess, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    if (message.storedSlot !== 0n) {
+      if (BigInt.asIntN(64, message.storedSlot) !== message.storedSlot) {
+        throw new globalThis.Error("value provided for field message.storedSlot of type int64 too large");
+      }
+      writer.uint32(16).int64(message.storedSlot);
+    }
+    if (message.leaderSlot !== 0n) {
+      if (BigInt.asIntN(64, message.leaderSlot) !== message.leaderSlot) {
+        throw new globalThis.Error("value provided for field message.leaderSlot of type int64 too large");
+      }
+      writer.uint32(24).int64(message.leaderSlot);
+    }
+    if (message.lagMs !== 0n) {
+      if (BigInt.asIntN(64, message.lagMs) !== message.lagMs) {
+        throw new globalThis.Error("value provided for field message.lagMs of type int64 too large");
+      }
+      writer.uint32(32).int64(message.lagMs);
+    }
+    if (message.verified !== 0n) {
+      if (BigInt.asUintN(64, message.verified) !== message.verified) {
+        throw new globalThis.Error("value provided for field message.verified of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.verified);
+    }
+    if (message.agreed !== 0n) {
+      if (BigInt.asUintN(64, message.agreed) !== message.agreed) {
+        throw new globalThis.Error("value provided for field message.agreed of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.agreed);
+    }
+    if (message.diverged !== 0n) {
+      if (BigInt.asUintN(64, message.diverged) !== message.diverged) {
+        throw new globalThis.Error("value provided for field message.diverged of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.diverged);
+    }
+    if (message.comparedSlot !== 0n) {
+      if (BigInt.asIntN(64, message.comparedSlot) !== message.comparedSlot) {
+        throw new globalThis.Error("value provided for field message.comparedSlot of type int64 too large");
+      }
+      writer.uint32(64).int64(message.comparedSlot);
+    }
+    if (message.lastDivergence !== "") {
+      writer.uint32(74).string(message.lastDivergence);
+    }
+    if (message.scheduler !== "") {
+      writer.uint32(82).string(message.scheduler);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplicaProcess {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplicaProcess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.process = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.storedSlot = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leaderSlot = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lagMs = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.verified = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.agreed = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.diverged = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.comparedSlot = reader.int64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastDivergence = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.scheduler = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplicaProcess {
+    return {
+      process: isSet(object.process) ? globalThis.String(object.process) : "",
+      storedSlot: isSet(object.storedSlot)
+        ? BigInt(object.storedSlot)
+        : isSet(object.stored_slot)
+        ? BigInt(object.stored_slot)
+        : 0n,
+      leaderSlot: isSet(object.leaderSlot)
+        ? BigInt(object.leaderSlot)
+        : isSet(object.leader_slot)
+        ? BigInt(object.leader_slot)
+        : 0n,
+      lagMs: isSet(object.lagMs) ? BigInt(object.lagMs) : isSet(object.lag_ms) ? BigInt(object.lag_ms) : 0n,
+      verified: isSet(object.verified) ? BigInt(object.verified) : 0n,
+      agreed: isSet(object.agreed) ? BigInt(object.agreed) : 0n,
+      diverged: isSet(object.diverged) ? BigInt(object.diverged) : 0n,
+      comparedSlot: isSet(object.comparedSlot)
+        ? BigInt(object.comparedSlot)
+        : isSet(object.compared_slot)
+        ? BigInt(object.compared_slot)
+        : 0n,
+      lastDivergence: isSet(object.lastDivergence)
+        ? globalThis.String(object.lastDivergence)
+        : isSet(object.last_divergence)
+        ? globalThis.String(object.last_divergence)
+        : "",
+      scheduler: isSet(object.scheduler) ? globalThis.String(object.scheduler) : "",
+    };
+  },
+
+  toJSON(message: ReplicaProcess): unknown {
+    const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    if (message.storedSlot !== 0n) {
+      obj.storedSlot = message.storedSlot.toString();
+    }
+    if (message.leaderSlot !== 0n) {
+      obj.leaderSlot = message.leaderSlot.toString();
+    }
+    if (message.lagMs !== 0n) {
+      obj.lagMs = message.lagMs.toString();
+    }
+    if (message.verified !== 0n) {
+      obj.verified = message.verified.toString();
+    }
+    if (message.agreed !== 0n) {
+      obj.agreed = message.agreed.toString();
+    }
+    if (message.diverged !== 0n) {
+      obj.diverged = message.diverged.toString();
+    }
+    if (message.comparedSlot !== 0n) {
+      obj.comparedSlot = message.comparedSlot.toString();
+    }
+    if (message.lastDivergence !== "") {
+      obj.lastDivergence = message.lastDivergence;
+    }
+    if (message.scheduler !== "") {
+      obj.scheduler = message.scheduler;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReplicaProcess>): ReplicaProcess {
+    return ReplicaProcess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReplicaProcess>): ReplicaProcess {
+    const message = createBaseReplicaProcess();
+    message.process = object.process ?? "";
+    message.storedSlot = (object.storedSlot !== undefined && object.storedSlot !== null)
+      ? BigInt(object.storedSlot)
+      : 0n;
+    message.leaderSlot = (object.leaderSlot !== undefined && object.leaderSlot !== null)
+      ? BigInt(object.leaderSlot)
+      : 0n;
+    message.lagMs = (object.lagMs !== undefined && object.lagMs !== null) ? BigInt(object.lagMs) : 0n;
+    message.verified = (object.verified !== undefined && object.verified !== null) ? BigInt(object.verified) : 0n;
+    message.agreed = (object.agreed !== undefined && object.agreed !== null) ? BigInt(object.agreed) : 0n;
+    message.diverged = (object.diverged !== undefined && object.diverged !== null) ? BigInt(object.diverged) : 0n;
+    message.comparedSlot = (object.comparedSlot !== undefined && object.comparedSlot !== null)
+      ? BigInt(object.comparedSlot)
+      : 0n;
+    message.lastDivergence = object.lastDivergence ?? "";
+    message.scheduler = object.scheduler ?? "";
+    return message;
+  },
+};
+
+function createBaseEquivocation(): Equivocation {
+  return { process: "", slot: 0n, first: Buffer.alloc(0), second: Buffer.alloc(0) };
+}
+
+export const Equivocation: MessageFns<Equivocation> = {
+  encode(message: Equivocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    if (message.slot !== 0n) {
+      if (BigInt.asUintN(64, message.slot) !== message.slot) {
+        throw new globalThis.Error("value provided for field message.slot of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.slot);
+    }
+    if (message.first.length !== 0) {
+      writer.uint32(26).bytes(message.first);
+    }
+    if (message.second.length !== 0) {
+      writer.uint32(34).bytes(message.second);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Equivocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEquivocation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.process = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.slot = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.first = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.second = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Equivocation {
+    return {
+      process: isSet(object.process) ? globalThis.String(object.process) : "",
+      slot: isSet(object.slot) ? BigInt(object.slot) : 0n,
+      first: isSet(object.first) ? Buffer.from(bytesFromBase64(object.first)) : Buffer.alloc(0),
+      second: isSet(object.second) ? Buffer.from(bytesFromBase64(object.second)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: Equivocation): unknown {
+    const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    if (message.slot !== 0n) {
+      obj.slot = message.slot.toString();
+    }
+    if (message.first.length !== 0) {
+      obj.first = base64FromBytes(message.first);
+    }
+    if (message.second.length !== 0) {
+      obj.second = base64FromBytes(message.second);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Equivocation>): Equivocation {
+    return Equivocation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Equivocation>): Equivocation {
+    const message = createBaseEquivocation();
+    message.process = object.process ?? "";
+    message.slot = (object.slot !== undefined && object.slot !== null) ? BigInt(object.slot) : 0n;
+    message.first = object.first ?? Buffer.alloc(0);
+    message.second = object.second ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 /**
- * Node-to-node replication: a follower streams a process's schedule with its messages and verifies
- * every signature and chain link before storing it.
+ * Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
+ * messages as the leader stored them (canonical bytes), verifies every signature and chain link before
+ * storing the identical bytes, recomputes, and compares result digests with the leader.
  */
 export type ReplicationServiceService = typeof ReplicationServiceService;
 export const ReplicationServiceService = {
+  /**
+   * Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+   * with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+   * the node schedules (`all`: new processes join the stream as they are spawned).
+   */
   follow: {
     path: "/aonode.v1.ReplicationService/Follow" as const,
     requestStream: false as const,
@@ -512,47 +2025,164 @@ export const ReplicationServiceService = {
     responseSerialize: (value: FollowResponse): Buffer => Buffer.from(FollowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FollowResponse => FollowResponse.decode(value),
   },
-  /** Content-addressed objects by digest. */
+  /** Content-addressed objects by digest, in byte-bounded frames. */
   fetchObjects: {
     path: "/aonode.v1.ReplicationService/FetchObjects" as const,
     requestStream: false as const,
-    responseStream: false as const,
+    responseStream: true as const,
     requestSerialize: (value: FetchObjectsRequest): Buffer => Buffer.from(FetchObjectsRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): FetchObjectsRequest => FetchObjectsRequest.decode(value),
     responseSerialize: (value: FetchObjectsResponse): Buffer =>
       Buffer.from(FetchObjectsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FetchObjectsResponse => FetchObjectsResponse.decode(value),
   },
+  /** The stored result digests of a slot range (only slots this node has computed; nothing is computed). */
+  getResultDigests: {
+    path: "/aonode.v1.ReplicationService/GetResultDigests" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetResultDigestsRequest): Buffer =>
+      Buffer.from(GetResultDigestsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetResultDigestsRequest => GetResultDigestsRequest.decode(value),
+    responseSerialize: (value: GetResultDigestsResponse): Buffer =>
+      Buffer.from(GetResultDigestsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetResultDigestsResponse => GetResultDigestsResponse.decode(value),
+  },
+  /** Operator actions (they make this node connect out): signed by the node wallet or an operator. */
+  addReplica: {
+    path: "/aonode.v1.ReplicationService/AddReplica" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddReplicaRequest): Buffer => Buffer.from(AddReplicaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddReplicaRequest => AddReplicaRequest.decode(value),
+    responseSerialize: (value: AddReplicaResponse): Buffer => Buffer.from(AddReplicaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddReplicaResponse => AddReplicaResponse.decode(value),
+  },
+  removeReplica: {
+    path: "/aonode.v1.ReplicationService/RemoveReplica" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveReplicaRequest): Buffer => Buffer.from(RemoveReplicaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveReplicaRequest => RemoveReplicaRequest.decode(value),
+    responseSerialize: (value: RemoveReplicaResponse): Buffer =>
+      Buffer.from(RemoveReplicaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveReplicaResponse => RemoveReplicaResponse.decode(value),
+  },
+  /** The replicas this node follows, with their status. Anyone may read it. */
+  listReplicas: {
+    path: "/aonode.v1.ReplicationService/ListReplicas" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListReplicasRequest): Buffer => Buffer.from(ListReplicasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListReplicasRequest => ListReplicasRequest.decode(value),
+    responseSerialize: (value: ListReplicasResponse): Buffer =>
+      Buffer.from(ListReplicasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListReplicasResponse => ListReplicasResponse.decode(value),
+  },
 } as const;
 
 export interface ReplicationServiceServer extends UntypedServiceImplementation {
+  /**
+   * Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+   * with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+   * the node schedules (`all`: new processes join the stream as they are spawned).
+   */
   follow: handleServerStreamingCall<FollowRequest, FollowResponse>;
-  /** Content-addressed objects by digest. */
-  fetchObjects: handleUnaryCall<FetchObjectsRequest, FetchObjectsResponse>;
+  /** Content-addressed objects by digest, in byte-bounded frames. */
+  fetchObjects: handleServerStreamingCall<FetchObjectsRequest, FetchObjectsResponse>;
+  /** The stored result digests of a slot range (only slots this node has computed; nothing is computed). */
+  getResultDigests: handleUnaryCall<GetResultDigestsRequest, GetResultDigestsResponse>;
+  /** Operator actions (they make this node connect out): signed by the node wallet or an operator. */
+  addReplica: handleUnaryCall<AddReplicaRequest, AddReplicaResponse>;
+  removeReplica: handleUnaryCall<RemoveReplicaRequest, RemoveReplicaResponse>;
+  /** The replicas this node follows, with their status. Anyone may read it. */
+  listReplicas: handleUnaryCall<ListReplicasRequest, ListReplicasResponse>;
 }
 
 export interface ReplicationServiceClient extends Client {
+  /**
+   * Schedules from a slot: the committed backlog in byte-bounded frames, then live as commits happen,
+   * with heartbeats (frames without assignments). One stream serves one process, a list, or every process
+   * the node schedules (`all`: new processes join the stream as they are spawned).
+   */
   follow(request: FollowRequest, options?: Partial<CallOptions>): ClientReadableStream<FollowResponse>;
   follow(
     request: FollowRequest,
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<FollowResponse>;
-  /** Content-addressed objects by digest. */
+  /** Content-addressed objects by digest, in byte-bounded frames. */
   fetchObjects(
     request: FetchObjectsRequest,
-    callback: (error: ServiceError | null, response: FetchObjectsResponse) => void,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<FetchObjectsResponse>;
+  fetchObjects(
+    request: FetchObjectsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<FetchObjectsResponse>;
+  /** The stored result digests of a slot range (only slots this node has computed; nothing is computed). */
+  getResultDigests(
+    request: GetResultDigestsRequest,
+    callback: (error: ServiceError | null, response: GetResultDigestsResponse) => void,
   ): ClientUnaryCall;
-  fetchObjects(
-    request: FetchObjectsRequest,
+  getResultDigests(
+    request: GetResultDigestsRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: FetchObjectsResponse) => void,
+    callback: (error: ServiceError | null, response: GetResultDigestsResponse) => void,
   ): ClientUnaryCall;
-  fetchObjects(
-    request: FetchObjectsRequest,
+  getResultDigests(
+    request: GetResultDigestsRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: FetchObjectsResponse) => void,
+    callback: (error: ServiceError | null, response: GetResultDigestsResponse) => void,
+  ): ClientUnaryCall;
+  /** Operator actions (they make this node connect out): signed by the node wallet or an operator. */
+  addReplica(
+    request: AddReplicaRequest,
+    callback: (error: ServiceError | null, response: AddReplicaResponse) => void,
+  ): ClientUnaryCall;
+  addReplica(
+    request: AddReplicaRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddReplicaResponse) => void,
+  ): ClientUnaryCall;
+  addReplica(
+    request: AddReplicaRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddReplicaResponse) => void,
+  ): ClientUnaryCall;
+  removeReplica(
+    request: RemoveReplicaRequest,
+    callback: (error: ServiceError | null, response: RemoveReplicaResponse) => void,
+  ): ClientUnaryCall;
+  removeReplica(
+    request: RemoveReplicaRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveReplicaResponse) => void,
+  ): ClientUnaryCall;
+  removeReplica(
+    request: RemoveReplicaRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveReplicaResponse) => void,
+  ): ClientUnaryCall;
+  /** The replicas this node follows, with their status. Anyone may read it. */
+  listReplicas(
+    request: ListReplicasRequest,
+    callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
+  ): ClientUnaryCall;
+  listReplicas(
+    request: ListReplicasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
+  ): ClientUnaryCall;
+  listReplicas(
+    request: ListReplicasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
   ): ClientUnaryCall;
 }
 

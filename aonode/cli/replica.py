@@ -1,0 +1,184 @@
+"""`aonode replica`: the node's replicas of other nodes' processes (docs/replication.md).
+
+`add --from HOST:PORT (--process P ... | --all)` and `remove REPLICA` are operator actions: they are
+signed with the wallet (`--wallet`; it must be the node's own wallet, DATA/node-wallet.json, or an address
+in `[replication] operators`) and carry the current time (`Issued-At`), so a copied request cannot be
+replayed later. `list` prints one line per replica; `status [P]` one line per followed process: stored and
+leader slot, lag in slots and ms, slots verified, result digests agreed/diverged, and the last error.
+`--json` prints the replicas as the node answers them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aonode.cli.common import (
+    IdCommand,
+    emit,
+    expand,
+    fail,
+    json_option,
+    node_option,
+    report_errors,
+    wallet_option,
+)
+from aonode.client import NodeClient
+from aonode.crypto import sign_message
+from aonode.model import Message, Tag
+from aonode.rpc.convert import message_to_pb
+from aonode.v1 import replication_pb2 as pb
+from aonode.v1 import replication_pb2_grpc
+from aonode.wallet import load_wallet
+
+
+def _request(wallet_path: Path, action: str, tags: list[tuple[str, str]]) -> Message:
+    signer = load_wallet(expand(wallet_path))
+    all_tags = [Tag("Action", action), Tag("Issued-At", str(int(time.time() * 1000)))]
+    all_tags += [Tag(k, v) for k, v in tags]
+    return sign_message(Message(tags=tuple(all_tags)), signer)
+
+
+def _call(node: str, method: str, request: Any) -> Any:
+    with NodeClient(node) as client:
+        stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
+        return client._unary(getattr(stub, method), request)
+
+
+def replica_json(r: pb.Replica) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "leader": r.leader,
+        "processes": list(r.processes),
+        "all": r.all,
+        "state": r.state,
+        "last_error": r.last_error,
+        "origin": r.origin,
+        "status": [
+            {
+                "process": p.process,
+                "scheduler": p.scheduler,
+                "stored_slot": p.stored_slot,
+                "leader_slot": p.leader_slot,
+                "lag_slots": max(0, p.leader_slot - p.stored_slot),
+                "lag_ms": p.lag_ms,
+                "verified": p.verified,
+                "agreed": p.agreed,
+                "diverged": p.diverged,
+                "compared_slot": p.compared_slot,
+                "last_divergence": p.last_divergence,
+            }
+            for p in r.process_status
+        ],
+        "equivocations": [
+            {"process": e.process, "slot": e.slot, "first": e.first.hex(), "second": e.second.hex()}
+            for e in r.equivocations
+        ],
+    }
+
+
+def replica_line(r: pb.Replica) -> str:
+    what = "all processes" if r.all else f"{len(r.processes)} process(es)"
+    line = f"{r.id} from {r.leader} {what} {r.state} ({r.origin})"
+    if r.last_error:
+        line += f": {r.last_error}"
+    if r.equivocations:
+        line += f" [{len(r.equivocations)} equivocation(s)]"
+    return line
+
+
+def status_line(r: pb.Replica, p: pb.ReplicaProcess) -> str:
+    lag = max(0, p.leader_slot - p.stored_slot)
+    line = (
+        f"{p.process} slot {p.stored_slot}/{p.leader_slot} lag {lag} slots {p.lag_ms} ms "
+        f"verified {p.verified} agreed {p.agreed} diverged {p.diverged} [{r.state}]"
+    )
+    if p.last_divergence:
+        line += f" last divergence: {p.last_divergence}"
+    if r.last_error:
+        line += f" error: {r.last_error}"
+    return line
+
+
+@click.group()
+def replica() -> None:
+    """Replicas of other nodes' processes: verified, stored, recomputed and compared (read replicas)."""
+
+
+@replica.command()
+@click.option("--from", "leader", required=True, help="The leader node, HOST:PORT.")
+@click.option("--process", "processes", multiple=True, help="A process to follow (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Follow every process the leader schedules.")
+@click.option(
+    "--recompute/--no-recompute", default=True, show_default=True, help="Compute here and compare results."
+)
+@node_option
+@wallet_option
+@json_option
+@report_errors
+def add(
+    leader: str,
+    processes: tuple[str, ...],
+    everything: bool,
+    recompute: bool,
+    node: str,
+    wallet_path: Path,
+    as_json: bool,
+) -> None:
+    """Follow --process P ... (or --all) of the node at --from (an operator action: the node's wallet)."""
+    if not processes and not everything:
+        fail("give --process P (repeatable) or --all", code=2)
+    tags = [("Leader", leader), *(("Process", p) for p in processes)]
+    if everything:
+        tags.append(("All", "true"))
+    if not recompute:
+        tags.append(("Recompute", "false"))
+    request = _request(wallet_path, "Add-Replica", tags)
+    r = _call(node, "AddReplica", pb.AddReplicaRequest(authorization=message_to_pb(request))).replica
+    emit(replica_json(r), as_json, lambda: f"added {replica_line(r)}")
+
+
+@replica.command(cls=IdCommand)
+@click.argument("replica_id")
+@node_option
+@wallet_option
+@json_option
+@report_errors
+def remove(replica_id: str, node: str, wallet_path: Path, as_json: bool) -> None:
+    """Stop following and forget REPLICA (its stored schedules stay, read-only)."""
+    request = _request(wallet_path, "Remove-Replica", [("Replica", replica_id)])
+    r = _call(node, "RemoveReplica", pb.RemoveReplicaRequest(authorization=message_to_pb(request))).replica
+    emit(replica_json(r), as_json, lambda: f"removed {replica_line(r)}")
+
+
+@replica.command(name="list")
+@node_option
+@json_option
+@report_errors
+def list_(node: str, as_json: bool) -> None:
+    """List the node's replicas."""
+    replicas = _call(node, "ListReplicas", pb.ListReplicasRequest()).replicas
+    emit(
+        {"replicas": [replica_json(r) for r in replicas]},
+        as_json,
+        lambda: "\n".join(replica_line(r) for r in replicas) or "no replicas",
+    )
+
+
+@replica.command(cls=IdCommand)
+@click.argument("process", required=False, default="")
+@node_option
+@json_option
+@report_errors
+def status(process: str, node: str, as_json: bool) -> None:
+    """Per followed process (or only PROCESS): slots, lag, verified, agreed/diverged, last error."""
+    replicas = _call(node, "ListReplicas", pb.ListReplicasRequest(process=process)).replicas
+    lines = [
+        status_line(r, p) for r in replicas for p in r.process_status if not process or p.process == process
+    ]
+    emit(
+        {"replicas": [replica_json(r) for r in replicas]}, as_json, lambda: "\n".join(lines) or "no replicas"
+    )

@@ -1,0 +1,470 @@
+"""One replica: follows a leader's schedules, verifies every frame, stores it, recomputes and compares.
+
+`Follower.run` is a loop: connect (through the `Leader` port), ask for every followed process from its
+last stored slot (one slot of overlap, so a leader that rewrote that slot is caught: equivocation), then
+for each frame: verify it on a worker thread (`verify.check_frame`), store the verified slots through the
+scheduler (`Scheduler.store_replicated`: the identical bytes, guarded by a precondition on the stored
+head), update the status. A network failure or a leader restart is retried with backoff; the stream
+resumes at the last stored slot, so nothing is skipped or stored twice. A frame that does not verify
+stops the replica for good (state `failed`, the reason, equivocation evidence kept): nothing of it was
+stored, and an operator decides what to trust next.
+
+Recompute and compare (`_compare_loop`): every few seconds, each followed process is computed here up to
+its stored slot (the node's own devices), and the leader's result digests for the slots computed on both
+sides are compared with the local ones; agreement and divergence are counted, a divergence is logged
+with the slot, both digests and the message ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aonode.codec import decode_assignment, decode_message
+from aonode.compute import layout as compute_layout
+from aonode.errors import AonodeError
+from aonode.ids import address_of, decode_id, encode_id
+from aonode.model import Assignment, Message
+from aonode.replication.port import FollowFrame, Leader, LeaderFactory
+from aonode.replication.verify import Chain, Equivocation, Refused, check_frame
+from aonode.scheduler import Replicated, Scheduler
+from aonode.scheduler.layout import HeadRecord
+from aonode.scheduler.reads import read_range_encoded, stored_head, stored_message
+from store import ObjectStore
+from store import digest as store_digest
+
+if TYPE_CHECKING:
+    from aonode.compute import ComputeEngine
+
+log = logging.getLogger("aonode.replication")
+
+BACKOFF_MIN = 0.2
+MAX_INFLIGHT = 8  # store batches submitted and not yet durable
+BACKOFF_MAX = 5.0
+COMPARE_SECONDS = 2.0
+
+
+@dataclass
+class ReplicaSpec:
+    """What an operator configured: follow `processes` (or `all`) from `leader`."""
+
+    id: str
+    leader: str
+    processes: list[bytes]
+    all: bool = False
+    origin: str = "cli"
+    recompute: bool = True
+    failed: str = ""  # the reason, once a leader's frame was refused (persisted)
+
+
+@dataclass
+class ProcessStatus:
+    process: bytes
+    scheduler: str = ""
+    stored_slot: int = -1
+    leader_slot: int = -1
+    lag_ms: int = 0
+    verified: int = 0
+    agreed: int = 0
+    diverged: int = 0
+    compared_slot: int = -1
+    last_divergence: str = ""
+
+
+@dataclass
+class ReplicaStatus:
+    spec: ReplicaSpec
+    state: str
+    last_error: str
+    processes: list[ProcessStatus]
+    equivocations: list[Equivocation] = field(default_factory=list)
+
+
+class Follower:
+    def __init__(
+        self,
+        spec: ReplicaSpec,
+        store: ObjectStore,
+        scheduler: Scheduler,
+        engine: ComputeEngine | None,
+        connect: LeaderFactory,
+        *,
+        accept_unsigned: bool = False,
+        on_failed: Callable[[ReplicaSpec, Refused], None] | None = None,
+        on_new_process: Callable[[ReplicaSpec, bytes], None] | None = None,
+        known: list[bytes] | None = None,
+    ) -> None:
+        self.spec = spec
+        self._store = store
+        self._scheduler = scheduler
+        self._engine = engine
+        self._connect = connect
+        self._accept_unsigned = accept_unsigned
+        self._on_failed = on_failed
+        self._on_new_process = on_new_process
+        self.state = "failed" if spec.failed else "connecting"
+        self.last_error = spec.failed
+        self.chains: dict[bytes, Chain] = {}
+        self.status: dict[bytes, ProcessStatus] = {}
+        self.equivocations: list[Equivocation] = []
+        self._leader: Leader | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
+        for pid in [*spec.processes, *(known or [])]:
+            self.status.setdefault(pid, ProcessStatus(pid))
+        self._ignored: set[bytes] = set()
+        self._inflight: deque[asyncio.Future[None]] = deque()
+        self._broken: BaseException | None = None
+        self.commits = 0  # frames stored (tests and the bench wait on it)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.spec.failed:
+            return
+        for pid in self.status:
+            self._claim(pid)
+        self._tasks.append(asyncio.create_task(self.run(), name=f"replica-{self.spec.id}"))
+        if self.spec.recompute and self._engine is not None:
+            self._tasks.append(asyncio.create_task(self._compare_loop(), name=f"compare-{self.spec.id}"))
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self._drain()
+        if self._leader is not None:
+            with contextlib.suppress(Exception):
+                await self._leader.close()
+            self._leader = None
+        if self.state != "failed":
+            self.state = "stopped"
+
+    def snapshot(self) -> ReplicaStatus:
+        return ReplicaStatus(
+            self.spec,
+            self.state,
+            self.last_error,
+            [self.status[p] for p in sorted(self.status)],
+            list(self.equivocations),
+        )
+
+    # -- following -----------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        backoff = BACKOFF_MIN
+        while not self._stopped:
+            try:
+                if self._leader is None:
+                    self._leader = self._connect(self.spec.leader)
+                self.state = "connecting"
+                cursors = {pid: max(0, self._chain(pid).next_slot - 1) for pid in self.status}
+                async for frames in _merged(self._leader.follow(cursors, self.spec.all)):
+                    if self.state != "following":
+                        self.state, self.last_error, backoff = "following", "", BACKOFF_MIN
+                    for frame in frames:
+                        await self._apply(frame)
+                await self._drain()
+                self.last_error = "leader ended the stream"
+            except Refused as refused:
+                await self._drain()  # what verified before the refused frame stays stored
+                self._fail(refused)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the leader is unreachable, restarting, or answered an error
+                await self._drain()
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.info("replica %s: %s; retrying in %.1fs", self.spec.id, self.last_error, backoff)
+            self.state = "connecting"
+            await asyncio.sleep(backoff)
+            backoff = min(BACKOFF_MAX, backoff * 2)
+
+    async def _apply(self, frame: FollowFrame) -> None:
+        if not frame.process:
+            return  # stream-wide heartbeat
+        pid = frame.process
+        st = self.status.get(pid)
+        if st is None:
+            if not self.spec.all:
+                raise Refused(f"leader sent process {encode_id(pid)}, which was not asked for")
+            if pid in self._ignored or self._scheduled_here(pid):
+                # `all` from a node that itself replicates a process this node schedules: not a copy
+                # to take (and never a reason to fail the replica).
+                self._ignored.add(pid)
+                return
+            st = self.status[pid] = ProcessStatus(pid)
+            self._claim(pid)
+            if self._on_new_process is not None:
+                self._on_new_process(self.spec, pid)
+        st.leader_slot = max(st.leader_slot, frame.current_slot)
+        if not frame.assignments:
+            return
+        if self._broken is not None:
+            raise self._broken
+        chain = self._chain(pid)
+        saved = (chain.next_slot, chain.link, chain.timestamp, chain.scheduler, chain.last, chain.verified)
+        verified = await asyncio.to_thread(check_frame, chain, frame.assignments, frame.messages)
+        if not verified:
+            return
+        try:
+            if verified[0].assignment.slot == 0:
+                await self._fetch_module(pid, verified[0].message)
+            if chain.scheduler and self._scheduler.replicated.get(pid, ("",))[0] != chain.scheduler:
+                self._scheduler.replicated[pid] = (chain.scheduler, self.spec.leader)
+            after = None
+            if saved[0] > 0:
+                assert saved[4] is not None
+                after = HeadRecord(saved[0] - 1, saved[1], saved[2], store_digest(saved[4]))
+            items = [
+                Replicated(v.assignment, v.encoded_assignment, v.message, v.encoded_message) for v in verified
+            ]
+            committed = self._scheduler.submit_replicated(pid, items, after)
+        except BaseException:
+            # Not stored: the chain goes back to what is stored.
+            (chain.next_slot, chain.link, chain.timestamp, chain.scheduler, chain.last, chain.verified) = (
+                saved
+            )
+            raise
+        # Pipelined: the next frames are verified while this one commits (the store applies batches in
+        # order, each requiring the head the previous one leaves).
+        last, count = verified[-1].assignment, len(verified)
+        committed.add_done_callback(lambda f: self._committed(f, pid, last, count))
+        self._inflight.append(committed)
+        while self._inflight and (self._inflight[0].done() or len(self._inflight) > MAX_INFLIGHT):
+            await asyncio.wait([self._inflight[0]])
+            self._inflight.popleft()
+        if self._broken is not None:
+            raise self._broken
+
+    def _committed(self, fut: asyncio.Future[None], pid: bytes, last: Assignment, count: int) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            if self._broken is None:
+                self._broken = fut.exception() or RuntimeError("commit cancelled")
+            return
+        st = self.status[pid]
+        st.stored_slot = max(st.stored_slot, last.slot)
+        st.verified += count
+        st.scheduler = self.chains[pid].scheduler or "" if pid in self.chains else st.scheduler
+        st.lag_ms = max(0, int(time.time() * 1000) - last.timestamp)
+        self.commits += 1
+
+    async def _drain(self) -> None:
+        """Wait for the batches in flight; after a failure, forget the chains (they ran ahead of what
+        is stored) so the next connection resumes from the store."""
+        if self._inflight:
+            await asyncio.wait(list(self._inflight))
+            self._inflight.clear()
+        if self._broken is not None:
+            self._broken = None
+            self.chains.clear()
+
+    async def _fetch_module(self, pid: bytes, process: Message) -> None:
+        """The Process's module (not part of the schedule): fetched from the leader, verified (its ID
+        binds its signature, which `Scheduler.publish` checks) and stored, so this node can compute."""
+        module = process.tag("Module")
+        if not module or self._leader is None:
+            return
+        try:
+            mid = decode_id(module, "Module")
+        except AonodeError:
+            return  # not an ID: the device decides what Module means
+        with self._store.read() as view:
+            if stored_message(view, mid) is not None:
+                return
+        try:
+            raw = await self._leader.fetch_message(mid)
+        except AonodeError as exc:  # the schedule does not depend on it: compute will say what is missing
+            raw = None
+            log.info("replica %s: module %s: %s", self.spec.id, module, exc)
+        if raw is None:
+            self.last_error = f"process {encode_id(pid)}: the leader does not have module {module}"
+            return
+        try:
+            m = decode_message(raw)
+            if m.id != mid:
+                raise Refused(
+                    f"process {encode_id(pid)}: the leader sent another message for module {module}"
+                )
+            await self._scheduler.publish(m)
+        except Refused:
+            raise
+        except AonodeError as exc:
+            raise Refused(f"process {encode_id(pid)}: module {module} does not verify: {exc}") from None
+
+    def _scheduled_here(self, pid: bytes) -> bool:
+        if pid in self._scheduler.replicated:
+            return False
+        with self._store.read() as view:
+            return stored_head(view, pid) is not None
+
+    def _claim(self, pid: bytes) -> None:
+        """Writes to `pid` are redirected from now on (to the scheduler, else the leader)."""
+        current = self._scheduler.replicated.get(pid)
+        self._scheduler.replicated[pid] = (current[0] if current else "", self.spec.leader)
+
+    def _chain(self, pid: bytes) -> Chain:
+        """What is stored of `pid` (loaded once from the store's head)."""
+        chain = self.chains.get(pid)
+        if chain is not None:
+            return chain
+        chain = Chain(pid, accept_unsigned=self._accept_unsigned)
+        store = self._store
+        with store.read() as view:
+            head = stored_head(view, pid)
+            if head is not None:
+                process = stored_message(view, pid)
+                first = read_range_encoded(view, pid, 0, 1)[0]
+                chain.next_slot, chain.link, chain.timestamp = head.slot + 1, head.hash_chain, head.timestamp
+                chain.last = read_range_encoded(view, pid, head.slot, 1)[0]
+                a0 = decode_assignment(first)
+                named = process.tag("Scheduler") if process is not None else None
+                if named is None and a0.signature is not None:
+                    named = address_of(a0.signature.owner)
+                chain.scheduler = named
+                st = self.status.setdefault(pid, ProcessStatus(pid))
+                st.stored_slot, st.scheduler = head.slot, named or ""
+                self._scheduler.replicated[pid] = (named or "", self.spec.leader)
+        self.chains[pid] = chain
+        return chain
+
+    def _fail(self, refused: Refused) -> None:
+        self.state = "failed"
+        self.last_error = refused.reason
+        self.spec.failed = refused.reason
+        if refused.equivocation is not None:
+            self.equivocations.append(refused.equivocation)
+        log.error("replica %s refused the leader's frame: %s", self.spec.id, refused.reason)
+        if self._on_failed is not None:
+            self._on_failed(self.spec, refused)
+
+    # -- recompute and compare -----------------------------------------------------------------------------
+
+    async def _compare_loop(self) -> None:
+        while not self._stopped:
+            await asyncio.sleep(COMPARE_SECONDS)
+            for pid in list(self.status):
+                try:
+                    await self.compare(pid)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.info("replica %s: compare %s: %s", self.spec.id, encode_id(pid), exc)
+
+    async def compare(self, pid: bytes) -> None:
+        """Compute `pid` here up to its stored slot, then compare the slots both sides computed."""
+        st = self.status[pid]
+        if self._engine is None or self._leader is None or st.stored_slot < 0:
+            return
+        if st.compared_slot >= st.stored_slot:
+            return
+        await self._engine.compute(pid, st.stored_slot)
+        start = st.compared_slot + 1
+        theirs = await self._leader.result_digests(pid, start, st.stored_slot - start + 1)
+        if not theirs.digests:
+            return
+        store = self._store
+        stop = start + len(theirs.digests)
+        with store.read() as view:
+            ours = compute_layout.read_rows(view, pid, start, stop)
+        for i, digest in enumerate(theirs.digests):
+            slot = start + i
+            row = ours.get(slot)
+            if row is None:
+                break
+            if row.result_digest == digest:
+                st.agreed += 1
+            else:
+                st.diverged += 1
+                a = self._scheduler.read_assignments(pid, slot, 1)[0]
+                st.last_divergence = (
+                    f"slot {slot} message {encode_id(a.message)}: leader {encode_id(digest)}, "
+                    f"here {encode_id(row.result_digest)}"
+                )
+                log.warning(
+                    "replica %s: process %s diverged: %s", self.spec.id, encode_id(pid), st.last_divergence
+                )
+            st.compared_slot = slot
+
+
+MERGE_FRAMES = 64
+MERGE_BYTES = 4 << 20
+
+
+async def _merged(frames: AsyncIterator[FollowFrame]) -> AsyncIterator[list[FollowFrame]]:
+    """The leader's frames, read ahead by a task while the previous ones are verified and stored, and
+    handed over as what arrived meanwhile with consecutive frames of one process joined: live, the leader
+    sends a frame per commit, and one verification and one store commit per frame could not keep up with
+    a busy process (a commit waits for its fsync). Bounded: `MERGE_FRAMES` frames read ahead at most."""
+    queue: asyncio.Queue[FollowFrame | BaseException | None] = asyncio.Queue(MERGE_FRAMES)
+
+    async def read() -> None:
+        try:
+            async for frame in frames:
+                await queue.put(frame)
+            await queue.put(None)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            await queue.put(exc)
+
+    reader = asyncio.create_task(read())
+    try:
+        while True:
+            items = [await queue.get()]
+            while not queue.empty() and len(items) < MERGE_FRAMES:
+                items.append(queue.get_nowait())
+            out: list[FollowFrame] = []
+            size = 0
+            end: BaseException | None = None
+            finished = False
+            for item in items:
+                if item is None:
+                    finished = True
+                    break
+                if isinstance(item, BaseException):
+                    end = item
+                    break
+                last = out[-1] if out else None
+                n = sum(map(len, item.assignments)) + sum(map(len, item.messages))
+                if (
+                    last is not None
+                    and item.assignments
+                    and last.assignments
+                    and last.process == item.process
+                    and last.from_slot + len(last.assignments) == item.from_slot
+                    and size + n <= MERGE_BYTES
+                ):
+                    out[-1] = FollowFrame(
+                        last.process,
+                        last.from_slot,
+                        last.assignments + item.assignments,
+                        last.messages + item.messages,
+                        max(last.current_slot, item.current_slot),
+                        item.leader_time_ms,
+                    )
+                    size += n
+                else:
+                    out.append(item)
+                    size = n
+            if out:
+                yield out
+            if end is not None:
+                raise end
+            if finished:
+                return
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader

@@ -1,0 +1,178 @@
+"""The AOS behaviour suite's runtimes: every test runs, through a real node over gRPC, on the built-in
+runtime (`lua@5.3a`) and on each WASM AOS fixture in `../shared/conformance/wasm/` (read-only binaries
+of real AOS builds; see that folder's README). A fixture the node cannot spawn or compute yet (the WASM
+formats are being brought up on main) is skipped with the node's own error as the reason, checked when
+the test runs, so the WASM parameters run by themselves once the node can run them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aonode.client import ClientError, NodeClient, build_message, build_module, build_process
+from aonode.crypto import Ed25519Signer, Signer
+from aonode.devices.aos import runtime_module
+from aonode.ids import encode_id
+from aonode.model import Assignment, Result
+from tests.conftest import ServerThread, make_config, plain
+
+ROOT = Path(__file__).resolve().parents[3]
+CONFORMANCE = ROOT.parent / "shared" / "conformance" / "wasm"
+if (
+    not CONFORMANCE.exists()
+):  # a worktree under /work/wt/<name>: the shared folder is beside the main checkout
+    CONFORMANCE = Path("/work/shared/conformance/wasm")
+
+# name -> (file, extra module tags); the ao Module-Format of each file is in the fixtures' README
+WASM_FIXTURES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "aos2-wasm64": (
+        "aos2-wasm64-legacy-eh.wasm",
+        (("Module-Format", "wasm64-unknown-emscripten-draft_2024_02_15"),),
+    ),
+    "aos-wasm32-em4": ("aos-wasm32-emscripten4.wasm", (("Module-Format", "wasm32-unknown-emscripten4"),)),
+    "aos-wasm32-metered": (
+        "aos-wasm32-emscripten-metered.wasm",
+        (("Module-Format", "wasm32-unknown-emscripten"),),
+    ),
+}
+MODULE_TAGS = (("Input-Encoding", "JSON-1"), ("Output-Encoding", "JSON-1"), ("Memory-Limit", "1-gb"))
+WASM_DEVICE = "wasm64@1.0"
+
+OWNER = Ed25519Signer.from_private_bytes(b"O" * 32)
+STRANGER = Ed25519Signer.from_private_bytes(b"S" * 32)
+
+
+@dataclass
+class Runtime:
+    """How to spawn an AOS process on one runtime of the node."""
+
+    name: str
+    module: str
+    device: str
+
+    @property
+    def builtin(self) -> bool:
+        return self.device == "lua@5.3a"
+
+
+class AosProcess:
+    """One process on a runtime, driven over gRPC; outputs and errors come back without colour codes."""
+
+    def __init__(self, client: NodeClient, pid: str, runtime: Runtime) -> None:
+        self.client, self.pid, self.runtime = client, pid, runtime
+
+    def send(
+        self,
+        action: str | None = None,
+        data: str = "",
+        tags: Sequence[tuple[str, str]] = (),
+        signer: Signer = OWNER,
+    ) -> tuple[Assignment, Result]:
+        message = build_message(signer, self.pid, action=action, data=data.encode(), tags=list(tags))
+        assignment = self.client.schedule(message)
+        result = self.client.compute(self.pid, assignment.slot).result
+        return assignment, result
+
+    def eval(self, code: str, signer: Signer = OWNER) -> Result:
+        return self.send("Eval", code, signer=signer)[1]
+
+    def ok(self, code: str) -> str:
+        """Output of an Eval that must succeed, without colours and surrounding whitespace."""
+        r = self.eval(code)
+        assert not r.error, plain(r.error)
+        return plain(r.output.data).strip()
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    running = ServerThread(make_config(tmp_path_factory.mktemp("aos-behaviour") / "node")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(node: ServerThread) -> Iterator[NodeClient]:
+    with NodeClient(node.address, timeout=120) as c:
+        yield c
+
+
+@functools.cache
+def _wasm_module(name: str) -> bytes:
+    file, _ = WASM_FIXTURES[name]
+    return (CONFORMANCE / file).read_bytes()
+
+
+_unavailable: dict[str, str] = {}
+
+
+def _spawn(client: NodeClient, runtime: Runtime, tags: Sequence[tuple[str, str]] = (), data: str = "") -> str:
+    node_address = client.info().address
+    all_tags = list(tags)
+    if not any(n == "Authority" for n, _ in all_tags):
+        all_tags.append(("Authority", node_address))
+    process = build_process(
+        OWNER,
+        module=runtime.module,
+        scheduler=node_address,
+        device=runtime.device,
+        tags=all_tags,
+        data=data.encode(),
+    )
+    client.schedule(process)
+    return encode_id(process.id)
+
+
+def _runtime(client: NodeClient, name: str) -> Runtime:
+    if name == "builtin":
+        return Runtime(name, encode_id(runtime_module().id), "lua@5.3a")
+    if name in _unavailable:
+        pytest.skip(_unavailable[name])
+    file, tags = WASM_FIXTURES[name]
+    if not (CONFORMANCE / file).exists():
+        _unavailable[name] = f"{file} is not in {CONFORMANCE}"
+        pytest.skip(_unavailable[name])
+    module = build_module(OWNER, _wasm_module(name), "application/wasm", tags=[*tags, *MODULE_TAGS])
+    runtime = Runtime(name, encode_id(module.id), WASM_DEVICE)
+    try:
+        client.publish(module)
+        pid = _spawn(client, runtime)
+        probe = AosProcess(client, pid, runtime).eval("return 1 + 1")
+    except ClientError as exc:
+        _unavailable[name] = f"the node cannot spawn {file} yet ({WASM_DEVICE}): {exc}"
+        pytest.skip(_unavailable[name])
+    if probe.error or "2" not in plain(probe.output.data):
+        _unavailable[name] = (
+            f"the node cannot compute {file} yet ({WASM_DEVICE}): "
+            f"{plain(probe.error or probe.output.data)[:300]}"
+        )
+        pytest.skip(_unavailable[name])
+    return runtime
+
+
+@pytest.fixture(params=["builtin", *WASM_FIXTURES])
+def runtime(request: pytest.FixtureRequest, client: NodeClient) -> Runtime:
+    return _runtime(client, request.param)
+
+
+Spawn = Callable[..., AosProcess]
+
+
+@pytest.fixture
+def spawn(client: NodeClient, runtime: Runtime) -> Spawn:
+    """spawn(tags=(), data="") -> AosProcess on the test's runtime (Authority = the node unless given)."""
+
+    def make(tags: Sequence[tuple[str, str]] = (), data: str = "") -> AosProcess:
+        return AosProcess(client, _spawn(client, runtime, tags, data), runtime)
+
+    return make
+
+
+@pytest.fixture
+def proc(spawn: Spawn) -> AosProcess:
+    return spawn()
