@@ -63,15 +63,20 @@ class Report:
         return "\n".join(lines)
 
 
-BenchFn = Callable[[int, Callable[[str], None]], Report]
+BenchFn = Callable[..., Report]
+"""`(runs, say, **options) -> Report`."""
 
 
 BENCHMARKS = {
     "schedule": "aonode.bench.schedule:bench_schedule",
     "compute": "aonode.bench.compute:bench_compute",
     "wasm": "aonode.bench.wasm:bench_wasm",
+    "wasm-idle": "aonode.bench.wasm:bench_wasm_idle",
     "replicate": "aonode.bench.replicate:bench_replicate",
 }
+
+MODULE_BENCHMARKS = frozenset({"wasm", "wasm-idle"})
+"""Benchmarks that take `--module FILE` (a WASM binary), passed to them as `module=Path`."""
 
 
 def load(name: str) -> BenchFn:

@@ -19,10 +19,33 @@ of `runs` runs:
 (d) `floor`: the messages of (a) fed straight to a `WasmDevice` in this process, without the engine; each
     floor run follows its engine run, so both see the machine in the same state.
 Ratios: `engine_vs_floor` = (a) / (d); `snapshot_vs_memory` = (b) bytes / memory size.
+
+**A real AOS binary** (`--module FILE`; by default the wasm64 conformance fixture
+`../shared/conformance/wasm/aos2-wasm64-legacy-eh.wasm` when present, see `default_aos_module`). The module
+is published as `aos` publishes one (`Compute-Limit` 9e12, `Memory-Limit` 1-gb; its format detected from
+the binary) on a node with the default configuration, and one process spawned untimed (it compiles and, for
+legacy exception handling, translates the module: its time is a note). Then, per run:
+(e) `first_slot`: a new process's spawn (its Process message scheduled) and slot 0 computed, ms;
+(f) `eval`: `EVALS` `Action=Eval` messages (`return 1+1`, from the owner) scheduled (not timed), then one
+    `Now` computes them all (timed), slots/s;
+(g) `eval_floor`: the same binary's `handle` called directly on wasmtime (a `WasmDevice`'s instance, so the
+    same imports and limits) on the same message and env JSON, prepared beforehand; timed: the host
+    imports' per-slot reset, fuel, `malloc` and write of both strings, `handle`, reading the result,
+    `free`. No engine, no JSON building or parsing, no store: the cost of the binary itself.
+Ratio: `aos_vs_floor` = (f) / (g). With `--module` only (e)-(g) run; without it (a)-(d) run, and (e)-(g)
+when the fixture is present.
+
+`aonode bench wasm-idle` (`bench_wasm_idle`): a node with the default configuration, `IDLE` processes of the
+AOS binary (or of the C module when there is none) spawned and each computed through slot 0 and one Eval,
+then left idle. Figures, per run on a fresh node: `rss_idle` (the node's VmRSS with every process idle,
+MiB), `rss_anon_idle` (its RssAnon), `rss_base` (VmRSS after the first process, which compiled the module);
+the bound they are checked against is docs/compute.md's, "Live workers and memory".
 """
 
 from __future__ import annotations
 
+import os
+import struct
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,7 +57,7 @@ from aonode.client import NodeClient, build_message, build_module, build_process
 from aonode.compute import layout
 from aonode.crypto import Ed25519Signer, Signer
 from aonode.devices.base import Limits, ProcessContext
-from aonode.devices.wasm import WasmDevice
+from aonode.devices.wasm import WasmDevice, iface
 from aonode.devices.wasm.device import NAME
 from aonode.ids import ProcessId, encode_id, next_hash_chain
 from aonode.model import Assignment, Message
@@ -56,6 +79,38 @@ GROW_STEP_KIB = 8 * 1024
 MiB = 1024 * 1024
 CONTENT_TYPE = "application/wasm"
 
+EVALS = 1_000
+"""Eval messages per run of the AOS figures (engine and floor)."""
+
+EVAL_CODE = b"return 1+1"
+"""A small eval: what the goal of 1,000 slots/s is about."""
+
+IDLE = 500
+"""Processes left idle by `aonode bench wasm-idle`."""
+
+AOS_TAGS = (("Compute-Limit", "9000000000000"), ("Memory-Limit", "1-gb"))
+"""What `aos` publishes a module with (its format is detected from the binary)."""
+
+AOS_LIMITS = Limits(instructions=9_000_000_000_000, memory_bytes=1024**3)
+"""The limits those tags give (the floor's device gets them too)."""
+
+DEFAULT_FIXTURE = "aos2-wasm64-legacy-eh.wasm"
+
+
+def default_aos_module() -> Path | None:
+    """The wasm64 AOS conformance fixture, when present: under `$AONODE_CONFORMANCE/wasm`, else
+    `../shared/conformance/wasm` from the project root or from the working directory."""
+    bases = [Path(os.environ["AONODE_CONFORMANCE"])] if os.environ.get("AONODE_CONFORMANCE") else []
+    bases += [
+        Path(__file__).resolve().parents[2].parent / "shared" / "conformance",
+        Path.cwd().parent / "shared" / "conformance",
+    ]
+    for base in bases:
+        path = base / "wasm" / DEFAULT_FIXTURE
+        if path.is_file():
+            return path
+    return None
+
 
 def module_wasm() -> bytes:
     """The AOS-style C module (package data)."""
@@ -72,9 +127,20 @@ def _counts(signer: Signer, process: str, count: int) -> list[Message]:
     return [build_message(signer, process, action="Count") for _ in range(count)]
 
 
-def bench_wasm(runs: int, say: Callable[[str], None]) -> Report:
+def bench_wasm(runs: int, say: Callable[[str], None], module: Path | None = None) -> Report:
     report = Report("wasm")
     signer = Ed25519Signer.generate()
+    if module is None:
+        _c_module_figures(report, runs, signer, say)
+        module = default_aos_module()
+        if module is None:
+            report.notes.append(f"no AOS binary ({DEFAULT_FIXTURE} absent): AOS figures not measured")
+    if module is not None:
+        _aos_figures(report, runs, signer, module, say)
+    return report
+
+
+def _c_module_figures(report: Report, runs: int, signer: Signer, say: Callable[[str], None]) -> None:
     wasm = module_wasm()
     with tempfile.TemporaryDirectory(prefix="aonode-bench-") as tmp:
         config = Path(tmp) / "node.toml"
@@ -113,6 +179,166 @@ def bench_wasm(runs: int, say: Callable[[str], None]) -> Report:
     report.ratio("engine_vs_floor", "count", "floor")
     report.ratio("snapshot_vs_memory", "snapshot_bytes", "snapshot_memory")
     for key in ("snapshot_bytes", "restore", "restore_from_store"):
+        report.figures[key].higher_is_better = False
+
+
+def _publish_aos(client: NodeClient, signer: Signer, wasm: bytes) -> Message:
+    module = build_module(signer, wasm, CONTENT_TYPE, AOS_TAGS)
+    client.publish(module)
+    return module
+
+
+def _spawn(client: NodeClient, signer: Signer, module: Message, scheduler: str) -> tuple[Message, str]:
+    """A new process on `module`, computed through slot 0; raises when slot 0 fails."""
+    process = build_process(signer, module=encode_id(module.id), scheduler=scheduler, device=NAME)
+    client.schedule(process)
+    pid = encode_id(process.id)
+    done = client.compute(pid, 0)
+    if done.result.error:
+        raise RuntimeError(f"slot 0 of a process on the module failed: {done.result.error[:500]}")
+    return process, pid
+
+
+def _aos_figures(report: Report, runs: int, signer: Signer, path: Path, say: Callable[[str], None]) -> None:
+    wasm = path.read_bytes()
+    report.notes.append(
+        f"AOS figures: {path.name} ({len(wasm):,} bytes), {EVALS:,} evals of {EVAL_CODE.decode()!r}"
+    )
+    with tempfile.TemporaryDirectory(prefix="aonode-bench-") as tmp:
+        node = LocalNode(Path(tmp) / "node").start()
+        try:
+            with NodeClient(node.address, timeout=600) as client:
+                module = _publish_aos(client, signer, wasm)
+                scheduler = client.info().address
+                say(f"{path.name}: first process (compiles the module)")
+                start = time.perf_counter()
+                _spawn(client, signer, module, scheduler)
+                report.notes.append(
+                    f"first slot of the first process (module compiled/translated): "
+                    f"{(time.perf_counter() - start) * 1000:,.0f} ms"
+                )
+                for run in range(runs):
+                    say(f"run {run + 1}/{runs}: spawn + slot 0, then {EVALS:,} evals through the engine")
+                    start = time.perf_counter()
+                    process, pid = _spawn(client, signer, module, scheduler)
+                    report.add("first_slot", (time.perf_counter() - start) * 1000, "ms")
+                    evals = [build_message(signer, pid, action="Eval", data=EVAL_CODE) for _ in range(EVALS)]
+                    _schedule_all(client, evals)
+                    start = time.perf_counter()
+                    computed = client.now(pid)
+                    report.add("eval", EVALS / (time.perf_counter() - start), "slots/s")
+                    if computed.slot != EVALS or computed.result.error:
+                        raise RuntimeError(
+                            f"eval failed at slot {computed.slot}: {computed.result.error[:500]}"
+                        )
+                    say(f"run {run + 1}/{runs}: floor ({EVALS:,} direct handle calls)")
+                    report.add("eval_floor", _handle_floor(module, process, evals), "slots/s")
+        finally:
+            node.stop()
+    report.figures["first_slot"].higher_is_better = False
+    report.ratio("aos_vs_floor", "eval", "eval_floor")
+
+
+def _handle_floor(module: Message, process: Message, evals: list[Message]) -> float:
+    """`handle` of the module's instance called directly on the same inputs as the engine's run; slots/s.
+
+    The device is used for what it sets up (imports of the module's format, limits, slot 0) and for its
+    instance; the loop then does only what any host must: reset the imports' per-slot state (stdout is
+    bounded per slot), fuel, writing the two strings, the call, reading the result, freeing the strings."""
+    pid = ProcessId(process.id)
+    chain = next_hash_chain(pid, pid)
+    slot0 = Assignment(pid, 0, pid, 1_000, hash_chain=chain)
+    device = WasmDevice()
+    device.init(ProcessContext(pid, process, slot0, module, AOS_LIMITS))
+    try:
+        if device.compute(slot0, process).error:
+            raise RuntimeError("floor: slot 0 failed")
+        module_id = encode_id(module.id)
+        inputs = []
+        for slot, message in enumerate(evals, start=1):
+            chain = next_hash_chain(chain, message.id)
+            inputs.append(
+                iface.message_json(
+                    message,
+                    module_id=module_id,
+                    slot=slot,
+                    timestamp=1_000 + slot,
+                    block_height=0,
+                    epoch=0,
+                    hash_chain=chain,
+                )
+                + b"\0"
+            )
+        env = iface.env_json(bytes(pid), process, module) + b"\0"
+        inst = device._inst  # the device's Store and instance: the same binary, imports and limits
+        assert inst is not None
+        refill = getattr(device, "_refill", None)
+        io = device._io  # the host imports' per-slot state (stdout, random seed): reset as for any slot
+        seeds = [bytes(pid) + struct.pack("<Q", slot) for slot in range(1, len(inputs) + 1)]
+        start = time.perf_counter()
+        for msg, seed in zip(inputs, seeds, strict=True):
+            io.clear(seed)
+            if refill is not None:
+                refill(inst)
+            else:
+                inst.store.set_fuel(AOS_LIMITS.instructions)
+            msg_ptr = inst.malloc(len(msg))
+            inst.memory.write(msg_ptr, msg)
+            env_ptr = inst.malloc(len(env))
+            inst.memory.write(env_ptr, env)
+            out = inst.handle(msg_ptr, env_ptr)
+            raw = inst.memory.read_cstring(out, 64 * MiB)
+            if inst.free is not None:
+                inst.free(env_ptr)
+                inst.free(msg_ptr)
+            if not raw:
+                raise RuntimeError("floor: handle returned nothing")
+        return len(inputs) / (time.perf_counter() - start)
+    finally:
+        device.close()
+
+
+def _rss(pid: int) -> tuple[float, float]:
+    """VmRSS and RssAnon of process `pid`, MiB (Linux /proc)."""
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "RssAnon"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["RssAnon"]
+
+
+def bench_wasm_idle(runs: int, say: Callable[[str], None], module: Path | None = None) -> Report:
+    """`aonode bench wasm-idle`: the node's memory with `IDLE` idle wasm processes (module docstring)."""
+    report = Report("wasm-idle")
+    signer = Ed25519Signer.generate()
+    path = module or default_aos_module()
+    wasm = path.read_bytes() if path is not None else module_wasm()
+    report.notes.append(f"{IDLE} processes of {path.name if path else 'the C test module'}")
+    for run in range(runs):
+        with tempfile.TemporaryDirectory(prefix="aonode-bench-") as tmp:
+            node = LocalNode(Path(tmp) / "node").start()
+            try:
+                assert node.proc is not None
+                with NodeClient(node.address, timeout=600) as client:
+                    published = _publish_aos(client, signer, wasm)
+                    scheduler = client.info().address
+                    _spawn(client, signer, published, scheduler)
+                    report.add("rss_base", _rss(node.proc.pid)[0], "MiB")
+                    for i in range(IDLE):
+                        if i % 50 == 0:
+                            say(f"run {run + 1}/{runs}: process {i + 1}/{IDLE}")
+                        _, pid = _spawn(client, signer, published, scheduler)
+                        message = build_message(signer, pid, action="Eval", data=EVAL_CODE)
+                        client.compute(pid, client.schedule(message).slot)
+                    time.sleep(1.0)  # let in-flight check-ins and evictions settle
+                    rss, anon = _rss(node.proc.pid)
+                    report.add("rss_idle", rss, "MiB")
+                    report.add("rss_anon_idle", anon, "MiB")
+            finally:
+                node.stop()
+    for key in ("rss_base", "rss_idle", "rss_anon_idle"):
         report.figures[key].higher_is_better = False
     return report
 

@@ -19,13 +19,17 @@ GiB = 1024**3
 
 @dataclass(frozen=True)
 class ComputeConfig:
-    max_workers: int = 64
+    max_workers: int = 256
     """Live workers (initialised devices holding a process's state between requests) kept in the LRU.
-    0 keeps none: every computation starts from a snapshot or from slot 0."""
+    0 keeps none: every computation starts from a snapshot or from slot 0. The byte bound below is the one
+    that matters; this one bounds the bookkeeping of many tiny workers."""
 
-    max_worker_memory: int = 2 * GiB
-    """Bound on the sum of the live workers' `memory_bytes()`; least recently used workers are dropped
-    beyond it (a single worker above the bound is not kept)."""
+    max_worker_memory: int = 1 * GiB
+    """Bound on the sum of the live workers' costs (`Worker.cost`: the device's `memory_bytes()`, the data of
+    the Process and module messages, a fixed overhead); least recently used workers are dropped beyond it
+    (a single worker above the bound is not kept). With it the node's RSS stays under about 0.3 GiB + this,
+    however many processes are idle (docs/compute.md, "Live workers and memory"). TOML:
+    `[compute] max_worker_memory_mib`."""
 
     threads: int = 2
     """Fast lanes: how many computations may start at once (device work runs on threads, off the event
@@ -107,9 +111,12 @@ class ComputeConfig:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, **base: Any) -> ComputeConfig:
         """The node's `[compute]` TOML table over `base`: `threads`, `max_threads`, `slow_after`,
-        `max_result_bytes`, `max_wall_seconds`, `operators` (addresses). ValueError for anything else."""
+        `max_result_bytes`, `max_wall_seconds`, `max_workers`, `max_worker_memory_mib`, `operators`
+        (addresses). ValueError for anything else."""
         given = {str(k).replace("-", "_"): v for k, v in (values or {}).items()}
+        worker_mib = given.pop("max_worker_memory_mib", None)
         types: dict[str, Any] = {
+            "max_workers": int,
             "threads": int,
             "max_threads": int,
             "slow_after": float,
@@ -127,6 +134,8 @@ class ComputeConfig:
                 settings["operators"] = (*settings.get("operators", ()), *map(str, value))
             else:
                 settings[name] = types[name](value)
+        if worker_mib is not None:
+            settings["max_worker_memory"] = int(worker_mib) * 1024 * 1024
         if settings.get("max_wall_seconds", 1.0) <= 0:
             raise ValueError("compute config: max_wall_seconds must be > 0")
         return cls(**settings)

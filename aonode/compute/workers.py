@@ -1,5 +1,15 @@
 """Live workers: an initialised device holding one process's state after some slot, and the LRU that keeps
-them between requests, bounded by count and by the memory the devices report.
+them between requests, bounded by count and by bytes.
+
+A worker is charged its `cost`: what its device reports (`Device.memory_bytes()`: for wasm64@1.0 the linear
+memory's size plus its checkpoint copy, an upper bound on the anonymous memory both take, since pages the
+module never touched or that still share wasmtime's copy-on-write image are not resident), plus the data of
+its Process and module messages (each worker's definition holds its own copies, read from the store), plus
+`WORKER_OVERHEAD` for what no device reports (wasmtime Store and Instance, tables, host I/O buffers, the
+Python objects). The cache keeps the sum of the costs within `max_memory`, evicting the least recently used
+workers first; evicted workers are closed, which frees their memory at once (nothing holds a wasmtime Store
+in a reference cycle: the Store is dropped when the device lets go of it). docs/compute.md, "Live workers
+and memory", gives the RSS bound this makes and the measurements behind `WORKER_OVERHEAD`.
 
 A worker is *checked out* while a computation uses it (it is then in no cache and owned by that one
 computation, which the engine's per-process lock makes unique) and *checked in* afterwards. The cache is
@@ -21,6 +31,11 @@ from aonode.ids import ProcessId
 
 log = logging.getLogger("aonode.compute")
 
+WORKER_OVERHEAD = 256 * 1024
+"""Bytes charged per live worker beyond what its device and module account for. Measured on an idle
+wasm64@1.0 worker of the test AOS module: about 150 KiB of RssAnon that is neither its linear memory nor its
+checkpoint (Store, Instance, its table, the host I/O buffers, the worker's Python objects); rounded up."""
+
 
 @dataclass(eq=False)
 class Worker:
@@ -41,6 +56,13 @@ class Worker:
     def process(self) -> ProcessId:
         return self.definition.process_id
 
+    @property
+    def cost(self) -> int:
+        """Bytes this worker is charged in the cache (see the module docstring)."""
+        definition = self.definition
+        held = len(definition.process.data) + (len(definition.module.data) if definition.module else 0)
+        return self.memory + held + WORKER_OVERHEAD
+
     def close(self) -> None:
         try:
             self.device.close()
@@ -49,7 +71,7 @@ class Worker:
 
 
 class WorkerCache:
-    """LRU of live workers by process."""
+    """LRU of live workers by process, within `max_workers` and `max_memory` bytes of `Worker.cost`."""
 
     def __init__(self, max_workers: int, max_memory: int) -> None:
         self.max_workers = max_workers
@@ -63,7 +85,7 @@ class WorkerCache:
         with self._lock:
             worker = self._items.pop(process, None)
             if worker is not None:
-                self._memory -= worker.memory
+                self._memory -= worker.cost
             return worker
 
     def checkin(self, worker: Worker) -> list[Worker]:
@@ -73,13 +95,13 @@ class WorkerCache:
         with self._lock:
             old = self._items.pop(worker.process, None)
             if old is not None and old is not worker:
-                self._memory -= old.memory
+                self._memory -= old.cost
                 evicted.append(old)
             self._items[worker.process] = worker
-            self._memory += worker.memory
+            self._memory += worker.cost
             while self._items and (len(self._items) > self.max_workers or self._memory > self.max_memory):
                 _, victim = self._items.popitem(last=False)
-                self._memory -= victim.memory
+                self._memory -= victim.cost
                 evicted.append(victim)
                 self.evictions += 1
         return evicted
@@ -100,4 +122,5 @@ class WorkerCache:
 
     @property
     def memory(self) -> int:
+        """The sum of the live workers' `cost`."""
         return self._memory

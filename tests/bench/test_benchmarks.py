@@ -12,11 +12,15 @@ from click.testing import CliRunner
 from aonode.bench import schedule
 from aonode.cli import cli
 
+AOS_C_MODULE = Path(__file__).parents[1] / "devices" / "wasm" / "modules" / "aos.wasm"
 
-def _run(name: str, figures: set[str], may_be_zero: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """`aonode bench NAME --runs 1 --json`: the document, checked to hold exactly `figures`, each
+
+def _run(
+    name: str, figures: set[str], may_be_zero: frozenset[str] = frozenset(), *options: str
+) -> dict[str, Any]:
+    """`aonode bench NAME --runs 1 --json [OPTIONS]`: the document, checked to hold exactly `figures`, each
     positive (or, for `may_be_zero`, not negative) with one run."""
-    result = CliRunner().invoke(cli, ["bench", name, "--runs", "1", "--json"])
+    result = CliRunner().invoke(cli, ["bench", name, "--runs", "1", "--json", *options])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert isinstance(document, dict) and document["bench"] == name
@@ -59,11 +63,42 @@ def test_wasm_bench_reports_every_figure(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(wasm, "SNAPSHOT_EVERY", 10)
     monkeypatch.setattr(wasm, "RESTORE_MIB", 2)
     monkeypatch.setattr(wasm, "GROW_STEP_KIB", 512)
+    monkeypatch.setattr(wasm, "default_aos_module", lambda: None)  # the AOS figures: the next test
     expected = {"count", "snapshot_bytes", "snapshot_memory", "restore", "restore_from_store", "floor"}
     document = _run("wasm", expected)
     assert document["figures"]["snapshot_memory"]["value"] >= 2 * 1024 * 1024
     assert 0 < document["ratios"]["snapshot_vs_memory"] < 1
     assert document["ratios"]["engine_vs_floor"] > 0
+
+
+def test_wasm_bench_measures_a_given_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--module FILE`: eval slots/s through a node, the binary's bare `handle` floor, first-slot latency
+    (a real AOS binary in `aonode bench wasm`; the AOS-style C module here, to be quick)."""
+    from aonode.bench import wasm
+
+    monkeypatch.setattr(wasm, "EVALS", 20)
+    document = _run("wasm", {"first_slot", "eval", "eval_floor"}, frozenset(), "--module", str(AOS_C_MODULE))
+    figures = document["figures"]
+    assert figures["eval"]["unit"] == figures["eval_floor"]["unit"] == "slots/s"
+    assert figures["first_slot"]["unit"] == "ms"
+    assert document["ratios"]["aos_vs_floor"] == pytest.approx(
+        figures["eval"]["value"] / figures["eval_floor"]["value"], abs=0.002
+    )
+
+
+def test_wasm_idle_bench_reports_the_node_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aonode.bench import wasm
+
+    monkeypatch.setattr(wasm, "IDLE", 3)
+    document = _run(
+        "wasm-idle", {"rss_base", "rss_idle", "rss_anon_idle"}, frozenset(), "--module", str(AOS_C_MODULE)
+    )
+    assert all(figure["unit"] == "MiB" for figure in document["figures"].values())
+
+
+def test_module_option_is_refused_where_it_does_not_apply() -> None:
+    result = CliRunner().invoke(cli, ["bench", "schedule", "--module", str(AOS_C_MODULE)])
+    assert result.exit_code == 2 and "--module applies to" in result.output
 
 
 def test_wasm_bench_module_is_the_committed_test_module() -> None:

@@ -10,6 +10,7 @@ from blake3 import blake3
 from aonode.codec import encode_result
 from aonode.compute import ComputeEngine, EngineClosedError, SlotOutOfRange
 from aonode.compute.layout import RESULTS_HEAD
+from aonode.compute.workers import WORKER_OVERHEAD
 from aonode.devices.base import DeviceError
 from aonode.errors import InvalidArgument, NotFound
 from aonode.ids import next_hashpath
@@ -210,13 +211,15 @@ def test_lru_evicts_by_memory(mem: ObjectStore) -> None:
     p1 = run(spawn(sched, process_message(), ["a"]))
     p2 = run(spawn(sched, process_message(), ["b"]))
     fakes.FakeDevice.memory = 600
-    eng = engine(mem, sched, max_worker_memory=1000)
+    # Each worker is charged its device's memory, its Process message's data ("process": 7 bytes; the fake
+    # process has no module) and the fixed overhead.
+    eng = engine(mem, sched, max_worker_memory=1000 + WORKER_OVERHEAD)
     try:
         run(eng.now(p1))
         assert eng.has_worker(p1)
         run(eng.now(p2))
         assert eng.has_worker(p2) and not eng.has_worker(p1)
-        assert eng.stats()["worker_memory"] == 600
+        assert eng.stats()["worker_memory"] == 600 + len(b"process") + WORKER_OVERHEAD
         fakes.FakeDevice.memory = 2000
         run(send(sched, p2, ["c"], 10))
         run(eng.now(p2))

@@ -454,6 +454,9 @@ class WasmDevice(Device):
     def memory_bytes(self) -> int:
         inst = self._inst
         held = sum(map(len, self._checkpoint)) if self._checkpoint is not None else 0
+        # The messages kept for recovery are held too (up to `checkpoint_every` - 1 of them, each up to the
+        # node's message size): the engine's byte bound on live workers must see them.
+        held += sum(len(message.data) for _, message in self._log)
         return 0 if inst is None else inst.memory.size() + held
 
     def _take_snapshot(self) -> bytes:
