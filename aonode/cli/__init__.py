@@ -14,6 +14,7 @@ from aonode import __version__
 from aonode.cli.bench import bench
 from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.cron import cron
+from aonode.cli.info import info
 from aonode.cli.messages import send, spawn
 from aonode.cli.process import process
 from aonode.cli.push import push
@@ -33,8 +34,8 @@ def cli() -> None:
 
 
 for command in (
-    serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process, replica,
-    bench
+    serve, info, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process,
+    replica, bench
 ):  # fmt: skip
     cli.add_command(command)
 
