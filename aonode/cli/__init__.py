@@ -13,6 +13,7 @@ import click
 from aonode import __version__
 from aonode.cli.bench import bench
 from aonode.cli.compute import compute, dryrun, eval_, now
+from aonode.cli.console import console
 from aonode.cli.cron import cron
 from aonode.cli.info import info
 from aonode.cli.messages import send, spawn
@@ -34,8 +35,8 @@ def cli() -> None:
 
 
 for command in (
-    serve, info, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process,
-    replica, bench
+    serve, info, wallet, spawn, send, schedule, watch, eval_, console, now, compute, dryrun, push, cron,
+    process, replica, bench
 ):  # fmt: skip
     cli.add_command(command)
 
