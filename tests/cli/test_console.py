@@ -75,8 +75,10 @@ def test_console_in_a_pty(server: ServerThread, tmp_path: Path) -> None:
             child.expect("> ")
             child.sendline("return double(50)")
             child.expect("100")
+            child.expect("> ")  # each entry's prompt is consumed before the next entry is typed
             child.sendline(f".load {script}")
             child.expect("loaded 7")
+            child.expect("> ")
             child.sendline(
                 'Handlers.add("hello", "Hello", function(msg) print("hello from " .. msg.From) end)'
             )
