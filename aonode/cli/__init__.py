@@ -8,10 +8,14 @@ else 127.0.0.1:7400; commands that sign take `--wallet` (else `AONODE_WALLET`, e
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from aonode import __version__
 from aonode.cli.bench import bench
+from aonode.cli.common import INTERRUPTED
 from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.console import console
 from aonode.cli.cron import cron
@@ -25,7 +29,22 @@ from aonode.cli.serve import serve
 from aonode.cli.wallet import wallet
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class AonodeGroup(click.Group):
+    """The command group: Ctrl-C in any command exits with status 130 (128 + SIGINT, as shells report it)
+    and no traceback, where click alone would print "Aborted!" and exit 1. Commands that report errors
+    (`report_errors`) do the same themselves; this covers the others (bench, a prompt)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            sys.exit(INTERRUPTED)
+
+
+@click.group(
+    cls=AonodeGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="aonode")
 def cli() -> None:
     """aonode: a node for AO processes (scheduler, compute, push, cron) over gRPC.

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
-from aonode.cli import cli
+from aonode.cli import AonodeGroup, cli
 from aonode.cli.schedule import utc_time
 from aonode.client import NodeClient, build_process
 from aonode.devices.aos import runtime_module
@@ -116,3 +117,16 @@ def test_eval_code_from_a_file_and_from_stdin(server: ServerThread, tmp_path: Pa
     assert both.exit_code == 2 and "exactly one" in both.output
     neither = runner.invoke(cli, ["eval", pid])
     assert neither.exit_code == 2
+
+
+def test_ctrl_c_in_any_command_exits_130() -> None:
+    @click.group(cls=AonodeGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def slow() -> None:
+        raise KeyboardInterrupt
+
+    out = CliRunner().invoke(group, ["slow"])
+    assert out.exit_code == 130 and "Aborted" not in out.output
