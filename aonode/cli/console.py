@@ -123,6 +123,9 @@ class Console:
             click.echo(_outbox_line(message))
         if result.error:
             click.secho(f"error: {result.error}", fg="red", err=True)
+            if "<eof>" in result.error:
+                # Lua's own word for a chunk that ended too early: the heuristic sent it incomplete.
+                click.echo("(the entry ended inside a block: type it in .editor mode, ending with .done)")
         if result.output.prompt:
             self.prompt = result.output.prompt
 
