@@ -2,8 +2,9 @@
 
 Conventions every command follows (DESIGN §8): the node address comes from `--node`, else `AONODE_NODE`,
 else 127.0.0.1:7400; commands that sign take `--wallet` (else `AONODE_WALLET`, else ~/.aonode/wallet);
-`--json` prints exactly one JSON document on stdout; errors go to stderr with a non-zero exit status
-(1 for an error answered by the node or the command, 2 for bad usage).
+`--json` prints exactly one JSON document on stdout (`watch --json`: JSON lines, one per assignment);
+errors go to stderr with a non-zero exit status (1 for an error answered by the node or the command, 2 for
+bad usage, 130 after Ctrl-C).
 """
 
 from __future__ import annotations
