@@ -7,11 +7,12 @@ LISTEN ?= 127.0.0.1:7400
 
 .PHONY: run test lint typecheck buf-lint proto proto-check clients clients-check pytest bench clean
 
-# The runtime install: redone when pyproject.toml changes.
+# The runtime install: redone when pyproject.toml changes. Not quiet: a first `make run` downloads and
+# builds for a while, and a silent terminal looks hung.
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install --progress-bar on -e .
 	@touch $@
 
 # The development install (dev extra): redone when pyproject.toml changes.

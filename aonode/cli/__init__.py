@@ -2,18 +2,25 @@
 
 Conventions every command follows (DESIGN §8): the node address comes from `--node`, else `AONODE_NODE`,
 else 127.0.0.1:7400; commands that sign take `--wallet` (else `AONODE_WALLET`, else ~/.aonode/wallet);
-`--json` prints exactly one JSON document on stdout; errors go to stderr with a non-zero exit status
-(1 for an error answered by the node or the command, 2 for bad usage).
+`--json` prints exactly one JSON document on stdout (`watch --json`: JSON lines, one per assignment);
+errors go to stderr with a non-zero exit status (1 for an error answered by the node or the command, 2 for
+bad usage, 130 after Ctrl-C).
 """
 
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import click
 
 from aonode import __version__
 from aonode.cli.bench import bench
+from aonode.cli.common import INTERRUPTED
 from aonode.cli.compute import compute, dryrun, eval_, now
+from aonode.cli.console import console
 from aonode.cli.cron import cron
+from aonode.cli.info import info
 from aonode.cli.messages import send, spawn
 from aonode.cli.process import process
 from aonode.cli.push import push
@@ -23,7 +30,22 @@ from aonode.cli.serve import serve
 from aonode.cli.wallet import wallet
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class AonodeGroup(click.Group):
+    """The command group: Ctrl-C in any command exits with status 130 (128 + SIGINT, as shells report it)
+    and no traceback, where click alone would print "Aborted!" and exit 1. Commands that report errors
+    (`report_errors`) do the same themselves; this covers the others (bench, a prompt)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            sys.exit(INTERRUPTED)
+
+
+@click.group(
+    cls=AonodeGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="aonode")
 def cli() -> None:
     """aonode: a node for AO processes (scheduler, compute, push, cron) over gRPC.
@@ -33,8 +55,8 @@ def cli() -> None:
 
 
 for command in (
-    serve, wallet, spawn, send, schedule, watch, eval_, now, compute, dryrun, push, cron, process, replica,
-    bench
+    serve, info, wallet, spawn, send, schedule, watch, eval_, console, now, compute, dryrun, push, cron,
+    process, replica, bench
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -15,6 +15,7 @@ import click
 from aonode.client import ClientError
 from aonode.errors import AonodeError
 from aonode.ids import shield_dashed_ids, unshield_arg
+from aonode.wallet import WalletError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,19 +78,60 @@ def expand(path: Path) -> Path:
     return Path(os.path.expanduser(path))
 
 
+INTERRUPTED = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, as shells report it."""
+
+
+def unreachable(exc: ClientError) -> bool:
+    """Whether the node could not be reached at all (nothing listening, unknown host), as opposed to an
+    answer: gRPC reports both as UNAVAILABLE, the details tell them apart."""
+    details = exc.details.lower()
+    return exc.code == "UNAVAILABLE" and any(
+        hint in details
+        for hint in ("connection refused", "failed to connect", "dns resolution failed", "name resolution")
+    )
+
+
+def start_node_hint(node: str | None) -> str:
+    where = node or DEFAULT_NODE
+    return (
+        f"no aonode node is answering at {where}.\n"
+        "Start one in another terminal: `make run` (in the aonode checkout) or `aonode serve`,\n"
+        "or point the command at a running node with --node HOST:PORT (or AONODE_NODE)."
+    )
+
+
+def local_error_hint(exc: AonodeError) -> str:
+    """A hint for a local error a newcomer meets (the status names are for errors a node answers)."""
+    if not isinstance(exc, WalletError):
+        return ""
+    if "already exists" in str(exc):
+        return (
+            "\nhint: `aonode wallet show` prints the address of the wallet you already have; "
+            "`aonode wallet new --out OTHER_PATH` creates another one."
+        )
+    if not any(w in str(exc) for w in ("not a JWK", "cannot store")):
+        return "\nhint: create one with `aonode wallet new` (or pass --wallet PATH / AONODE_WALLET)."
+    return ""
+
+
 def report_errors(f: F) -> F:
-    """Turn errors answered by the node (ClientError) and domain errors into `error: ...` on stderr with
-    exit status 1 (never a traceback)."""
+    """Turn errors answered by the node (ClientError) into `error: CODE: details`, local errors (a wallet,
+    a file, an ID) into `error: message` with a hint where there is one, a node that cannot be reached
+    into how to start one, all on stderr with exit status 1; Ctrl-C exits 130. Never a traceback."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return f(*args, **kwargs)
         except ClientError as exc:
-            fail(str(exc))
+            fail(start_node_hint(kwargs.get("node")) if unreachable(exc) else str(exc))
         except AonodeError as exc:
-            fail(f"{exc.status}: {exc}")
+            fail(f"{exc}{local_error_hint(exc)}")
         except OSError as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]

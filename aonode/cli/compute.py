@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -42,7 +43,7 @@ class EvalCommand(IdCommand):
     option (nor an option's value) is the code."""
 
     _FLAGS = frozenset({"--json", "--help"})
-    _VALUED = frozenset({"--node", "--wallet"})
+    _VALUED = frozenset({"--node", "--wallet", "--file"})
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         out: list[str] = []
@@ -60,7 +61,7 @@ class EvalCommand(IdCommand):
                 pass
             else:
                 positional += 1
-                if positional == 2 and arg.startswith("-"):
+                if positional == 2 and arg.startswith("-") and arg != "-":
                     arg = _ARG_SHIELD + arg
             out.append(arg)
         return super().parse_args(ctx, out)
@@ -68,13 +69,30 @@ class EvalCommand(IdCommand):
 
 @click.command("eval", cls=EvalCommand)
 @click.argument("process")
-@click.argument("code")
+@click.argument("code", required=False)
+@click.option(
+    "--file",
+    "code_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the Lua code from this file instead of CODE.",
+)
 @node_option
 @wallet_option
 @json_option
 @report_errors
-def eval_(process: str, code: str, node: str, wallet_path: Path, as_json: bool) -> None:
-    """Evaluate Lua CODE in PROCESS (Action=Eval, owner only), wait, print its output."""
+def eval_(
+    process: str, code: str | None, code_file: Path | None, node: str, wallet_path: Path, as_json: bool
+) -> None:
+    """Evaluate Lua CODE in PROCESS (Action=Eval, owner only), wait, print its output.
+
+    CODE may begin with "-" (`-- a comment`); `-` reads the code from stdin; --file F reads it from F."""
+    if (code is None) == (code_file is None):
+        raise click.UsageError("give the Lua code as CODE, `-` (stdin) or --file F (exactly one of them)")
+    if code_file is not None:
+        code = code_file.read_text(encoding="utf-8")
+    elif code == "-":
+        code = sys.stdin.read()
+    assert code is not None
     signer = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
         assignment = client.schedule(build_message(signer, process, action="Eval", data=code.encode()))

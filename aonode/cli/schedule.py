@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 
 import click
 from blake3 import blake3
 
-from aonode.cli.common import IdCommand, emit, fail, json_option, node_option, report_errors
+from aonode.cli.common import IdCommand, emit, json_option, node_option, report_errors
 from aonode.client import ClientError, NodeClient, assignment_json
 from aonode.crypto import verify_assignment, verify_message
 from aonode.errors import AonodeError
@@ -25,9 +26,23 @@ from aonode.ids import decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.rpc.convert import assignment_from_pb
 
+HEADER = f"{'SLOT':>8}  {'MESSAGE':<43}  {'TIME (UTC)':<23}  HASH CHAIN"
+
+
+def utc_time(milliseconds: object) -> str:
+    """An assignment's timestamp (Unix milliseconds) as `YYYY-MM-DD HH:MM:SS.mmm`, UTC."""
+    if not isinstance(milliseconds, int):
+        return str(milliseconds)
+    try:
+        moment = datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return str(milliseconds)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{milliseconds % 1000:03d}"
+
 
 def _line(document: dict[str, object]) -> str:
-    return f"{document['slot']:>8}  {document['message']}  {document['timestamp']}  {document['hash-chain']}"
+    time = utc_time(document["timestamp"])
+    return f"{document['slot']:>8}  {document['message']}  {time:<23}  {document['hash-chain']}"
 
 
 @click.command(cls=IdCommand)
@@ -58,7 +73,7 @@ def schedule(process: str, from_slot: int | None, to_slot: int | None, node: str
         },
         as_json,
         lambda: (
-            "\n".join([*(_line(a) for a in assignments), verdict])
+            "\n".join([HEADER, *(_line(a) for a in assignments), verdict])
             if assignments
             else "(no assignments in range)"
         ),
@@ -133,21 +148,25 @@ def _check(
 @click.option("--from", "from_slot", type=click.IntRange(min=0), default=0, help="First slot [0].")
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many assignments.")
 @node_option
-@json_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON lines: one JSON object per assignment, one per line, as they arrive.",
+)
 @report_errors
 def watch(process: str, from_slot: int, count: int | None, node: str, as_json: bool) -> None:
-    """Follow PROCESS's schedule live: catch up from --from, then print assignments as they commit."""
+    """Follow PROCESS's schedule live: catch up from --from, then print assignments as they commit (a
+    table with a header row; with --json, JSON lines: one JSON object per assignment, one per line).
+    Ctrl-C stops it (exit status 130)."""
     seen = 0
     with NodeClient(node) as client:
-        try:
-            for frame in client.subscribe(process, from_slot):
-                for pb_assignment in frame.assignments:
-                    document = assignment_json(assignment_from_pb(pb_assignment))
-                    click.echo(json.dumps(document) if as_json else _line(document))
-                    seen += 1
-                    if count is not None and seen >= count:
-                        return
-        except ClientError as exc:
-            fail(str(exc))
-        except KeyboardInterrupt:
-            return
+        for frame in client.subscribe(process, from_slot):
+            for pb_assignment in frame.assignments:
+                document = assignment_json(assignment_from_pb(pb_assignment))
+                if not as_json and seen == 0:
+                    click.echo(HEADER)
+                click.echo(json.dumps(document) if as_json else _line(document))
+                seen += 1
+                if count is not None and seen >= count:
+                    return

@@ -9,7 +9,13 @@ A new Process is refused before its slot 0 is written when this node could never
   `memory`/`handle`/`malloc` export (wasm/formats.py). The check is the device's own
   (`wasm.device.check_module`: the same compile and import resolution as `init`), and the compiled module
   stays in the device's cache, so the first compute does not compile it again.
-Other devices (lua@5.3a, stack@1.0, patch@1.0) are checked for their name only.
+- for `lua@5.3a`: a Process with no usable module would be accepted and then fail every compute ("needs a
+  module"), so it is refused: no `Module` tag and not an inline module (`definition.is_inline_module`:
+  a Lua Content-Type, the Process's data is the source): INVALID_ARGUMENT; a `Module` that names neither a
+  stored message nor the built-in AOS runtime: FAILED_PRECONDITION (publish the module first, as for
+  WASM); a module that is not Lua code (empty, or a WASM binary): INVALID_ARGUMENT. Whether the Lua
+  parses is left to the first compute (its error is the process's own result).
+Other devices (stack@1.0, patch@1.0) are checked for their name only.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aonode.compute.definition import DEFAULT_DEVICE
+from aonode.compute.definition import DEFAULT_DEVICE, _runtime_module, is_inline_module
 from aonode.devices.base import DeviceRegistry
-from aonode.devices.registry import WASM
+from aonode.devices.registry import LUA, WASM
 from aonode.errors import FailedPrecondition, InvalidArgument
+from aonode.ids import encode_id
 from aonode.model import Message
 
 
@@ -36,6 +43,28 @@ class SpawnValidator:
         self._devices.require(device)
         if device == WASM:
             self._check_wasm(process, module)
+        elif device == LUA:
+            self._check_lua(process, module)
+
+    def _check_lua(self, process: Message, module: Message | None) -> None:
+        named = process.tag("Module")
+        if named is None:
+            if is_inline_module(process):
+                module = process
+            else:
+                raise InvalidArgument(
+                    f"{LUA} needs a module: the Process has no Module tag and is not an inline Lua module "
+                    "(Content-Type application/lua or text/x-lua, the source as data)"
+                )
+        elif module is None:
+            text = named.strip()
+            runtime = _runtime_module()  # used by ID even when it is not in the store (definition.py)
+            if runtime is not None and text == encode_id(runtime.id):
+                return
+            raise FailedPrecondition(f"{LUA}: module {text[:64]} is not in this node's store")
+        if not module.data or module.data.startswith(b"\0asm"):
+            what = "empty" if not module.data else "a WASM binary"
+            raise InvalidArgument(f"{LUA}: the module is {what}, not Lua source")
 
     def _check_wasm(self, process: Message, module: Message | None) -> None:
         if module is None:

@@ -77,7 +77,7 @@ def test_unreachable_node_is_a_clean_error(tmp_path: Path) -> None:
     _run("wallet", "new", "--out", str(wallet))
     result = CliRunner().invoke(cli, ["schedule", "A" * 43, "--node", "127.0.0.1:1"])
     assert result.exit_code == 1
-    assert "UNAVAILABLE" in result.stderr
+    assert "aonode serve" in result.stderr and "127.0.0.1:1" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ CRON = {"min_interval_ms": 50, "scan_interval_ms": 100, "backoff_base_ms": 100, 
 def spawn(client: NodeClient, *tags: tuple[str, str]) -> str:
     process = build_process(
         USER,
-        module=encode_id(secrets.token_bytes(32)),
+        module=encode_id(runtime_module().id),
         scheduler=client.info().address,
         device="lua@5.3a",
         tags=list(tags),
