@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import filecmp
 import json
 import os
 import shutil
@@ -25,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from gen_protos import stale_files  # scripts/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 BUF = Path(sys.executable).parent / "buf"
@@ -83,11 +84,7 @@ def check() -> int:
         generate(Path(tmp))
         (Path(tmp) / SERVICE_CONFIG).write_text(service_config())
         fresh, current = files_under(Path(tmp)), files_under(ROOT)
-        stale = sorted(
-            name
-            for name in fresh.keys() | current.keys()
-            if name not in fresh or name not in current or not filecmp.cmp(fresh[name], current[name], False)
-        )
+        stale = stale_files(fresh, current)
     if stale:
         print("generated clients are stale; run `make clients`, commit:", *stale, sep="\n  ", file=sys.stderr)
         return 1

@@ -53,16 +53,21 @@ def committed_files(root: Path = ROOT) -> list[Path]:
     return sorted(p for p in (root / PACKAGE_DIR).iterdir() if p.name.endswith(GENERATED_SUFFIXES))
 
 
+def stale_files(fresh: dict[str, Path], current: dict[str, Path]) -> list[str]:
+    """The names (keys) that are in only one of the two trees or whose files differ byte for byte."""
+    return sorted(
+        name
+        for name in fresh.keys() | current.keys()
+        if name not in fresh or name not in current or not filecmp.cmp(fresh[name], current[name], False)
+    )
+
+
 def check(root: Path = ROOT) -> int:
     """0 if root/aonode/v1 holds exactly what root/protos generates; else 1, naming the stale files."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh = {p.name: p for p in generate(Path(tmp), root / "protos")}
         current = {p.name: p for p in committed_files(root)}
-        stale = sorted(
-            name
-            for name in fresh.keys() | current.keys()
-            if name not in fresh or name not in current or not filecmp.cmp(fresh[name], current[name], False)
-        )
+        stale = stale_files(fresh, current)
     if stale:
         print("generated code is stale; run `make proto` and commit:", *stale, sep="\n  ", file=sys.stderr)
         return 1

@@ -185,7 +185,7 @@ def _module(schedule: ScheduleSource, process: Message, pid: str) -> Message | N
         module_id = decode_id(text.strip(), "Module")
     except InvalidIdError as exc:
         raise DefinitionError(f"process {pid}: {exc}") from None
-    runtime = _runtime_module()
+    runtime = builtin_runtime_module()
     if runtime is not None and runtime.id == module_id:
         return runtime
     try:
@@ -195,7 +195,7 @@ def _module(schedule: ScheduleSource, process: Message, pid: str) -> Message | N
 
 
 @functools.cache
-def _runtime_module() -> Message | None:
+def builtin_runtime_module() -> Message | None:
     """The built-in AOS runtime's module message, when this node has it."""
     try:
         aos = importlib.import_module("aonode.devices.aos")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aonode.compute.definition import DEFAULT_DEVICE, _runtime_module, is_inline_module
+from aonode.compute.definition import DEFAULT_DEVICE, builtin_runtime_module, is_inline_module
 from aonode.devices.base import DeviceRegistry
 from aonode.devices.registry import LUA, WASM
 from aonode.errors import FailedPrecondition, InvalidArgument
@@ -58,7 +58,7 @@ class SpawnValidator:
                 )
         elif module is None:
             text = named.strip()
-            runtime = _runtime_module()  # used by ID even when it is not in the store (definition.py)
+            runtime = builtin_runtime_module()  # used by ID even when it is not in the store (definition.py)
             if runtime is not None and text == encode_id(runtime.id):
                 return
             raise FailedPrecondition(f"{LUA}: module {text[:64]} is not in this node's store")

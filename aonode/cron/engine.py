@@ -170,7 +170,7 @@ class Cron:
         if pending is not None:
             return await asyncio.shield(pending[1])
         fut: asyncio.Future[CronTask] = asyncio.get_running_loop().create_future()
-        self._check_limits(req.creator, len(req.data) + sum(len(t.name) + len(t.value) for t in req.tags))
+        self._check_limits(req.creator, _content_bytes(req.tags, req.data))
         self._pending[req.id] = (req.creator, fut)
         try:
             if req.id in self._ending or await asyncio.to_thread(self._request_ended, req.id):
@@ -564,8 +564,13 @@ def _parse_and_encode(request: Message, op: Op) -> tuple[CronRequest, bytes]:
     return parse_request(request, op), encode_message(request)
 
 
+def _content_bytes(tags: Sequence[Tag], data: bytes) -> int:
+    """A tick's content as the task limits count it: its data plus its tags' names and values."""
+    return len(data) + sum(len(t.name) + len(t.value) for t in tags)
+
+
 def _task_bytes(t: CronTask) -> int:
-    return 256 + len(t.data) + sum(len(tag.name) + len(tag.value) for tag in t.tags)
+    return 256 + _content_bytes(t.tags, t.data)
 
 
 def _parse_page_token(token: str) -> tuple[int, str] | None:

@@ -2,7 +2,7 @@
 
 - `port.Leader`: how a follower talks to its leader (gRPC adapter: `aonode.rpc.replication`).
 - `verify.check_frame`: signatures, hash chain, dense slots, slot 0 = the Process, equivocation.
-- `follower.Follower`: one replica's loop (follow, verify, store through `Scheduler.store_replicated`,
+- `follower.Follower`: one replica's loop (follow, verify, store through `Scheduler.submit_replicated`,
   resume at the last stored slot; recompute and compare result digests).
 - `manager.Replication`: the node's replicas, persisted, and the operator actions on them.
 - `results.result_digests`: a leader's stored result digests by slot range.

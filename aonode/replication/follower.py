@@ -3,7 +3,7 @@
 `Follower.run` is a loop: connect (through the `Leader` port), ask for every followed process from its
 last stored slot (one slot of overlap, so a leader that rewrote that slot is caught: equivocation), then
 for each frame: verify it on a worker thread (`verify.check_frame`), store the verified slots through the
-scheduler (`Scheduler.store_replicated`: the identical bytes, guarded by a precondition on the stored
+scheduler (`Scheduler.submit_replicated`: the identical bytes, guarded by a precondition on the stored
 head), update the status. A network failure or a leader restart is retried with backoff; the stream
 resumes at the last stored slot, so nothing is skipped or stored twice. A frame that does not verify
 stops the replica for good (state `failed`, the reason, equivocation evidence kept): nothing of it was
@@ -23,17 +23,17 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from aonode.codec import decode_assignment, decode_message
 from aonode.compute import layout as compute_layout
 from aonode.errors import AonodeError
-from aonode.ids import address_of, decode_id, encode_id
+from aonode.ids import decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.replication.port import FollowFrame, Leader, LeaderFactory
-from aonode.replication.verify import Chain, Equivocation, Refused, check_frame
-from aonode.scheduler import Replicated, Scheduler
+from aonode.replication.verify import Chain, Equivocation, Refused, check_frame, process_scheduler
+from aonode.scheduler import Scheduler
 from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.reads import read_range_encoded, stored_head, stored_message
 from store import ObjectStore
@@ -214,7 +214,7 @@ class Follower:
         if self._broken is not None:
             raise self._broken
         chain = self._chain(pid)
-        saved = (chain.next_slot, chain.link, chain.timestamp, chain.scheduler, chain.last, chain.verified)
+        saved = replace(chain)
         verified = await asyncio.to_thread(check_frame, chain, frame.assignments, frame.messages)
         if not verified:
             return
@@ -224,18 +224,12 @@ class Follower:
             if chain.scheduler and self._scheduler.replicated.get(pid, ("",))[0] != chain.scheduler:
                 self._scheduler.replicated[pid] = (chain.scheduler, self.spec.leader)
             after = None
-            if saved[0] > 0:
-                assert saved[4] is not None
-                after = HeadRecord(saved[0] - 1, saved[1], saved[2], store_digest(saved[4]))
-            items = [
-                Replicated(v.assignment, v.encoded_assignment, v.message, v.encoded_message) for v in verified
-            ]
-            committed = self._scheduler.submit_replicated(pid, items, after)
+            if saved.next_slot > 0:
+                assert saved.last is not None
+                after = HeadRecord(saved.next_slot - 1, saved.link, saved.timestamp, store_digest(saved.last))
+            committed = self._scheduler.submit_replicated(pid, verified, after)
         except BaseException:
-            # Not stored: the chain goes back to what is stored.
-            (chain.next_slot, chain.link, chain.timestamp, chain.scheduler, chain.last, chain.verified) = (
-                saved
-            )
+            self.chains[pid] = saved  # not stored: the chain goes back to what is stored
             raise
         # Pipelined: the next frames are verified while this one commits (the store applies batches in
         # order, each requiring the head the previous one leaves).
@@ -328,10 +322,7 @@ class Follower:
                 first = read_range_encoded(view, pid, 0, 1)[0]
                 chain.next_slot, chain.link, chain.timestamp = head.slot + 1, head.hash_chain, head.timestamp
                 chain.last = read_range_encoded(view, pid, head.slot, 1)[0]
-                a0 = decode_assignment(first)
-                named = process.tag("Scheduler") if process is not None else None
-                if named is None and a0.signature is not None:
-                    named = address_of(a0.signature.owner)
+                named = process_scheduler(process, decode_assignment(first))
                 chain.scheduler = named
                 st = self.status.setdefault(pid, ProcessStatus(pid))
                 st.stored_slot, st.scheduler = head.slot, named or ""
@@ -374,10 +365,7 @@ class Follower:
         theirs = await self._leader.result_digests(pid, start, st.stored_slot - start + 1)
         if not theirs.digests:
             return
-        store = self._store
-        stop = start + len(theirs.digests)
-        with store.read() as view:
-            ours = compute_layout.read_rows(view, pid, start, stop)
+        ours = await asyncio.to_thread(self._result_rows, pid, start, start + len(theirs.digests))
         for i, digest in enumerate(theirs.digests):
             slot = start + i
             row = ours.get(slot)
@@ -396,6 +384,10 @@ class Follower:
                     "replica %s: process %s diverged: %s", self.spec.id, encode_id(pid), st.last_divergence
                 )
             st.compared_slot = slot
+
+    def _result_rows(self, pid: bytes, start: int, stop: int) -> dict[int, compute_layout.StoredRow]:
+        with self._store.read() as view:
+            return compute_layout.read_rows(view, pid, start, stop)
 
 
 MERGE_FRAMES = 64

@@ -147,14 +147,13 @@ class Replication:
         return self.followers[spec.id].snapshot()
 
     def check_processes(self, spec: ReplicaSpec) -> None:
-        for pid in spec.processes:
-            owner = self._procs.get(pid, {}).get("replica")
-            if owner and owner in self.followers and owner != spec.id:
-                raise AlreadyExists(f"process {encode_id(pid)} is already followed by replica {owner}")
-            with self._store.read() as view:
-                scheduled = stored_head(view, pid) is not None
-            if scheduled and pid not in self._scheduler.replicated:
-                raise FailedPrecondition(f"process {encode_id(pid)} is scheduled by this node")
+        with self._store.read() as view:
+            for pid in spec.processes:
+                owner = self._procs.get(pid, {}).get("replica")
+                if owner and owner in self.followers and owner != spec.id:
+                    raise AlreadyExists(f"process {encode_id(pid)} is already followed by replica {owner}")
+                if pid not in self._scheduler.replicated and stored_head(view, pid) is not None:
+                    raise FailedPrecondition(f"process {encode_id(pid)} is scheduled by this node")
 
     async def add_spec(self, spec: ReplicaSpec) -> None:
         await self._put_spec(spec)

@@ -20,13 +20,16 @@ The chain is advanced only on success, so the state always describes what is sto
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aonode.codec import decode_assignment, decode_message
-from aonode.crypto import verify_assignment, verify_message
+from aonode.crypto import verify_assignment
 from aonode.errors import AonodeError, DataLoss
 from aonode.ids import address_of, encode_id, next_hash_chain
 from aonode.model import Assignment, Message
+from aonode.scheduler import Replicated
+from aonode.scheduler.errors import UnsignedMessageError
+from aonode.scheduler.verifier import check_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,8 @@ class Refused(DataLoss):
         self.equivocation = equivocation
 
 
-@dataclass
-class Verified:
-    assignment: Assignment
-    encoded_assignment: bytes
-    message: Message
-    encoded_message: bytes
+Verified = Replicated
+"""A slot that passed `check_frame`: what `Scheduler.submit_replicated` stores."""
 
 
 @dataclass
@@ -67,7 +66,6 @@ class Chain:
     scheduler: str | None = None
     last: bytes | None = None  # encoding of the assignment at next_slot - 1
     accept_unsigned: bool = False
-    verified: int = field(default=0)
 
     def __post_init__(self) -> None:
         if not self.link:
@@ -117,21 +115,14 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
             if not m.is_process or m.id != pid:
                 raise Refused(f"{where}: slot 0 is not the Process message")
             if scheduler is None:
-                scheduler = m.tag("Scheduler") or (
-                    address_of(a.signature.owner) if a.signature is not None else None
-                )
+                scheduler = process_scheduler(m, a)
         elif m.target != encode_id(pid):
             raise Refused(f"{where}: message targets {m.target!r}, not the process")
         _signed_by(a, scheduler, where)
         try:
-            m.validate()
-            if m.signature is None:
-                if not chain.accept_unsigned:
-                    raise Refused(f"{where}: message is unsigned")
-            else:
-                verify_message(m)
-        except Refused:
-            raise
+            check_message(m, chain.accept_unsigned)  # the scheduler's own check of every message
+        except UnsignedMessageError:
+            raise Refused(f"{where}: message is unsigned") from None
         except AonodeError as exc:
             raise Refused(f"{where}: message signature invalid: {exc}") from None
         if a.hash_chain != next_hash_chain(link, a.message):
@@ -147,8 +138,16 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
         scheduler,
         last,
     )
-    chain.verified += len(out)
     return out
+
+
+def process_scheduler(process: Message | None, first: Assignment) -> str | None:
+    """The scheduler whose signatures count for a process: the one its Process message names in its
+    `Scheduler` tag, else (trust on first use) the signer of its slot 0 assignment `first`."""
+    named = process.tag("Scheduler") if process is not None else None
+    if named:
+        return named
+    return address_of(first.signature.owner) if first.signature is not None else None
 
 
 def _signed_by(a: Assignment, scheduler: str | None, where: str) -> None:

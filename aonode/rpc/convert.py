@@ -13,6 +13,7 @@ from aonode import ids
 from aonode.cron import CronTask, parse_interval
 from aonode.errors import InvalidArgument
 from aonode.model import (
+    MAX_U64,
     SCHEME_ED25519,
     SCHEME_RSA_PSS_SHA512,
     Assignment,
@@ -52,12 +53,12 @@ def signature_to_pb(sig: Signature) -> pb.Signature:
 
 # A page token is the next slot in plain ASCII decimal, as this node issues it. int() would also take
 # other scripts' digits, underscores, signs and spaces, and raise (INTERNAL) past 4,300 digits.
-_MAX_TOKEN_DIGITS = len(str(2**64 - 1))
+_MAX_TOKEN_DIGITS = len(str(MAX_U64))
 
 
 def page_token_slot(token: str) -> int:
     """The slot a GetSchedule page token names; INVALID_ARGUMENT for anything this node did not issue."""
-    if not (token.isascii() and token.isdigit() and len(token) <= _MAX_TOKEN_DIGITS) or int(token) >= 2**64:
+    if not (token.isascii() and token.isdigit() and len(token) <= _MAX_TOKEN_DIGITS) or int(token) > MAX_U64:
         raise InvalidArgument("page_token: not a token this node issued")
     return int(token)
 

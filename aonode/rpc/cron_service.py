@@ -17,15 +17,15 @@ from aonode.rpc.convert import cron_task_to_pb as task_to_pb
 from aonode.rpc.convert import message_from_pb
 from aonode.rpc.service import Context
 from aonode.v1 import cron_pb2 as pb
-from aonode.v1 import types_pb2
 
 
-def _request(request: types_pb2.Message, present: bool) -> Message:
-    if not present:
+def _request(call: pb.OnceRequest | pb.EveryRequest | pb.StopRequest) -> Message:
+    """The signed request a Once/Every/Stop call carries; INVALID_ARGUMENT when it carries none."""
+    if not call.HasField("request"):
         raise InvalidArgument(
             "request: required, a cron request signed by its creator's wallet (docs/cron.md)"
         )
-    return message_from_pb(request)
+    return message_from_pb(call.request)
 
 
 class CronServicer:
@@ -33,15 +33,15 @@ class CronServicer:
         self._cron = cron
 
     async def Once(self, request: pb.OnceRequest, context: Context) -> pb.OnceResponse:
-        message = _request(request.request, request.HasField("request"))
+        message = _request(request)
         return pb.OnceResponse(task=task_to_pb(await self._cron.create(message, "Once")))
 
     async def Every(self, request: pb.EveryRequest, context: Context) -> pb.EveryResponse:
-        message = _request(request.request, request.HasField("request"))
+        message = _request(request)
         return pb.EveryResponse(task=task_to_pb(await self._cron.create(message, "Every")))
 
     async def Stop(self, request: pb.StopRequest, context: Context) -> pb.StopResponse:
-        message = _request(request.request, request.HasField("request"))
+        message = _request(request)
         return pb.StopResponse(task=task_to_pb(await self._cron.stop_signed(message)))
 
     async def List(self, request: pb.ListRequest, context: Context) -> pb.ListResponse:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from aonode import ids
 from aonode.devices.aos import runtime_module
+from aonode.devices.registry import LUA
 from aonode.node import Node
 from aonode.rpc.convert import scheme_to_pb
 from aonode.rpc.service import Context
 from aonode.v1 import node_pb2 as pb
 
-RUNTIME_DEVICE = "lua@5.3a"
+RUNTIME_DEVICE = LUA
+"""The device the built-in AOS runtime (a Lua module) runs on."""
 
 
 class NodeServicer:

@@ -15,7 +15,6 @@ joins at slot 0 unless named with a cursor, and new ones join when their first s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping
 
@@ -58,11 +57,8 @@ class ReplicationServicer:
         cursors: dict[bytes, int] = {}
         for c in request.processes:
             cursors[ids.decode_id(c.process, "process")] = c.from_slot
-        if not request.all:
-            if not cursors:
-                raise InvalidArgument("name at least one process, or set all")
-            for pid in cursors:
-                self._scheduler.head(pid)  # NotFound before the stream starts
+        if not request.all and not cursors:
+            raise InvalidArgument("name at least one process, or set all")
         queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue(_QUEUE)
         tasks: dict[bytes, asyncio.Task[None]] = {}
 
@@ -76,10 +72,9 @@ class ReplicationServicer:
                 remove = self._scheduler.on_spawn(lambda pid: begin(pid, cursors.get(pid, 0)))
                 for pid in await asyncio.to_thread(self._scheduler.processes):
                     begin(pid, cursors.get(pid, 0))
-            for pid, slot in cursors.items():
-                with contextlib.suppress(NotFound):  # with `all`, one not spawned yet joins when it is
-                    self._scheduler.head(pid)
-                    begin(pid, slot)
+            # NotFound before the stream starts; with `all`, one not spawned yet joins when it is.
+            for known in await asyncio.to_thread(self._scheduled, cursors, not request.all):
+                begin(known, cursors[known])
             heartbeat = pb.FollowResponse(leader_time_ms=_now_ms()).SerializeToString()
             yield heartbeat  # the stream is open: the follower knows its request was accepted
             while True:
@@ -96,6 +91,20 @@ class ReplicationServicer:
                 remove()
             for t in tasks.values():
                 t.cancel()
+
+    def _scheduled(self, pids: Mapping[bytes, int], strict: bool) -> list[bytes]:
+        """Those of `pids` with a schedule here (a few store reads each: called off the event loop);
+        when `strict`, NotFound for the first that has none."""
+        out: list[bytes] = []
+        for pid in pids:
+            try:
+                self._scheduler.head(pid)
+            except NotFound:
+                if strict:
+                    raise
+                continue
+            out.append(pid)
+        return out
 
     async def _pump(self, pid: bytes, from_slot: int, queue: asyncio.Queue[bytes | BaseException]) -> None:
         try:

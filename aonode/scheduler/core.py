@@ -243,24 +243,11 @@ class Scheduler(ScheduleReader):
         self._spawn_listeners.add(listener)
         return lambda: self._spawn_listeners.discard(listener)
 
-    async def store_replicated(self, process: bytes, items: Sequence[Replicated]) -> None:
-        """Store assignments verified elsewhere (aonode.replication checked every signature and link):
-        the exact bytes given, consecutive after the stored head. See `submit_replicated`."""
-        if not items:
-            return
-        with self._read() as view:
-            head = stored_head(view, process)
-        first = items[0].assignment.slot
-        if first != (head.slot + 1 if head is not None else 0):
-            raise ScheduleStateError(
-                f"process {encode_id(process)}: replicated slot {first} does not follow the stored head"
-            )
-        await self.submit_replicated(process, items, head)
-
     def submit_replicated(
         self, process: bytes, items: Sequence[Replicated], after: HeadRecord | None
     ) -> asyncio.Future[None]:
-        """Submit verified slots that follow the head `after` (None: slot 0 first) in one batch guarded by
+        """Store slots verified elsewhere (aonode.replication checked every signature and link), the exact
+        bytes given. Submit them, following the head `after` (None: slot 0 first), in one batch guarded by
         a precondition on that head, and return the future of their commit. Batches can be submitted one
         after another without waiting (the store applies them in order, each requiring the head the
         previous one leaves): a failed batch makes the later ones fail their precondition, never leave a

@@ -19,8 +19,4 @@ RELAYED_TAGS = (FROM_PROCESS_TAG, CRON_FROM_TAG)
 
 def relayed_tag(message: Message) -> str | None:
     """The name of the first identity-claiming tag `message` carries, or None."""
-    names = {t.name.lower() for t in message.tags}
-    for name in RELAYED_TAGS:
-        if name.lower() in names:
-            return name
-    return None
+    return next((name for name in RELAYED_TAGS if message.tag(name) is not None), None)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aonode.client import NodeClient
-from tests.clients.toolchain import GO_CLIENT, GO_IMPORT, go_env, last_json_line, run
-from tests.conftest import ServerThread, plain
+from tests.clients.toolchain import GO_CLIENT, GO_IMPORT, check_round_trip, go_env, run
+from tests.conftest import ServerThread
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +30,4 @@ def test_example_round_trip_against_a_node(env: dict[str, str], server: ServerTh
     binary = tmp_path / "roundtrip"
     run(["go", "build", "-o", str(binary), f"{GO_IMPORT}/examples/roundtrip"], GO_CLIENT, env)
     output = run([str(binary), "-node", server.address, "-eval", "return 6 * 7"], GO_CLIENT, env)
-    report = last_json_line(output)
-    assert plain(report["output"]) == "42"
-    assert report["slot"] == 1 and report["verified_slots"] == 2
-    # What the Go client verified is what the node holds.
-    with NodeClient(server.address) as client:
-        computed = client.compute(report["process"], 1)
-    assert plain(computed.result.output.data) == "42"
+    check_round_trip(output, server.address)

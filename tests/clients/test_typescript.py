@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from aonode.client import NodeClient
-from tests.clients.toolchain import TS_CLIENT, last_json_line, run, ts_ready
-from tests.conftest import ServerThread, plain
+from tests.clients.toolchain import TS_CLIENT, check_round_trip, run, ts_ready
+from tests.conftest import ServerThread
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +23,4 @@ def test_sign_matches_the_vectors(built: None) -> None:
 
 def test_example_round_trip_against_a_node(built: None, server: ServerThread) -> None:
     command = ["node", "dist/examples/roundtrip.js", "--node", server.address, "--eval", "return 6 * 7"]
-    output = run(command, TS_CLIENT)
-    report = last_json_line(output)
-    assert plain(report["output"]) == "42"
-    assert report["slot"] == 1 and report["verified_slots"] == 2
-    with NodeClient(server.address) as client:
-        computed = client.compute(report["process"], 1)
-    assert plain(computed.result.output.data) == "42"
-    assert computed.hashpath == report["hashpath"]
+    check_round_trip(run(command, TS_CLIENT), server.address)

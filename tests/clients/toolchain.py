@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from aonode.client import NodeClient
+from tests.conftest import plain
+
 ROOT = Path(__file__).resolve().parents[2]
 GO_CLIENT = ROOT / "clients" / "go"
 TS_CLIENT = ROOT / "clients" / "typescript"
@@ -86,3 +89,15 @@ def last_json_line(output: str) -> dict[str, Any]:
     assert lines, f"no JSON line in:\n{output}"
     parsed: dict[str, Any] = json.loads(lines[-1])
     return parsed
+
+
+def check_round_trip(output: str, address: str) -> None:
+    """An example program's report (its last JSON line): the Eval at slot 1 answered 42 after the client
+    verified slots 0 and 1, and what it verified is what the node holds."""
+    report = last_json_line(output)
+    assert plain(report["output"]) == "42"
+    assert report["slot"] == 1 and report["verified_slots"] == 2
+    with NodeClient(address) as client:
+        computed = client.compute(report["process"], 1)
+    assert plain(computed.result.output.data) == "42"
+    assert computed.hashpath == report["hashpath"]

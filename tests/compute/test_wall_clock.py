@@ -18,7 +18,7 @@ from aonode.devices.base import Limits
 from aonode.errors import InvalidArgument, NotFound, PermissionDenied
 from aonode.ids import encode_id
 from aonode.model import Message, Tag
-from store import LmdbStore, ObjectStore
+from store import LmdbStore, ObjectStore, WriteBatch
 from tests.compute.helpers import engine, run, scheduler
 from tests.compute.lua_helpers import needs_lua, spawn_module
 from tests.scheduler.helpers import CLIENT_KEY
@@ -174,3 +174,33 @@ def test_close_is_quick_when_idle(mem: ObjectStore) -> None:
     assert time.monotonic() - started < 2
     with pytest.raises(EngineClosedError):
         asyncio.run(eng.now(b"\0" * 32))
+
+
+@needs_lua
+def test_a_stalled_process_answers_at_once_while_every_thread_is_busy(mem: ObjectStore) -> None:
+    """The stall is checked before a computation is admitted to a thread (docs/compute.md, Fairness: with
+    every thread held by spinning processes, a stalled one still answers at once)."""
+    sched = scheduler(mem)
+    _, spinning = spawn_module(sched, SPIN, ["spin"])
+    _, stalled = spawn_module(sched, SPIN, ["fine"])
+    batch = WriteBatch()
+    batch.put(layout.STALLS, stalled, layout.Stall(1, 1, 60.0, "test").encode())
+    mem.submit(batch).result()
+    eng = engine(mem, sched, max_wall_seconds=60, default_limits=HUGE, threads=1, max_threads=1)
+
+    async def scenario() -> float:
+        spin = asyncio.ensure_future(eng.compute(spinning, 1))
+        await asyncio.sleep(0.5)  # the only thread is spinning
+        started = time.monotonic()
+        with pytest.raises(ProcessStalledError):
+            await eng.compute(stalled, 1)
+        took = time.monotonic() - started
+        eng.halt()
+        with pytest.raises(EngineClosedError):
+            await spin
+        return took
+
+    try:
+        assert run(scenario(), timeout=20) < 5  # against a 60 s wall clock held by the spinning slot
+    finally:
+        eng.close()

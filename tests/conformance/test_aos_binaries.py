@@ -19,7 +19,7 @@ import pytest
 
 from aonode.client import NodeClient, build_message, build_module, build_process
 from aonode.crypto import Ed25519Signer
-from aonode.devices.wasm import formats
+from aonode.devices.wasm import formats, legacy_eh, runtime
 from aonode.ids import encode_id
 from aonode.model import Result
 from tests.conformance.conftest import FIXTURES, ROOT, Fixture, require
@@ -86,6 +86,10 @@ class Session:
 def aos(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     fixture: Fixture = request.param
     require(fixture)
+    # A module compiled (or translated) by an earlier test of this pytest process is served from memory and
+    # never written to the new node's wasm-cache: start cold, as a node's own process does.
+    runtime.clear_module_cache()
+    legacy_eh.clear_cache()
     session = Session(fixture, tmp_path_factory.mktemp(fixture.name) / "node")
     try:
         yield session

@@ -7,6 +7,7 @@ import time
 from aonode.client import NodeClient, build_message, build_process
 from aonode.crypto import Ed25519Signer, Signer, sign_message
 from aonode.devices.aos import runtime_module
+from aonode.errors import NotFound
 from aonode.ids import decode_id, encode_id
 from aonode.model import Message, Tag
 from aonode.rpc.convert import message_to_pb
@@ -56,7 +57,7 @@ def add_replica(
 def stored_slot(node: ServerThread, pid: str) -> int:
     try:
         return node.node.scheduler.head(decode_id(pid)).slot
-    except Exception:
+    except NotFound:  # nothing stored yet
         return -1
 
 

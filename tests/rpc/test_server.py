@@ -114,15 +114,13 @@ def test_concurrency_limit_refuses_excess_calls(tmp_path: object) -> None:
         running.stop()
 
 
-def test_a_burst_is_answered_not_cancelled(tmp_path: object) -> None:
+def test_a_burst_is_answered_not_cancelled(tmp_path: Path) -> None:
     # 3,000 calls at once: gRPC core's default pending-call limits (1,000, random drops up to 3,000)
     # cancelled a burst's excess with a bare CANCELLED before the node saw it. Every call must now be
     # served or refused RESOURCE_EXHAUSTED by the concurrency limit (kept tiny here so that some are).
     import asyncio
     from collections import Counter
-    from pathlib import Path
 
-    assert isinstance(tmp_path, Path)
     running = ServerThread(make_config(tmp_path / "n", max_concurrent_rpcs=2)).start()
 
     async def burst(count: int) -> Counter[grpc.StatusCode]:
@@ -178,15 +176,13 @@ def test_port_in_use_is_refused(server: ServerThread, tmp_path: object) -> None:
     second.stop()
 
 
-def test_a_second_node_on_one_data_directory_refuses_to_start(tmp_path: object) -> None:
+def test_a_second_node_on_one_data_directory_refuses_to_start(tmp_path: Path) -> None:
     # Two `aonode serve` on one directory used to start silently and race each other's schedule heads.
     import subprocess
     import sys
-    from pathlib import Path
 
     from aonode.testing import LocalNode, free_port
 
-    assert isinstance(tmp_path, Path)
     data = tmp_path / "node"
     first = LocalNode(data).start()
     try:

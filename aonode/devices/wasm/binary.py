@@ -25,7 +25,8 @@ from aonode.devices.base import DeviceError
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 
-SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_CODE, SEC_TAG = 0, 1, 2, 3, 10, 13
+SEC_CUSTOM, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_MEMORY, SEC_EXPORT = 0, 1, 2, 3, 5, 7
+SEC_CODE, SEC_TAG = 10, 13
 
 # Structural opcodes `walk` reports (everything else is skipped over).
 BLOCK, LOOP, IF, ELSE, TRY, CATCH, THROW, RETHROW, THROW_REF, END = (
@@ -111,7 +112,8 @@ class Reader:
         self.pos += n
         return out
 
-    def uleb(self, bits: int = 32) -> int:
+    def _leb(self, bits: int) -> tuple[int, int, int]:
+        """The raw LEB128 value at the cursor, its width in bits and its start offset."""
         result = shift = 0
         start = self.pos
         while True:
@@ -122,28 +124,19 @@ class Reader:
             result |= (b & 0x7F) << shift
             shift += 7
             if not b & 0x80:
-                break
+                return result, shift, start
             if shift >= bits + 7:
                 raise self.fail("LEB128 too long", start)
+
+    def uleb(self, bits: int = 32) -> int:
+        result, _, start = self._leb(bits)
         if result >> bits:
             raise self.fail(f"LEB128 out of range for u{bits}", start)
         return result
 
     def sleb(self, bits: int = 32) -> int:
-        result = shift = 0
-        start = self.pos
-        while True:
-            if self.pos >= self.end:
-                raise self.fail("unexpected end in LEB128", start)
-            b = self.data[self.pos]
-            self.pos += 1
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-            if shift >= bits + 7:
-                raise self.fail("LEB128 too long", start)
-        if b & 0x40:
+        result, shift, start = self._leb(bits)
+        if result >> (shift - 1):  # the sign bit: the last byte's 0x40
             result -= 1 << shift
         if not -(1 << (bits - 1)) <= result < (1 << (bits - 1)):
             raise self.fail(f"LEB128 out of range for s{bits}", start)
@@ -173,7 +166,8 @@ class Reader:
             return self.take(1)
         return self.valtype()
 
-    def limits(self, memory: bool) -> None:
+    def limits(self, memory: bool) -> int:
+        """Skips a table's or memory's limits; returns their flags (0x04: memory64)."""
         flags = self.byte()
         if flags & ~0x0F:
             raise self.fail(f"bad limits flags {flags:#x}")
@@ -183,6 +177,7 @@ class Reader:
             self.uleb(bits)
         if memory and flags & 0x08:  # custom page size
             self.uleb()
+        return flags
 
 
 @dataclass(frozen=True)

@@ -110,10 +110,9 @@ def _section(sid: int, payload: bytes) -> bytes:
 
 
 def _leb_len(data: bytes) -> int:
-    n = 0
-    while data[n] & 0x80:
-        n += 1
-    return n + 1
+    r = B.Reader(data)
+    r.uleb()
+    return r.pos
 
 
 class _Types:

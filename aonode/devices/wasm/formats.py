@@ -3,8 +3,8 @@
 ao's loader (`@permaweb/ao-loader`) picks emscripten JS glue by the Module message's `Module-Format` tag:
 `wasm32-unknown-emscripten` (emscripten 2.x/3.0 glue, `getTempRet0`/`setTempRet0`, `system`),
 `-emscripten2`, `-emscripten3`, `-emscripten4` (emscripten 3.1.5x+, asyncify, WeaveDrive,
-`_emscripten_system`, `metering_gasUsed`), `-emscripten-metering` (emscripten4's glue on a binary metered
-with `metering.usegas`), `wasm64-unknown-emscripten-draft_2024_02_15` and
+`_emscripten_system`, `metering_gasUsed`), `-emscripten-metering` (emscripten4's glue; the loader meters the
+binary itself, `meterWASM` adding `metering.usegas` calls), `wasm64-unknown-emscripten-draft_2024_02_15` and
 `wasm64-unknown-emscripten-draft_2024_10_16-metering`. This node has no glue: the imports every format's
 glue provides are host functions (imports.py), resolved by name and signature, so the format decides only
 what is checked: the pointer width of the memory (wasm32 or memory64), and whether the slot reports
@@ -19,7 +19,7 @@ wasm32 importing `__asyncjs__*`, `_emscripten_system` or `metering_gasUsed`, or 
 `-emscripten4`; wasm32 importing `getTempRet0` → `wasm32-unknown-emscripten`; other wasm32 →
 `-emscripten3`.
 
-The binary is read here with a small section parser rather than through wasmtime: a module using legacy
+The binary is read here with binary.py's `Reader` rather than through wasmtime: a module using legacy
 exception handling does not compile before it is translated, and the format must be known before that.
 """
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aonode.devices.base import DeviceError
+from aonode.devices.wasm.binary import SEC_EXPORT, SEC_IMPORT, SEC_MEMORY, DecodeError, Reader
 
 WASM32 = (
     "wasm32-unknown-emscripten",
@@ -85,82 +86,55 @@ class Binary:
     memory64: bool | None = None
 
 
-def _leb(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ValueError("truncated LEB128")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, pos
-
-
-def _name(data: bytes, pos: int) -> tuple[str, int]:
-    n, pos = _leb(data, pos)
-    if pos + n > len(data):
-        raise ValueError("truncated name")
-    return data[pos : pos + n].decode("utf-8", "replace"), pos + n
-
-
-def _limits(data: bytes, pos: int) -> tuple[int, int]:
-    flags = data[pos]
-    pos += 1
-    _, pos = _leb(data, pos)
-    if flags & 1:
-        _, pos = _leb(data, pos)
-    return flags, pos
-
-
 def parse(wasm: bytes) -> Binary:
     """The imports, exports and memory width of `wasm` (FormatError if it is not a wasm binary)."""
     if wasm[:4] != b"\0asm":
         raise FormatError("wasm64@1.0: the module is not a WebAssembly binary (no \\0asm header)")
     out = Binary()
-    pos = 8
+    r = Reader(wasm, 8)
     try:
-        while pos < len(wasm):
-            section = wasm[pos]
-            size, pos = _leb(wasm, pos + 1)
-            end = pos + size
-            if section == 2:
-                count, p = _leb(wasm, pos)
-                for _ in range(count):
-                    mod, p = _name(wasm, p)
-                    name, p = _name(wasm, p)
-                    kind = wasm[p]
-                    p += 1
+        while r.pos < r.end:
+            section = r.byte()
+            size = r.uleb()
+            end = r.pos + size
+            if section == SEC_IMPORT:
+                for _ in range(r.uleb()):
+                    mod, name = _name(r), _name(r)
+                    kind = r.byte()
                     if kind == 0:
-                        _, p = _leb(wasm, p)
+                        r.uleb()
                     elif kind == 1:
-                        _, p = _limits(wasm, p + 1)
+                        r.valtype()
+                        r.limits(memory=False)
                     elif kind == 2:
-                        flags, p = _limits(wasm, p)
-                        out.memory64 = bool(flags & 4)
+                        out.memory64 = bool(r.limits(memory=True) & 4)
                     elif kind == 3:
-                        p += 2
+                        r.valtype()
+                        r.byte()
                     elif kind == 4:
-                        _, p = _leb(wasm, p + 1)
+                        r.byte()
+                        r.uleb()
                     else:
-                        raise ValueError(f"unknown import kind {kind}")
+                        raise r.fail(f"unknown import kind {kind}")
                     out.imports.append((mod, name, kind))
-            elif section == 5:
-                count, p = _leb(wasm, pos)
-                if count:
-                    out.memory64 = bool(wasm[p] & 4)
-            elif section == 7:
-                count, p = _leb(wasm, pos)
-                for _ in range(count):
-                    name, p = _name(wasm, p)
-                    kind = wasm[p]
-                    _, p = _leb(wasm, p + 1)
+            elif section == SEC_MEMORY:
+                if r.uleb():
+                    out.memory64 = bool(r.byte() & 4)
+            elif section == SEC_EXPORT:
+                for _ in range(r.uleb()):
+                    name = _name(r)
+                    kind = r.byte()
+                    r.uleb()
                     out.exports[name] = kind
-            pos = end
-    except (ValueError, IndexError) as exc:
+            r.pos = end
+    except DecodeError as exc:
         raise FormatError(f"wasm64@1.0: the module's binary is malformed: {exc}") from None
     return out
+
+
+def _name(r: Reader) -> str:
+    # Lenient where binary.Reader.name is strict: a non-UTF-8 name is left for wasmtime to refuse.
+    return r.take(r.uleb()).decode("utf-8", "replace")
 
 
 def detect(binary: Binary) -> str:

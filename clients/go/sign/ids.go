@@ -34,14 +34,15 @@ func Address(owner []byte) string {
 	return EncodeID(d[:])
 }
 
-// NextHashChain is blake3(prev ‖ messageID); the chain starts from the process ID (docs/ids.md §4).
-func NextHashChain(prev, messageID []byte) []byte {
-	return blake(append(append(make([]byte, 0, 64), prev...), messageID...))
+// fold is blake3(prev ‖ next), the step of both the hash chain and the hashpath.
+func fold(prev, next []byte) []byte {
+	return blake(append(append(make([]byte, 0, 64), prev...), next...))
 }
 
+// NextHashChain is blake3(prev ‖ messageID); the chain starts from the process ID (docs/ids.md §4).
+func NextHashChain(prev, messageID []byte) []byte { return fold(prev, messageID) }
+
 // NextHashpath is blake3(prev ‖ assignmentID); it starts from the process ID too.
-func NextHashpath(prev, assignmentID []byte) []byte {
-	return blake(append(append(make([]byte, 0, 64), prev...), assignmentID...))
-}
+func NextHashpath(prev, assignmentID []byte) []byte { return fold(prev, assignmentID) }
 
 func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.Strict().DecodeString(s) }

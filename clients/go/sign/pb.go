@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"encoding/base64"
 	"fmt"
 
 	pb "aonode/clients/go/gen/aonode/v1"
@@ -71,7 +70,7 @@ func AssignmentFromPB(a *pb.Assignment) (Assignment, error) {
 			return Assignment{}, err
 		}
 	}
-	if out.BlockHash, err = base64.RawURLEncoding.Strict().DecodeString(a.BlockHash); err != nil {
+	if out.BlockHash, err = base64RawURL(a.BlockHash); err != nil {
 		return Assignment{}, fmt.Errorf("block_hash: %w", err)
 	}
 	return out, nil

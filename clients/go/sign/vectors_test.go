@@ -26,6 +26,15 @@ func loadVectors(t *testing.T) map[string]json.RawMessage {
 	return v
 }
 
+// section decodes one top-level entry of the vectors; a missing or reshaped entry fails the test rather
+// than leaving zero vectors to check.
+func section(t *testing.T, v map[string]json.RawMessage, key string, dst any) {
+	t.Helper()
+	if err := json.Unmarshal(v[key], dst); err != nil {
+		t.Fatalf("vectors %q: %v", key, err)
+	}
+}
+
 func unhex(t *testing.T, s string) []byte {
 	b, err := hex.DecodeString(s)
 	if err != nil {
@@ -98,16 +107,14 @@ func TestMessages(t *testing.T) {
 			SeedHex string `json:"seed_hex"`
 		} `json:"ed25519"`
 	}
-	json.Unmarshal(v["keys"], &keys)
+	section(t, v, "keys", &keys)
 	signer := NewEd25519Signer(unhex(t, keys.Ed25519.SeedHex))
 	var msgs []struct {
 		encoded
 		Message      vMessage `json:"message"`
 		OwnerAddress *string  `json:"owner_address"`
 	}
-	if err := json.Unmarshal(v["messages"], &msgs); err != nil {
-		t.Fatal(err)
-	}
+	section(t, v, "messages", &msgs)
 	for _, c := range msgs {
 		m := c.Message.build(t)
 		c.check(t, m.ContentEncoding(), m.ContentDigest(), m.Encoding(), m.ID())
@@ -167,9 +174,7 @@ func mustID(t *testing.T, s string) []byte {
 func TestAssignmentsAndChains(t *testing.T) {
 	v := loadVectors(t)
 	var as []vAssignment
-	if err := json.Unmarshal(v["assignments"], &as); err != nil {
-		t.Fatal(err)
-	}
+	section(t, v, "assignments", &as)
 	var chain, path struct {
 		Process string `json:"process_id_b64url"`
 		Steps   []struct {
@@ -179,8 +184,8 @@ func TestAssignmentsAndChains(t *testing.T) {
 			Hashpath   string `json:"hashpath_b64url"`
 		} `json:"steps"`
 	}
-	json.Unmarshal(v["hash_chain"], &chain)
-	json.Unmarshal(v["hashpath"], &path)
+	section(t, v, "hash_chain", &chain)
+	section(t, v, "hashpath", &path)
 	verifier := NewChainVerifier(mustID(t, chain.Process), "")
 	for i, c := range as {
 		f := c.Assignment
@@ -224,7 +229,7 @@ func TestLocationsAndResults(t *testing.T) {
 			Signature *vSig  `json:"signature"`
 		} `json:"location"`
 	}
-	json.Unmarshal(v["locations"], &locs)
+	section(t, v, "locations", &locs)
 	for _, c := range locs {
 		f := c.Location
 		l := Location{Address: f.Address, URL: f.URL, Nonce: f.Nonce, TTLms: f.TTL, Timestamp: f.Timestamp, Signature: f.Signature.sig(t)}
@@ -251,7 +256,7 @@ func TestLocationsAndResults(t *testing.T) {
 		EncHex    string `json:"encoding_hex"`
 		DigestHex string `json:"digest_hex"`
 	}
-	json.Unmarshal(v["results"], &results)
+	section(t, v, "results", &results)
 	for _, c := range results {
 		r := Result{Output: c.Result.Output, Error: c.Result.Error}
 		for _, m := range c.Result.Messages {
@@ -287,7 +292,7 @@ func TestIDsAndAddresses(t *testing.T) {
 			Why  string `json:"why"`
 		} `json:"invalid"`
 	}
-	json.Unmarshal(v["ids"], &ids)
+	section(t, v, "ids", &ids)
 	for _, c := range ids.Valid {
 		if b, err := DecodeID(c.Text); err != nil || hex.EncodeToString(b) != c.Hex || EncodeID(b) != c.Text {
 			t.Errorf("valid %q: %v", c.Text, err)
@@ -302,14 +307,14 @@ func TestIDsAndAddresses(t *testing.T) {
 		OwnerB64 string `json:"owner_b64url"`
 		Address  string `json:"address"`
 	}
-	json.Unmarshal(v["addresses"], &addrs)
+	section(t, v, "addresses", &addrs)
 	for _, a := range addrs {
 		owner, _ := base64RawURL(a.OwnerB64)
 		if Address(owner) != a.Address {
 			t.Errorf("address of %s", a.OwnerB64)
 		}
 	}
-	if len(ids.Invalid) == 0 || len(addrs) != 2 {
+	if len(ids.Valid) == 0 || len(ids.Invalid) == 0 || len(addrs) != 2 {
 		t.Fatal("missing vectors")
 	}
 }

@@ -238,14 +238,19 @@ export function address(owner: Uint8Array): string {
   return encodeId(crypto.createHash("sha256").update(owner).digest());
 }
 
+/** blake3(prev ‖ next): the step of both the hash chain and the hashpath. */
+function fold(prev: Uint8Array, next: Uint8Array): Uint8Array {
+  return blake(concat(prev, next));
+}
+
 /** hash_chain(n) = blake3(hash_chain(n-1) ‖ message_id(n)); hash_chain(-1) = process ID. */
 export function nextHashChain(prev: Uint8Array, messageId: Uint8Array): Uint8Array {
-  return blake(concat(prev, messageId));
+  return fold(prev, messageId);
 }
 
 /** hashpath(n) = blake3(hashpath(n-1) ‖ assignment_id(n)); hashpath(-1) = process ID. */
 export function nextHashpath(prev: Uint8Array, assignmentId: Uint8Array): Uint8Array {
-  return blake(concat(prev, assignmentId));
+  return fold(prev, assignmentId);
 }
 
 // ---- Encodings (docs/ids.md §2) ----
@@ -282,8 +287,12 @@ export function messageContentDigest(m: Message): Uint8Array {
 }
 
 /** blake3 of the signature value when signed, else the content digest (docs/ids.md §3). */
+function idOf(signature: Signature | undefined, contentDigest: () => Uint8Array): Uint8Array {
+  return signature ? blake(signature.value) : contentDigest();
+}
+
 export function messageId(m: Message): Uint8Array {
-  return m.signature ? blake(m.signature.value) : messageContentDigest(m);
+  return idOf(m.signature, () => messageContentDigest(m));
 }
 
 function assignmentContentWriter(a: Assignment): Writer {
@@ -316,7 +325,7 @@ export function assignmentContentDigest(a: Assignment): Uint8Array {
 }
 
 export function assignmentId(a: Assignment): Uint8Array {
-  return a.signature ? blake(a.signature.value) : assignmentContentDigest(a);
+  return idOf(a.signature, () => assignmentContentDigest(a));
 }
 
 function locationContentWriter(l: Location): Writer {
@@ -346,7 +355,7 @@ export function locationContentDigest(l: Location): Uint8Array {
 }
 
 export function locationId(l: Location): Uint8Array {
-  return l.signature ? blake(l.signature.value) : locationContentDigest(l);
+  return idOf(l.signature, () => locationContentDigest(l));
 }
 
 export function resultEncoding(r: Result): Uint8Array {

@@ -98,6 +98,7 @@ test("locations and results", () => {
 });
 
 test("IDs and addresses", () => {
+  assert.ok(V.ids.valid.length > 0);
   for (const c of V.ids.valid) {
     assert.equal(hex(sign.decodeId(c.text)), c.hex);
     assert.equal(sign.encodeId(unhex(c.hex)), c.text);

@@ -43,7 +43,8 @@ def test_digests_match_hashlib(proc: Proc, data: bytes) -> None:
         "return table.concat({c.digest.sha1(s).asHex(), c.digest.md5(d).asHex(), "
         "c.digest.sha2_256(d).asHex(), c.digest.sha2_512(d).asHex(), c.digest.sha3_256(d).asHex(), "
         "c.digest.sha3_512(d).asHex(), c.digest.blake2b(d).asHex(), c.digest.blake2b(d, 32, 'k').asHex(), "
-        "c.mac.createHmac(d, 'key', 'sha256').asHex(), c.mac.createHmac(d, 'key', 'sha1').asHex()}, ' ')"
+        "c.mac.createHmac(d, 'key', 'sha256').asHex(), c.mac.createHmac(d, 'key', 'sha1').asHex(), "
+        "c.mac.createHmac(d, 'key', 'md5').asHex(), c.mac.createHmac(d, 'key', 'sha512').asHex()}, ' ')"
     )
     expected = [
         hashlib.sha1(data).hexdigest(),
@@ -56,6 +57,8 @@ def test_digests_match_hashlib(proc: Proc, data: bytes) -> None:
         hashlib.blake2b(data, digest_size=32, key=b"k").hexdigest(),
         hmac.new(b"key", data, "sha256").hexdigest(),
         hmac.new(b"key", data, "sha1").hexdigest(),
+        hmac.new(b"key", data, "md5").hexdigest(),
+        hmac.new(b"key", data, "sha512").hexdigest(),
     ]
     assert proc.ok(code).split(" ") == expected
 
@@ -64,6 +67,11 @@ def test_keccak_and_pbkdf2(proc: Proc) -> None:
     # keccak256("ao") as AOS's crypto documentation gives it
     assert proc.ok("return require('.crypto').digest.keccak256('ao').asHex()") == (
         "76da52eec05b749b99d6e62bb52333c1569fe75284e6c82f3de12a4618be00d6"
+    )
+    # keccak512("ao") as pycryptodome's Crypto.Hash.keccak and the AOS fixtures' own .crypto give it
+    assert proc.ok("return require('.crypto').digest.keccak512('ao').asHex()") == (
+        "046fbfad009a12cef9ff00c2aac361d004347b2991c1fa80fba5582251b8e0be"
+        "8def0283f45f020d4b04ff03ead9f6e7c43cc3920810c05b33b4873b99affdea"
     )
     got = proc.ok("return require('.crypto').kdf.pbkdf2('pw', 'salt', 50, 40, 'sha256').asHex()")
     assert got == hashlib.pbkdf2_hmac("sha256", b"pw", b"salt", 50, 40).hex()
@@ -137,3 +145,46 @@ def test_library_work_is_metered(proc: Proc) -> None:
     r = proc.eval("return require('.crypto').digest.sha2_256(string.rep('x', 16 * 1024 * 1024)).asHex()")
     assert "instruction limit exceeded" in r.error
     assert proc.ok("return 1 + 1") == "2"
+
+
+def test_bint_bitwise_division_and_predicates(proc: Proc) -> None:
+    # The rest of the .bint API docs/runtime.md lists, against Python integers (two's complement at 256 bits).
+    a, b, m = 123456789012345678901234567890, 98765432109876543210, 2**256
+    code = (
+        "local bint = require('.bint')(256) "
+        f"local a, b = bint('{a}'), bint('{b}') "
+        "local q, r = bint.tdivmod(-a, b) local uq, ur = bint.udivmod(a, b) "
+        "local fq, fr = bint.idivmod(-a, b) "
+        "return table.concat({tostring(a & b), tostring(a | b), tostring(a ~ b), tostring(~a), "
+        "tostring(a << 100), tostring(a >> 7), tostring(q), tostring(r), tostring(uq), tostring(ur), "
+        "tostring(fq), tostring(fr), tostring(bint.upowmod(a, bint(65537), b)), tostring(bint('0xff')), "
+        "tostring(bint.tonumber(bint(3)) == 3), tostring(bint.iszero(bint.zero())), "
+        "tostring(bint.isneg(-a)), tostring(bint.iseven(a)), tostring(bint.isbint(a)), "
+        "tostring(bint.max(a, b)), tostring(bint.ult(a, -a)), math.type(a / b)}, ' ')"
+    )
+    tq = -(a // b) if a % b else -a // b  # truncating division of -a by b
+    expected = [
+        a & b,
+        a | b,
+        a ^ b,
+        ~a % m - m,
+        (a << 100) % m,
+        a >> 7,
+        tq,
+        -a - tq * b,
+        a // b,
+        a % b,
+        -a // b,
+        -a % b,
+        pow(a, 65537, b),
+        255,
+        "true",
+        "true",
+        "true",
+        "true",
+        "true",
+        a,
+        "true",
+        "float",
+    ]
+    assert proc.ok(code).split(" ") == [str(x) for x in expected]

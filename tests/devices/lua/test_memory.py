@@ -109,3 +109,4 @@ def test_a_patch_is_built_without_an_unprotected_allocation() -> None:
         """
     ).stdout.splitlines()
     assert out[-1] == "5"  # applied or refused with a DeviceError, but the interpreter lives
+    assert out[:-1] in ([], ["DeviceError"])

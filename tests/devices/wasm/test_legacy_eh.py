@@ -5,7 +5,6 @@ original as the process's module."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +13,10 @@ import wasmtime
 
 from aonode.devices.base import DeviceError
 from aonode.devices.wasm import exnref, legacy_eh, runtime
+from tests.conformance.conftest import FIXTURES, require
 from tests.devices.wasm.helpers import Proc, module_bytes
 
-ROOT = Path(__file__).resolve().parents[3]
-FIXTURE = (
-    Path(os.environ.get("AONODE_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
-    / "wasm"
-    / "aos2-wasm64-legacy-eh.wasm"
-)
+WASM64 = next(f for f in FIXTURES if f.file == "aos2-wasm64-legacy-eh.wasm")
 
 
 @pytest.fixture(autouse=True)
@@ -62,17 +57,8 @@ def test_a_module_the_translator_refuses_is_a_device_error() -> None:
         legacy_eh.translate(bad)
 
 
-def _fixture() -> bytes:
-    if not FIXTURE.is_file():
-        message = f"conformance fixture {FIXTURE} is absent (expected at ../shared/conformance)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return FIXTURE.read_bytes()
-
-
 def test_the_wasm64_aos_fixture_translates_validates_and_instantiates() -> None:
-    wasm = _fixture()
+    wasm = require(WASM64)
     with pytest.raises(wasmtime.WasmtimeError) as info:
         wasmtime.Module(runtime.engine(), wasm)
     assert legacy_eh.is_legacy_eh_error(info.value)

@@ -23,7 +23,7 @@ import (
 	"aonode/clients/go/sign"
 )
 
-// aoTags are the tags aoconnect puts on every message.
+// aoTags are AO's protocol tags, the ones aonode's Python client (aonode.client.AO_TAGS) puts on every message.
 var aoTags = []sign.Tag{{Name: "Data-Protocol", Value: "ao"}, {Name: "Variant", Value: "ao.TN.1"}}
 
 // randomAnchor makes two otherwise equal messages distinct: without it, identical content gets the same
