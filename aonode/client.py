@@ -314,6 +314,7 @@ class NodeClient:
         report = PushReport(reply.push_id, _push_state(reply.state), push_node_from_pb(reply.tree))
         _count(report)
         report.delivered, report.error = reply.delivered, reply.error
+        report.existing, report.undelivered = reply.existing, reply.undelivered
         return report
 
     def subscribe(
@@ -404,6 +405,8 @@ def _push_state(state: int) -> State:
         return "done"
     if state == process_pb2.PUSH_STATE_FAILED:
         return "failed"
+    if state == process_pb2.PUSH_STATE_INCOMPLETE:
+        return "incomplete"
     return "running"
 
 
@@ -412,6 +415,7 @@ def _count(report: PushReport) -> None:
     nodes = [n for n in report.tree.walk() if n.kind != "root" and n.slot is not None]
     report.existing = sum(1 for n in nodes if n.existing)
     report.delivered = len(nodes) - report.existing
+    report.undelivered = sum(1 for n in report.tree.walk() if n.stopped.startswith("unreachable:"))
 
 
 def new_anchor() -> str:

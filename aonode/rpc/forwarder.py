@@ -12,6 +12,7 @@ from __future__ import annotations
 import grpc
 
 from aonode.errors import AonodeError, Unavailable
+from aonode.ids import encode_id
 from aonode.model import Assignment, Message
 from aonode.push import PushNode
 from aonode.rpc.convert import assignment_from_pb, message_to_pb, push_node_from_pb
@@ -38,7 +39,8 @@ def grpc_target(url: str) -> str:
 def _remote_error(exc: grpc.aio.AioRpcError, what: str) -> AonodeError:
     if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return Unavailable(f"{what} unreachable: {exc.details()}")
-    return RemoteError(code_by_name(exc.code().name).name, f"{what}: {exc.details()}")
+    status = code_by_name(exc.code().name).name
+    return RemoteError(status, f"{what}: {status}: {exc.details()}")
 
 
 class GrpcForwarder:
@@ -66,6 +68,19 @@ class GrpcForwarder:
         except grpc.aio.AioRpcError as exc:
             raise _remote_error(exc, f"scheduler at {url}") from None
         return assignment_from_pb(reply.assignment)
+
+    async def assignment_remote(self, url: str, message_id: bytes, process: bytes) -> Assignment | None:
+        """The assignment of `message_id` at `url` if it is scheduled there on `process` (push: was this
+        delivery made already?); None when it is not."""
+        request = scheduler_pb2.GetAssignmentRequest(message_id=encode_id(message_id))
+        try:
+            reply = await self._stub(url).GetAssignment(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise _remote_error(exc, f"scheduler at {url}") from None
+        assignment = assignment_from_pb(reply.assignment)
+        return assignment if assignment.process == process else None
 
     async def push_remote(
         self, url: str, process: str, slot: int, *, max_hops: int, result_depth: int

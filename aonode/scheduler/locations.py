@@ -8,14 +8,20 @@ registry is past it; re-sending the very record already stored is answered the s
 learns its nonce is not new). The compare-and-set is a store precondition on the previous value, so two
 concurrent registrations cannot both win.
 
-Records are kept (table `locations`, address → encoded signed record) and served after their TTL too: the
-TTL tells caches when to re-ask, and the newest record is still the best knowledge of where the node is;
-`Location.expires_at` lets a caller decide.
+Records are kept (table `locations`, address → encoded signed record) and served by `get` after their
+TTL too (`Location.expires_at` lets a reader judge), but an expired record is never *used*: `url_of`, which
+redirects and forwards read, answers None for it, as if no record were known. A node refreshes its own
+record well before its TTL passes and gossip carries the new one (aonode/network), so an expired record
+means a node that stopped refreshing: sending clients there would send them to a dead or moved address.
+`learn` is gossip's entry: it stores a record only when it is valid, unexpired and newer, and answers
+whether it did instead of raising for stale ones (gossip repeats records all the time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from aonode.codec import decode_location, encode_location
 from aonode.crypto import verify_location
@@ -34,9 +40,14 @@ _ATTEMPTS = 10
 class LocationRegistry:
     """Signed scheduler locations, persisted in the store."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, clock: Callable[[], int] | None = None) -> None:
         self._store = store
         self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._clock = clock or (lambda: time.time_ns() // 1_000_000)
+
+    def now(self) -> int:
+        """The registry's clock (ms since the epoch): what expiry is judged by."""
+        return self._clock()
 
     async def register(self, location: Location) -> Location:
         """Verify and store `location`; returns it. InvalidArgument (bad record or signature),
@@ -91,8 +102,61 @@ class LocationRegistry:
         return decode_location(bytes(raw))
 
     def url_of(self, address: str) -> str | None:
-        """The registered URL of `address`, or None."""
+        """The registered URL of `address` while its record is valid (TTL not passed), else None."""
+        location = self.valid(address)
+        return None if location is None else location.url
+
+    def valid(self, address: str) -> Location | None:
+        """The record of `address` if one is known and its TTL has not passed."""
         try:
-            return self.get(address).url
-        except NotFound:
+            location = self.get(address)
+        except (NotFound, InvalidArgument):
             return None
+        return location if location.expires_at > self.now() else None
+
+    async def learn(self, location: Location) -> bool:
+        """Store a gossiped record if it is valid, unexpired and newer than the known one; True when it
+        was stored. A stale or expired record is ignored (False); a bad or forged one raises as
+        `register` does."""
+        if location.expires_at <= self.now():
+            location.validate()
+            return False
+        try:
+            known = self.get(location.address)
+        except (NotFound, InvalidArgument):
+            known = None
+        if known is not None and location.nonce <= known.nonce:
+            location.validate()
+            return False
+        try:
+            await self.register(location)
+        except StaleLocationError:
+            return False
+        return True
+
+    def list(self, after: str = "", limit: int = 100, *, valid_only: bool = False) -> list[Location]:
+        """Records in address order, after `after`, at most `limit` (expired ones left out when
+        `valid_only`)."""
+        out: list[Location] = []
+        now = self.now()
+        start = after.encode() + b"\x00" if after else b""
+        try:
+            with self._store.read() as view:
+                for _, raw in view.range(layout.LOCATIONS, start):
+                    location = decode_location(bytes(raw))
+                    if valid_only and location.expires_at <= now:
+                        continue
+                    out.append(location)
+                    if len(out) >= limit:
+                        break
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
+        return out
+
+    def count(self) -> int:
+        """How many records the table holds (a scan of keys: called rarely, at start)."""
+        try:
+            with self._store.read() as view:
+                return sum(1 for _ in view.range(layout.LOCATIONS))
+        except StoreError as exc:
+            raise from_store_error(exc) from exc

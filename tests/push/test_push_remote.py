@@ -3,11 +3,12 @@ hop budget that remains is passed on, a failing remote push is recorded, never r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from aonode.crypto import sign_location, sign_message
 from aonode.devices.aos import runtime_module
-from aonode.errors import Unavailable
+from aonode.errors import AonodeError, Unavailable
 from aonode.ids import decode_id, encode_id
 from aonode.model import Assignment, Location, Message, Tag
 from aonode.push import PushConfig, Pusher, PushNode
@@ -20,6 +21,10 @@ pytestmark = needs_lua
 
 URL = "127.0.0.1:1"
 SENDER = 'Handlers.add("go", "Go", function(msg) Send({Target = msg.Data, Action = "Hi"}) end)'
+
+
+class RemoteRefusal(AonodeError):
+    status = "PERMISSION_DENIED"
 
 
 @dataclass
@@ -47,7 +52,10 @@ async def setup(fake: FakeRemote, config: PushConfig | None = None) -> tuple[Nod
     """A on this node sends to B, whose Process names another scheduler at `URL`."""
     node = Node.open(MemoryStore())
     await node.scheduler.locations.register(
-        sign_location(Location(OTHER_NODE_KEY.address, URL, 1, 60_000, 1), OTHER_NODE_KEY)
+        # valid now: an expired record is never used for a redirect
+        sign_location(
+            Location(OTHER_NODE_KEY.address, URL, 1, 600_000, int(time.time() * 1000)), OTHER_NODE_KEY
+        )
     )
     b_process = Message(
         tags=(
@@ -97,9 +105,20 @@ def test_failing_remote_push_is_recorded() -> None:
         fake = FakeRemote(error=Unavailable("push at 127.0.0.1:1 unreachable: down"))
         node, pusher, a, slot, _ = await setup(fake)
         report = await pusher.push(a, slot)
-        assert report.state == "done" and report.delivered == 1
+        # the delivery was made; its continuation there was not: incomplete, recorded, retried
+        assert report.state == "incomplete" and report.delivered == 1 and report.undelivered == 1
         (delivery,) = report.tree.children
-        assert delivery.slot == 1 and delivery.stopped == "remote: push at 127.0.0.1:1 unreachable: down"
+        assert delivery.slot == 1
+        assert delivery.stopped == "unreachable: UNAVAILABLE: push at 127.0.0.1:1 unreachable: down"
+        assert pusher.get(report.push_id).state == "incomplete"
+        fake.error = RemoteRefusal("PERMISSION_DENIED: not trusted")
+        fake.tree = PushNode(process=encode_id(decode_id(delivery.process, "p")), slot=1)
+        await pusher.close()
+        refused = await Pusher(
+            node.store, node.scheduler, node.engine, node.signer, forwarder=fake, remote=fake
+        ).push(a, slot)
+        (delivery,) = refused.tree.children
+        assert refused.state == "done" and delivery.stopped.startswith("remote: ")  # a refusal is not retried
         await node.close()
 
     run(go())
