@@ -118,6 +118,8 @@ class ProcessDirectory:
         assert self._port is not None
         port = self._port
         targets = self._targets()[: self.config.max_targets]
+        if not targets:
+            return False  # nobody to ask: nothing to remember either
         pid = encode_id(process)
         unreachable = 0
 

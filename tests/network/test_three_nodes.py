@@ -5,6 +5,7 @@ exactly once, once it is back."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_three_nodes_pass_a_ball_through_push(three: list[LocalNode]) -> None:
     a, b, c = three
     addresses = connect(three)
     for node in three:  # a and c learned each other only through the seed's gossip
-        wait_for(lambda node=node: knows_all(node, addresses), timeout=60)
+        wait_for(functools.partial(knows_all, node, addresses), timeout=60)
     code, out, _ = aonode("location", "list", "--node", a.address)
     assert code == 0 and c.address in out and "expires in" in out
     code, out, _ = aonode("peer", "list", "--node", c.address, "--json")
