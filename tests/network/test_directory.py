@@ -145,3 +145,19 @@ def test_unknown_is_remembered_and_unreachable_is_unavailable() -> None:
 
     run(go())
     assert len(directory._unknown) == 2  # bounded
+
+
+def test_follow_redirects_forwards_to_the_found_scheduler() -> None:
+    pid, proof = genuine()
+    forwarded: list[str] = []
+
+    class Forward:
+        async def schedule_remote(self, url: str, message: Message) -> object:
+            forwarded.append(url)
+            return "forwarded"
+
+    sched = make_scheduler(MemoryStore(), NODE_KEY, follow_redirects=True)
+    sched._forwarder = Forward()  # type: ignore[assignment]
+    sched.directory = ProcessDirectory(sched, FakePort({"y:2": proof}), lambda: ["y:2"])
+    assert run(sched.schedule(message_to(pid))) == "forwarded"
+    assert forwarded == [URL]

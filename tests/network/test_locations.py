@@ -14,7 +14,7 @@ from aonode.client import ClientError, NodeClient, build_message, build_process
 from aonode.crypto import Ed25519Signer, sign_location
 from aonode.ids import encode_id
 from aonode.model import Location
-from tests.conftest import ServerThread, make_config
+from tests.conftest import ServerThread, make_config, wait_for
 from tests.network.helpers import aonode
 
 OTHER = Ed25519Signer.generate()
@@ -130,3 +130,18 @@ def test_peers_and_relays_are_operator_actions(node: ServerThread) -> None:
         assert out.strip() == "no peers"
     finally:
         again.stop()
+
+
+def test_own_record_is_refreshed_before_it_expires(tmp_path: Path) -> None:
+    server = ServerThread(
+        make_config(tmp_path / "r", location_ttl_seconds=1.0, gossip_interval_seconds=0.1)
+    ).start()
+    try:
+        with NodeClient(server.address) as client:
+            address = client.info().address
+            first = client.get_location(address)
+            assert first.ttl_ms == 1000 and first.url == server.address
+            wait_for(lambda: client.get_location(address).nonce > first.nonce, timeout=30)
+            assert client.get_location(address).expires_at > first.expires_at
+    finally:
+        server.stop()

@@ -83,6 +83,10 @@ def test_three_nodes_pass_a_ball_through_push(three: list[LocalNode]) -> None:
             to_a.schedule(build_message(USER, pc, action="Ball"))
         assert redirect.value.code == "FAILED_PRECONDITION"
         assert redirect.value.metadata["aonode-location-url"] == c.address
+        with pytest.raises(ClientError) as pushed:  # a push of a process another node schedules too
+            to_a.push(pb, 0)
+        assert pushed.value.code == "FAILED_PRECONDITION"
+        assert pushed.value.metadata["aonode-location-url"] == b.address
         slot = to_a.schedule(build_message(USER, pa, action="Ball", data=f"{pb},{pc},{pa}".encode())).slot
         code, out, err = aonode("push", pa, "--slot", str(slot), "--node", a.address, "--json")
         assert code == 0, out + err
