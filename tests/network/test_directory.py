@@ -159,5 +159,5 @@ def test_follow_redirects_forwards_to_the_found_scheduler() -> None:
     sched = make_scheduler(MemoryStore(), NODE_KEY, follow_redirects=True)
     sched._forwarder = Forward()  # type: ignore[assignment]
     sched.directory = ProcessDirectory(sched, FakePort({"y:2": proof}), lambda: ["y:2"])
-    assert run(sched.schedule(message_to(pid))) == "forwarded"
+    assert run(sched.schedule(message_to(pid))) == "forwarded"  # type: ignore[comparison-overlap]
     assert forwarded == [URL]
