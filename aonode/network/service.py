@@ -108,6 +108,7 @@ class Network:
             scheduler, port, self.targets, self.config.directory, accept_unsigned=accept_unsigned
         )
         self._own: Location | None = None
+        self._records: tuple[float, list[Location]] | None = None
         self._known_locations = 0
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -161,6 +162,7 @@ class Network:
             known = 0
         record = Location(self.address, url, max(now, known + 1), self.config.location_ttl_ms, now)
         self._own = await self._scheduler.locations.register(sign_location(record, self._signer))
+        self._records = None
 
     def targets(self) -> list[str]:
         """Whom to gossip with and to ask about processes: the peers, then (shuffled) nodes known from valid
@@ -222,10 +224,16 @@ class Network:
         return learned
 
     def records(self) -> list[Location]:
-        """The valid records to send: this node's first, then the freshest others."""
+        """The valid records to send: this node's first, then the freshest others. Reading them is a scan
+        of the table, so the list is reused for a second (exchanges come from every peer each round,
+        and anyone may call ExchangeLocations)."""
+        now = time.monotonic()
+        if self._records is not None and now - self._records[0] < 1.0:
+            return self._records[1]
         known = self._scheduler.locations.list(limit=10 * MAX_EXCHANGE, valid_only=True)
         known.sort(key=lambda r: (r.address != self.address, -r.timestamp))
-        return known[:MAX_EXCHANGE]
+        self._records = (now, known[:MAX_EXCHANGE])
+        return self._records[1]
 
     async def learn(self, records: list[Location]) -> int:
         """Learn each checkable, newer record (others are skipped); returns how many were stored."""
@@ -246,6 +254,8 @@ class Network:
                     self._known_locations += int(new)
             except AonodeError as exc:
                 log.debug("gossip: record for %r skipped: %s", record.address[:64], exc)
+        if learned:
+            self._records = None
         return learned
 
     async def exchange(self, records: list[Location]) -> tuple[int, list[Location]]:
