@@ -127,3 +127,56 @@ def test_three_nodes_pass_a_ball_through_push(three: list[LocalNode]) -> None:
     finally:
         for client in clients:
             client.close()
+
+
+def test_node_killed_in_the_middle_of_a_push(tmp_path: Path) -> None:
+    """A long ball game between a (on node A) and c (on node C) is pushed asynchronously on A; C is
+    killed (SIGKILL) while the ball is going back and forth, then restarted: A's retries finish the game
+    by themselves, and every hop was delivered exactly once."""
+    a, c = local_node(tmp_path, "a"), local_node(tmp_path, "c")
+    a.start()
+    c.start()
+    try:
+        connect_pair(a, c)
+        with NodeClient(a.address, timeout=120) as to_a, NodeClient(c.address, timeout=120) as to_c:
+            addresses = [to_a.info().address, to_c.info().address]
+            pa, pc = spawn_ball(to_a, addresses), spawn_ball(to_c, addresses)
+            rounds = 12
+            route = ",".join([pc, pa] * rounds)
+            slot = to_a.schedule(build_message(USER, pa, action="Ball", data=route.encode())).slot
+            push_id = to_a.push(pa, slot, async_=True).push_id
+            wait_for(lambda: to_c.get_slot(pc).current_slot >= 3, timeout=120)
+        c.kill()
+        with NodeClient(a.address, timeout=120) as to_a:
+            state = to_a.get_push(push_id).state
+            assert state in ("running", "incomplete"), state  # not done: c died in the middle
+            wait_for(lambda: to_a.get_push(push_id).state == "incomplete", timeout=60)  # c is down
+            c.start()
+            wait_for(lambda: to_a.get_push(push_id).state == "done", timeout=240)
+            with NodeClient(c.address, timeout=120) as to_c:
+                wait_for(lambda: to_a.get_slot(pa).current_slot == slot + rounds, timeout=120)
+                assert to_c.get_slot(pc).current_slot == rounds
+                for client, process in ((to_a, pa), (to_c, pc)):
+                    messages = list(client.iter_schedule_messages(process))
+                    origins = [
+                        (m.tag("From-Process"), m.tag("From-Slot"), m.tag("Outbox-Index"))
+                        for _, m in messages
+                        if m.tag("From-Process")
+                    ]
+                    assert len(origins) == len(set(origins)) == rounds  # each hop exactly once
+    finally:
+        a.stop()
+        c.stop()
+
+
+def connect_pair(a: LocalNode, c: LocalNode) -> None:
+    """c peers with a; each trusts the other as a relay (through the CLI)."""
+    code, _, err = aonode("peer", "add", a.address, "--node", c.address, "--wallet", str(wallet_of(c)))
+    assert code == 0, err
+    for node, other in ((a, c), (c, a)):
+        with NodeClient(other.address) as client:
+            address = client.info().address
+        code, _, err = aonode(
+            "relay", "trust", address, "--node", node.address, "--wallet", str(wallet_of(node))
+        )
+        assert code == 0, err
