@@ -236,27 +236,25 @@ class Network:
         return self._records[1]
 
     async def learn(self, records: list[Location]) -> int:
-        """Learn each checkable, newer record (others are skipped); returns how many were stored."""
-        learned = 0
-        for record in records[:MAX_EXCHANGE]:
+        """Learn each checkable, newer record (others are skipped) in one durable batch; returns how many
+        were stored. Records about this node are never taken from others; records of addresses not known
+        yet stop at `max_locations`."""
+        new_addresses: set[str] = set()
+
+        def admit(record: Location, new: bool) -> bool:
             if record.address == self.address:
-                continue  # nobody else speaks for this node
-            try:
-                try:
-                    self._scheduler.locations.get(record.address)
-                    new = False
-                except NotFound:
-                    new = True
-                if new and self._known_locations >= self.config.max_locations:
-                    continue
-                if await self._scheduler.locations.learn(record):
-                    learned += 1
-                    self._known_locations += int(new)
-            except AonodeError as exc:
-                log.debug("gossip: record for %r skipped: %s", record.address[:64], exc)
-        if learned:
+                return False
+            if new and record.address not in new_addresses:
+                if self._known_locations + len(new_addresses) >= self.config.max_locations:
+                    return False
+                new_addresses.add(record.address)
+            return True
+
+        stored = await self._scheduler.locations.learn_many(records[:MAX_EXCHANGE], admit)
+        self._known_locations += len(new_addresses & {r.address for r in stored})
+        if stored:
             self._records = None
-        return learned
+        return len(stored)
 
     async def exchange(self, records: list[Location]) -> tuple[int, list[Location]]:
         """The answering side of gossip: learn the caller's records, answer with ours."""

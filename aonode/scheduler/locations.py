@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aonode.codec import decode_location, encode_location
 from aonode.crypto import verify_location
@@ -59,11 +59,14 @@ class LocationRegistry:
         if signer != location.address:
             raise PermissionDenied(f"location for {location.address} is signed by {signer}")
         verify_location(location)
+        async with self._locked():
+            return await self._store_if_newer(location)
+
+    def _locked(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         if self._lock is None or self._lock[0] is not loop:  # an asyncio.Lock belongs to one loop
             self._lock = (loop, asyncio.Lock())
-        async with self._lock[1]:
-            return await self._store_if_newer(location)
+        return self._lock[1]
 
     async def _store_if_newer(self, location: Location) -> Location:
         key = location.address.encode()
@@ -133,6 +136,65 @@ class LocationRegistry:
         except StaleLocationError:
             return False
         return True
+
+    async def learn_many(
+        self, records: Sequence[Location], admit: Callable[[Location, bool], bool] | None = None
+    ) -> list[Location]:
+        """Gossip's bulk entry: of `records`, store those that are unexpired, validly signed by the address
+        they name and newer than the known record (the newest per address), in one durable batch; a bad
+        record is skipped, never raised. `admit(record, is_new_address)` may refuse more (a bound).
+        Signatures are checked on a worker thread (a thousand Ed25519 checks would hold the event loop).
+        Returns the records stored."""
+        now = self.now()
+        fresh = [r for r in records if r.expires_at > now]
+
+        def verified() -> list[Location]:
+            out = []
+            for record in fresh:
+                try:
+                    record.validate()
+                    verify_location(record)  # also: signed, and by the address it names
+                except Exception:  # hostile input: whatever fails is skipped
+                    continue
+                out.append(record)
+            return out
+
+        best: dict[str, Location] = {}
+        for record in await asyncio.to_thread(verified) if fresh else []:
+            if record.address not in best or record.nonce > best[record.address].nonce:
+                best[record.address] = record
+        if not best:
+            return []
+        async with self._locked():
+            for _ in range(_ATTEMPTS):
+                batch = WriteBatch()
+                stored = []
+                try:
+                    with self._store.read() as view:
+                        for record in best.values():
+                            key = record.address.encode()
+                            previous = view.get(layout.LOCATIONS, key)
+                            if (
+                                previous is not None
+                                and decode_location(bytes(previous)).nonce >= record.nonce
+                            ):
+                                continue
+                            if admit is not None and not admit(record, previous is None):
+                                continue
+                            batch.require(
+                                layout.LOCATIONS, key, None if previous is None else bytes(previous)
+                            )
+                            batch.put(layout.LOCATIONS, key, encode_location(record))
+                            stored.append(record)
+                    if not stored:
+                        return []
+                    await asyncio.wrap_future(self._store.submit(batch))
+                except ConflictError:
+                    continue  # another writer on this store: read again
+                except StoreError as exc:
+                    raise from_store_error(exc) from exc
+                return stored
+        return []
 
     def list(self, after: str = "", limit: int = 100, *, valid_only: bool = False) -> list[Location]:
         """Records in address order, after `after`, at most `limit` (expired ones left out when
