@@ -129,6 +129,8 @@ class Pusher:
         self._follow = follow_redirects
         self._runs: OrderedDict[str, _Run] = OrderedDict()
         self._retries: dict[str, asyncio.TimerHandle] = {}
+        # Roots (process, slot) of pushes left incomplete and retried: one retried push per root.
+        self._incomplete: dict[tuple[bytes, int], str] = {}
         self._closed = False
 
     # -- public API ----------------------------------------------------------------------------------------
@@ -159,6 +161,9 @@ class Pusher:
         """Start a push in the background; `get(report.push_id)` follows it, also after a restart (the
         push is recorded durably before this returns, and resumed by `resume()` if it was interrupted)."""
         await self._check_slot(process, slot)
+        retrying = self._incomplete.get((process, slot))
+        if retrying is not None:  # already retried by the node: follow that push
+            return self.get(retrying)
         run = self._new_run(process, slot, result_depth, max_hops)
         now = wall_clock_ms()
         run.record = PushRecord(
@@ -187,6 +192,7 @@ class Pusher:
         now = wall_clock_ms()
         for record in records:
             if record.state == "incomplete":
+                self._incomplete[(record.process, record.slot)] = record.push_id
                 self._retry_later(record, max(0, record.next_retry - now))
             else:
                 self._rerun(record)
@@ -289,10 +295,20 @@ class Pusher:
             if run.task is None:
                 report.state, report.error = state, error
                 raise
+        root = (process, slot)
+        retrying = self._incomplete.get(root)
         if state == "done" and report.undelivered:
             state = "incomplete"
             now = wall_clock_ms()
-            if run.record is None:  # a synchronous push: recorded now, so it is retried (and GetPush works)
+            if run.record is None and retrying is not None and retrying != report.push_id:
+                # The node already retries a push of this slot (one per root: a caller repeating a push
+                # must not pile up records and timers); its ID is the one to follow.
+                report.push_id = retrying
+            elif run.record is None and len(self._incomplete) >= self.config.max_pushes_kept:
+                error = (
+                    f"not retried: {len(self._incomplete)} pushes already wait for retries; push again later"
+                )
+            elif run.record is None:  # a synchronous push: recorded now, so it is retried (and GetPush works)
                 run.record = PushRecord(
                     report.push_id,
                     process,
@@ -302,7 +318,9 @@ class Pusher:
                     now,
                     deadline=now + self.config.retry_deadline_ms,
                 )
-            if now >= run.record.deadline:
+            if run.record is None:
+                pass
+            elif now >= run.record.deadline:
                 state = "failed"
                 error = f"{report.undelivered} deliveries not made before the push's retry deadline"
             else:
@@ -313,6 +331,11 @@ class Pusher:
         # An asynchronous push is reported finished only once its record says so.
         await self._finish_record(run, state, error)
         report.state, report.error = state, error
+        if run.record is not None:
+            if state == "incomplete":
+                self._incomplete[root] = run.record.push_id
+            elif retrying == run.record.push_id:
+                del self._incomplete[root]
         if state == "incomplete" and run.record is not None and not self._closed:
             self._retry_later(run.record, run.record.next_retry - wall_clock_ms())
 

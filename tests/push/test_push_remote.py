@@ -111,6 +111,10 @@ def test_failing_remote_push_is_recorded() -> None:
         assert delivery.slot == 1
         assert delivery.stopped == "unreachable: UNAVAILABLE: push at 127.0.0.1:1 unreachable: down"
         assert pusher.get(report.push_id).state == "incomplete"
+        again = await pusher.push(a, slot)  # repeated: the node's one retried push of that slot answers
+        assert again.state == "incomplete" and again.push_id == report.push_id
+        assert (await pusher.start(a, slot)).push_id == report.push_id
+        assert len(pusher._incomplete) == len(pusher._retries) == 1
         fake.error = RemoteRefusal("PERMISSION_DENIED: not trusted")
         fake.tree = PushNode(process=encode_id(decode_id(delivery.process, "p")), slot=1)
         await pusher.close()
