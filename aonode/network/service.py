@@ -285,7 +285,10 @@ class Network:
         named = message.tag("Scheduler")
         if not named or named == self.address:
             return None
-        return named, sched.locations.url_of(named)
+        url = sched.locations.url_of(named)
+        if url is None and await self.directory.resolve(process):
+            url = sched.locations.url_of(named)  # the record had expired: a fresh proof carries a new one
+        return named, url
 
     def _stored_process(self, process: bytes) -> Message | None:
         try:

@@ -157,8 +157,11 @@ class Scheduler(ScheduleReader):
             await loop.run_in_executor(self._workers, self._validate, checked.message)
         try:
             begun = self._begin(checked, None)
-        except UnknownProcessError:
-            # Never seen here: the peers may know where it lives (stored here when they prove it).
+        except (UnknownProcessError, RedirectError) as exc:
+            # Never seen here, or its scheduler's location is unknown or expired: the peers may know where
+            # it lives now (a proof they give is stored here, its location with it).
+            if isinstance(exc, RedirectError) and (exc.url or message.is_process):
+                raise
             if self.directory is None or not await self.directory.resolve(checked.pid):
                 raise
             begun = self._begin(checked, None)

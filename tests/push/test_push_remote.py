@@ -141,3 +141,24 @@ def test_no_hops_left_for_the_remote_push() -> None:
         await node.close()
 
     run(go())
+
+
+def test_an_incomplete_push_fails_at_its_deadline() -> None:
+    async def go() -> None:
+        fake = FakeRemote(error=Unavailable("down"))
+        node, _, a, slot, _ = await setup(fake)
+        pusher = Pusher(
+            node.store,
+            node.scheduler,
+            node.engine,
+            node.signer,
+            PushConfig(retry_deadline_ms=0),
+            forwarder=fake,
+            remote=fake,
+        )
+        report = await pusher.push(a, slot)
+        assert report.state == "failed" and "retry deadline" in report.error and report.undelivered == 1
+        assert not pusher._retries
+        await node.close()
+
+    run(go())
