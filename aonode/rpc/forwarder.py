@@ -9,6 +9,8 @@ retry UNAVAILABLE the way the Python client does (`rpc/retry.py`): both calls ma
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 
 from aonode.errors import AonodeError, Unavailable
@@ -19,6 +21,9 @@ from aonode.rpc.convert import assignment_from_pb, message_to_pb, push_node_from
 from aonode.rpc.retry import retry_options
 from aonode.rpc.status import code_by_name
 from aonode.v1 import process_pb2, process_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
+
+MAX_CHANNELS = 256
+"""Channels to other nodes kept open at once (least recently used closed first)."""
 
 
 class RemoteError(AonodeError):
@@ -50,12 +55,19 @@ class GrpcForwarder:
         self._timeout = timeout
         self._push_timeout = push_timeout
         self._channels: dict[str, grpc.aio.Channel] = {}
+        self._closing: set[asyncio.Future[None]] = set()
 
     def _channel(self, url: str) -> grpc.aio.Channel:
         target = grpc_target(url)
-        channel = self._channels.get(target)
+        channel = self._channels.pop(target, None)
         if channel is None:
-            channel = self._channels[target] = grpc.aio.insecure_channel(target, options=retry_options(4))
+            channel = grpc.aio.insecure_channel(target, options=retry_options(4))
+        self._channels[target] = channel  # most recently used last
+        while len(self._channels) > MAX_CHANNELS:
+            # Gossip reaches nodes named by any signed location record: keep the open channels bounded.
+            oldest = next(iter(self._channels))
+            self._closing.add(asyncio.ensure_future(self._channels.pop(oldest).close(grace=5.0)))
+            self._closing = {f for f in self._closing if not f.done()}
         return channel
 
     def _stub(self, url: str) -> scheduler_pb2_grpc.SchedulerServiceStub:
@@ -103,3 +115,6 @@ class GrpcForwarder:
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+            self._closing.clear()
