@@ -135,8 +135,8 @@ class NodeConfig:
 
     peers: str = ""
     """Comma-separated HOST:PORT of nodes to gossip location records with and ask about processes
-    (`--peer`, repeatable; more in `[[peer]]` tables with `url`; at run time `aonode peer add`).
-    docs/network.md."""
+    (`--peer`, repeatable; more in `[[peer]]` tables with `url`; at run time `aonode peer add`, an
+    operator action: the node wallet or an address in `[network] operators`). docs/network.md."""
 
     gossip_interval_seconds: float = 30.0
     """Between two rounds of location gossip with the peers (and nodes known from their records)."""
