@@ -183,6 +183,7 @@ class Node:
         await self.replication.close()  # first: nothing more is stored from leaders
         await self.cron.close()  # no new ticks while the rest shuts down
         await self.pusher.close()
+        await self.network.close_port()  # channels to other nodes: nothing uses them any more
         self.scheduler.close()
         # Both wait for threads (compute pool, store writer): off the event loop, so it keeps serving.
         await asyncio.to_thread(self.engine.close)

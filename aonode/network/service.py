@@ -146,6 +146,13 @@ class Network:
                 await self._task
             self._task = None
 
+    async def close_port(self) -> None:
+        """Close the connections to other nodes (the port is shared with push and forwarding: call
+        this once those are closed)."""
+        close = getattr(self._port, "close", None)
+        if close is not None:
+            await close()
+
     # -- own record and gossip -----------------------------------------------------------------------------
 
     async def _refresh_own(self, *, force: bool = False) -> None:
