@@ -141,7 +141,7 @@ def test_node_killed_in_the_middle_of_a_push(tmp_path: Path) -> None:
         with NodeClient(a.address, timeout=120) as to_a, NodeClient(c.address, timeout=120) as to_c:
             addresses = [to_a.info().address, to_c.info().address]
             pa, pc = spawn_ball(to_a, addresses), spawn_ball(to_c, addresses)
-            rounds = 12
+            rounds = 14  # 28 hops: within the hop bound (32), long enough to be killed in the middle
             route = ",".join([pc, pa] * rounds)
             slot = to_a.schedule(build_message(USER, pa, action="Ball", data=route.encode())).slot
             push_id = to_a.push(pa, slot, async_=True).push_id
