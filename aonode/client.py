@@ -13,6 +13,7 @@ refused) is repeated by gRPC itself, up to `retry_attempts` attempts in all with
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +24,13 @@ from aonode import ids
 from aonode.cron import CronTask, build_request
 from aonode.crypto import Signer, sign_message
 from aonode.errors import NotFound
-from aonode.model import Assignment, Message, Result, Tag
+from aonode.model import Assignment, Location, Message, Result, Tag
 from aonode.push.config import PushReport, State
 from aonode.rpc.convert import (
     assignment_from_pb,
     cron_task_from_pb,
+    location_from_pb,
+    location_to_pb,
     message_from_pb,
     message_to_pb,
     push_node_from_pb,
@@ -37,6 +40,8 @@ from aonode.rpc.retry import retry_options
 from aonode.v1 import (
     cron_pb2,
     cron_pb2_grpc,
+    network_pb2,
+    network_pb2_grpc,
     node_pb2,
     node_pb2_grpc,
     process_pb2,
@@ -119,6 +124,7 @@ class NodeClient:
         self.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(self.channel)
         self.process = process_pb2_grpc.ProcessServiceStub(self.channel)
         self.cron = cron_pb2_grpc.CronServiceStub(self.channel)
+        self.network = network_pb2_grpc.NetworkServiceStub(self.channel)
 
     def __enter__(self) -> NodeClient:
         return self
@@ -314,6 +320,7 @@ class NodeClient:
         report = PushReport(reply.push_id, _push_state(reply.state), push_node_from_pb(reply.tree))
         _count(report)
         report.delivered, report.error = reply.delivered, reply.error
+        report.existing, report.undelivered = reply.existing, reply.undelivered
         return report
 
     def subscribe(
@@ -337,6 +344,85 @@ class NodeClient:
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.CANCELLED:
                 raise _error(exc) from None
+
+    # -- the node network (docs/network.md) ----------------------------------------------------------------
+
+    def get_location(self, address: str) -> Location:
+        """The location record the node knows for scheduler `address` (also an expired one: check
+        `expires_at`). NOT_FOUND when none is known."""
+        reply = self._unary(self.scheduler.GetLocation, scheduler_pb2.GetLocationRequest(address=address))
+        return location_from_pb(reply.location)
+
+    def register_location(self, location: Location) -> Location:
+        """Give the node a signed location record (a higher nonce than the one it has)."""
+        request = scheduler_pb2.RegisterLocationRequest(location=location_to_pb(location))
+        return location_from_pb(self._unary(self.scheduler.RegisterLocation, request).location)
+
+    def locations(self, *, valid_only: bool = False) -> list[Location]:
+        """Every location record the node knows (following pages), expired ones too unless `valid_only`."""
+        out: list[Location] = []
+        token = ""
+        while True:
+            request = network_pb2.ListLocationsRequest(
+                page_size=1000, page_token=token, valid_only=valid_only
+            )
+            reply = self._unary(self.network.ListLocations, request)
+            out += [location_from_pb(loc) for loc in reply.locations]
+            token = reply.next_page_token
+            if not token:
+                return out
+
+    def peers(self) -> list[network_pb2.Peer]:
+        return list(self._unary(self.network.ListPeers, network_pb2.ListPeersRequest()).peers)
+
+    def add_peer(self, operator: Signer, url: str) -> network_pb2.AddPeerResponse:
+        """Make the node gossip with `url` (HOST:PORT); it exchanges records with it before answering.
+        `operator`: the node wallet or a `[network] operators` address."""
+        request = network_pb2.AddPeerRequest(
+            authorization=message_to_pb(operator_request(operator, "Add-Peer", [("Peer", url)]))
+        )
+        reply: network_pb2.AddPeerResponse = self._unary(self.network.AddPeer, request)
+        return reply
+
+    def remove_peer(self, operator: Signer, url: str) -> network_pb2.Peer:
+        request = network_pb2.RemovePeerRequest(
+            authorization=message_to_pb(operator_request(operator, "Remove-Peer", [("Peer", url)]))
+        )
+        peer: network_pb2.Peer = self._unary(self.network.RemovePeer, request).peer
+        return peer
+
+    def relays(self) -> list[network_pb2.TrustedRelay]:
+        """The addresses whose relayed messages (From-Process, Cron-From) the node schedules."""
+        return list(self._unary(self.network.ListRelays, network_pb2.ListRelaysRequest()).relays)
+
+    def trust_relay(self, operator: Signer, address: str) -> network_pb2.TrustedRelay:
+        request = network_pb2.TrustRelayRequest(
+            authorization=message_to_pb(operator_request(operator, "Trust-Relay", [("Relay", address)]))
+        )
+        relay: network_pb2.TrustedRelay = self._unary(self.network.TrustRelay, request).relay
+        return relay
+
+    def untrust_relay(self, operator: Signer, address: str) -> network_pb2.TrustedRelay:
+        request = network_pb2.UntrustRelayRequest(
+            authorization=message_to_pb(operator_request(operator, "Untrust-Relay", [("Relay", address)]))
+        )
+        relay: network_pb2.TrustedRelay = self._unary(self.network.UntrustRelay, request).relay
+        return relay
+
+    def lookup_process(self, process: str) -> network_pb2.LookupProcessResponse:
+        """The node's proof of where `process` lives (NOT_FOUND unless it holds its schedule); check it
+        with `aonode.network.verify_proof`."""
+        reply: network_pb2.LookupProcessResponse = self._unary(
+            self.network.LookupProcess, network_pb2.LookupProcessRequest(process=process)
+        )
+        return reply
+
+    def exchange_locations(self, records: Sequence[Location]) -> list[Location]:
+        """Gossip by hand: give the node `records`, get the valid ones it knows."""
+        request = network_pb2.ExchangeLocationsRequest(locations=[location_to_pb(r) for r in records])
+        return [
+            location_from_pb(loc) for loc in self._unary(self.network.ExchangeLocations, request).locations
+        ]
 
     def cron_once(
         self,
@@ -399,11 +485,21 @@ class NodeClient:
                 return out
 
 
+def operator_request(signer: Signer, action: str, tags: Sequence[tuple[str, str]]) -> Message:
+    """An operator action (docs/network.md, docs/replication.md): signed, with `Action` and the current
+    time as `Issued-At` (the node refuses copies used again or older than five minutes)."""
+    all_tags = [Tag("Action", action), Tag("Issued-At", str(time.time_ns() // 1_000_000))]
+    all_tags += [Tag(k, v) for k, v in tags]
+    return sign_message(Message(anchor=new_anchor(), tags=tuple(all_tags)), signer)
+
+
 def _push_state(state: int) -> State:
     if state == process_pb2.PUSH_STATE_DONE:
         return "done"
     if state == process_pb2.PUSH_STATE_FAILED:
         return "failed"
+    if state == process_pb2.PUSH_STATE_INCOMPLETE:
+        return "incomplete"
     return "running"
 
 
@@ -412,6 +508,7 @@ def _count(report: PushReport) -> None:
     nodes = [n for n in report.tree.walk() if n.kind != "root" and n.slot is not None]
     report.existing = sum(1 for n in nodes if n.existing)
     report.delivered = len(nodes) - report.existing
+    report.undelivered = sum(1 for n in report.tree.walk() if n.stopped.startswith("unreachable:"))
 
 
 def new_anchor() -> str:

@@ -133,6 +133,25 @@ class NodeConfig:
     """Comma-separated HOST:PORT of nodes to replicate every process of (docs/replication.md); more
     replicas in `[[replica]]` tables (`from`, `processes` or `all`, `recompute`)."""
 
+    peers: str = ""
+    """Comma-separated HOST:PORT of nodes to gossip location records with and ask about processes
+    (`--peer`, repeatable; more in `[[peer]]` tables with `url`; at run time `aonode peer add`, an
+    operator action: the node wallet or an address in `[network] operators`). docs/network.md."""
+
+    gossip_interval_seconds: float = 30.0
+    """Between two rounds of location gossip with the peers (and nodes known from their records)."""
+
+    location_ttl_seconds: float = 3600.0
+    """TTL of this node's own location record (re-signed when half of it has passed). Other nodes stop
+    using the record (no redirect names it) once it expires."""
+
+    push_retry_max_seconds: float = 60.0
+    """Push: the longest wait between two retries of a push left incomplete because a node was
+    unreachable (the first retry comes after 1 s, each wait doubles)."""
+
+    push_retry_deadline_seconds: float = 86400.0
+    """Push: how long after it started an incomplete push is retried; then it is `failed`."""
+
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Settings of devices and later subsystems that the node passes through ([section] tables)."""
 
@@ -196,6 +215,9 @@ def _validate(config: NodeConfig) -> NodeConfig:
         raise ConfigError("max_message_bytes: must be at least 65536")
     if min(config.max_concurrent_rpcs, config.max_concurrent_streams, config.max_pending_rpcs) < 1:
         raise ConfigError("max_concurrent_rpcs, max_concurrent_streams, max_pending_rpcs: must be at least 1")
+    for name in ("gossip_interval_seconds", "location_ttl_seconds", "push_retry_max_seconds"):
+        if not getattr(config, name) > 0:
+            raise ConfigError(f"{name}: must be above 0")
     if not config.relay_window_seconds > 0:
         raise ConfigError("relay_window_seconds: must be above 0")
     if config.read_budget_mib < 1:

@@ -2,9 +2,10 @@
 domain services on them (scheduler, compute engine, pusher, cron). The wire layer serves a `Node` (and
 hands it the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
 
-Owns the lifecycle: `Node.open(config)`, `await node.start()` (inside the event loop: publishes this
-node's location when it has a public URL, resumes interrupted asynchronous pushes, starts the cron
-timers), then `await node.close()`, which closes the domain services (cron first) and drains the store's
+Owns the lifecycle: `Node.open(config)`, `await node.start(bound_url)` (inside the event loop: starts the
+node network, which publishes this node's location record (its `public_url`, else the address it is bound
+to) and gossips with its peers; resumes interrupted and incomplete pushes; starts the cron timers), then
+`await node.close()`, which closes the domain services (cron first) and drains the store's
 writer last, so every acknowledged write is durable before the process exits.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,21 +23,20 @@ from aonode.compute import ComputeConfig, ComputeEngine
 from aonode.compute.validate import SpawnValidator
 from aonode.config import ConfigError, MiB, NodeConfig
 from aonode.cron import Cron, CronConfig, EngineCalls
-from aonode.crypto import Signer, sign_location
+from aonode.crypto import Signer
 from aonode.devices import DeviceRegistry
 from aonode.devices.registry import WASM, default_registry
 from aonode.errors import AonodeError
 from aonode.ids import decode_id, encode_id
-from aonode.model import Location
+from aonode.network import DirectoryConfig, Network, NetworkConfig, PeerPort, parse_peer
 from aonode.push import PushConfig, Pusher, RemotePusher
+from aonode.push.config import RemoteAssignments
 from aonode.replication import LeaderFactory, ReplicaSpec, Replication
 from aonode.scheduler import Forwarder, Scheduler, SchedulerConfig
 from aonode.wallet import load_or_create_wallet
 from store import LmdbStore, ObjectStore
 
 log = logging.getLogger("aonode.node")
-
-LOCATION_TTL_MS = 7 * 24 * 3600 * 1000
 
 
 @dataclass
@@ -51,6 +50,7 @@ class Node:
     pusher: Pusher
     cron: Cron
     replication: Replication
+    network: Network
     version: str = __version__
 
     @classmethod
@@ -61,10 +61,13 @@ class Node:
         forwarder: Forwarder | None = None,
         remote: RemotePusher | None = None,
         leader: LeaderFactory | None = None,
+        peers: PeerPort | None = None,
+        assignments: RemoteAssignments | None = None,
     ) -> Node:
         config.data.mkdir(parents=True, exist_ok=True)
         cron_config = CronConfig.from_mapping(config.extra.get("cron"))  # before anything is opened
         replica_specs, operators = replica_settings(config)
+        configured_peers, network_operators = network_settings(config)
         signer = load_or_create_wallet(config.node_wallet_path, config.wallet_type)
         device_settings = node_device_settings(config)
         try:
@@ -98,10 +101,40 @@ class Node:
             validator=SpawnValidator(devices, compute_config.device_settings),
         )
         engine = ComputeEngine(store, scheduler, devices, compute_config)
-        relay = PushConfig(
-            relay_limit=config.relay_limit, relay_window_ms=max(1, round(config.relay_window_seconds * 1000))
+        network = Network(
+            store,
+            scheduler,
+            signer,
+            peers,
+            NetworkConfig(
+                self_url=config.public_url,
+                location_ttl_ms=max(1, round(config.location_ttl_seconds * 1000)),
+                gossip_interval_ms=max(1, round(config.gossip_interval_seconds * 1000)),
+                operators=network_operators,
+                directory=DirectoryConfig(),
+            ),
+            configured_peers=configured_peers,
+            accept_unsigned=config.accept_unsigned,
         )
-        pusher = Pusher(store, scheduler, engine, signer, relay, forwarder=forwarder, remote=remote)
+        scheduler.directory = network.directory
+        relay = PushConfig(
+            relay_limit=config.relay_limit,
+            relay_window_ms=max(1, round(config.relay_window_seconds * 1000)),
+            retry_max_ms=max(1, round(config.push_retry_max_seconds * 1000)),
+            retry_deadline_ms=max(0, round(config.push_retry_deadline_seconds * 1000)),
+        )
+        pusher = Pusher(
+            store,
+            scheduler,
+            engine,
+            signer,
+            relay,
+            forwarder=forwarder,
+            remote=remote,
+            router=network,
+            assignments=assignments,
+            follow_redirects=config.follow_redirects,
+        )
         cron = Cron(store, scheduler, signer, cron_config, calls=EngineCalls(engine, pusher))
         replication = Replication(
             store,
@@ -123,23 +156,18 @@ class Node:
             devices=devices,
             pusher=pusher,
             cron=cron,
+            network=network,
         )
 
     @property
     def address(self) -> str:
         return str(self.signer.address)
 
-    async def start(self) -> None:
-        if self.config.public_url:
-            now = int(time.time() * 1000)
-            record = Location(
-                address=self.address,
-                url=self.config.public_url,
-                nonce=now,
-                ttl_ms=LOCATION_TTL_MS,
-                timestamp=now,
-            )
-            await self.scheduler.locations.register(sign_location(record, self.signer))
+    async def start(self, bound_url: str = "") -> None:
+        """`bound_url`: the HOST:PORT the server listens on; this node's own location record names it
+        unless `public_url` is set, or it is a wildcard address (0.0.0.0, [::]), which nobody can dial."""
+        host = bound_url.rpartition(":")[0]
+        await self.network.start("" if host in ("", "0.0.0.0", "[::]", "::") else bound_url)
         await self.pusher.resume()  # asynchronous pushes a stop or crash interrupted
         await self.cron.start()
         await self.replication.start()
@@ -151,9 +179,11 @@ class Node:
         self.engine.halt()
 
     async def close(self) -> None:
+        await self.network.close()  # no more gossip or lookups
         await self.replication.close()  # first: nothing more is stored from leaders
         await self.cron.close()  # no new ticks while the rest shuts down
         await self.pusher.close()
+        await self.network.close_port()  # channels to other nodes: nothing uses them any more
         self.scheduler.close()
         # Both wait for threads (compute pool, store writer): off the event loop, so it keeps serving.
         await asyncio.to_thread(self.engine.close)
@@ -205,6 +235,27 @@ def replica_settings(config: NodeConfig) -> tuple[list[ReplicaSpec], tuple[str, 
     section = config.extra.get("replication") or {}
     operators = tuple(str(a) for a in section.get("operators", ())) if isinstance(section, dict) else ()
     return specs, operators
+
+
+def network_settings(config: NodeConfig) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The peers the configuration declares (`peers` / `--peer`, `[[peer]]` tables with `url`) with their
+    origin, and `[network] operators`."""
+    peers = [(u.strip(), "serve") for u in config.peers.split(",") if u.strip()]
+    entries = config.extra.get("peer") or []
+    if not isinstance(entries, list):
+        raise ConfigError("[[peer]]: expected an array of tables")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("url"), str):
+            raise ConfigError(f'[[peer]] #{i + 1}: expected url = "HOST:PORT"')
+        peers.append((entry["url"], "config"))
+    for url, origin in peers:
+        try:
+            parse_peer(url)
+        except AonodeError as exc:
+            raise ConfigError(f"{'[[peer]]' if origin == 'config' else 'peers'}: {exc}") from None
+    section = config.extra.get("network") or {}
+    operators = tuple(str(a) for a in section.get("operators", ())) if isinstance(section, Mapping) else ()
+    return tuple(peers), operators
 
 
 def _config_id(url: str, processes: list[bytes], everything: bool) -> str:

@@ -21,9 +21,12 @@ from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.console import console
 from aonode.cli.cron import cron
 from aonode.cli.info import info
+from aonode.cli.location import location
 from aonode.cli.messages import send, spawn
+from aonode.cli.peer import peer
 from aonode.cli.process import process
 from aonode.cli.push import push
+from aonode.cli.relay import relay
 from aonode.cli.replica import replica
 from aonode.cli.schedule import schedule, watch
 from aonode.cli.serve import serve
@@ -56,7 +59,7 @@ def cli() -> None:
 
 for command in (
     serve, info, wallet, spawn, send, schedule, watch, eval_, console, now, compute, dryrun, push, cron,
-    process, replica, bench
+    process, replica, peer, location, relay, bench
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -1,8 +1,10 @@
 """`aonode push`: deliver a slot's outbox (and spawns) to their targets, recursively, and show the tree.
 
 Text output is one line per delivery, indented by depth: `kind process@slot` plus why delivery stopped
-there, if it did; `--json` prints `{"push_id", "state", "delivered", "existing", "tree"}` (for `--async`
-only `push_id` and `state`: follow it with the client's `get_push`).
+there, if it did; `--json` prints `{"push_id", "state", "delivered", "existing", "undelivered",
+"tree"}` (for `--async` only `push_id` and `state`: follow it with the client's `get_push`). The exit
+status is 1 when the push failed or is `incomplete` (deliveries not made because a node was
+unreachable: the node retries them by itself, GetPush follows the push ID).
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ def tree_lines(node: PushNode, depth: int = 0) -> list[str]:
 def report_json(report: PushReport, with_tree: bool) -> dict[str, object]:
     out: dict[str, object] = {"push_id": report.push_id, "state": report.state}
     if with_tree:
-        out.update(delivered=report.delivered, existing=report.existing, tree=report.tree.to_json())
+        out.update(
+            delivered=report.delivered,
+            existing=report.existing,
+            undelivered=report.undelivered,
+            tree=report.tree.to_json(),
+        )
         if report.error:
             out["error"] = report.error
     return out
@@ -62,6 +69,11 @@ def push(process: str, slot: int, async_: bool, result_depth: int, node: str, as
         emit(report_json(report, False), as_json, f"push {report.push_id} started")
         return
     summary = f"{report.state}: {report.delivered} delivered, {report.existing} existing"
+    if report.undelivered:
+        summary += (
+            f", {report.undelivered} undelivered (a node was unreachable); the node retries push "
+            f"{report.push_id} by itself"
+        )
     emit(report_json(report, True), as_json, lambda: "\n".join([*tree_lines(report.tree), summary]))
-    if report.state == "failed":
-        raise SystemExit(1)
+    if report.state in ("failed", "incomplete") or report.undelivered:
+        raise SystemExit(1)  # something is not delivered (yet)

@@ -28,10 +28,18 @@ from aonode.logs import setup_logging
     "--replicate-from",
     help="HOST:PORT[,HOST:PORT...] of nodes to replicate every process of (docs/replication.md).",
 )
+@click.option(
+    "--peer",
+    "peer",
+    multiple=True,
+    help="HOST:PORT of a peer to gossip location records with (repeatable; docs/network.md).",
+)
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[info]")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="[json]")
-def serve(config_file: Path | None, **flags: object) -> None:
+def serve(config_file: Path | None, peer: tuple[str, ...], **flags: object) -> None:
     """Run a node: gRPC on --listen, LMDB under --data (every setting: docs/config.md)."""
+    if peer:
+        flags["peers"] = ",".join(peer)
     try:
         config = load_config(file=config_file, env=os.environ, flags=flags)
     except AonodeError as exc:

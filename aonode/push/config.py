@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from aonode.model import Output, Result
+from aonode.model import Assignment, Output, Result
 
 Kind = Literal["root", "message", "spawn", "spawned"]
-State = Literal["running", "done", "failed"]
+State = Literal["running", "done", "failed", "incomplete"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,16 @@ class PushConfig:
     """Finished asynchronous pushes whose records (memory and store) are kept for `get`; the oldest are
     forgotten first."""
 
+    retry_first_ms: int = 1_000
+    """A push left `incomplete` (deliveries not made because a node was unreachable) is pushed again
+    after this long, then after twice as long each time, up to `retry_max_ms`."""
+
+    retry_max_ms: int = 60_000
+    """The longest wait between two retries of an incomplete push."""
+
+    retry_deadline_ms: int = 24 * 3600 * 1000
+    """After this long since it started, an incomplete push is given up: it becomes `failed`."""
+
 
 @dataclass
 class PushNode:
@@ -58,7 +68,8 @@ class PushNode:
     `node` is the URL of the node that scheduled it when that is not this node (in a subtree returned by
     another node: as that node saw it, so its own deliveries name it). `stopped` says why delivery ended
     here: `hop-limit`, `fan-out`, `root-budget`, `cycle`, `remote: ...` (the slot lives on another node and
-    its push there was not made or failed) or `error: ...`. `existing`: an earlier push of the same slot
+    its push there was not made or failed), `unreachable: ...` (a node could not be reached: the push is
+    `incomplete` and retried) or `error: STATUS: ...`. `existing`: an earlier push of the same slot
     had made it."""
 
     process: str
@@ -98,6 +109,24 @@ class PushNode:
         return out
 
 
+class Router(Protocol):
+    """Where a process this node does not schedule lives (aonode/network: asks the process directory)."""
+
+    async def route(self, process: bytes) -> tuple[str, str | None] | None:
+        """(scheduler address, its URL or None when no valid location is known) for a process scheduled
+        by another node; None when it is scheduled here or nobody knows it. Raises `Unavailable` when it
+        could not be found because nodes were unreachable."""
+        ...
+
+
+class RemoteAssignments(Protocol):
+    """Asks another node whether a message is already scheduled there (implemented by the wire layer)."""
+
+    async def assignment_remote(self, url: str, message_id: bytes, process: bytes) -> Assignment | None:
+        """The assignment of `message_id` on `process` at the node at `url`, or None."""
+        ...
+
+
 class RemotePusher(Protocol):
     """Pushes a slot on another node and returns its tree (implemented by the wire layer)."""
 
@@ -111,7 +140,8 @@ class RemotePusher(Protocol):
 
 @dataclass
 class PushReport:
-    """A push as it stands: `delivered` counts deliveries this push made (not those that existed)."""
+    """A push as it stands: `delivered` counts deliveries this push made (not those that existed);
+    `undelivered` those not made because a node was unreachable (state `incomplete`: retried)."""
 
     push_id: str
     state: State
@@ -119,6 +149,7 @@ class PushReport:
     delivered: int = 0
     existing: int = 0
     error: str = ""
+    undelivered: int = 0
 
 
 def trim_result(result: Result, depth: int) -> Result | None:

@@ -31,7 +31,18 @@ budget (`relay.py`: messages relayed to one process per window) refuses a delive
 crosses nodes (`max_hops` of the remote push: what remains of this push's bound), so two nodes bouncing a
 push between them stop there; the pair and slot checks, the fan-out and the root budget are per node.
 Errors of one delivery (no target, unknown target, a refused message, a failed computation, a failed
-remote push) are recorded on its node and the push goes on with the others.
+remote push) are recorded on its node (`error: STATUS: ...`) and the push goes on with the others.
+
+Unreachable nodes: a delivery (or the continuation of a push on another node) that failed because a node
+could not be reached (UNAVAILABLE: down, no valid location, the process directory could not ask a node)
+is recorded `unreachable: ...` and counted `undelivered`; the push then ends `incomplete`, is recorded
+(synchronous pushes too, so the caller gets an ID) and retried with backoff (`retry_first_ms` doubling to
+`retry_max_ms`), also after a restart, until nothing is undelivered (`done`) or `retry_deadline_ms` has
+passed since it started (`failed`). Retrying is pushing the root again, which is idempotent.
+
+Remote targets are found by the `Router` port (aonode/network: the process directory), so a process
+never seen here is delivered to its scheduler without hand work; before scheduling there, the node asks
+whether the message is already scheduled (`RemoteAssignments`), so a re-push reports it `existing`.
 """
 
 from __future__ import annotations
@@ -45,11 +56,20 @@ from dataclasses import dataclass, field, replace
 from aonode.aio import durable
 from aonode.compute import ComputeEngine
 from aonode.crypto import Signer
-from aonode.errors import AonodeError, InvalidArgument, NotFound, OutOfRange
+from aonode.errors import AonodeError, InvalidArgument, NotFound, OutOfRange, Unavailable
 from aonode.ids import b64url_encode, decode_id, encode_id, is_id
 from aonode.model import MAX_SLOT, Assignment, Message
 from aonode.push import messages as m
-from aonode.push.config import PushConfig, PushNode, PushReport, RemotePusher, State, trim_result
+from aonode.push.config import (
+    PushConfig,
+    PushNode,
+    PushReport,
+    RemoteAssignments,
+    RemotePusher,
+    Router,
+    State,
+    trim_result,
+)
 from aonode.push.records import DONE, RUNS, PushRecord
 from aonode.push.relay import RelayBudget, RelayLimitExceeded
 from aonode.scheduler import Forwarder, Scheduler, wall_clock_ms
@@ -64,6 +84,7 @@ class _Run:
     report: PushReport
     result_depth: int
     max_depth: int
+    max_hops: int = 0
     visited: set[tuple[bytes, int]] = field(default_factory=set)
     pairs: Counter[tuple[bytes, bytes]] = field(default_factory=Counter)
     total: int = 0
@@ -91,6 +112,9 @@ class Pusher:
         *,
         forwarder: Forwarder | None = None,
         remote: RemotePusher | None = None,
+        router: Router | None = None,
+        assignments: RemoteAssignments | None = None,
+        follow_redirects: bool = False,
     ) -> None:
         self._store = store
         self._scheduler = scheduler
@@ -100,7 +124,13 @@ class Pusher:
         self._relay = RelayBudget(self.config.relay_limit, self.config.relay_window_ms)
         self._forwarder = forwarder
         self._remote = remote
+        self.router = router
+        self.assignments = assignments
+        self._follow = follow_redirects
         self._runs: OrderedDict[str, _Run] = OrderedDict()
+        self._retries: dict[str, asyncio.TimerHandle] = {}
+        # Roots (process, slot) of pushes left incomplete and retried: one retried push per root.
+        self._incomplete: dict[tuple[bytes, int], str] = {}
         self._closed = False
 
     # -- public API ----------------------------------------------------------------------------------------
@@ -110,8 +140,17 @@ class Pusher:
     ) -> PushReport:
         """Push `slot` of `process` and wait: the report holds the whole tree. `max_hops` > 0 lowers the
         hop bound for this push (a push continued from another node carries what remains of its bound);
-        it never raises it above `config.max_depth`."""
-        self._check_slot(process, slot)
+        it never raises it above `config.max_depth`. A process scheduled by another node is a redirect
+        (`RedirectError`), or, with `follow_redirects`, pushed there and its tree returned."""
+        try:
+            await self._check_slot(process, slot)
+        except RedirectError as redirect:
+            if not (self._follow and redirect.url and self._remote is not None):
+                raise
+            tree = await self._remote.push_remote(
+                redirect.url, encode_id(process), slot, max_hops=max_hops, result_depth=result_depth
+            )
+            return _remote_report(tree, redirect.url)
         run = self._new_run(process, slot, result_depth, max_hops)
         await self._run(run, process, slot)
         return run.report
@@ -121,9 +160,21 @@ class Pusher:
     ) -> PushReport:
         """Start a push in the background; `get(report.push_id)` follows it, also after a restart (the
         push is recorded durably before this returns, and resumed by `resume()` if it was interrupted)."""
-        self._check_slot(process, slot)
+        await self._check_slot(process, slot)
+        retrying = self._incomplete.get((process, slot))
+        if retrying is not None:  # already retried by the node: follow that push
+            return self.get(retrying)
         run = self._new_run(process, slot, result_depth, max_hops)
-        run.record = PushRecord(run.report.push_id, process, slot, result_depth, max_hops, wall_clock_ms())
+        now = wall_clock_ms()
+        run.record = PushRecord(
+            run.report.push_id,
+            process,
+            slot,
+            result_depth,
+            max_hops,
+            now,
+            deadline=now + self.config.retry_deadline_ms,
+        )
         batch = WriteBatch()
         run.record.put(batch)
         try:
@@ -135,18 +186,37 @@ class Pusher:
         return run.report
 
     async def resume(self) -> int:
-        """Restart every recorded push that was still running when the node stopped, under its ID;
-        returns how many. Call once, at start."""
+        """Restart every recorded push that was still running when the node stopped, under its ID, and
+        schedule the retries of incomplete ones; returns how many. Call once, at start."""
         records = await asyncio.to_thread(self._running_records)
+        now = wall_clock_ms()
         for record in records:
-            run = self._new_run(record.process, record.slot, record.result_depth, record.max_hops)
-            del self._runs[run.report.push_id]
-            run.report.push_id = record.push_id
-            run.record = record
-            self._runs[record.push_id] = run
-            run.task = asyncio.get_running_loop().create_task(self._run(run, record.process, record.slot))
-            log.info("push %s of %s slot %d resumed", record.push_id, encode_id(record.process), record.slot)
+            if record.state == "incomplete":
+                self._incomplete[(record.process, record.slot)] = record.push_id
+                self._retry_later(record, max(0, record.next_retry - now))
+            else:
+                self._rerun(record)
         return len(records)
+
+    def _rerun(self, record: PushRecord) -> None:
+        """Run the push of `record` again under its ID (a resume or a retry)."""
+        self._retries.pop(record.push_id, None)
+        if self._closed:
+            return
+        run = self._new_run(record.process, record.slot, record.result_depth, record.max_hops)
+        del self._runs[run.report.push_id]
+        run.report.push_id = record.push_id
+        run.record = record
+        self._runs[record.push_id] = run
+        run.task = asyncio.get_running_loop().create_task(self._run(run, record.process, record.slot))
+        log.info("push %s of %s slot %d resumed", record.push_id, encode_id(record.process), record.slot)
+
+    def _retry_later(self, record: PushRecord, delay_ms: int) -> None:
+        old = self._retries.pop(record.push_id, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._retries[record.push_id] = loop.call_later(max(0, delay_ms) / 1000, self._rerun, record)
 
     def get(self, push_id: str) -> PushReport:
         run = self._runs.get(push_id)
@@ -161,6 +231,9 @@ class Pusher:
         """Cancel running pushes (recorded ones are resumed by the next start's `resume()`; re-pushing
         a root resumes any push)."""
         self._closed = True
+        for handle in self._retries.values():
+            handle.cancel()
+        self._retries.clear()
         tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
         for task in tasks:
             task.cancel()
@@ -169,12 +242,19 @@ class Pusher:
 
     # -- the walk ------------------------------------------------------------------------------------------
 
-    def _check_slot(self, process: bytes, slot: int) -> None:
+    async def _check_slot(self, process: bytes, slot: int) -> None:
         """INVALID_ARGUMENT for a number that is no slot, OUT_OF_RANGE for one past the schedule's tip
-        (not the DATA_LOSS a missing assignment means), NotFound for a process not scheduled here."""
+        (not the DATA_LOSS a missing assignment means), a redirect for a process another node schedules
+        (the router knows or finds it), NotFound for a process nobody is known to schedule."""
         if not 0 <= slot <= MAX_SLOT:
             raise InvalidArgument(f"slot: {slot} is not a slot (0 .. {MAX_SLOT})")
-        tip = self._scheduler.head(process).slot
+        try:
+            tip = self._scheduler.head(process).slot
+        except NotFound:
+            route = await self.router.route(process) if self.router is not None else None
+            if route is None:
+                raise
+            raise RedirectError(encode_id(process), route[0], route[1]) from None
         if slot > tip:
             raise OutOfRange(f"process {encode_id(process)}: slot {slot} is beyond the tip ({tip})")
 
@@ -184,7 +264,7 @@ class Pusher:
         push_id = b64url_encode(os.urandom(32))
         report = PushReport(push_id, "running", PushNode(process=encode_id(process), slot=slot, kind="root"))
         bound = self.config.max_depth if max_hops <= 0 else min(max_hops, self.config.max_depth)
-        run = _Run(report, result_depth, bound)
+        run = _Run(report, result_depth, bound, max_hops)
         self._runs[push_id] = run
         finished = [k for k, r in self._runs.items() if r.report.state != "running"]
         for k in finished[: max(0, len(self._runs) - self.config.max_pushes_kept)]:
@@ -215,9 +295,49 @@ class Pusher:
             if run.task is None:
                 report.state, report.error = state, error
                 raise
+        root = (process, slot)
+        retrying = self._incomplete.get(root)
+        if state == "done" and report.undelivered:
+            state = "incomplete"
+            now = wall_clock_ms()
+            if run.record is None and retrying is not None and retrying != report.push_id:
+                # The node already retries a push of this slot (one per root: a caller repeating a push
+                # must not pile up records and timers); its ID is the one to follow.
+                report.push_id = retrying
+            elif run.record is None and len(self._incomplete) >= self.config.max_pushes_kept:
+                error = (
+                    f"not retried: {len(self._incomplete)} pushes already wait for retries; push again later"
+                )
+            elif run.record is None:  # a synchronous push: recorded now, so it is retried (and GetPush works)
+                run.record = PushRecord(
+                    report.push_id,
+                    process,
+                    slot,
+                    run.result_depth,
+                    run.max_hops,
+                    now,
+                    deadline=now + self.config.retry_deadline_ms,
+                )
+            if run.record is None:
+                pass
+            elif now >= run.record.deadline:
+                state = "failed"
+                error = f"{report.undelivered} deliveries not made before the push's retry deadline"
+            else:
+                wait = min(
+                    self.config.retry_max_ms, self.config.retry_first_ms << min(run.record.attempts, 30)
+                )
+                run.record = replace(run.record, attempts=run.record.attempts + 1, next_retry=now + wait)
         # An asynchronous push is reported finished only once its record says so.
         await self._finish_record(run, state, error)
         report.state, report.error = state, error
+        if run.record is not None:
+            if state == "incomplete":
+                self._incomplete[root] = run.record.push_id
+            elif retrying == run.record.push_id:
+                del self._incomplete[root]
+        if state == "incomplete" and run.record is not None and not self._closed:
+            self._retry_later(run.record, run.record.next_retry - wall_clock_ms())
 
     async def _push_slot(self, run: _Run, node: PushNode, process: bytes, slot: int, depth: int) -> None:
         if (process, slot) in run.visited:
@@ -248,6 +368,8 @@ class Pusher:
                 return
             child = await self._deliver(run, process, slot, d, depth)
             node.children.append(child)
+            if child.stopped.startswith("unreachable:"):
+                run.report.undelivered += 1
             if d.kind == m.SPAWN and child.slot is None:
                 failed_spawns.add(d.index)
 
@@ -275,20 +397,24 @@ class Pusher:
         run.total += 1
         existing = self._assigned(d.message, target)
         remote = ""
+        existed = existing is not None
         try:
             if existing is not None:
                 assignment = existing
             else:
                 self._relay.take(target, node.process)
-                assignment, remote = await self._schedule(d.message)
+                assignment, remote, existed = await self._schedule(d.message, target)
         except RelayLimitExceeded as exc:
             node.stopped = f"relay-limit: {exc.status}: {exc}"
             return node
+        except Unavailable as exc:
+            node.stopped = f"unreachable: {exc.status}: {exc}"
+            return node
         except AonodeError as exc:
-            node.stopped = f"error: {exc}"
+            node.stopped = f"error: {exc.status}: {exc}"
             return node
         node.slot = assignment.slot
-        node.existing = existing is not None
+        node.existing = existed
         if node.existing:
             run.report.existing += 1
         else:
@@ -302,7 +428,7 @@ class Pusher:
         try:
             await self._push_slot(run, node, target, assignment.slot, depth + 1)
         except AonodeError as exc:  # this branch cannot go on; its siblings can
-            node.stopped = f"error: {exc}"
+            node.stopped = f"error: {exc.status}: {exc}"
         finally:
             run.pairs[pair] -= 1
         return node
@@ -322,12 +448,17 @@ class Pusher:
             tree = await self._remote.push_remote(
                 url, node.process, node.slot, max_hops=remaining, result_depth=run.result_depth
             )
+        except Unavailable as exc:  # the delivery was made; its continuation there waits for a retry
+            node.stopped = f"unreachable: {exc.status}: {exc}"
+            return
         except AonodeError as exc:
-            node.stopped = f"remote: {exc}"
+            node.stopped = f"remote: {exc.status}: {exc}"
             return
         node.result, node.stopped, node.children = tree.result, tree.stopped, tree.children
         for grafted in (n for child in tree.children for n in child.walk()):
             grafted.node = grafted.node or url  # made by that node: name it
+            if grafted.stopped.startswith("unreachable:"):
+                run.report.undelivered += 1  # that node could not reach a further one: retried from here
             if grafted.slot is None:
                 continue
             if grafted.existing:
@@ -346,6 +477,7 @@ class Pusher:
             state=state,
             delivered=r.delivered,
             existing=r.existing,
+            undelivered=r.undelivered,
             error=error,
             finished=wall_clock_ms(),
             tree=r.tree,
@@ -376,7 +508,7 @@ class Pusher:
         with self._store.read() as view:
             for key, raw in view.range(RUNS):
                 record = PushRecord.decode(encode_id(bytes(key)), bytes(raw))
-                if record.state == "running":
+                if record.state in ("running", "incomplete"):
                     out.append(record)
         return sorted(out, key=lambda r: r.started)
 
@@ -435,16 +567,50 @@ class Pusher:
         except NotFound:
             return None
 
-    async def _schedule(self, message: Message) -> tuple[Assignment, str]:
-        """Schedule here, or on the target's scheduler node; returns the assignment and that node's URL
-        (empty when it is this node)."""
+    async def _schedule(self, message: Message, target: bytes) -> tuple[Assignment, str, bool]:
+        """Schedule here, or on the target's scheduler node; returns the assignment, that node's URL
+        (empty when it is this node) and whether it existed there already."""
+        if self.router is not None and not message.is_process:
+            route = await self.router.route(target)  # Unavailable: a node that may know it is down
+            if route is not None:
+                address, url = route
+                if url is None:
+                    raise Unavailable(
+                        f"process {message.target} is scheduled by {address}, whose location is not known "
+                        "here or has expired"
+                    )
+                if self._forwarder is None:
+                    raise RedirectError(message.target, address, url)
+                if self.assignments is not None:
+                    found = await self.assignments.assignment_remote(url, message.id, target)
+                    if found is not None:
+                        return found, url, True
+                return await self._forwarder.schedule_remote(url, message), url, False
         try:
             assignment = await self._scheduler.schedule(message)
         except RedirectError as redirect:
             if redirect.url is None or self._forwarder is None:
                 raise
-            return await self._forwarder.schedule_remote(redirect.url, message), redirect.url
+            return await self._forwarder.schedule_remote(redirect.url, message), redirect.url, False
         signer = assignment.signature.address if assignment.signature is not None else self._scheduler.address
         if signer != self._scheduler.address:  # the scheduler followed the redirect itself
-            return assignment, self._scheduler.locations.url_of(signer) or signer
-        return assignment, ""
+            return assignment, self._scheduler.locations.url_of(signer) or signer, False
+        return assignment, "", False
+
+
+def _remote_report(tree: PushNode, url: str) -> PushReport:
+    """The report of a push another node made for us (`follow_redirects`): its tree, named by its URL."""
+    report = PushReport("", "done", tree)
+    for node in tree.walk():
+        node.node = node.node or url
+        if node.stopped.startswith("unreachable:"):
+            report.undelivered += 1
+        if node.kind == "root" or node.slot is None:
+            continue
+        if node.existing:
+            report.existing += 1
+        else:
+            report.delivered += 1
+    if report.undelivered:
+        report.state = "incomplete"  # that node records and retries it
+    return report

@@ -9,7 +9,9 @@ ended, so the oldest beyond `PushConfig.max_pushes_kept` are forgotten first.
 Lifecycle: the record is written, durably, as `running` (without a tree) before `Push` answers with the
 ID; it is rewritten with the final state and tree when the push ends. A record still `running` when the
 node starts belongs to a push interrupted by a stop or a crash: the node resumes it under the same ID
-(pushing the root again makes only the deliveries that are missing; docs/push.md).
+(pushing the root again makes only the deliveries that are missing; docs/push.md). A record `incomplete`
+(deliveries not made because a node was unreachable; synchronous pushes are recorded then too) is retried
+at `next_retry` (backoff: `attempts` so far) until done or past `deadline`, also after a restart.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ class PushRecord:
     error: str = ""
     finished: int = 0
     tree: PushNode | None = None
+    undelivered: int = 0
+    attempts: int = 0
+    next_retry: int = 0
+    deadline: int = 0
 
     @property
     def key(self) -> bytes:
@@ -58,6 +64,10 @@ class PushRecord:
             "existing": self.existing,
             "error": self.error,
             "finished": self.finished,
+            "undelivered": self.undelivered,
+            "attempts": self.attempts,
+            "next_retry": self.next_retry,
+            "deadline": self.deadline,
         }
         if self.tree is not None:
             doc["tree"] = tree_to_doc(self.tree)
@@ -79,6 +89,10 @@ class PushRecord:
             error=str(doc["error"]),
             finished=int(doc["finished"]),
             tree=tree_from_doc(doc["tree"]) if "tree" in doc else None,
+            undelivered=int(doc.get("undelivered", 0)),
+            attempts=int(doc.get("attempts", 0)),
+            next_retry=int(doc.get("next_retry", 0)),
+            deadline=int(doc.get("deadline", 0)),
         )
 
     def report(self) -> PushReport:
@@ -86,11 +100,13 @@ class PushRecord:
         from aonode.ids import encode_id
 
         tree = self.tree or PushNode(process=encode_id(self.process), slot=self.slot, kind="root")
-        return PushReport(self.push_id, self.state, tree, self.delivered, self.existing, self.error)
+        return PushReport(
+            self.push_id, self.state, tree, self.delivered, self.existing, self.error, self.undelivered
+        )
 
     def put(self, batch: WriteBatch) -> None:
         batch.put(RUNS, self.key, self.encode())
-        if self.state != "running":
+        if self.state in ("done", "failed"):  # an incomplete push is not finished: it is retried
             batch.put(DONE, u64(self.finished) + self.key, b"")
 
 

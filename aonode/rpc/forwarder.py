@@ -9,15 +9,21 @@ retry UNAVAILABLE the way the Python client does (`rpc/retry.py`): both calls ma
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 
 from aonode.errors import AonodeError, Unavailable
+from aonode.ids import encode_id
 from aonode.model import Assignment, Message
 from aonode.push import PushNode
 from aonode.rpc.convert import assignment_from_pb, message_to_pb, push_node_from_pb
 from aonode.rpc.retry import retry_options
 from aonode.rpc.status import code_by_name
 from aonode.v1 import process_pb2, process_pb2_grpc, scheduler_pb2, scheduler_pb2_grpc
+
+MAX_CHANNELS = 256
+"""Channels to other nodes kept open at once (least recently used closed first)."""
 
 
 class RemoteError(AonodeError):
@@ -38,7 +44,8 @@ def grpc_target(url: str) -> str:
 def _remote_error(exc: grpc.aio.AioRpcError, what: str) -> AonodeError:
     if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return Unavailable(f"{what} unreachable: {exc.details()}")
-    return RemoteError(code_by_name(exc.code().name).name, f"{what}: {exc.details()}")
+    status = code_by_name(exc.code().name).name
+    return RemoteError(status, f"{what}: {status}: {exc.details()}")
 
 
 class GrpcForwarder:
@@ -48,12 +55,19 @@ class GrpcForwarder:
         self._timeout = timeout
         self._push_timeout = push_timeout
         self._channels: dict[str, grpc.aio.Channel] = {}
+        self._closing: set[asyncio.Future[None]] = set()
 
     def _channel(self, url: str) -> grpc.aio.Channel:
         target = grpc_target(url)
-        channel = self._channels.get(target)
+        channel = self._channels.pop(target, None)
         if channel is None:
-            channel = self._channels[target] = grpc.aio.insecure_channel(target, options=retry_options(4))
+            channel = grpc.aio.insecure_channel(target, options=retry_options(4))
+        self._channels[target] = channel  # most recently used last
+        while len(self._channels) > MAX_CHANNELS:
+            # Gossip reaches nodes named by any signed location record: keep the open channels bounded.
+            oldest = next(iter(self._channels))
+            self._closing.add(asyncio.ensure_future(self._channels.pop(oldest).close(grace=5.0)))
+            self._closing = {f for f in self._closing if not f.done()}
         return channel
 
     def _stub(self, url: str) -> scheduler_pb2_grpc.SchedulerServiceStub:
@@ -66,6 +80,19 @@ class GrpcForwarder:
         except grpc.aio.AioRpcError as exc:
             raise _remote_error(exc, f"scheduler at {url}") from None
         return assignment_from_pb(reply.assignment)
+
+    async def assignment_remote(self, url: str, message_id: bytes, process: bytes) -> Assignment | None:
+        """The assignment of `message_id` at `url` if it is scheduled there on `process` (push: was this
+        delivery made already?); None when it is not."""
+        request = scheduler_pb2.GetAssignmentRequest(message_id=encode_id(message_id))
+        try:
+            reply = await self._stub(url).GetAssignment(request, timeout=self._timeout)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise _remote_error(exc, f"scheduler at {url}") from None
+        assignment = assignment_from_pb(reply.assignment)
+        return assignment if assignment.process == process else None
 
     async def push_remote(
         self, url: str, process: str, slot: int, *, max_hops: int, result_depth: int
@@ -88,3 +115,6 @@ class GrpcForwarder:
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+            self._closing.clear()

@@ -24,7 +24,12 @@ from aonode.scheduler.relay import relayed_tag
 from aonode.v1 import process_pb2 as pb
 from aonode.v1 import types_pb2
 
-_STATES = {"running": pb.PUSH_STATE_RUNNING, "done": pb.PUSH_STATE_DONE, "failed": pb.PUSH_STATE_FAILED}
+_STATES = {
+    "running": pb.PUSH_STATE_RUNNING,
+    "done": pb.PUSH_STATE_DONE,
+    "failed": pb.PUSH_STATE_FAILED,
+    "incomplete": pb.PUSH_STATE_INCOMPLETE,
+}
 
 
 def slot_result_to_pb(r: SlotResult) -> pb.SlotResult:
@@ -107,7 +112,10 @@ class ProcessServicer:
             return pb.PushResponse(push_id=report.push_id, state=_STATES[report.state])
         report = await self._pusher.push(process, request.slot, result_depth=depth, max_hops=hops)
         return pb.PushResponse(
-            push_id=report.push_id, state=_STATES[report.state], tree=push_node_to_pb(report.tree)
+            push_id=report.push_id,
+            state=_STATES[report.state],
+            tree=push_node_to_pb(report.tree),
+            undelivered=report.undelivered,
         )
 
     async def GetPush(self, request: pb.GetPushRequest, context: Context) -> pb.GetPushResponse:
@@ -120,6 +128,8 @@ class ProcessServicer:
             tree=push_node_to_pb(report.tree),
             delivered=report.delivered,
             error=report.error,
+            existing=report.existing,
+            undelivered=report.undelivered,
         )
 
     async def GetProcessStatus(

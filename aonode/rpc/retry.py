@@ -34,6 +34,10 @@ _REPEATABLE = (
     {"service": "aonode.v1.ProcessService"},
     {"service": "aonode.v1.ReplicationService"},
     {"service": "aonode.v1.CronService", "method": "List"},
+    *(
+        {"service": "aonode.v1.NetworkService", "method": m}
+        for m in ("ListPeers", "ListRelays", "ListLocations", "ExchangeLocations", "LookupProcess")
+    ),
 )  # fmt: skip
 
 

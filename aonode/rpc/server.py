@@ -30,13 +30,14 @@ from aonode.config import NodeConfig
 from aonode.logs import log_event
 from aonode.node import Node
 from aonode.rpc.cron_service import CronServicer
-from aonode.rpc.forwarder import GrpcForwarder
+from aonode.rpc.network_client import GrpcNetwork
+from aonode.rpc.network_service import NetworkServicer
 from aonode.rpc.node_service import NodeServicer
 from aonode.rpc.process_service import ProcessServicer, stalls_to_pb
 from aonode.rpc.replication_service import GrpcLeader, ReplicationServicer
 from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
-from aonode.v1 import cron_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
+from aonode.v1 import cron_pb2, network_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
 from store.lock import DirectoryLock
 
 log = logging.getLogger("aonode.server")
@@ -50,6 +51,7 @@ SERVICES = (
     process_pb2.DESCRIPTOR.services_by_name["ProcessService"],
     cron_pb2.DESCRIPTOR.services_by_name["CronService"],
     replication_pb2.DESCRIPTOR.services_by_name["ReplicationService"],
+    network_pb2.DESCRIPTOR.services_by_name["NetworkService"],
 )
 
 
@@ -115,16 +117,19 @@ def servicers(node: Node) -> dict[str, object]:
         "ProcessService": ProcessServicer(node.engine, node.pusher),
         "CronService": CronServicer(node.cron),
         "ReplicationService": ReplicationServicer(node.scheduler, node.store, node.replication),
+        "NetworkService": NetworkServicer(node.network),
     }
 
 
 def open_node(config: NodeConfig) -> Node:
     """A node with the wire layer's ports plugged in."""
-    forwarder = GrpcForwarder()  # also continues pushes on other nodes
+    forwarder = GrpcNetwork()  # also continues pushes on other nodes, gossips and asks the directory
     return Node.open(
         config,
         forwarder=forwarder,
         remote=forwarder,
+        peers=forwarder,
+        assignments=forwarder,
         leader=lambda url: GrpcLeader(url, config.max_message_bytes + RESPONSE_SLACK),
     )
 
@@ -149,7 +154,8 @@ async def start_server(node: Node) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}: address in use or not available")
     await server.start()
-    await node.start()
+    host = config.listen.rpartition(":")[0]
+    await node.start(f"{host}:{port}")
     serving = health_pb2.HealthCheckResponse.SERVING
     await health_servicer.set("", serving)
     for name in names:

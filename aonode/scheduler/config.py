@@ -120,6 +120,16 @@ class Forwarder(Protocol):
     async def schedule_remote(self, url: str, message: Message) -> Assignment: ...
 
 
+class Directory(Protocol):
+    """Finds the scheduler of a process this node has never seen, among its peers (aonode/network)."""
+
+    async def resolve(self, process: bytes) -> bool:
+        """Ask the peers who schedules `process`; on a verified answer, store its Process message and its
+        scheduler's location here and return True (the scheduler then redirects). False: no peer knows
+        it. Raises `Unavailable` when no peer knew it but some could not be asked."""
+        ...
+
+
 class ProcessValidator(Protocol):
     """Checks a new Process before its slot 0 is written (e.g. that this node's execution device can run
     its module). Called on a worker thread, so it may be slow (compiling a module) but must not touch

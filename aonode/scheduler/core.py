@@ -12,7 +12,9 @@ Theory of operation (state lives on one asyncio event loop; long work runs on wo
    node it is sent to); another address gives a `RedirectError` carrying that scheduler's URL from the
    location registry, or a forward when `follow_redirects` is on. Any other message joins its `target`'s
    schedule; an unknown target is NotFound (or a redirect, if the target is a Process published here that
-   names another scheduler).
+   names another scheduler). Before answering NotFound, `schedule` asks the process `directory` (the
+   peers, aonode/network), which stores the Process and its scheduler's location when a peer proves
+   where it lives; the message is then routed again and gets the redirect (or is forwarded).
 3. **Deduplicate** (loop): a message pending on the process shares the pending future; a committed one gets
    its stored assignment. So a retry after a crash between commit and reply finds the slot it already has.
 4. **Pipeline** (`pipeline.py`): allocate the next slot, sign (inline for one message, on a worker for a
@@ -41,12 +43,13 @@ from aonode.errors import AonodeError, InvalidArgument, NotFound, Overloaded
 from aonode.ids import Address, InvalidIdError, MessageId, ProcessId, decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
-from aonode.scheduler.config import BlockSource, Forwarder, ProcessValidator, SchedulerConfig
+from aonode.scheduler.config import BlockSource, Directory, Forwarder, ProcessValidator, SchedulerConfig
 from aonode.scheduler.errors import (
     RedirectError,
     RelayNotTrustedError,
     SchedulerClosedError,
     ScheduleStateError,
+    UnknownProcessError,
     from_store_error,
 )
 from aonode.scheduler.layout import HeadRecord
@@ -100,6 +103,8 @@ class Scheduler(ScheduleReader):
     ) -> None:
         super().__init__(store, Address(signer.address), config or SchedulerConfig())
         self._relays = frozenset({str(signer.address), *self.config.trusted_relays})
+        # The process directory (aonode/network), plugged in by the node: asked about unknown targets.
+        self.directory: Directory | None = None
         self.locations = locations if locations is not None else LocationRegistry(store)
         self._forwarder = forwarder
         self._validator = validator
@@ -150,7 +155,16 @@ class Scheduler(ScheduleReader):
             checked = await loop.run_in_executor(self._workers, self._check, message)
         if self._needs_validation(checked):
             await loop.run_in_executor(self._workers, self._validate, checked.message)
-        begun = self._begin(checked, None)
+        try:
+            begun = self._begin(checked, None)
+        except (UnknownProcessError, RedirectError) as exc:
+            # Never seen here, or its scheduler's location is unknown or expired: the peers may know where
+            # it lives now (a proof they give is stored here, its location with it).
+            if isinstance(exc, RedirectError) and (exc.url or message.is_process):
+                raise
+            if self.directory is None or not await self.directory.resolve(checked.pid):
+                raise
+            begun = self._begin(checked, None)
         if isinstance(begun, RedirectError):
             return await self._forward(begun, message)
         # shield: a cancelled caller must not cancel the shared future that duplicates may await.
@@ -184,7 +198,12 @@ class Scheduler(ScheduleReader):
             await asyncio.wait(waits)
         results: list[Outcome] = []
         for i, r in enumerate(out):
-            if isinstance(r, RedirectError):
+            if isinstance(r, UnknownProcessError) and self.directory is not None:
+                try:  # the directory may know it (module docstring); schedule() asks it
+                    results.append(await self.schedule(messages[i]))
+                except AonodeError as exc:
+                    results.append(exc)
+            elif isinstance(r, RedirectError):
                 try:
                     results.append(await self._forward(r, messages[i]))
                 except AonodeError as exc:
@@ -633,7 +652,17 @@ class Scheduler(ScheduleReader):
             redirect = self._redirect_for(stored, encode_id(pid))
             if redirect is not None:
                 return redirect
-        return NotFound(f"process {encode_id(pid)} is not scheduled on this node")
+        return UnknownProcessError(f"process {encode_id(pid)} is not scheduled on this node")
+
+    def trust_relays(self, addresses: Sequence[str]) -> None:
+        """Trust `addresses` as relays besides this node and the configured ones (replaces the previous
+        extra set; aonode/network keeps it from `TrustRelay`). Swapped whole, so a check on a worker
+        thread sees one set or the other."""
+        self._relays = frozenset({str(self.address), *self.config.trusted_relays, *addresses})
+
+    @property
+    def trusted_relays(self) -> frozenset[str]:
+        return self._relays
 
     def _redirect_or_raise(self, err: AonodeError) -> RedirectError:
         if isinstance(err, RedirectError) and self.config.follow_redirects and self._forwarder and err.url:

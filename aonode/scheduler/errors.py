@@ -11,6 +11,7 @@ from aonode.errors import (
     DataLoss,
     FailedPrecondition,
     InvalidArgument,
+    NotFound,
     PermissionDenied,
     ResourceExhausted,
     Unavailable,
@@ -34,6 +35,11 @@ class RedirectError(FailedPrecondition):
         self.url = url
         # Sent as trailing metadata (`aonode-scheduler`, `aonode-location-url`) by the wire layer.
         self.metadata = {"scheduler": address, "location-url": url}
+
+
+class UnknownProcessError(NotFound):
+    """A message for a process this node neither schedules nor knows the scheduler of (the process
+    directory, aonode/network, may still find it among the peers)."""
 
 
 class RelayNotTrustedError(PermissionDenied):

@@ -20,6 +20,7 @@ class PushState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PUSH_STATE_RUNNING: _ClassVar[PushState]
     PUSH_STATE_DONE: _ClassVar[PushState]
     PUSH_STATE_FAILED: _ClassVar[PushState]
+    PUSH_STATE_INCOMPLETE: _ClassVar[PushState]
 PUSH_MODE_UNSPECIFIED: PushMode
 PUSH_MODE_SYNC: PushMode
 PUSH_MODE_ASYNC: PushMode
@@ -27,6 +28,7 @@ PUSH_STATE_UNSPECIFIED: PushState
 PUSH_STATE_RUNNING: PushState
 PUSH_STATE_DONE: PushState
 PUSH_STATE_FAILED: PushState
+PUSH_STATE_INCOMPLETE: PushState
 
 class SlotResult(_message.Message):
     __slots__ = ("process", "slot", "result", "hashpath", "result_digest")
@@ -157,14 +159,16 @@ class PushNode(_message.Message):
     def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., message_id: _Optional[str] = ..., from_process: _Optional[str] = ..., from_slot: _Optional[int] = ..., outbox_index: _Optional[int] = ..., result: _Optional[_Union[_types_pb2.Result, _Mapping]] = ..., children: _Optional[_Iterable[_Union[PushNode, _Mapping]]] = ..., stopped: _Optional[str] = ..., node: _Optional[str] = ..., kind: _Optional[str] = ..., existing: _Optional[bool] = ...) -> None: ...
 
 class PushResponse(_message.Message):
-    __slots__ = ("push_id", "state", "tree")
+    __slots__ = ("push_id", "state", "tree", "undelivered")
     PUSH_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TREE_FIELD_NUMBER: _ClassVar[int]
+    UNDELIVERED_FIELD_NUMBER: _ClassVar[int]
     push_id: str
     state: PushState
     tree: PushNode
-    def __init__(self, push_id: _Optional[str] = ..., state: _Optional[_Union[PushState, str]] = ..., tree: _Optional[_Union[PushNode, _Mapping]] = ...) -> None: ...
+    undelivered: int
+    def __init__(self, push_id: _Optional[str] = ..., state: _Optional[_Union[PushState, str]] = ..., tree: _Optional[_Union[PushNode, _Mapping]] = ..., undelivered: _Optional[int] = ...) -> None: ...
 
 class GetPushRequest(_message.Message):
     __slots__ = ("push_id",)
@@ -173,18 +177,22 @@ class GetPushRequest(_message.Message):
     def __init__(self, push_id: _Optional[str] = ...) -> None: ...
 
 class GetPushResponse(_message.Message):
-    __slots__ = ("push_id", "state", "tree", "delivered", "error")
+    __slots__ = ("push_id", "state", "tree", "delivered", "error", "existing", "undelivered")
     PUSH_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     TREE_FIELD_NUMBER: _ClassVar[int]
     DELIVERED_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    UNDELIVERED_FIELD_NUMBER: _ClassVar[int]
     push_id: str
     state: PushState
     tree: PushNode
     delivered: int
     error: str
-    def __init__(self, push_id: _Optional[str] = ..., state: _Optional[_Union[PushState, str]] = ..., tree: _Optional[_Union[PushNode, _Mapping]] = ..., delivered: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
+    existing: int
+    undelivered: int
+    def __init__(self, push_id: _Optional[str] = ..., state: _Optional[_Union[PushState, str]] = ..., tree: _Optional[_Union[PushNode, _Mapping]] = ..., delivered: _Optional[int] = ..., error: _Optional[str] = ..., existing: _Optional[int] = ..., undelivered: _Optional[int] = ...) -> None: ...
 
 class GetProcessStatusRequest(_message.Message):
     __slots__ = ("process",)

@@ -10,6 +10,7 @@ message claiming the owner as `From` would be trusted: the worst case.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,12 @@ from aonode.rpc.convert import location_to_pb, message_to_pb
 from aonode.v1 import cron_pb2, scheduler_pb2
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.hostile.support import ATTACKER, OWNER, assert_node_healthy, assert_process_computes, spawn_aos
+
+
+def NOW() -> int:
+    """Now in ms: location records must be valid now (an expired one is never used)."""
+    return int(time.time() * 1000)
+
 
 CRON = {"min_interval_ms": 50, "backoff_base_ms": 100, "backoff_max_ms": 400, "max_tasks_per_creator": 3}
 
@@ -308,7 +315,8 @@ def test_forwarding_cannot_claim_a_sender(tmp_path: Path, claim: str) -> None:
     try:
         with NodeClient(home.address) as to_home, NodeClient(front.address) as to_front:
             record = sign_location(
-                Location("", home.address, nonce=1, ttl_ms=60_000, timestamp=1), home.node.signer
+                Location("", home.address, nonce=1, ttl_ms=600_000, timestamp=NOW()),
+                home.node.signer,
             )
             to_front.scheduler.RegisterLocation(
                 scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record))

@@ -3,11 +3,12 @@ hop budget that remains is passed on, a failing remote push is recorded, never r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from aonode.crypto import sign_location, sign_message
 from aonode.devices.aos import runtime_module
-from aonode.errors import Unavailable
+from aonode.errors import AonodeError, Unavailable
 from aonode.ids import decode_id, encode_id
 from aonode.model import Assignment, Location, Message, Tag
 from aonode.push import PushConfig, Pusher, PushNode
@@ -20,6 +21,10 @@ pytestmark = needs_lua
 
 URL = "127.0.0.1:1"
 SENDER = 'Handlers.add("go", "Go", function(msg) Send({Target = msg.Data, Action = "Hi"}) end)'
+
+
+class RemoteRefusal(AonodeError):
+    status = "PERMISSION_DENIED"
 
 
 @dataclass
@@ -47,7 +52,10 @@ async def setup(fake: FakeRemote, config: PushConfig | None = None) -> tuple[Nod
     """A on this node sends to B, whose Process names another scheduler at `URL`."""
     node = Node.open(MemoryStore())
     await node.scheduler.locations.register(
-        sign_location(Location(OTHER_NODE_KEY.address, URL, 1, 60_000, 1), OTHER_NODE_KEY)
+        # valid now: an expired record is never used for a redirect
+        sign_location(
+            Location(OTHER_NODE_KEY.address, URL, 1, 600_000, int(time.time() * 1000)), OTHER_NODE_KEY
+        )
     )
     b_process = Message(
         tags=(
@@ -97,9 +105,24 @@ def test_failing_remote_push_is_recorded() -> None:
         fake = FakeRemote(error=Unavailable("push at 127.0.0.1:1 unreachable: down"))
         node, pusher, a, slot, _ = await setup(fake)
         report = await pusher.push(a, slot)
-        assert report.state == "done" and report.delivered == 1
+        # the delivery was made; its continuation there was not: incomplete, recorded, retried
+        assert report.state == "incomplete" and report.delivered == 1 and report.undelivered == 1
         (delivery,) = report.tree.children
-        assert delivery.slot == 1 and delivery.stopped == "remote: push at 127.0.0.1:1 unreachable: down"
+        assert delivery.slot == 1
+        assert delivery.stopped == "unreachable: UNAVAILABLE: push at 127.0.0.1:1 unreachable: down"
+        assert pusher.get(report.push_id).state == "incomplete"
+        again = await pusher.push(a, slot)  # repeated: the node's one retried push of that slot answers
+        assert again.state == "incomplete" and again.push_id == report.push_id
+        assert (await pusher.start(a, slot)).push_id == report.push_id
+        assert len(pusher._incomplete) == len(pusher._retries) == 1
+        fake.error = RemoteRefusal("PERMISSION_DENIED: not trusted")
+        fake.tree = PushNode(process=encode_id(decode_id(delivery.process, "p")), slot=1)
+        await pusher.close()
+        refused = await Pusher(
+            node.store, node.scheduler, node.engine, node.signer, forwarder=fake, remote=fake
+        ).push(a, slot)
+        (delivery,) = refused.tree.children
+        assert refused.state == "done" and delivery.stopped.startswith("remote: ")  # a refusal is not retried
         await node.close()
 
     run(go())
@@ -115,6 +138,27 @@ def test_no_hops_left_for_the_remote_push() -> None:
         # a push asked for with fewer hops than the node's bound gets fewer; never more than the bound
         report = await pusher.push(a, slot, max_hops=1000)
         assert fake.pushes == [] and stops(report.tree)[0].startswith("hop-limit: 1 hops")
+        await node.close()
+
+    run(go())
+
+
+def test_an_incomplete_push_fails_at_its_deadline() -> None:
+    async def go() -> None:
+        fake = FakeRemote(error=Unavailable("down"))
+        node, _, a, slot, _ = await setup(fake)
+        pusher = Pusher(
+            node.store,
+            node.scheduler,
+            node.engine,
+            node.signer,
+            PushConfig(retry_deadline_ms=0),
+            forwarder=fake,
+            remote=fake,
+        )
+        report = await pusher.push(a, slot)
+        assert report.state == "failed" and "retry deadline" in report.error and report.undelivered == 1
+        assert not pusher._retries
         await node.close()
 
     run(go())

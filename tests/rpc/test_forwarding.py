@@ -3,6 +3,7 @@ the node follows redirects."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ from aonode.v1 import scheduler_pb2
 from tests.conftest import ServerThread, make_config
 
 
+def NOW() -> int:
+    """Now in ms: location records must be valid now (an expired one is never used)."""
+    return int(time.time() * 1000)
+
+
 @pytest.mark.parametrize("follow", [False, True])
 def test_process_for_another_scheduler(tmp_path: Path, follow: bool) -> None:
     home = ServerThread(make_config(tmp_path / "home")).start()
@@ -25,7 +31,8 @@ def test_process_for_another_scheduler(tmp_path: Path, follow: bool) -> None:
         with NodeClient(home.address) as to_home, NodeClient(front.address) as to_front:
             # the home node announces where it is; the front node learns it
             record = sign_location(
-                Location("", home.address, nonce=1, ttl_ms=60_000, timestamp=1), home.node.signer
+                Location("", home.address, nonce=1, ttl_ms=600_000, timestamp=NOW()),
+                home.node.signer,
             )
             to_front.scheduler.RegisterLocation(
                 scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record))

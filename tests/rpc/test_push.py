@@ -111,8 +111,9 @@ def two_nodes(tmp_path: Path) -> Iterator[tuple[NodeClient, NodeClient, str, str
             NodeClient(home.address, timeout=60) as to_home,
         ):
             for server, other in ((front, to_home), (home, to_front)):
+                now = int(time.time() * 1000)  # valid now: an expired record is never used
                 record = sign_location(
-                    Location("", server.address, nonce=1, ttl_ms=60_000, timestamp=1), server.node.signer
+                    Location("", server.address, nonce=1, ttl_ms=600_000, timestamp=now), server.node.signer
                 )
                 other.scheduler.RegisterLocation(
                     scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record))

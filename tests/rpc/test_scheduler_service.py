@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import grpc
@@ -16,6 +17,12 @@ from aonode.model import Location, Message
 from aonode.rpc.convert import assignment_from_pb, location_to_pb, message_to_pb
 from aonode.v1 import scheduler_pb2, scheduler_pb2_grpc, types_pb2
 from tests.conftest import ServerThread, wait_for
+
+
+def NOW() -> int:
+    """Now in ms: location records must be valid now (an expired one is never used)."""
+    return int(time.time() * 1000)
+
 
 USER = Ed25519Signer.generate()
 
@@ -126,11 +133,11 @@ def test_stream_of_malformed_frame_is_invalid_argument(client: NodeClient) -> No
 
 def test_redirect_names_the_other_scheduler(client: NodeClient) -> None:
     other = Ed25519Signer.generate()
-    record = sign_location(Location("", "127.0.0.1:9999", nonce=5, ttl_ms=60_000, timestamp=1), other)
+    record = sign_location(Location("", "127.0.0.1:9999", nonce=5, ttl_ms=600_000, timestamp=NOW()), other)
     client.scheduler.RegisterLocation(scheduler_pb2.RegisterLocationRequest(location=location_to_pb(record)))
     got = client.scheduler.GetLocation(scheduler_pb2.GetLocationRequest(address=str(other.address)))
     assert got.location.url == "127.0.0.1:9999"
-    stale = sign_location(Location("", "127.0.0.1:1", nonce=4, ttl_ms=60_000, timestamp=2), other)
+    stale = sign_location(Location("", "127.0.0.1:1", nonce=4, ttl_ms=600_000, timestamp=NOW()), other)
     with pytest.raises(grpc.RpcError) as caught:
         client.scheduler.RegisterLocation(
             scheduler_pb2.RegisterLocationRequest(location=location_to_pb(stale))

@@ -22,7 +22,7 @@ def _loc(nonce: int, url: str = "https://node.example", key: object = NODE_KEY) 
 
 
 def test_register_get_and_nonce_rules(make_store: StoreFactory) -> None:
-    reg = LocationRegistry(make_store())
+    reg = LocationRegistry(make_store(), clock=lambda: 2_000)  # the records (timestamp 1000) are valid then
     with pytest.raises(NotFound):
         reg.get(NODE_KEY.address)
     assert reg.url_of(NODE_KEY.address) is None

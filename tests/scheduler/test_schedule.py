@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 import pytest
@@ -32,6 +33,11 @@ from tests.scheduler.helpers import (
     process_message,
     run,
 )
+
+
+def NOW() -> int:
+    """Now in ms: location records must be valid now (an expired one is never used)."""
+    return int(time.time() * 1000)
 
 
 def _table_sizes(store: ObjectStore) -> dict[str, int]:
@@ -307,7 +313,7 @@ def test_process_for_another_scheduler_redirects(make_store: StoreFactory) -> No
     assert no_url.value.status == "FAILED_PRECONDITION"
     assert "no location known" in str(no_url.value)
 
-    loc = sign_location(Location(other, "https://other.example:7400", 1, 60_000, 1), OTHER_NODE_KEY)
+    loc = sign_location(Location(other, "https://other.example:7400", 1, 600_000, NOW()), OTHER_NODE_KEY)
     run(sched.locations.register(loc))
     with pytest.raises(RedirectError) as with_url:
         run(sched.schedule(proc))
@@ -337,7 +343,7 @@ def test_follow_redirects_forwards(make_store: StoreFactory) -> None:
 
     sched = Scheduler(store, NODE_KEY, SchedulerConfig(follow_redirects=True), forwarder=Forward())  # type: ignore[arg-type]
     other = OTHER_NODE_KEY.address
-    loc = sign_location(Location(other, "grpc://other:7400", 5, 60_000, 1), OTHER_NODE_KEY)
+    loc = sign_location(Location(other, "grpc://other:7400", 5, 600_000, NOW()), OTHER_NODE_KEY)
     proc = process_message(scheduler=other)
 
     async def go() -> None:

@@ -70,6 +70,11 @@ export enum PushState {
   PUSH_STATE_RUNNING = 1,
   PUSH_STATE_DONE = 2,
   PUSH_STATE_FAILED = 3,
+  /**
+   * PUSH_STATE_INCOMPLETE - Ended with deliveries not made because a node was unreachable; retried with backoff until they are
+   * made (then DONE) or the node's push_retry_deadline_seconds passes (then FAILED).
+   */
+  PUSH_STATE_INCOMPLETE = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -87,6 +92,9 @@ export function pushStateFromJSON(object: any): PushState {
     case 3:
     case "PUSH_STATE_FAILED":
       return PushState.PUSH_STATE_FAILED;
+    case 4:
+    case "PUSH_STATE_INCOMPLETE":
+      return PushState.PUSH_STATE_INCOMPLETE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -104,6 +112,8 @@ export function pushStateToJSON(object: PushState): string {
       return "PUSH_STATE_DONE";
     case PushState.PUSH_STATE_FAILED:
       return "PUSH_STATE_FAILED";
+    case PushState.PUSH_STATE_INCOMPLETE:
+      return "PUSH_STATE_INCOMPLETE";
     case PushState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -210,9 +220,14 @@ export interface PushNode {
 }
 
 export interface PushResponse {
+  /** Asynchronous pushes; a synchronous push that ended INCOMPLETE too (it is recorded and retried). */
   pushId: string;
   state: PushState;
-  tree: PushNode | undefined;
+  tree:
+    | PushNode
+    | undefined;
+  /** Deliveries not made because a node was unreachable (tree nodes whose `stopped` is `unreachable: ...`). */
+  undelivered: number;
 }
 
 export interface GetPushRequest {
@@ -225,6 +240,8 @@ export interface GetPushResponse {
   tree: PushNode | undefined;
   delivered: number;
   error: string;
+  existing: number;
+  undelivered: number;
 }
 
 export interface GetProcessStatusRequest {
@@ -1619,7 +1636,7 @@ export const PushNode: MessageFns<PushNode> = {
 };
 
 function createBasePushResponse(): PushResponse {
-  return { pushId: "", state: 0, tree: undefined };
+  return { pushId: "", state: 0, tree: undefined, undelivered: 0 };
 }
 
 export const PushResponse: MessageFns<PushResponse> = {
@@ -1632,6 +1649,9 @@ export const PushResponse: MessageFns<PushResponse> = {
     }
     if (message.tree !== undefined) {
       PushNode.encode(message.tree, writer.uint32(26).fork()).join();
+    }
+    if (message.undelivered !== 0) {
+      writer.uint32(32).uint32(message.undelivered);
     }
     return writer;
   },
@@ -1673,6 +1693,14 @@ export const PushResponse: MessageFns<PushResponse> = {
             message.tree = PushNode.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.undelivered = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1694,6 +1722,7 @@ export const PushResponse: MessageFns<PushResponse> = {
         : "",
       state: isSet(object.state) ? pushStateFromJSON(object.state) : 0,
       tree: isSet(object.tree) ? PushNode.fromJSON(object.tree) : undefined,
+      undelivered: isSet(object.undelivered) ? globalThis.Number(object.undelivered) : 0,
     };
   },
 
@@ -1708,6 +1737,9 @@ export const PushResponse: MessageFns<PushResponse> = {
     if (message.tree !== undefined) {
       obj.tree = PushNode.toJSON(message.tree);
     }
+    if (message.undelivered !== 0) {
+      obj.undelivered = Math.round(message.undelivered);
+    }
     return obj;
   },
 
@@ -1719,6 +1751,7 @@ export const PushResponse: MessageFns<PushResponse> = {
     message.pushId = object.pushId ?? "";
     message.state = object.state ?? 0;
     message.tree = (object.tree !== undefined && object.tree !== null) ? PushNode.fromPartial(object.tree) : undefined;
+    message.undelivered = object.undelivered ?? 0;
     return message;
   },
 };
@@ -1797,7 +1830,7 @@ export const GetPushRequest: MessageFns<GetPushRequest> = {
 };
 
 function createBaseGetPushResponse(): GetPushResponse {
-  return { pushId: "", state: 0, tree: undefined, delivered: 0, error: "" };
+  return { pushId: "", state: 0, tree: undefined, delivered: 0, error: "", existing: 0, undelivered: 0 };
 }
 
 export const GetPushResponse: MessageFns<GetPushResponse> = {
@@ -1816,6 +1849,12 @@ export const GetPushResponse: MessageFns<GetPushResponse> = {
     }
     if (message.error !== "") {
       writer.uint32(42).string(message.error);
+    }
+    if (message.existing !== 0) {
+      writer.uint32(48).uint32(message.existing);
+    }
+    if (message.undelivered !== 0) {
+      writer.uint32(56).uint32(message.undelivered);
     }
     return writer;
   },
@@ -1873,6 +1912,22 @@ export const GetPushResponse: MessageFns<GetPushResponse> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.existing = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.undelivered = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1896,6 +1951,8 @@ export const GetPushResponse: MessageFns<GetPushResponse> = {
       tree: isSet(object.tree) ? PushNode.fromJSON(object.tree) : undefined,
       delivered: isSet(object.delivered) ? globalThis.Number(object.delivered) : 0,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      existing: isSet(object.existing) ? globalThis.Number(object.existing) : 0,
+      undelivered: isSet(object.undelivered) ? globalThis.Number(object.undelivered) : 0,
     };
   },
 
@@ -1916,6 +1973,12 @@ export const GetPushResponse: MessageFns<GetPushResponse> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.existing !== 0) {
+      obj.existing = Math.round(message.existing);
+    }
+    if (message.undelivered !== 0) {
+      obj.undelivered = Math.round(message.undelivered);
+    }
     return obj;
   },
 
@@ -1929,6 +1992,8 @@ export const GetPushResponse: MessageFns<GetPushResponse> = {
     message.tree = (object.tree !== undefined && object.tree !== null) ? PushNode.fromPartial(object.tree) : undefined;
     message.delivered = object.delivered ?? 0;
     message.error = object.error ?? "";
+    message.existing = object.existing ?? 0;
+    message.undelivered = object.undelivered ?? 0;
     return message;
   },
 };
