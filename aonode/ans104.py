@@ -265,10 +265,13 @@ def _read_bytes(buf: bytes, pos: int, end: int) -> tuple[bytes, int]:
 
 def decode_tags(buf: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, bytes]]:
     """The (name, value) pairs of an Avro array of {name: bytes, value: bytes} filling buf[start:end]
-    exactly (any block structure Avro allows; trailing bytes are refused)."""
+    exactly (any block structure Avro allows; trailing bytes are refused). No bytes at all are no tags
+    (what arbundles writes for an item without tags)."""
     end = len(buf) if end is None else end
     pos = start
     out: list[tuple[bytes, bytes]] = []
+    if pos == end:
+        return out
     while True:
         count, pos = _read_long(buf, pos, end)
         if count == 0:
@@ -334,7 +337,7 @@ def decode(raw: bytes | bytearray | memoryview) -> Ans104Message:
     """The item in `raw` (structure only: see `parse`). `DecodeError` for bytes that are not one."""
     buf = bytes(raw)
     lay = _Layout.of(buf)
-    pairs = decode_tags(buf, lay.tags_start, lay.tags_end) if lay.tags_end > lay.tags_start else []
+    pairs = decode_tags(buf, lay.tags_start, lay.tags_end)
     if len(pairs) != lay.tag_count:
         raise DecodeError(f"ans104: header says {lay.tag_count} tags, the tag bytes hold {len(pairs)}")
     _, _, scheme = _TYPES[lay.sig_type]
