@@ -96,3 +96,14 @@ def test_publish_accepts_an_item_and_returns_its_id(client: NodeClient) -> None:
     item = ans104.build(ED, tags=[("Type", "Module"), ("Content-Type", "text/lua")], data=b"return 1")
     assert client.publish(item.raw) == encode_id(item.id)
     assert client.get_message(encode_id(item.id)).raw == item.raw  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("canonical", [False, True], ids=["fields", "canonical"])
+def test_subscribe_with_messages_carries_the_exact_bytes(client: NodeClient, canonical: bool) -> None:
+    process = spawn(client, ED)
+    pid = encode_id(process.id)
+    _, raw = send(client, ED, pid, "return 1")
+    ours = client.schedule(build_message(ED, pid, action="Eval", data=b"return 2"))
+    frame = next(iter(client.subscribe(pid, include_messages=True, canonical=canonical)))
+    assert [m.ans104 for m in frame.messages] == [process.raw, raw, b""]
+    assert frame.messages[2].data == b"return 2" and ours.slot == 2
