@@ -68,7 +68,9 @@ def test_a_frame_with_a_forged_item_is_refused(tmp_path: Path) -> None:
             )
             spawn = ans104.from_message(process, ED)
             client.schedule(spawn.raw)
-            item = ans104.from_message(build_message(ED, encode_id(spawn.id), action="Eval", data=b"return 1"), ED)
+            item = ans104.from_message(
+                build_message(ED, encode_id(spawn.id), action="Eval", data=b"return 1"), ED
+            )
             client.schedule(item.raw)
             pid = decode_id(encode_id(spawn.id))
             stored = assignments(leader, encode_id(pid))
