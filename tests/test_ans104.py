@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aonode import ans104
+from aonode import ans104, ethereum
 from aonode.codec import DecodeError, decode_message, encode_message
 from aonode.crypto import Ed25519Signer, RsaPssSigner, SignatureError, verify_message
 from aonode.errors import InvalidArgument
@@ -36,12 +36,12 @@ def raw_of(v: dict[str, Any]) -> bytes:
 # -- vectors from npm arbundles and aoconnect -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("v", [v for v in VECTORS if v["signature_type"] in (1, 2)], ids=lambda v: v["name"])
+@pytest.mark.parametrize("v", VECTORS, ids=lambda v: v["name"])
 def test_npm_vectors_parse_verify_and_keep_their_id(v: dict[str, Any]) -> None:
     raw = raw_of(v)
     item = ans104.parse(raw)
     assert encode_id(item.id) == v["id"]
-    assert item.owner_address == v["owner_address"]
+    assert item.owner_address == v.get("ethereum_address", v["owner_address"])
     assert item.signature_type == v["signature_type"]
     assert item.target == v["target"]
     assert [(t.name, t.value) for t in item.tags] == [(t["name"], t["value"]) for t in v["tags"]]
@@ -52,7 +52,7 @@ def test_npm_vectors_parse_verify_and_keep_their_id(v: dict[str, Any]) -> None:
 
 def test_vectors_cover_both_libraries_and_types() -> None:
     sources = {(v["source"].split()[0], v["signature_type"]) for v in VECTORS}
-    assert ("@dha-team/arbundles", 1) in sources and ("@dha-team/arbundles", 2) in sources
+    assert {("@dha-team/arbundles", t) for t in (1, 2, 3)} <= sources
     assert ("@permaweb/aoconnect", 1) in sources
 
 
@@ -65,13 +65,40 @@ def test_aoconnect_item_carries_its_tags_and_anchor_as_text() -> None:
     assert item.signature is not None and item.signature.scheme == ans104.SCHEME_ANS104_RSA
 
 
-def test_ethereum_items_are_refused_cleanly() -> None:
+def test_only_the_canonical_ethereum_signature_verifies() -> None:
     (v,) = [v for v in VECTORS if v["signature_type"] == 3]
-    with pytest.raises(DecodeError, match="unsupported signature type 3"):
-        ans104.parse(raw_of(v))
+    raw = raw_of(v)
+    item = ans104.parse(raw)
+    assert item.signature is not None and item.algorithm == "secp256k1"
+    sig = item.signature.value
+    n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    high_s = sig[:32] + (n - int.from_bytes(sig[32:64], "big")).to_bytes(32, "big") + bytes([55 - sig[64]])
+    other_v = sig[:64] + bytes([55 - sig[64]])
+    # Each of these verifies with arbundles (it ignores v and accepts either s) and would be another ID.
+    for forged, why in (
+        (other_v, "bad signature"),
+        (high_s, "not canonical"),
+        (sig[:64] + b"\x00", "27 or 28"),
+    ):
+        with pytest.raises(SignatureError, match=why):
+            ans104.parse(raw[:2] + forged + raw[67:])
+    with pytest.raises(SignatureError, match="uncompressed"):
+        ans104.parse(raw[:67] + b"\x02" + raw[68:])
 
 
-@pytest.mark.parametrize("v", [v for v in VECTORS if v["signature_type"] in (1, 2)], ids=lambda v: v["name"])
+def test_ethereum_build_and_address() -> None:
+    signer = ethereum.EthereumSigner(bytes.fromhex("11" * 32))
+    assert signer.address == "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"  # ethers' address for this key
+    item = ans104.build(signer, target=TARGET, tags=[("Action", "Eval")], data=b"x")
+    assert ans104.parse(item.raw) == item and item.owner_address == signer.address
+
+
+def test_unknown_signature_types_are_refused_cleanly() -> None:
+    with pytest.raises(DecodeError, match="unsupported signature type 4"):
+        ans104.parse(b"\x04\x00" + bytes(300))
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=lambda v: v["name"])
 def test_tampering_with_any_signed_part_fails_verification(v: dict[str, Any]) -> None:
     raw = raw_of(v)
     sig_len, owner_len, _ = ans104._TYPES[v["signature_type"]]

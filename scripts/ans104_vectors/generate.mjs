@@ -9,6 +9,7 @@ import * as ArBundlesNs from "@dha-team/arbundles";
 import * as ed from "@noble/ed25519";
 import bs58 from "bs58";
 import { connect, createDataItemSigner } from "@permaweb/aoconnect";
+import { Wallet } from "@ethersproject/wallet";
 
 const ArBundles = ArBundlesNs.default ?? ArBundlesNs;
 const { createData, ArweaveSigner, SolanaSigner, EthereumSigner, DataItem } = ArBundles;
@@ -21,7 +22,8 @@ const seed = Buffer.alloc(32, 7);
 const pub = Buffer.from(await ed.getPublicKey(seed));
 const solana = new SolanaSigner(bs58.encode(Buffer.concat([seed, pub])));
 const rsa = new ArweaveSigner(jwk);
-const eth = new EthereumSigner("11".repeat(32));
+const ETH_KEY = "11".repeat(32);
+const eth = new EthereumSigner(ETH_KEY);
 
 const TARGET = Buffer.alloc(32, 0xab).toString("base64url");
 const ANCHOR = "anchor-0123456789abcdef-01234567"; // 32 bytes
@@ -92,6 +94,8 @@ await add(
   { tags: Array.from({ length: 128 }, (_, i) => ({ name: `T${i}`, value: `v${i}` })) },
 );
 await add("ethereum", "@dha-team/arbundles EthereumSigner", eth, "eth", { tags: aoTags });
+// AO shows an Ethereum signer by its EIP-55 address (ethers' Wallet.address).
+vectors[vectors.length - 1].ethereum_address = new Wallet("0x" + ETH_KEY).address;
 
 // The real aoconnect signer: createDataItemSigner(jwk) driven by aoconnect's own signMessage, which
 // builds the item the way `message()` does (SDK tags, target = the process) without sending it.

@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
-from aonode import ans104
+from aonode import ans104, ethereum
 from aonode.client import NodeClient, build_message
 from aonode.ids import encode_id
 from aonode.v1 import scheduler_pb2, types_pb2
@@ -109,7 +109,14 @@ CASES: dict[str, Callable[[Target], tuple[bytes, bytes | None]]] = {
         (lambda i: i.raw[:66] + bytes(32) + i.raw[98:])(item_for(t)),
         None,
     ),
-    "unsupported signature type 3": lambda t: (b"\x03\x00" + bytes(200), None),
+    "unsupported signature type 9": lambda t: (b"\x09\x00" + bytes(200), None),
+    "ethereum type with a zero key": lambda t: (b"\x03\x00" + bytes(200), None),
+    "ethereum signature with the other v": lambda t: (
+        (lambda r: r[:66] + bytes([55 - r[66]]) + r[67:])(
+            ans104.build(ethereum.EthereumSigner(b"\x07" * 32), target=t.process, data=b"x").raw
+        ),
+        None,
+    ),
     "forged tag count": lambda t: (
         (lambda i: i.raw[:98] + b"\x00\x00" + struct.pack("<QQ", 2**63, 4) + b"\x02\x02ab")(item_for(t)),
         None,
