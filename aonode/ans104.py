@@ -23,8 +23,9 @@ Layout (ANS-104), all integers little-endian:
     | u64 tag count | u64 tag bytes | tags (Avro array of {name: bytes, value: bytes}) | data (the rest)
 
 Signature types: 1 Arweave (RSA-PSS, SHA-256, MGF1-SHA-256, 512-byte signature and owner = the RSA-4096
-modulus, e = 65537, any salt length: aoconnect and arbundles sign with the maximum, `build` with 32); 2 Ed25519 (64-byte
-signature, 32-byte owner, the same point checks as aonode's own Ed25519, `crypto`); 3 Ethereum (secp256k1
+modulus, e = 65537, any salt length: aoconnect and arbundles sign with the maximum, `build` with 32);
+2 Ed25519 (64-byte signature, 32-byte owner, the same point checks as aonode's own Ed25519, `crypto`);
+3 Ethereum (secp256k1
 over the EIP-191 keccak-256 hash, 65-byte `r ‖ s ‖ v` signature and uncompressed owner; only the canonical
 signature, low `s` and the owner's own `v`, verifies: `aonode.ethereum`). What is signed is the deep hash
 (SHA-384) of `["dataitem", "1", "<type>", owner, target, anchor, tag bytes, data]`, where an absent target
