@@ -1,0 +1,231 @@
+"""Hand-off with real nodes on 127.0.0.1 over real gRPC: `aonode replica promote` after the leader is
+killed; the new scheduler continues the same chain with its own key; the old leader, restarted, learns
+the owner-signed record (pushed by the new scheduler, or by a follower's Follow request) and redirects
+instead of scheduling; forged records are refused; other followers re-point to the new scheduler and
+accept its signatures only with the record."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aonode.cli import cli
+from aonode.client import ClientError, NodeClient, build_message, build_process
+from aonode.codec import decode_assignment
+from aonode.crypto import Signer
+from aonode.devices.aos import runtime_module
+from aonode.ids import address_of, decode_id, encode_id
+from aonode.replication.handoff import build_record
+from aonode.rpc.convert import message_to_pb
+from aonode.v1 import replication_pb2 as pb
+from aonode.v1 import replication_pb2_grpc
+from aonode.wallet import create_wallet
+from tests.conftest import ServerThread, make_config, wait_for
+from tests.replication.helpers import USER, add_replica, assignments, operator_request, send, stored_slot
+
+
+def spawn_owned(client: NodeClient, owner: Signer, scheduler: str) -> str:
+    module = encode_id(runtime_module().id)
+    process = build_process(owner, module=module, scheduler=scheduler, device="lua@5.3a")
+    client.schedule(process)
+    return encode_id(process.id)
+
+
+def promote(wallet: Path, node: str, pid: str, *extra: str) -> dict[str, object]:
+    args = ["replica", "promote", pid, "--wallet", str(wallet), "--node", node, "--json", *extra]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.output)
+    return document
+
+
+def put_record(node: str, record: object) -> pb.PutSchedulerRecordResponse:
+    with NodeClient(node) as client:
+        stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
+        reply: pb.PutSchedulerRecordResponse = client._unary(
+            stub.PutSchedulerRecord,
+            pb.PutSchedulerRecordRequest(record=message_to_pb(record)),  # type: ignore[arg-type]
+        )
+        return reply
+
+
+def signers(node: ServerThread, pid: str) -> list[str]:
+    return [str(address_of(decode_assignment(a).signature.owner)) for a in assignments(node, pid)]  # type: ignore[union-attr]
+
+
+def port_of(node: ServerThread) -> str:
+    return node.address.rsplit(":", 1)[1]
+
+
+def test_promote_after_the_leader_dies_and_the_old_leader_redirects(tmp_path: Path) -> None:
+    owner = create_wallet(tmp_path / "owner.json")
+    leader_config = make_config(tmp_path / "leader")
+    leader = ServerThread(leader_config).start()
+    replica = ServerThread(make_config(tmp_path / "replica")).start()
+    try:
+        old_address, old_node = leader.node.address, leader.address
+        with NodeClient(old_node) as to_leader:
+            pid = spawn_owned(to_leader, owner, old_address)
+            send(to_leader, pid, 10)
+        add_replica(replica, old_node, [pid])
+        wait_for(lambda: stored_slot(replica, pid) == 10)
+        leader.stop()  # the leader dies
+
+        done = promote(tmp_path / "owner.json", replica.address, pid, "--leader", old_node)
+        assert done["from_slot"] == 11 and done["role"] == "scheduler"
+        assert done["old_leader"] == {
+            "node": old_node,
+            "reached": False,
+            "error": done["old_leader"]["error"],
+        }  # type: ignore[index]
+        new_address = replica.node.address
+        with NodeClient(replica.address) as to_new:
+            a = to_new.schedule(build_message(USER, pid, action="Eval", data=b"x = 11"))
+            assert a.slot == 11  # the same chain, continued
+            assert to_new.get_slot(pid).scheduler == new_address
+            send(to_new, pid, 4, start=12)
+        assert signers(replica, pid) == [old_address] * 11 + [new_address] * 5
+        assert not replica.node.replication.followers  # it follows nothing any more
+
+        # The old leader comes back on its address: the new scheduler delivers the record to it.
+        leader = ServerThread(replace(leader_config, listen=f"127.0.0.1:{port_of_address(old_node)}")).start()
+        wait_for(lambda: decode_id(pid) in leader.node.scheduler.replicated, timeout=30)
+        with NodeClient(leader.address) as to_leader, pytest.raises(ClientError) as caught:
+            to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
+        assert caught.value.code == "FAILED_PRECONDITION"
+        assert caught.value.metadata["aonode-scheduler"] == new_address
+        assert caught.value.metadata["aonode-location-url"] == replica.address
+        assert stored_slot(leader, pid) == 10  # it never assigned another slot
+        leader.stop()
+        leader = ServerThread(replace(leader_config, listen="127.0.0.1:0")).start()  # a restart: still so
+        with NodeClient(leader.address) as to_leader, pytest.raises(ClientError) as caught:
+            to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
+        assert caught.value.metadata["aonode-scheduler"] == new_address
+    finally:
+        replica.stop()
+        leader.stop()
+
+
+def port_of_address(address: str) -> str:
+    return address.rsplit(":", 1)[1]
+
+
+def test_forged_records_refused(tmp_path: Path) -> None:
+    owner = create_wallet(tmp_path / "owner.json")
+    leader = ServerThread(make_config(tmp_path / "leader")).start()
+    replica = ServerThread(make_config(tmp_path / "replica")).start()
+    try:
+        with NodeClient(leader.address) as to_leader:
+            pid = spawn_owned(to_leader, owner, leader.node.address)
+            send(to_leader, pid, 5)
+        add_replica(replica, leader.address, [pid])
+        wait_for(lambda: stored_slot(replica, pid) == 5)
+        new = replica.node.address
+
+        def refused(record: object, code: str, text: str) -> None:
+            with pytest.raises(ClientError) as caught:
+                put_record(replica.address, record)
+            assert caught.value.code == code and text in caught.value.details, caught.value.details
+
+        # Not the owner (nor an Authority the Process names).
+        refused(build_record(USER, pid, new, 5, 6), "PERMISSION_DENIED", "neither the owner")
+        # A From-Slot that is not the slot after the last one this replica holds.
+        refused(build_record(owner, pid, new, 5, 8), "FAILED_PRECONDITION", "must start at From-Slot 6")
+        refused(build_record(owner, pid, new, 5, 3), "FAILED_PRECONDITION", "holds slots 3..5")
+        # Malformed.
+        refused(build_record(owner, pid, new, 0, 6), "INVALID_ARGUMENT", "Nonce")
+        refused(build_record(owner, pid, "not an address", 5, 6), "INVALID_ARGUMENT", "Scheduler")
+        # To another node: this replica holds slots 3..5, which a hand-off from slot 3 would drop.
+        other = str(USER.address)
+        refused(build_record(owner, pid, other, 5, 3), "FAILED_PRECONDITION", "drops")
+        assert stored_slot(replica, pid) == 5 and replica.node.replication.records(decode_id(pid)) == []
+        # A valid one, then one with a lower nonce.
+        assert put_record(replica.address, build_record(owner, pid, new, 5, 6)).role == "scheduler"
+        refused(build_record(owner, pid, other, 4, 7), "FAILED_PRECONDITION", "not above")
+        refused(build_record(owner, pid, other, 5, 7), "FAILED_PRECONDITION", "not above")
+        # Sending the same record again is harmless.
+        assert put_record(replica.address, build_record(owner, pid, new, 5, 6)).known
+        # The leader, told too, stops scheduling: it refuses writes from now on.
+        reply = put_record(leader.address, build_record(owner, pid, new, 5, 6))
+        assert (reply.role, reply.head_slot, reply.orphaned) == ("redirect", 5, 0)
+        with NodeClient(leader.address) as to_leader, pytest.raises(ClientError) as caught:
+            to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
+        assert caught.value.metadata["aonode-scheduler"] == new
+    finally:
+        replica.stop()
+        leader.stop()
+
+
+def test_old_leader_learns_from_a_follower_and_followers_repoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aonode.replication import manager
+
+    monkeypatch.setattr(manager, "DELIVER_SECONDS", 3600.0)  # only a follower can tell the old leader
+    owner = create_wallet(tmp_path / "owner.json")
+    leader_config = make_config(tmp_path / "leader")
+    leader = ServerThread(leader_config).start()
+    promoted = ServerThread(make_config(tmp_path / "promoted")).start()
+    other = ServerThread(make_config(tmp_path / "other")).start()
+    fresh = ServerThread(make_config(tmp_path / "fresh")).start()
+    try:
+        old_node = leader.address
+        with NodeClient(old_node) as to_leader:
+            pid = spawn_owned(to_leader, owner, leader.node.address)
+            send(to_leader, pid, 8)
+        add_replica(promoted, old_node, [pid])
+        wait_for(lambda: stored_slot(promoted, pid) == 8)
+        send_and_wait = stored_slot(promoted, pid)
+        add_replica(other, old_node, [pid])
+        wait_for(lambda: stored_slot(other, pid) == send_and_wait)
+        leader.stop()
+        promote(tmp_path / "owner.json", promoted.address, pid)
+        with NodeClient(promoted.address) as to_new:
+            send(to_new, pid, 3, start=100)  # slots 9..11, signed by the promoted node
+            records = to_new_records(to_new, pid)
+        assert len(records) == 1
+
+        # `other` still follows the (dead) old leader; it learns the record from the owner's operator.
+        with NodeClient(other.address) as to_other:
+            stub = replication_pb2_grpc.ReplicationServiceStub(to_other.channel)
+            reply = stub.PutSchedulerRecord(pb.PutSchedulerRecordRequest(record=records[0]))
+        assert reply.role == "redirect"
+        # The old leader comes back: `other` reconnects and sends the record with its Follow request.
+        leader = ServerThread(replace(leader_config, listen=f"127.0.0.1:{port_of_address(old_node)}")).start()
+        wait_for(lambda: decode_id(pid) in leader.node.scheduler.replicated, timeout=30)
+        assert stored_slot(leader, pid) == 8
+
+        # `other` re-points to the new scheduler: it resumes at its last slot, and accepts the new
+        # signatures from From-Slot on (it holds the record).
+        (old_replica,) = other.node.replication.followers
+        remove = operator_request(other.node.signer, "Remove-Replica", [("Replica", old_replica)])
+        with NodeClient(other.address) as to_other:
+            stub = replication_pb2_grpc.ReplicationServiceStub(to_other.channel)
+            stub.RemoveReplica(pb.RemoveReplicaRequest(authorization=message_to_pb(remove)))
+        add_replica(other, promoted.address, [pid])
+        # A fresh node follows the new scheduler from slot 0: both signers verify, with the record.
+        add_replica(fresh, promoted.address, [pid])
+        for node in (other, fresh):
+            wait_for(lambda n=node: stored_slot(n, pid) == 11, timeout=30)  # type: ignore[misc]
+            assert assignments(node, pid) == assignments(promoted, pid)
+            (status,) = [s for s in node.node.replication.list() if s.state != "stopped"]
+            assert status.state == "following" and status.processes[0].scheduler == promoted.node.address
+        # Persisted: the replica's process record names the new scheduler after a restart too.
+        config = fresh.config
+        fresh.stop()
+        fresh = ServerThread(config).start()
+        assert fresh.node.scheduler.replicated[decode_id(pid)][0] == promoted.node.address
+    finally:
+        for n in (fresh, other, promoted, leader):
+            n.stop()
+
+
+def to_new_records(client: NodeClient, pid: str) -> list[object]:
+    stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
+    reply = client._unary(stub.GetSchedulerRecords, pb.GetSchedulerRecordsRequest(process=pid))
+    assert reply.scheduler and not reply.redirect_url
+    return list(reply.records)
