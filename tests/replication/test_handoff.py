@@ -7,24 +7,31 @@ accept its signatures only with the record."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent import futures
 from dataclasses import replace
 from pathlib import Path
 
+import grpc
 import pytest
 from click.testing import CliRunner
 
 from aonode.cli import cli
 from aonode.client import ClientError, NodeClient, build_message, build_process
-from aonode.codec import decode_assignment
-from aonode.crypto import Signer
+from aonode.codec import decode_assignment, encode_message
+from aonode.crypto import Signer, sign_assignment
 from aonode.devices.aos import runtime_module
-from aonode.ids import address_of, decode_id, encode_id
+from aonode.ids import address_of, decode_id, encode_id, next_hash_chain
+from aonode.model import Assignment, Message
 from aonode.replication.handoff import build_record
 from aonode.rpc.convert import message_to_pb
+from aonode.scheduler.config import Block
 from aonode.v1 import replication_pb2 as pb
 from aonode.v1 import replication_pb2_grpc
 from aonode.wallet import create_wallet
 from tests.conftest import ServerThread, make_config, wait_for
+from tests.hostile.test_replication import OTHER, SCHED, Malicious, Slot, frame, schedule
+from tests.hostile.test_replication import USER as HOSTILE_USER
 from tests.replication.helpers import USER, add_replica, assignments, operator_request, send, stored_slot
 
 
@@ -229,3 +236,115 @@ def to_new_records(client: NodeClient, pid: str) -> list[object]:
     reply = client._unary(stub.GetSchedulerRecords, pb.GetSchedulerRecordsRequest(process=pid))
     assert reply.scheduler and not reply.redirect_url
     return list(reply.records)
+
+
+# -- a leader that changes signer: accepted only at From-Slot, with the owner's record ------------------
+
+
+def _extend(base: list[Slot], n: int, signer: Signer) -> list[Slot]:
+    """`base` continued up to n slots, signed by `signer`; one chain."""
+    out = list(base)
+    link = out[-1][0].hash_chain
+    pid = out[0][0].process
+    for slot in range(len(base), n):
+        m = build_message(HOSTILE_USER, encode_id(pid), data=b"after %d" % slot)
+        link = next_hash_chain(link, m.id)
+        a = Assignment(pid, slot, m.id, 2000 + slot, 0, Block().hash, 0, link)
+        out.append((sign_assignment(a, signer), m))
+    return out
+
+
+def _records_frame(pid: bytes, from_slot: int, *records: Message) -> pb.FollowResponse:
+    return pb.FollowResponse(
+        process=encode_id(pid), from_slot=from_slot, records=[encode_message(r) for r in records]
+    )
+
+
+def _follow_malicious(
+    tmp_path: Path, script: list[pb.FollowResponse], until: str
+) -> tuple[ServerThread, int]:
+    servicer = Malicious([script])  # type: ignore[abstract]
+    server = grpc.server(futures.ThreadPoolExecutor(4))
+    replication_pb2_grpc.add_ReplicationServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    follower = ServerThread(make_config(tmp_path / "follower")).start()
+    pid = encode_id(HANDED[0][0].process)
+    try:
+        add_replica(follower, f"127.0.0.1:{port}", [pid])
+        replicas = follower.node.replication
+        if until == "failed":
+            wait_for(lambda: replicas.list()[0].state == "failed", timeout=30)
+        else:
+            wait_for(lambda: stored_slot(follower, pid) == len(HANDED) - 1, timeout=30)
+        return follower, stored_slot(follower, pid)
+    finally:
+        servicer.stop.set()
+        server.stop(0)
+
+
+BEFORE = schedule(5)
+HANDED = _extend(BEFORE, 8, OTHER)  # SCHED signs slots 0..4, OTHER from slot 5
+HANDED_PID = HANDED[0][0].process
+
+
+def _record(signer: Signer = HOSTILE_USER, from_slot: int = 5, nonce: int = 1) -> Message:
+    return build_record(signer, encode_id(HANDED_PID), str(OTHER.address), nonce, from_slot)
+
+
+def test_follower_refuses_a_new_signer_without_the_record(tmp_path: Path) -> None:
+    follower, slot = _follow_malicious(tmp_path, [frame(HANDED[:5]), frame(HANDED[5:])], "failed")
+    try:
+        assert slot == 4  # the old scheduler's slots; none signed by the new one
+        (status,) = follower.node.replication.list()
+        assert "not the process's scheduler" in status.last_error
+    finally:
+        follower.stop()
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (lambda: _record(from_slot=6), "not the process's scheduler"),  # the signer changes too early
+        (lambda: _record(signer=SCHED), "neither the owner"),  # not the owner's record
+    ],
+)
+def test_follower_refuses_a_record_that_does_not_authorise_the_change(
+    tmp_path: Path, record: Callable[[], Message], reason: str
+) -> None:
+    script = [frame(HANDED[:5]), _records_frame(HANDED_PID, 5, record()), frame(HANDED[5:])]
+    follower, slot = _follow_malicious(tmp_path, script, "failed")
+    try:
+        assert slot == 4
+        (status,) = follower.node.replication.list()
+        assert reason in status.last_error, status.last_error
+    finally:
+        follower.stop()
+
+
+def test_follower_accepts_the_new_signer_from_the_records_from_slot(tmp_path: Path) -> None:
+    script = [frame(HANDED[:5]), _records_frame(HANDED_PID, 5, _record()), frame(HANDED[5:])]
+    follower, slot = _follow_malicious(tmp_path, script, "stored")
+    try:
+        assert slot == 7
+        (status,) = follower.node.replication.list()
+        assert status.state != "failed" and status.processes[0].scheduler == str(OTHER.address)
+        # Writes now go to the new scheduler; the record is held and served.
+        assert follower.node.scheduler.replicated[HANDED_PID][0] == str(OTHER.address)
+        assert [r.nonce for r in follower.node.replication.records(HANDED_PID)] == [1]
+    finally:
+        follower.stop()
+
+
+def test_replica_that_holds_slots_after_from_slot_refuses_the_record(tmp_path: Path) -> None:
+    # The leader sends slots 0..6 of the old scheduler first (6 > From-Slot 5), then the record.
+    old = _extend(BEFORE, 7, SCHED)
+    script = [frame(old), _records_frame(HANDED_PID, 7, _record())]
+    follower, slot = _follow_malicious(tmp_path, script, "failed")
+    try:
+        assert slot == 6
+        (status,) = follower.node.replication.list()
+        assert "holds slots 5..6" in status.last_error and "drops" in status.last_error
+        assert follower.node.replication.records(HANDED_PID) == []
+    finally:
+        follower.stop()
