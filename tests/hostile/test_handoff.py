@@ -23,13 +23,14 @@ from tests.hostile.support import ATTACKER, OWNER, assert_node_healthy, assert_p
 Code = grpc.StatusCode
 
 
-def _put(stub: replication_pb2_grpc.ReplicationServiceStub, record: Message | None) -> Code:
+def _put(stub: replication_pb2_grpc.ReplicationServiceStub, record: Message | None) -> grpc.StatusCode:
     request = pb.PutSchedulerRecordRequest()
     if record is not None:
         request.record.CopyFrom(message_to_pb(record))
     with pytest.raises(grpc.RpcError) as caught:
         stub.PutSchedulerRecord(request, timeout=10)
-    return caught.value.code()
+    code: grpc.StatusCode = caught.value.code()
+    return code
 
 
 def test_forged_and_malformed_records(server: ServerThread) -> None:
@@ -37,7 +38,7 @@ def test_forged_and_malformed_records(server: ServerThread) -> None:
         pid = spawn_aos(client)
         stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
         attacker = str(ATTACKER.address)
-        cases: list[tuple[Message | None, Code]] = [
+        cases: list[tuple[Message | None, grpc.StatusCode]] = [
             (None, Code.INVALID_ARGUMENT),
             # Anyone but the owner: the process is not theirs to give away.
             (build_record(ATTACKER, pid, attacker, 5, 2), Code.PERMISSION_DENIED),
