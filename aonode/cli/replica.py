@@ -200,12 +200,26 @@ def status(process: str, node: str, as_json: bool) -> None:
 )
 @click.option("--url", default="", help="Where clients reach the new scheduler (default: --node).")
 @click.option("--nonce", type=int, default=0, help="The record's nonce (default: now in ms, above the last).")
+@click.option(
+    "--wait",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds to let the replica catch up with a reachable old leader first.",
+)
 @node_option
 @wallet_option
 @json_option
 @report_errors
 def promote(
-    process: str, leader: str, url: str, nonce: int, node: str, wallet_path: Path, as_json: bool
+    process: str,
+    leader: str,
+    url: str,
+    nonce: int,
+    wait: float,
+    node: str,
+    wallet_path: Path,
+    as_json: bool,
 ) -> None:
     """Hand PROCESS over to the node (--node), which holds it as a replica: it stops following it and
     schedules it from the slot after the last one it holds, continuing the same chain with its own key.
@@ -213,17 +227,28 @@ def promote(
     owner = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
         address = client.info().address
-        head = int(client.get_slot(process).current_slot)
         stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
         held = client._unary(stub.GetSchedulerRecords, pb.GetSchedulerRecordsRequest(process=process))
         last = max((_nonce(r) for r in held.records), default=0)
         if not leader:
             replicas = client._unary(stub.ListReplicas, pb.ListReplicasRequest(process=process)).replicas
             leader = replicas[0].leader if replicas else ""
-        nonce = nonce or max(last + 1, int(time.time() * 1000))
-        record = build_record(owner, process, address, nonce, head + 1, url or node)
-        request = pb.PutSchedulerRecordRequest(record=message_to_pb(record))
-        reply = client._unary(stub.PutSchedulerRecord, request)
+        if leader and wait > 0:
+            _catch_up(client, process, _slot_of(leader, process), wait)
+        for attempt in range(3):
+            # The slot after the last one the replica holds; if it stores more of a live old leader's
+            # slots meanwhile, it refuses the record ("holds slots"), and a new one starts after them.
+            head = int(client.get_slot(process).current_slot)
+            nonce = max(nonce, last + 1, int(time.time() * 1000))
+            record = build_record(owner, process, address, nonce, head + 1, url or node)
+            request = pb.PutSchedulerRecordRequest(record=message_to_pb(record))
+            try:
+                reply = client._unary(stub.PutSchedulerRecord, request)
+                break
+            except ClientError as exc:
+                if attempt == 2 or exc.code != "FAILED_PRECONDITION" or "holds slots" not in exc.details:
+                    raise
+                last = nonce
     old: dict[str, Any] = {"node": leader, "reached": False}
     if leader:
         try:
@@ -242,6 +267,24 @@ def promote(
         "old_leader": old,
     }
     emit(document, as_json, lambda: _promote_text(document))
+
+
+def _slot_of(node: str, process: str) -> int:
+    """The node's last slot of `process`, -1 when it cannot be reached or does not hold it."""
+    try:
+        with NodeClient(node, timeout=5, retry_attempts=1) as client:
+            return int(client.get_slot(process).current_slot)
+    except ClientError:
+        return -1
+
+
+def _catch_up(client: NodeClient, process: str, target: int, wait: float) -> None:
+    """Give the replica up to `wait` seconds to hold `target` (fewer of a live leader's slots orphaned)."""
+    deadline = time.monotonic() + wait
+    while target >= 0 and time.monotonic() < deadline:
+        if int(client.get_slot(process).current_slot) >= target:
+            return
+        time.sleep(0.2)
 
 
 def _nonce(record: Any) -> int:

@@ -43,6 +43,7 @@ import logging
 import time
 from dataclasses import asdict
 
+from aonode.codec import decode_assignment
 from aonode.compute import ComputeEngine
 from aonode.crypto import Signer, verify_message
 from aonode.errors import (
@@ -54,7 +55,7 @@ from aonode.errors import (
     PermissionDenied,
     Unavailable,
 )
-from aonode.ids import decode_id, encode_id
+from aonode.ids import address_of, decode_id, encode_id
 from aonode.model import Message
 from aonode.replication.follower import Follower, ReplicaSpec, ReplicaStatus
 from aonode.replication.handoff import (
@@ -74,8 +75,8 @@ from aonode.replication.verify import Equivocation, Refused
 from aonode.scheduler import Scheduler
 from aonode.scheduler import layout as sched_layout
 from aonode.scheduler.errors import from_store_error
-from aonode.scheduler.reads import stored_head, stored_message
-from store import ConflictError, ObjectStore, StoreError, WriteBatch, read_u64, u64
+from aonode.scheduler.reads import read_range_encoded, stored_head, stored_message
+from store import ConflictError, ObjectStore, ReadView, StoreError, WriteBatch, read_u64, u64
 
 log = logging.getLogger("aonode.replication")
 
@@ -228,8 +229,20 @@ class Replication:
                 owner = self._procs.get(pid, {}).get("replica")
                 if owner and owner in self.followers and owner != spec.id:
                     raise AlreadyExists(f"process {encode_id(pid)} is already followed by replica {owner}")
-                if pid not in self._scheduler.replicated and stored_head(view, pid) is not None:
+                head = stored_head(view, pid)
+                if pid not in self._scheduler.replicated and head is not None:
                     raise FailedPrecondition(f"process {encode_id(pid)} is scheduled by this node")
+                latest = self.book.latest(pid, view)
+                if (
+                    latest is not None
+                    and head is not None
+                    and head.slot >= latest.from_slot
+                    and self._signer_of(view, pid, latest.from_slot) != latest.scheduler
+                ):
+                    raise FailedPrecondition(
+                        f"this node holds slots {latest.from_slot}..{head.slot} of process {encode_id(pid)} "
+                        f"that the hand-off to {latest.scheduler} dropped: it cannot follow the new schedule"
+                    )
 
     async def add_spec(self, spec: ReplicaSpec) -> None:
         await self._put_spec(spec)
@@ -472,14 +485,25 @@ class Replication:
         try:
             with self._store.read() as view:
                 head = stored_head(view, pid)
-            last = head.slot if head is not None else -1
-            _refuse_dropping(record, last)
+                last = head.slot if head is not None else -1
+                # A former scheduler of the process (retired by an earlier record) holding its own
+                # orphans takes later records too: they only say where writes go now.
+                own = (
+                    last >= record.from_slot and self._signer_of(view, pid, record.from_slot) == self.address
+                )
+            if not own:
+                _refuse_dropping(record, last)
             await self._store_record(record)
         finally:
             if follower is not None:
                 follower.resume()
         self._after_record(pid, record, follower)
-        return RecordReply("redirect", last, 0, False)
+        return RecordReply("redirect", last, max(0, last - record.from_slot + 1) if own else 0, False)
+
+    @staticmethod
+    def _signer_of(view: ReadView, pid: bytes, slot: int) -> str | None:
+        a = decode_assignment(read_range_encoded(view, pid, slot, 1)[0])
+        return str(address_of(a.signature.owner)) if a.signature is not None else None
 
     def _after_record(self, pid: bytes, record: SchedulerRecord, follower: Follower | None) -> None:
         self._apply_latest(pid, record)

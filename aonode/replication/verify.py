@@ -107,7 +107,16 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
         if a.slot == next_slot - 1 and last is not None:
             if raw_a == last:
                 continue  # resent (the overlap slot of a resume): already stored
-            _signed_by(a, signer_at(scheduler, changes, a.slot), where)
+            expected = signer_at(scheduler, changes, a.slot)
+            _signed_by(a, expected, where)
+            held = decode_assignment(last).signature
+            if held is not None and expected is not None and address_of(held.owner) != expected:
+                # Not two histories of one scheduler: this node holds the previous scheduler's slot,
+                # which the hand-off dropped (an old leader's orphan). No evidence against anyone.
+                raise Refused(
+                    f"{where}: this node holds {address_of(held.owner)}'s assignment for this slot, which "
+                    f"the hand-off to {expected} does not contain: it cannot follow the new schedule"
+                )
             raise Refused(
                 f"{where}: equivocation: the scheduler signed two different assignments for this slot",
                 Equivocation(pid, a.slot, last, raw_a),

@@ -345,3 +345,48 @@ def test_replica_that_holds_slots_after_from_slot_refuses_the_record(tmp_path: P
         assert follower.node.replication.records(HANDED_PID) == []
     finally:
         follower.stop()
+
+
+def test_live_old_leader_stops_and_reports_its_orphans(tmp_path: Path) -> None:
+    owner = create_wallet(tmp_path / "owner.json")
+    leader = ServerThread(make_config(tmp_path / "leader")).start()
+    replica = ServerThread(make_config(tmp_path / "replica")).start()
+    try:
+        with NodeClient(leader.address) as to_leader:
+            pid = spawn_owned(to_leader, owner, leader.node.address)
+            send(to_leader, pid, 10)
+            (rid,) = [add_replica(replica, leader.address, [pid]).id]
+            wait_for(lambda: stored_slot(replica, pid) == 10)
+            remove = operator_request(replica.node.signer, "Remove-Replica", [("Replica", rid)])
+            with NodeClient(replica.address) as to_replica:
+                stub = replication_pb2_grpc.ReplicationServiceStub(to_replica.channel)
+                stub.RemoveReplica(pb.RemoveReplicaRequest(authorization=message_to_pb(remove)))
+            send(to_leader, pid, 5, start=10)  # slots 11..15: acknowledged, but no replica holds them
+            done = promote(tmp_path / "owner.json", replica.address, pid, "--leader", leader.address)
+            assert done["from_slot"] == 11
+            assert done["old_leader"] == {
+                "node": leader.address,
+                "reached": True,
+                "role": "redirect",
+                "head_slot": 15,
+                "orphaned": 5,
+            }
+            with pytest.raises(ClientError) as caught:
+                to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
+            assert caught.value.metadata["aonode-scheduler"] == replica.node.address
+            # The old leader cannot follow the new schedule: it holds slots the hand-off dropped.
+            with pytest.raises(grpc.RpcError) as refused:
+                add_replica(leader, replica.address, [pid])
+            assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+            assert "dropped" in (refused.value.details() or "")
+            # A later record (the process moves on again) is still taken by the retired scheduler.
+            later = build_record(owner, pid, str(USER.address), int(done["nonce"]) + 1, 13)
+            reply = put_record(leader.address, later)
+            assert (reply.role, reply.orphaned) == ("redirect", 3)
+            with pytest.raises(ClientError) as caught:
+                to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
+            assert caught.value.metadata["aonode-scheduler"] == str(USER.address)
+            assert stored_slot(leader, pid) == 15
+    finally:
+        replica.stop()
+        leader.stop()
