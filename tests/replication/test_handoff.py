@@ -24,8 +24,9 @@ from aonode.crypto import Signer, sign_assignment
 from aonode.devices.aos import runtime_module
 from aonode.ids import address_of, decode_id, encode_id, next_hash_chain
 from aonode.model import Assignment, Message
-from aonode.replication.handoff import build_record
+from aonode.replication.handoff import build_record, segments
 from aonode.rpc.convert import message_to_pb
+from aonode.scheduler import verify_schedule
 from aonode.scheduler.config import Block
 from aonode.v1 import replication_pb2 as pb
 from aonode.v1 import replication_pb2_grpc, types_pb2
@@ -93,6 +94,12 @@ def test_promote_after_the_leader_dies_and_the_old_leader_redirects(tmp_path: Pa
             assert to_new.get_slot(pid).scheduler == new_address
             send(to_new, pid, 4, start=12)
         assert signers(replica, pid) == [old_address] * 11 + [new_address] * 5
+        # The stored schedule verifies from slot 0 as one chain, with the signer the record names.
+        changes = segments(replica.node.replication.records(decode_id(pid)))
+        assert changes == [(11, new_address)]
+        report = verify_schedule(replica.node.store, decode_id(pid), handoffs=changes)
+        assert report.ok and report.head_slot == 15, report.summary()
+        assert not verify_schedule(replica.node.store, decode_id(pid)).ok  # one signer only: refused
         assert not replica.node.replication.followers  # it follows nothing any more
 
         # The old leader comes back on its address: the new scheduler delivers the record to it.
