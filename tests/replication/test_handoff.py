@@ -18,10 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from aonode.cli import cli
-from aonode.client import ClientError, NodeClient, build_message, build_process
+from aonode.client import ClientError, NodeClient, build_message
 from aonode.codec import decode_assignment, encode_message
 from aonode.crypto import Signer, sign_assignment
-from aonode.devices.aos import runtime_module
 from aonode.ids import address_of, decode_id, encode_id, next_hash_chain
 from aonode.model import Assignment, Message
 from aonode.replication.handoff import build_record, segments
@@ -34,14 +33,15 @@ from aonode.wallet import create_wallet
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.hostile.test_replication import OTHER, SCHED, Malicious, Slot, frame, schedule
 from tests.hostile.test_replication import USER as HOSTILE_USER
-from tests.replication.helpers import USER, add_replica, assignments, operator_request, send, stored_slot
-
-
-def spawn_owned(client: NodeClient, owner: Signer, scheduler: str) -> str:
-    module = encode_id(runtime_module().id)
-    process = build_process(owner, module=module, scheduler=scheduler, device="lua@5.3a")
-    client.schedule(process)
-    return encode_id(process.id)
+from tests.replication.helpers import (
+    USER,
+    add_replica,
+    assignments,
+    operator_request,
+    send,
+    spawn_owned,
+    stored_slot,
+)
 
 
 def promote(wallet: Path, node: str, pid: str, *extra: str) -> dict[str, Any]:
