@@ -352,11 +352,9 @@ class Follower:
         st = self.status.get(pid)
         if st is not None:
             st.scheduler = chain.current or st.scheduler
-        current = chain.current
-        if current and pid in self._scheduler.replicated:
-            self._scheduler.replicated[pid] = (current, self.spec.leader)
-            if self._on_scheduler is not None:
-                await self._on_scheduler(self.spec, pid, current)
+        current = chain.current  # the manager pointed the redirect at it (with the record's Url)
+        if current and self._on_scheduler is not None:
+            await self._on_scheduler(self.spec, pid, current)
 
     async def _process_message(self, pid: bytes) -> Message:
         """The Process message of `pid` (what a record's signer is checked against): stored here, else
@@ -448,7 +446,9 @@ class Follower:
             if head is not None:
                 st = self.status.setdefault(pid, ProcessStatus(pid))
                 st.stored_slot, st.scheduler = head.slot, chain.current or ""
-                self._scheduler.replicated[pid] = (chain.current or "", self.spec.leader)
+                if self._scheduler.replicated.get(pid, ("",))[0] != chain.current:
+                    # (the same scheduler: keep the redirect's URL, which a record may have named)
+                    self._scheduler.replicated[pid] = (chain.current or "", self.spec.leader)
         self.chains[pid] = chain
         return chain
 

@@ -298,8 +298,9 @@ class Replication:
         await self._submit(batch)
 
     async def _new_process(self, spec: ReplicaSpec, pid: bytes) -> None:
-        if pid in self._procs:
-            return
+        held = self._procs.get(pid, {}).get("replica")
+        if held is not None and (held == spec.id or held in self.followers):
+            return  # (a removed replica's process, followed again: the new replica takes it over)
         current = self._scheduler.replicated.get(pid, ("", None))[0]
         rec = {"replica": spec.id, "leader": spec.leader, "scheduler": current}
         self._procs[pid] = rec
