@@ -4,7 +4,8 @@
 signed with the wallet (`--wallet`; it must be the node's own wallet, DATA/node-wallet.json, or an address
 in `[replication] operators`) and carry the current time (`Issued-At`), so a copied request cannot be
 replayed later. `list` prints one line per replica; `status [P]` one line per followed process: stored and
-leader slot, lag in slots and ms, slots verified, result digests agreed/diverged, and the last error.
+leader slot, lag in slots and ms, slots verified, result digests agreed/diverged, the scheduler whose
+signatures count now (after a hand-off, the new one), and the last error.
 `--json` prints the replicas as the node answers them.
 
 `promote P --wallet OWNER [--leader HOST:PORT]` is the hand-off (docs/replication.md): it reads the node's
@@ -103,6 +104,8 @@ def status_line(r: pb.Replica, p: pb.ReplicaProcess) -> str:
         f"{p.process} slot {p.stored_slot}/{p.leader_slot} lag {lag} slots {p.lag_ms} ms "
         f"verified {p.verified} agreed {p.agreed} diverged {p.diverged} [{r.state}]"
     )
+    if p.scheduler:
+        line += f" scheduler {p.scheduler}"
     if p.last_divergence:
         line += f" last divergence: {p.last_divergence}"
     if r.last_error:
