@@ -27,6 +27,7 @@ from aonode.replication.handoff import build_record, segments
 from aonode.rpc.convert import message_to_pb
 from aonode.scheduler import verify_schedule
 from aonode.scheduler.config import Block
+from aonode.testing import LocalNode
 from aonode.v1 import replication_pb2 as pb
 from aonode.v1 import replication_pb2_grpc, types_pb2
 from aonode.wallet import create_wallet
@@ -70,21 +71,38 @@ def port_of(node: ServerThread) -> str:
     return node.address.rsplit(":", 1)[1]
 
 
-def test_promote_after_the_leader_dies_and_the_old_leader_redirects(tmp_path: Path) -> None:
+def _redirected_to(address: str, pid: str) -> str:
+    """Whom the node at `address` redirects a write to `pid` to."""
+    with NodeClient(address, timeout=10) as client, pytest.raises(ClientError) as caught:
+        client.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
+    assert caught.value.code == "FAILED_PRECONDITION", caught.value
+    return caught.value.metadata["aonode-scheduler"]
+
+
+def _holds_record(address: str, pid: str) -> bool:
+    """Read only (a write probe would be assigned a slot until the record arrives)."""
+    try:
+        with NodeClient(address, timeout=5, retry_attempts=1) as client:
+            return bool(to_new_records_of(client, pid))
+    except ClientError:
+        return False
+
+
+def test_promote_after_the_leader_is_killed_and_the_old_leader_redirects(tmp_path: Path) -> None:
     owner = create_wallet(tmp_path / "owner.json")
-    leader_config = make_config(tmp_path / "leader")
-    leader = ServerThread(leader_config).start()
+    leader = LocalNode(tmp_path / "leader").start()  # a real `aonode serve`, killed with SIGKILL below
     replica = ServerThread(make_config(tmp_path / "replica")).start()
     try:
-        old_address, old_node = leader.node.address, leader.address
+        old_node = leader.address
         with NodeClient(old_node) as to_leader:
+            old_address = to_leader.info().address
             pid = spawn_owned(to_leader, owner, old_address)
             send(to_leader, pid, 10)
         add_replica(replica, old_node, [pid])
         wait_for(lambda: stored_slot(replica, pid) == 10)
-        leader.stop()  # the leader dies
+        leader.kill()  # kill -9
 
-        done = promote(tmp_path / "owner.json", replica.address, pid, "--leader", old_node)
+        done = promote(tmp_path / "owner.json", replica.address, pid)  # the old leader: from the replica
         assert done["from_slot"] == 11 and done["role"] == "scheduler"
         assert (done["old_leader"]["node"], done["old_leader"]["reached"]) == (old_node, False)
         new_address = replica.node.address
@@ -102,20 +120,20 @@ def test_promote_after_the_leader_dies_and_the_old_leader_redirects(tmp_path: Pa
         assert not verify_schedule(replica.node.store, decode_id(pid)).ok  # one signer only: refused
         assert not replica.node.replication.followers  # it follows nothing any more
 
-        # The old leader comes back on its address: the new scheduler delivers the record to it.
-        leader = ServerThread(replace(leader_config, listen=f"127.0.0.1:{port_of_address(old_node)}")).start()
-        wait_for(lambda: decode_id(pid) in leader.node.scheduler.replicated, timeout=30)
-        with NodeClient(leader.address) as to_leader, pytest.raises(ClientError) as caught:
+        # The old leader comes back on its address: the new scheduler delivers the record to it, and
+        # from then on it redirects writes instead of assigning slots.
+        leader.start()
+        wait_for(lambda: _holds_record(old_node, pid), timeout=30)
+        assert _redirected_to(old_node, pid) == new_address
+        with NodeClient(old_node) as to_leader, pytest.raises(ClientError) as caught:
             to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
-        assert caught.value.code == "FAILED_PRECONDITION"
-        assert caught.value.metadata["aonode-scheduler"] == new_address
         assert caught.value.metadata["aonode-location-url"] == replica.address
-        assert stored_slot(leader, pid) == 10  # it never assigned another slot
-        leader.stop()
-        leader = ServerThread(replace(leader_config, listen="127.0.0.1:0")).start()  # a restart: still so
-        with NodeClient(leader.address) as to_leader, pytest.raises(ClientError) as caught:
-            to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
-        assert caught.value.metadata["aonode-scheduler"] == new_address
+        leader.kill()
+        leader.start()  # killed again and restarted: the record was stored, it still redirects
+        assert _redirected_to(old_node, pid) == new_address
+        with NodeClient(old_node) as to_leader:
+            held = to_leader.get_slot(pid)
+            assert held.current_slot == 10 and held.scheduler == old_address  # nothing assigned after 10
     finally:
         replica.stop()
         leader.stop()
@@ -239,6 +257,12 @@ def to_new_records(client: NodeClient, pid: str) -> list[types_pb2.Message]:
     stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
     reply = client._unary(stub.GetSchedulerRecords, pb.GetSchedulerRecordsRequest(process=pid))
     assert reply.scheduler and not reply.redirect_url
+    return list(reply.records)
+
+
+def to_new_records_of(client: NodeClient, pid: str) -> list[types_pb2.Message]:
+    stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
+    reply = client._unary(stub.GetSchedulerRecords, pb.GetSchedulerRecordsRequest(process=pid))
     return list(reply.records)
 
 
