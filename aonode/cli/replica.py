@@ -313,6 +313,7 @@ def _promote_text(d: dict[str, Any]) -> str:
     if old["orphaned"]:
         line += (
             f"; WARNING: {old['orphaned']} slot(s) it assigned from slot {d['from_slot']} on are not in "
-            "the new schedule: their senders must send them again"
+            "the new schedule: the new scheduler assigns their messages again (new slots) when it "
+            "delivers the record to it"
         )
     return line

@@ -43,7 +43,7 @@ import logging
 import time
 from dataclasses import asdict
 
-from aonode.codec import decode_assignment
+from aonode.codec import decode_assignment, decode_message
 from aonode.compute import ComputeEngine
 from aonode.crypto import Signer, verify_message
 from aonode.errors import (
@@ -70,7 +70,7 @@ from aonode.replication.handoff import (
     parse_record,
     segments,
 )
-from aonode.replication.port import LeaderFactory, RecordReply
+from aonode.replication.port import Leader, LeaderFactory, RecordReply
 from aonode.replication.verify import Equivocation, Refused
 from aonode.scheduler import Scheduler
 from aonode.scheduler import layout as sched_layout
@@ -90,6 +90,7 @@ OUTBOX = "handoff_outbox"
 MAX_SKEW_MS = 5 * 60 * 1000
 MAX_PROCESSES = 1000
 DELIVER_SECONDS = 2.0
+MAX_ORPHANS = 100_000  # re-scheduled after one hand-off at most
 
 # `Replication.list` shadows the builtin inside the class body.
 _Raw = list[bytes]
@@ -369,8 +370,13 @@ class Replication:
         if process is None or head is None:
             raise NotFound(f"process {encode_id(pid)} has no schedule on this node")
         check_signer(record, process)
-        if held == record.encoded:
-            return RecordReply(self._role(pid), head.slot, 0, True)
+        if held == record.encoded:  # again (a retry, or the new scheduler's delivery after the CLI's)
+            orphaned = 0
+            if record.scheduler != self.address and head.slot >= record.from_slot:
+                with self._store.read() as view:
+                    if self._signer_of(view, pid, record.from_slot) == self.address:
+                        orphaned = head.slot - record.from_slot + 1
+            return RecordReply(self._role(pid), head.slot, orphaned, True)
         if latest is not None and record.nonce <= latest.nonce:
             raise StaleRecord(f"record nonce {record.nonce} is not above the held {latest.nonce}")
         if count >= MAX_RECORDS:
@@ -578,6 +584,9 @@ class Replication:
                     reply.head_slot,
                     reply.orphaned,
                 )
+                if reply.orphaned > 0:
+                    record = decode_record(raw)
+                    await self._reschedule_orphans(leader, record, reply.head_slot)
             except Unavailable:
                 return  # not back yet: try again later
             except AonodeError as exc:
@@ -587,6 +596,52 @@ class Replication:
         batch = WriteBatch()
         batch.delete(OUTBOX, key)
         await self._submit(batch)
+
+    async def _reschedule_orphans(self, leader: Leader, record: SchedulerRecord, last: int) -> None:
+        """The old leader's slots `record.from_slot..last` are not in the new schedule; their messages
+        (signed by their senders) are scheduled here again, in their order: each gets a new slot, none
+        is lost. Already scheduled here: its existing slot (idempotent). Refused here (e.g. relayed with
+        From-Process by the old leader, which this node does not trust): logged."""
+        pid, first = record.process, record.from_slot
+        last = min(last, first + MAX_ORPHANS - 1)
+        done, refused = 0, 0
+        batch: list[Message] = []
+
+        async def flush() -> None:
+            nonlocal done, refused
+            for outcome in await self._scheduler.schedule_many(batch):
+                if isinstance(outcome, AonodeError):
+                    refused += 1
+                    log.warning("orphan of %s not re-scheduled: %s", encode_id(pid), outcome)
+                else:
+                    done += 1
+            batch.clear()
+
+        stream = leader.follow({pid: first}, False)
+        try:
+            async for frame in stream:
+                if frame.process != pid or not frame.assignments:
+                    continue
+                for raw_a, raw_m in zip(frame.assignments, frame.messages, strict=False):
+                    a, m = decode_assignment(raw_a), decode_message(raw_m)
+                    if first <= a.slot <= last and m.id == a.message:
+                        batch.append(m)
+                if len(batch) >= 256:
+                    await flush()
+                if frame.from_slot + len(frame.assignments) > last:
+                    break
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+        if batch:
+            await flush()
+        log.warning(
+            "re-scheduled %d orphaned message(s) of %s from the old leader's slots %d..%d (%d refused)",
+            done,
+            encode_id(pid),
+            first,
+            last,
+            refused,
+        )
 
 
 def _refuse_dropping(record: SchedulerRecord, held: int) -> None:

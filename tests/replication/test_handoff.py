@@ -405,6 +405,14 @@ def test_live_old_leader_stops_and_reports_its_orphans(tmp_path: Path) -> None:
             with pytest.raises(ClientError) as caught:
                 to_leader.schedule(build_message(USER, pid, action="Eval", data=b"x = 0"))
             assert caught.value.metadata["aonode-scheduler"] == replica.node.address
+            # The new scheduler delivers the record too, learns of the orphans and schedules their
+            # messages again: none is lost, each has a new slot (here the same numbers, in order).
+            orphans = to_leader.get_schedule(pid, from_slot=11, limit=5).assignments
+            with NodeClient(replica.address) as to_new:
+                wait_for(lambda: stored_slot(replica, pid) == 15, timeout=30)
+                again = to_new.get_schedule(pid, from_slot=11, limit=5).assignments
+            assert [a.message for a in again] == [a.message for a in orphans]
+            assert {a.signature.address for a in again if a.signature} == {replica.node.address}
             # The old leader cannot follow the new schedule: it holds slots the hand-off dropped.
             with pytest.raises(grpc.RpcError) as refused:
                 add_replica(leader, replica.address, [pid])
