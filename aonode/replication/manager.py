@@ -25,7 +25,8 @@ applied under one lock, by role:
   `From-Slot - 1`; the follower is paused (its batches durable), the record stored, the process leaves
   `replica_procs` and `Scheduler.replicated`: the scheduler continues the chain from the stored head with
   this node's key. The record is queued for the old leader (`handoff_outbox`), sent every few seconds
-  until it answers;
+  until it answers; if it answers with orphans (its slots at or after From-Slot), their messages are
+  read from it and scheduled here again (`_reschedule_orphans`);
 - it names another node and this node schedules the process (the **old leader**): the process joins
   `Scheduler.replicated` at once (no slot is allocated after this), the slots accepted before settle, the
   record is stored; slots at or after `From-Slot` are reported as orphaned;
