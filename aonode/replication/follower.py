@@ -556,6 +556,7 @@ async def _merged(frames: AsyncIterator[FollowFrame]) -> AsyncIterator[list[Foll
                     last is not None
                     and item.assignments
                     and last.assignments
+                    and not item.records
                     and last.process == item.process
                     and last.from_slot + len(last.assignments) == item.from_slot
                     and size + n <= MERGE_BYTES
