@@ -395,9 +395,11 @@ class Replication:
         batch = batch or WriteBatch()
         self.book.stage(batch, record)
         try:
-            await self._submit(batch)
-        except ConflictError:  # pragma: no cover - another writer on this store
+            await asyncio.wrap_future(self._store.submit(batch))
+        except ConflictError:  # another writer on this store took the nonce first
             raise StaleRecord(f"record nonce {record.nonce} was stored concurrently") from None
+        except StoreError as exc:
+            raise from_store_error(exc) from exc
         self.book.committed(record.process)
 
     def _follower_of(self, pid: bytes) -> Follower | None:
