@@ -9,6 +9,14 @@ resumes at the last stored slot, so nothing is skipped or stored twice. A frame 
 stops the replica for good (state `failed`, the reason, equivocation evidence kept): nothing of it was
 stored, and an operator decides what to trust next.
 
+Hand-offs (docs/replication.md): a frame may carry the leader's scheduler records of a process; they are
+verified (the owner's signature, against the Process message) and stored by the manager before the frame's
+slots are verified, and the chain's `changes` then let the new scheduler's signatures count from the
+record's From-Slot. A record that would drop slots this replica holds is refused (the replica fails with
+the reason). On connect the follower sends the leader the records it holds, so a leader that was handed
+off learns it. `pause`/`forget`/`resume` let the manager take a process out of the follower when this node
+is promoted to schedule it.
+
 Recompute and compare (`_compare_loop`): every few seconds, each followed process is computed here up to
 its stored slot (the node's own devices), and the leader's result digests for the slots computed on both
 sides are compared with the local ones; agreement and divergence are counted, a divergence is logged
@@ -22,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -31,11 +39,13 @@ from aonode.compute import layout as compute_layout
 from aonode.errors import AonodeError
 from aonode.ids import decode_id, encode_id
 from aonode.model import Assignment, Message
+from aonode.replication.handoff import RecordBook, Segment, segments
 from aonode.replication.port import FollowFrame, Leader, LeaderFactory
 from aonode.replication.verify import Chain, Equivocation, Refused, check_frame, process_scheduler
 from aonode.scheduler import Scheduler
 from aonode.scheduler.layout import HeadRecord
 from aonode.scheduler.reads import read_range_encoded, stored_head, stored_message
+from aonode.scheduler.verifier import check_message
 from store import ObjectStore
 from store import digest as store_digest
 
@@ -61,6 +71,11 @@ class ReplicaSpec:
     origin: str = "cli"
     recompute: bool = True
     failed: str = ""  # the reason, once a leader's frame was refused (persisted)
+
+
+RecordsHandler = Callable[["ReplicaSpec", bytes, Message, list[bytes], int], Awaitable[list[Segment]]]
+"""The manager's check and storage of a leader's records of a process: (spec, process, its Process
+message, encoded records, last slot held here) → the process's signer changes. Raises `Refused`."""
 
 
 @dataclass
@@ -96,8 +111,11 @@ class Follower:
         connect: LeaderFactory,
         *,
         accept_unsigned: bool = False,
-        on_failed: Callable[[ReplicaSpec, Refused], None] | None = None,
-        on_new_process: Callable[[ReplicaSpec, bytes], None] | None = None,
+        on_failed: Callable[[ReplicaSpec, Refused], Awaitable[None]] | None = None,
+        on_new_process: Callable[[ReplicaSpec, bytes], Awaitable[None]] | None = None,
+        on_scheduler: Callable[[ReplicaSpec, bytes, str], Awaitable[None]] | None = None,
+        on_records: RecordsHandler | None = None,
+        book: RecordBook | None = None,
         known: list[bytes] | None = None,
     ) -> None:
         self.spec = spec
@@ -108,6 +126,10 @@ class Follower:
         self._accept_unsigned = accept_unsigned
         self._on_failed = on_failed
         self._on_new_process = on_new_process
+        self._on_scheduler = on_scheduler
+        self._on_records = on_records
+        self._book = book
+        self._run_task: asyncio.Task[None] | None = None
         self.state = "failed" if spec.failed else "connecting"
         self.last_error = spec.failed
         self.chains: dict[bytes, Chain] = {}
@@ -130,12 +152,55 @@ class Follower:
             return
         for pid in self.status:
             self._claim(pid)
-        self._tasks.append(asyncio.create_task(self.run(), name=f"replica-{self.spec.id}"))
+        self.resume()
         if self.spec.recompute and self._engine is not None:
             self._tasks.append(asyncio.create_task(self._compare_loop(), name=f"compare-{self.spec.id}"))
 
+    def resume(self) -> None:
+        """(Re)start following (after `pause`): connect and ask from the last stored slots."""
+        if self._stopped or self.spec.failed or self._run_task is not None:
+            return
+        self._run_task = asyncio.create_task(self.run(), name=f"replica-{self.spec.id}")
+        self._tasks.append(self._run_task)
+
+    async def pause(self) -> None:
+        """Stop following until `resume`: the stream is closed and every batch in flight is durable, so
+        the store holds exactly what this replica verified."""
+        task, self._run_task = self._run_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            if task in self._tasks:
+                self._tasks.remove(task)
+        with contextlib.suppress(Exception):
+            await self._drain()
+        if self._leader is not None:
+            with contextlib.suppress(Exception):
+                await self._leader.close()
+            self._leader = None
+
+    def forget(self, pid: bytes) -> None:
+        """Stop replicating `pid` (this node was promoted to schedule it): a leader sending it again
+        (`all`) is ignored."""
+        self.status.pop(pid, None)
+        self.chains.pop(pid, None)
+        self._ignored.add(pid)
+        if pid in self.spec.processes:
+            self.spec.processes.remove(pid)
+
+    def set_changes(self, pid: bytes, changes: list[Segment]) -> None:
+        """The signer changes of `pid` after a record reached this node another way (PutSchedulerRecord)."""
+        chain = self.chains.get(pid)
+        if chain is not None:
+            chain.changes = list(changes)
+        st = self.status.get(pid)
+        if st is not None and changes:
+            st.scheduler = changes[-1][1]
+
     async def stop(self) -> None:
         self._stopped = True
+        self._run_task = None
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -170,7 +235,8 @@ class Follower:
                     self._leader = self._connect(self.spec.leader)
                 self.state = "connecting"
                 cursors = {pid: max(0, self._chain(pid).next_slot - 1) for pid in self.status}
-                async for frames in _merged(self._leader.follow(cursors, self.spec.all)):
+                held = await asyncio.to_thread(self._held_records, list(cursors))
+                async for frames in _merged(self._leader.follow(cursors, self.spec.all, held)):
                     if self.state != "following":
                         self.state, self.last_error, backoff = "following", "", BACKOFF_MIN
                     for frame in frames:
@@ -179,7 +245,7 @@ class Follower:
                 self.last_error = "leader ended the stream"
             except Refused as refused:
                 await self._drain()  # what verified before the refused frame stays stored
-                self._fail(refused)
+                await self._fail(refused)
                 return
             except asyncio.CancelledError:
                 raise
@@ -207,8 +273,10 @@ class Follower:
             st = self.status[pid] = ProcessStatus(pid)
             self._claim(pid)
             if self._on_new_process is not None:
-                self._on_new_process(self.spec, pid)
+                await self._on_new_process(self.spec, pid)  # durable before its first slot's batch
         st.leader_slot = max(st.leader_slot, frame.current_slot)
+        if frame.records:
+            await self._records(pid, frame.records)
         if not frame.assignments:
             return
         if self._broken is not None:
@@ -221,8 +289,11 @@ class Follower:
         try:
             if verified[0].assignment.slot == 0:
                 await self._fetch_module(pid, verified[0].message)
-            if chain.scheduler and self._scheduler.replicated.get(pid, ("",))[0] != chain.scheduler:
-                self._scheduler.replicated[pid] = (chain.scheduler, self.spec.leader)
+            current = chain.current
+            if current and self._scheduler.replicated.get(pid, ("",))[0] != current:
+                self._scheduler.replicated[pid] = (current, self.spec.leader)
+                if self._on_scheduler is not None:
+                    await self._on_scheduler(self.spec, pid, current)
             after = None
             if saved.next_slot > 0:
                 assert saved.last is not None
@@ -250,7 +321,8 @@ class Follower:
         st = self.status[pid]
         st.stored_slot = max(st.stored_slot, last.slot)
         st.verified += count
-        st.scheduler = self.chains[pid].scheduler or "" if pid in self.chains else st.scheduler
+        chain = self.chains.get(pid)
+        st.scheduler = (chain.current or "") if chain is not None else st.scheduler
         st.lag_ms = max(0, int(time.time() * 1000) - last.timestamp)
         self.commits += 1
 
@@ -263,6 +335,51 @@ class Follower:
         if self._broken is not None:
             self._broken = None
             self.chains.clear()
+
+    async def _records(self, pid: bytes, records: list[bytes]) -> None:
+        """The leader's records of `pid`: checked and stored by the manager (which refuses one that would
+        drop slots stored here), then the chain's signer changes follow them."""
+        if self._on_records is None:
+            return
+        if self._inflight:  # the chain is then what is stored: "held" is exact
+            await asyncio.wait(list(self._inflight))
+            self._inflight.clear()
+        if self._broken is not None:
+            raise self._broken  # the run loop's drain forgets the chains and reconnects
+        chain = self._chain(pid)
+        process = await self._process_message(pid)
+        chain.changes = await self._on_records(self.spec, pid, process, records, chain.next_slot - 1)
+        st = self.status.get(pid)
+        if st is not None:
+            st.scheduler = chain.current or st.scheduler
+        current = chain.current  # the manager pointed the redirect at it (with the record's Url)
+        if current and self._on_scheduler is not None:
+            await self._on_scheduler(self.spec, pid, current)
+
+    async def _process_message(self, pid: bytes) -> Message:
+        """The Process message of `pid` (what a record's signer is checked against): stored here, else
+        fetched from the leader and checked (its ID binds its signature)."""
+        with self._store.read() as view:
+            stored = stored_message(view, pid)
+        if stored is not None:
+            return stored
+        raw = await self._leader.fetch_message(pid) if self._leader is not None else None
+        if raw is None:
+            raise Refused(f"process {encode_id(pid)}: the leader sent records but not its Process message")
+        try:
+            m = decode_message(raw)
+            check_message(m, self._accept_unsigned)
+        except AonodeError as exc:
+            raise Refused(f"process {encode_id(pid)}: its Process message does not verify: {exc}") from None
+        if m.id != pid or not m.is_process:
+            raise Refused(f"process {encode_id(pid)}: the leader sent another message as its Process")
+        return m
+
+    def _held_records(self, pids: list[bytes]) -> list[bytes]:
+        if self._book is None:
+            return []
+        with self._store.read() as view:
+            return [r.encoded for pid in pids for r in self._book.records(pid, view)]
 
     async def _fetch_module(self, pid: bytes, process: Message) -> None:
         """The Process's module (not part of the schedule): fetched from the leader, verified (its ID
@@ -324,13 +441,18 @@ class Follower:
                 chain.last = read_range_encoded(view, pid, head.slot, 1)[0]
                 named = process_scheduler(process, decode_assignment(first))
                 chain.scheduler = named
+            if self._book is not None:
+                chain.changes = segments(self._book.records(pid, view))
+            if head is not None:
                 st = self.status.setdefault(pid, ProcessStatus(pid))
-                st.stored_slot, st.scheduler = head.slot, named or ""
-                self._scheduler.replicated[pid] = (named or "", self.spec.leader)
+                st.stored_slot, st.scheduler = head.slot, chain.current or ""
+                if self._scheduler.replicated.get(pid, ("",))[0] != chain.current:
+                    # (the same scheduler: keep the redirect's URL, which a record may have named)
+                    self._scheduler.replicated[pid] = (chain.current or "", self.spec.leader)
         self.chains[pid] = chain
         return chain
 
-    def _fail(self, refused: Refused) -> None:
+    async def _fail(self, refused: Refused) -> None:
         self.state = "failed"
         self.last_error = refused.reason
         self.spec.failed = refused.reason
@@ -338,7 +460,7 @@ class Follower:
             self.equivocations.append(refused.equivocation)
         log.error("replica %s refused the leader's frame: %s", self.spec.id, refused.reason)
         if self._on_failed is not None:
-            self._on_failed(self.spec, refused)
+            await self._on_failed(self.spec, refused)
 
     # -- recompute and compare -----------------------------------------------------------------------------
 
@@ -434,6 +556,7 @@ async def _merged(frames: AsyncIterator[FollowFrame]) -> AsyncIterator[list[Foll
                     last is not None
                     and item.assignments
                     and last.assignments
+                    and not item.records
                     and last.process == item.process
                     and last.from_slot + len(last.assignments) == item.from_slot
                     and size + n <= MERGE_BYTES

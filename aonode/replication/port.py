@@ -7,8 +7,8 @@ port or, as the hostile tests do, through a real gRPC server speaking the protoc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -23,6 +23,7 @@ class FollowFrame:
     messages: list[bytes]
     current_slot: int
     leader_time_ms: int
+    records: list[bytes] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +33,28 @@ class ResultDigests:
     computed_slot: int
 
 
+@dataclass(frozen=True, slots=True)
+class RecordReply:
+    """What a node answered a scheduler record with (`PutSchedulerRecord`)."""
+
+    role: str  # "scheduler": it now schedules the process; "redirect": it sends writes to the new one
+    head_slot: int  # its last stored slot of the process
+    orphaned: int  # slots it holds at or after From-Slot, which the new schedule does not contain
+    known: bool  # it already held this very record
+
+
 class Leader(Protocol):
-    def follow(self, cursors: Mapping[bytes, int], all_processes: bool) -> AsyncIterator[FollowFrame]:
+    def follow(
+        self, cursors: Mapping[bytes, int], all_processes: bool, records: Sequence[bytes] = ()
+    ) -> AsyncIterator[FollowFrame]:
         """Frames for `cursors` (process → first slot wanted), and with `all_processes` every other
-        process the leader schedules from slot 0. Raises `Unavailable` when the leader cannot be reached."""
+        process the leader schedules from slot 0. `records`: scheduler records the follower holds for
+        them, so a leader that was handed off learns it. Raises `Unavailable` when the leader cannot be
+        reached."""
+        ...
+
+    async def put_record(self, record: bytes) -> RecordReply:
+        """Send a scheduler record (its canonical encoding) to the node."""
         ...
 
     async def result_digests(self, process: bytes, from_slot: int, count: int) -> ResultDigests: ...

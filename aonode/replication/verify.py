@@ -9,8 +9,10 @@ raises `Refused` naming the first thing that is wrong:
 - slots dense from the next expected one (a gap or a reordered slot is refused); a resent slot equal
   byte for byte to the one stored is skipped, a *different* validly signed one is equivocation, and the
   two signed assignments are the evidence (`Equivocation`);
-- each assignment names the process and is signed by the scheduler: the one the Process message names in
-  its `Scheduler` tag (or, for a Process naming none, the signer of slot 0: trust on first use);
+- each assignment names the process and is signed by the scheduler of its slot: the one the Process
+  message names in its `Scheduler` tag (or, for a Process naming none, the signer of slot 0: trust on
+  first use), or from a hand-off record's `From-Slot` on, the scheduler that owner-signed record names
+  (`Chain.changes`, handoff.py): a new signer is accepted only where such a record says so;
 - `hash_chain = blake3(previous link ‖ message ID)`, timestamps never decrease;
 - each message decodes to the ID the assignment names (a substituted message is refused), validates, and
   carries a valid signature (unsigned ones only with `accept_unsigned`, as the scheduler itself); slot 0 is
@@ -20,13 +22,14 @@ The chain is advanced only on success, so the state always describes what is sto
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aonode.codec import decode_assignment, decode_message
 from aonode.crypto import verify_assignment
 from aonode.errors import AonodeError, DataLoss
 from aonode.ids import address_of, encode_id, next_hash_chain
 from aonode.model import Assignment, Message
+from aonode.replication.handoff import Segment, current_scheduler, signer_at
 from aonode.scheduler import Replicated
 from aonode.scheduler.errors import UnsignedMessageError
 from aonode.scheduler.verifier import check_message
@@ -66,10 +69,16 @@ class Chain:
     scheduler: str | None = None
     last: bytes | None = None  # encoding of the assignment at next_slot - 1
     accept_unsigned: bool = False
+    changes: list[Segment] = field(default_factory=list)  # hand-offs: (From-Slot, new scheduler)
 
     def __post_init__(self) -> None:
         if not self.link:
             self.link = self.process
+
+    @property
+    def current(self) -> str | None:
+        """The scheduler that assigns the process's next slots (after the last hand-off)."""
+        return current_scheduler(self.scheduler, self.changes)
 
 
 def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -> list[Verified]:
@@ -78,6 +87,7 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
     if len(assignments) != len(messages):
         raise Refused(f"frame has {len(assignments)} assignments but {len(messages)} messages")
     out: list[Verified] = []
+    changes = list(chain.changes)
     # Work on copies: the chain only moves if the whole frame verifies.
     next_slot, link, ts, scheduler, last = (
         chain.next_slot,
@@ -97,7 +107,16 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
         if a.slot == next_slot - 1 and last is not None:
             if raw_a == last:
                 continue  # resent (the overlap slot of a resume): already stored
-            _signed_by(a, scheduler, where)
+            expected = signer_at(scheduler, changes, a.slot)
+            _signed_by(a, expected, where)
+            held = decode_assignment(last).signature
+            if held is not None and expected is not None and address_of(held.owner) != expected:
+                # Not two histories of one scheduler: this node holds the previous scheduler's slot,
+                # which the hand-off dropped (an old leader's orphan). No evidence against anyone.
+                raise Refused(
+                    f"{where}: this node holds {address_of(held.owner)}'s assignment for this slot, which "
+                    f"the hand-off to {expected} does not contain: it cannot follow the new schedule"
+                )
             raise Refused(
                 f"{where}: equivocation: the scheduler signed two different assignments for this slot",
                 Equivocation(pid, a.slot, last, raw_a),
@@ -118,7 +137,7 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
                 scheduler = process_scheduler(m, a)
         elif m.target != encode_id(pid):
             raise Refused(f"{where}: message targets {m.target!r}, not the process")
-        _signed_by(a, scheduler, where)
+        _signed_by(a, signer_at(scheduler, changes, a.slot), where)
         try:
             check_message(m, chain.accept_unsigned)  # the scheduler's own check of every message
         except UnsignedMessageError:
@@ -160,4 +179,7 @@ def _signed_by(a: Assignment, scheduler: str | None, where: str) -> None:
         raise Refused(f"{where}: assignment signature invalid: {exc}") from None
     signer = address_of(a.signature.owner)
     if scheduler is not None and signer != scheduler:
-        raise Refused(f"{where}: assignment signed by {signer}, not the process's scheduler {scheduler}")
+        raise Refused(
+            f"{where}: assignment signed by {signer}, not the process's scheduler {scheduler} "
+            "(a new scheduler is accepted only from the From-Slot of an owner-signed hand-off record)"
+        )

@@ -10,22 +10,30 @@ is bounded by the queue (`_QUEUE` frames) plus one frame per process, each at mo
 larger message alone), and all of it by the read budget. With `all`, every process with a schedule here
 joins at slot 0 unless named with a cursor, and new ones join when their first slot commits
 (`Scheduler.on_spawn`).
+
+Hand-off: each process's stream begins with a frame of its scheduler records when it has any, and a pump
+sends them again before its next frame whenever they changed (`RecordBook.version`): a record is stored
+before any slot it authorises is committed, so it always travels ahead of those slots. Records a follower
+sends with its request are applied first (a leader that was handed off learns it from its followers).
+`PutSchedulerRecord` and `GetSchedulerRecords` are thin calls into `Replication`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 import grpc
 
 from aonode import ids
-from aonode.codec import encode_message
+from aonode.codec import decode_message, encode_message
 from aonode.errors import AonodeError, InvalidArgument, NotFound, Unavailable
 from aonode.model import Message
 from aonode.replication import FollowFrame, ReplicaStatus, Replication, ResultDigests, result_digests
-from aonode.rpc.convert import message_from_pb
+from aonode.replication.handoff import MAX_RECORD_BYTES, RecordBook
+from aonode.replication.port import RecordReply
+from aonode.rpc.convert import message_from_pb, message_to_pb
 from aonode.rpc.forwarder import RemoteError, grpc_target
 from aonode.rpc.retry import retry_options
 from aonode.rpc.service import Context
@@ -39,6 +47,7 @@ from store import ObjectStore
 _QUEUE = 4
 _MAX_CURSORS = 10_000
 _MAX_DIGESTS = 1024
+_MAX_RECORDS = 1024
 
 
 def _now_ms() -> int:
@@ -59,6 +68,10 @@ class ReplicationServicer:
             cursors[ids.decode_id(c.process, "process")] = c.from_slot
         if not request.all and not cursors:
             raise InvalidArgument("name at least one process, or set all")
+        if len(request.records) > _MAX_RECORDS:
+            raise InvalidArgument(f"records: at most {_MAX_RECORDS}")
+        if request.records:
+            await self._manager().records_from_follower(list(request.records))
         queue: asyncio.Queue[bytes | BaseException] = asyncio.Queue(_QUEUE)
         tasks: dict[bytes, asyncio.Task[None]] = {}
 
@@ -113,8 +126,22 @@ class ReplicationServicer:
             await queue.put(exc)
             return
         text = ids.encode_id(pid)
+        book = self._replication.book if self._replication is not None else None
+        sent = -1  # the records version last sent
         try:
             async for batch in sub:
+                if book is not None and book.version(pid) != sent:
+                    sent = book.version(pid)
+                    records = await asyncio.to_thread(_encoded_records, book, pid)
+                    if records:
+                        await queue.put(
+                            pb.FollowResponse(
+                                process=text,
+                                from_slot=sub.next_slot - len(batch.encoded),
+                                records=records,
+                                leader_time_ms=_now_ms(),
+                            ).SerializeToString()
+                        )
                 frame = pb.FollowResponse(
                     process=text,
                     from_slot=sub.next_slot - len(batch.encoded),
@@ -195,11 +222,49 @@ class ReplicationServicer:
         )
         return pb.RemoveReplicaResponse(replica=replica_to_pb(status))
 
+    async def PutSchedulerRecord(
+        self, request: pb.PutSchedulerRecordRequest, context: Context
+    ) -> pb.PutSchedulerRecordResponse:
+        if not request.HasField("record"):
+            raise InvalidArgument("record: required, a message signed by the process's owner")
+        if request.record.ByteSize() > MAX_RECORD_BYTES:
+            raise InvalidArgument(f"record: at most {MAX_RECORD_BYTES} bytes")
+        reply = await self._manager().put_record(message_from_pb(request.record, "record"))
+        return pb.PutSchedulerRecordResponse(
+            role=reply.role, head_slot=reply.head_slot, orphaned=reply.orphaned, known=reply.known
+        )
+
+    async def GetSchedulerRecords(
+        self, request: pb.GetSchedulerRecordsRequest, context: Context
+    ) -> pb.GetSchedulerRecordsResponse:
+        pid = ids.decode_id(request.process, "process")
+        manager = self._manager()
+        records = await asyncio.to_thread(manager.records, pid)
+        redirect = self._scheduler.replicated.get(pid)
+        if records:
+            current = records[-1].scheduler
+        elif redirect is not None:
+            current = redirect[0]
+        else:
+            current = self._scheduler.head(pid).scheduler  # NotFound for a process not held here
+        url = ""
+        if redirect is not None:
+            url = self._scheduler.locations.url_of(redirect[0]) or redirect[1] or ""
+        return pb.GetSchedulerRecordsResponse(
+            records=[message_to_pb(decode_message(r.encoded)) for r in records],
+            scheduler=current,
+            redirect_url=url,
+        )
+
     async def ListReplicas(
         self, request: pb.ListReplicasRequest, context: Context
     ) -> pb.ListReplicasResponse:
         process = ids.decode_id(request.process, "process") if request.process else None
         return pb.ListReplicasResponse(replicas=[replica_to_pb(s) for s in self._manager().list(process)])
+
+
+def _encoded_records(book: RecordBook, pid: bytes) -> list[bytes]:
+    return [r.encoded for r in book.records(pid)]
 
 
 def _authorization(m: object, present: bool) -> Message:
@@ -259,10 +324,13 @@ class GrpcLeader:
         self._channel = grpc.aio.insecure_channel(grpc_target(url), options=options)
         self._stub = replication_pb2_grpc.ReplicationServiceStub(self._channel)
 
-    async def follow(self, cursors: Mapping[bytes, int], all_processes: bool) -> AsyncIterator[FollowFrame]:
+    async def follow(
+        self, cursors: Mapping[bytes, int], all_processes: bool, records: Sequence[bytes] = ()
+    ) -> AsyncIterator[FollowFrame]:
         request = pb.FollowRequest(
             processes=[pb.FollowCursor(process=ids.encode_id(p), from_slot=s) for p, s in cursors.items()],
             all=all_processes,
+            records=list(records)[:_MAX_RECORDS],
         )
         call = self._stub.Follow(request)
         try:
@@ -274,6 +342,7 @@ class GrpcLeader:
                     messages=list(r.messages),
                     current_slot=r.current_slot,
                     leader_time_ms=r.leader_time_ms,
+                    records=list(r.records),
                 )
         except grpc.aio.AioRpcError as exc:
             raise _remote(exc, f"leader {self.url}") from None
@@ -298,6 +367,14 @@ class GrpcLeader:
                 return None
             raise _remote(exc, f"leader {self.url}") from None
         return encode_message(message_from_pb(r.message))
+
+    async def put_record(self, record: bytes) -> RecordReply:
+        request = pb.PutSchedulerRecordRequest(record=message_to_pb(decode_message(record)))
+        try:
+            r = await self._stub.PutSchedulerRecord(request, timeout=30)
+        except grpc.aio.AioRpcError as exc:
+            raise _remote(exc, f"node {self.url}") from None
+        return RecordReply(r.role, r.head_slot, r.orphaned, r.known)
 
     async def close(self) -> None:
         await self._channel.close()

@@ -129,6 +129,9 @@ class Scheduler(ScheduleReader):
         # Processes whose schedule this node replicates from another (aonode.replication): pid → (the
         # scheduler's address, where to send writes). Their writes are redirected, never assigned here.
         self.replicated: dict[bytes, tuple[str, str | None]] = {}
+        # Processes this node schedules because an owner-signed hand-off record names it (their Process
+        # message still names the scheduler before): a re-sent Process message is not redirected there.
+        self.adopted: set[bytes] = set()
         self._spawn_listeners: set[Callable[[ProcessId], None]] = set()
         n = self.config.verify_threads
         self._workers = ThreadPoolExecutor(n, thread_name_prefix="aonode-verify") if n > 0 else None
@@ -320,6 +323,14 @@ class Scheduler(ScheduleReader):
         written.add_done_callback(hop)
         return done
 
+    async def settled(self, process: bytes) -> None:
+        """Wait until every message of `process` accepted so far has its answer (committed or failed).
+        With the process in `replicated` first, nothing new is accepted meanwhile: after this, the
+        stored head is the last slot this node will ever assign it (a hand-off away from this node)."""
+        proc = self._procs.get(process)
+        while proc is not None and (waits := [f for f in proc.pending.values() if not f.done()]):
+            await asyncio.wait(waits)
+
     def _spawned(self, pid: ProcessId) -> None:
         for listener in list(self._spawn_listeners):
             listener(pid)
@@ -504,7 +515,7 @@ class Scheduler(ScheduleReader):
             return self._redirect_or_raise(
                 RedirectError(encode_id(pid), address, self.locations.url_of(address) or url)
             )
-        if message.is_process:
+        if message.is_process and pid not in self.adopted:
             redirect = self._redirect_for(message, encode_id(mid))
             if redirect is not None:
                 return self._redirect_or_raise(redirect)

@@ -6,7 +6,9 @@ recomputed with blake3 directly. Walking from slot 0 to the tip, it checks that
 
 - the `assignments` rows are exactly slots 0..N of the process (dense, nothing past the head);
 - every assignment object is intact (the store verifies its digest), decodes, names this process and
-  slot, is signed, its signature verifies, and its signer is the scheduler (given, or slot 0's signer);
+  slot, is signed, its signature verifies, and its signer is the scheduler (given, or slot 0's signer),
+  or from a hand-off's first slot on, the scheduler it names (`handoffs`: (From-Slot, address) in slot
+  order, as `aonode.replication.handoff.segments` derives them from the owner's records);
 - every message is stored under its ID (`messages`), decodes, and its ID is the assigned message ID
   (signature verified too unless `verify_messages=False`); slot 0 is the Process message itself;
 - `assigned` maps every message back to its slot;
@@ -21,7 +23,7 @@ raises `ScheduleVerificationError` (DATA_LOSS) when there is any.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from blake3 import blake3
@@ -83,6 +85,7 @@ def verify_schedule(
     scheduler: str | None = None,
     verify_messages: bool = True,
     max_problems: int = 20,
+    handoffs: Sequence[tuple[int, str]] = (),
 ) -> VerifyReport:
     """Verify `process`'s stored schedule from slot 0 to its head, in one read snapshot."""
     report = VerifyReport(process=process, scheduler=scheduler)
@@ -94,7 +97,7 @@ def verify_schedule(
 
     try:
         with store.read() as view:
-            _walk(view, process, report, problem, verify_messages)
+            _walk(view, process, report, problem, verify_messages, handoffs)
     except _Stop:
         pass
     except StoreError as exc:
@@ -102,7 +105,14 @@ def verify_schedule(
     return report
 
 
-def _walk(view: ReadView, pid: bytes, report: VerifyReport, problem: _Problem, verify_messages: bool) -> None:
+def _walk(
+    view: ReadView,
+    pid: bytes,
+    report: VerifyReport,
+    problem: _Problem,
+    verify_messages: bool,
+    handoffs: Sequence[tuple[int, str]],
+) -> None:
     raw_head = view.get(HEADS, pid)
     if raw_head is None:
         problem("no head record")
@@ -151,8 +161,12 @@ def _walk(view: ReadView, pid: bytes, report: VerifyReport, problem: _Problem, v
             signer = address_of(a.signature.owner)
             if report.scheduler is None:
                 report.scheduler = signer
-            elif signer != report.scheduler:
-                problem(f"{where}: assignment signed by {signer}, not the scheduler {report.scheduler}")
+            want = report.scheduler
+            for first, address in handoffs:
+                if first <= slot:
+                    want = address
+            if signer != want:
+                problem(f"{where}: assignment signed by {signer}, not the scheduler {want}")
         _check_message(view, pid, a.message, slot, problem, verify_messages)
         if chain is not None and a.hash_chain != blake3(chain + a.message).digest():
             problem(f"{where}: hash chain does not follow from slot {slot - 1}")

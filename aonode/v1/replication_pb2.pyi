@@ -16,28 +16,32 @@ class FollowCursor(_message.Message):
     def __init__(self, process: _Optional[str] = ..., from_slot: _Optional[int] = ...) -> None: ...
 
 class FollowRequest(_message.Message):
-    __slots__ = ("processes", "all")
+    __slots__ = ("processes", "all", "records")
     PROCESSES_FIELD_NUMBER: _ClassVar[int]
     ALL_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
     processes: _containers.RepeatedCompositeFieldContainer[FollowCursor]
     all: bool
-    def __init__(self, processes: _Optional[_Iterable[_Union[FollowCursor, _Mapping]]] = ..., all: _Optional[bool] = ...) -> None: ...
+    records: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, processes: _Optional[_Iterable[_Union[FollowCursor, _Mapping]]] = ..., all: _Optional[bool] = ..., records: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class FollowResponse(_message.Message):
-    __slots__ = ("process", "from_slot", "assignments", "messages", "current_slot", "leader_time_ms")
+    __slots__ = ("process", "from_slot", "assignments", "messages", "current_slot", "leader_time_ms", "records")
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     FROM_SLOT_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     CURRENT_SLOT_FIELD_NUMBER: _ClassVar[int]
     LEADER_TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
     process: str
     from_slot: int
     assignments: _containers.RepeatedScalarFieldContainer[bytes]
     messages: _containers.RepeatedScalarFieldContainer[bytes]
     current_slot: int
     leader_time_ms: int
-    def __init__(self, process: _Optional[str] = ..., from_slot: _Optional[int] = ..., assignments: _Optional[_Iterable[bytes]] = ..., messages: _Optional[_Iterable[bytes]] = ..., current_slot: _Optional[int] = ..., leader_time_ms: _Optional[int] = ...) -> None: ...
+    records: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, process: _Optional[str] = ..., from_slot: _Optional[int] = ..., assignments: _Optional[_Iterable[bytes]] = ..., messages: _Optional[_Iterable[bytes]] = ..., current_slot: _Optional[int] = ..., leader_time_ms: _Optional[int] = ..., records: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class FetchObjectsRequest(_message.Message):
     __slots__ = ("digests",)
@@ -174,3 +178,37 @@ class Equivocation(_message.Message):
     first: bytes
     second: bytes
     def __init__(self, process: _Optional[str] = ..., slot: _Optional[int] = ..., first: _Optional[bytes] = ..., second: _Optional[bytes] = ...) -> None: ...
+
+class PutSchedulerRecordRequest(_message.Message):
+    __slots__ = ("record",)
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    record: _types_pb2.Message
+    def __init__(self, record: _Optional[_Union[_types_pb2.Message, _Mapping]] = ...) -> None: ...
+
+class PutSchedulerRecordResponse(_message.Message):
+    __slots__ = ("role", "head_slot", "orphaned", "known")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    HEAD_SLOT_FIELD_NUMBER: _ClassVar[int]
+    ORPHANED_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    head_slot: int
+    orphaned: int
+    known: bool
+    def __init__(self, role: _Optional[str] = ..., head_slot: _Optional[int] = ..., orphaned: _Optional[int] = ..., known: _Optional[bool] = ...) -> None: ...
+
+class GetSchedulerRecordsRequest(_message.Message):
+    __slots__ = ("process",)
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    process: str
+    def __init__(self, process: _Optional[str] = ...) -> None: ...
+
+class GetSchedulerRecordsResponse(_message.Message):
+    __slots__ = ("records", "scheduler", "redirect_url")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULER_FIELD_NUMBER: _ClassVar[int]
+    REDIRECT_URL_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_types_pb2.Message]
+    scheduler: str
+    redirect_url: str
+    def __init__(self, records: _Optional[_Iterable[_Union[_types_pb2.Message, _Mapping]]] = ..., scheduler: _Optional[str] = ..., redirect_url: _Optional[str] = ...) -> None: ...

@@ -67,6 +67,16 @@ class ReplicationServiceStub:
                 request_serializer=aonode_dot_v1_dot_replication__pb2.ListReplicasRequest.SerializeToString,
                 response_deserializer=aonode_dot_v1_dot_replication__pb2.ListReplicasResponse.FromString,
                 _registered_method=True)
+        self.PutSchedulerRecord = channel.unary_unary(
+                '/aonode.v1.ReplicationService/PutSchedulerRecord',
+                request_serializer=aonode_dot_v1_dot_replication__pb2.PutSchedulerRecordRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_replication__pb2.PutSchedulerRecordResponse.FromString,
+                _registered_method=True)
+        self.GetSchedulerRecords = channel.unary_unary(
+                '/aonode.v1.ReplicationService/GetSchedulerRecords',
+                request_serializer=aonode_dot_v1_dot_replication__pb2.GetSchedulerRecordsRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_replication__pb2.GetSchedulerRecordsResponse.FromString,
+                _registered_method=True)
 
 
 class ReplicationServiceServicer:
@@ -118,6 +128,23 @@ class ReplicationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PutSchedulerRecord(self, request, context):
+        """Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+        node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+        node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+        The record's signature is its authority: anyone may send one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchedulerRecords(self, request, context):
+        """The scheduler records this node holds for a process (nonce order). Anyone may read them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReplicationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -150,6 +177,16 @@ def add_ReplicationServiceServicer_to_server(servicer, server):
                     servicer.ListReplicas,
                     request_deserializer=aonode_dot_v1_dot_replication__pb2.ListReplicasRequest.FromString,
                     response_serializer=aonode_dot_v1_dot_replication__pb2.ListReplicasResponse.SerializeToString,
+            ),
+            'PutSchedulerRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutSchedulerRecord,
+                    request_deserializer=aonode_dot_v1_dot_replication__pb2.PutSchedulerRecordRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_replication__pb2.PutSchedulerRecordResponse.SerializeToString,
+            ),
+            'GetSchedulerRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchedulerRecords,
+                    request_deserializer=aonode_dot_v1_dot_replication__pb2.GetSchedulerRecordsRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_replication__pb2.GetSchedulerRecordsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +354,60 @@ class ReplicationService:
             '/aonode.v1.ReplicationService/ListReplicas',
             aonode_dot_v1_dot_replication__pb2.ListReplicasRequest.SerializeToString,
             aonode_dot_v1_dot_replication__pb2.ListReplicasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutSchedulerRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ReplicationService/PutSchedulerRecord',
+            aonode_dot_v1_dot_replication__pb2.PutSchedulerRecordRequest.SerializeToString,
+            aonode_dot_v1_dot_replication__pb2.PutSchedulerRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchedulerRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.ReplicationService/GetSchedulerRecords',
+            aonode_dot_v1_dot_replication__pb2.GetSchedulerRecordsRequest.SerializeToString,
+            aonode_dot_v1_dot_replication__pb2.GetSchedulerRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,14 @@ class ReplicationServiceStub:
     RemoveReplica: _grpc.UnaryUnaryMultiCallable[_replication_pb2.RemoveReplicaRequest, _replication_pb2.RemoveReplicaResponse]
     ListReplicas: _grpc.UnaryUnaryMultiCallable[_replication_pb2.ListReplicasRequest, _replication_pb2.ListReplicasResponse]
     """The replicas this node follows, with their status. Anyone may read it."""
+    PutSchedulerRecord: _grpc.UnaryUnaryMultiCallable[_replication_pb2.PutSchedulerRecordRequest, _replication_pb2.PutSchedulerRecordResponse]
+    """Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+    node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+    node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+    The record's signature is its authority: anyone may send one.
+    """
+    GetSchedulerRecords: _grpc.UnaryUnaryMultiCallable[_replication_pb2.GetSchedulerRecordsRequest, _replication_pb2.GetSchedulerRecordsResponse]
+    """The scheduler records this node holds for a process (nonce order). Anyone may read them."""
 
 @_typing.type_check_only
 class ReplicationServiceAsyncStub(ReplicationServiceStub):
@@ -73,6 +81,14 @@ class ReplicationServiceAsyncStub(ReplicationServiceStub):
     RemoveReplica: _aio.UnaryUnaryMultiCallable[_replication_pb2.RemoveReplicaRequest, _replication_pb2.RemoveReplicaResponse]  # type: ignore[assignment]
     ListReplicas: _aio.UnaryUnaryMultiCallable[_replication_pb2.ListReplicasRequest, _replication_pb2.ListReplicasResponse]  # type: ignore[assignment]
     """The replicas this node follows, with their status. Anyone may read it."""
+    PutSchedulerRecord: _aio.UnaryUnaryMultiCallable[_replication_pb2.PutSchedulerRecordRequest, _replication_pb2.PutSchedulerRecordResponse]  # type: ignore[assignment]
+    """Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+    node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+    node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+    The record's signature is its authority: anyone may send one.
+    """
+    GetSchedulerRecords: _aio.UnaryUnaryMultiCallable[_replication_pb2.GetSchedulerRecordsRequest, _replication_pb2.GetSchedulerRecordsResponse]  # type: ignore[assignment]
+    """The scheduler records this node holds for a process (nonce order). Anyone may read them."""
 
 class ReplicationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
@@ -129,5 +145,25 @@ class ReplicationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_replication_pb2.ListReplicasResponse, _abc.Awaitable[_replication_pb2.ListReplicasResponse]]:
         """The replicas this node follows, with their status. Anyone may read it."""
+
+    @_abc_1.abstractmethod
+    def PutSchedulerRecord(
+        self,
+        request: _replication_pb2.PutSchedulerRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_replication_pb2.PutSchedulerRecordResponse, _abc.Awaitable[_replication_pb2.PutSchedulerRecordResponse]]:
+        """Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+        node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+        node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+        The record's signature is its authority: anyone may send one.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSchedulerRecords(
+        self,
+        request: _replication_pb2.GetSchedulerRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_replication_pb2.GetSchedulerRecordsResponse, _abc.Awaitable[_replication_pb2.GetSchedulerRecordsResponse]]:
+        """The scheduler records this node holds for a process (nonce order). Anyone may read them."""
 
 def add_ReplicationServiceServicer_to_server(servicer: ReplicationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

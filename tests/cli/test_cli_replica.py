@@ -13,8 +13,9 @@ from aonode.client import NodeClient
 from aonode.config import load_config
 from aonode.ids import decode_id
 from aonode.node import replica_settings
+from aonode.wallet import load_wallet
 from tests.conftest import ServerThread, make_config, wait_for
-from tests.replication.helpers import assignments, send, spawn, stored_slot
+from tests.replication.helpers import assignments, send, spawn, spawn_owned, stored_slot
 
 
 def test_add_status_list_remove(tmp_path: Path) -> None:
@@ -84,4 +85,47 @@ def test_replicate_from_on_serve(tmp_path: Path) -> None:
         finally:
             follower.stop()
     finally:
+        leader.stop()
+
+
+def test_promote_prints_what_happened(tmp_path: Path) -> None:
+    leader = ServerThread(make_config(tmp_path / "leader")).start()
+    follower = ServerThread(make_config(tmp_path / "follower")).start()
+    runner = CliRunner()
+    node = ["--node", follower.address]
+    owner = tmp_path / "owner.json"
+    stranger = tmp_path / "stranger.json"
+    try:
+        assert runner.invoke(cli, ["wallet", "new", "--out", str(owner)]).exit_code == 0
+        assert runner.invoke(cli, ["wallet", "new", "--out", str(stranger)]).exit_code == 0
+        with NodeClient(leader.address) as to_leader:
+            pid = spawn_owned(to_leader, load_wallet(owner), leader.node.address)
+            send(to_leader, pid, 3)
+        out = runner.invoke(
+            cli,
+            [
+                "replica",
+                "add",
+                "--from",
+                leader.address,
+                "--process",
+                pid,
+                *node,
+                "--wallet",
+                str(follower.config.node_wallet_path),
+            ],
+        )
+        assert out.exit_code == 0, out.output
+        wait_for(lambda: stored_slot(follower, pid) == 3)
+        # Only the owner can hand the process over.
+        out = runner.invoke(cli, ["replica", "promote", pid, *node, "--wallet", str(stranger)])
+        assert out.exit_code == 1 and "PERMISSION_DENIED" in out.output
+        out = runner.invoke(cli, ["replica", "promote", pid, *node, "--wallet", str(owner)])
+        assert out.exit_code == 0, out.output
+        assert f"schedules {pid} from slot 4" in out.output
+        assert f"old leader {leader.address} now redirects (its last slot 3)" in out.output
+        assert "WARNING" not in out.output  # the replica had caught up: nothing orphaned
+        assert runner.invoke(cli, ["replica", "list", *node]).output.strip() == "no replicas"
+    finally:
+        follower.stop()
         leader.stop()

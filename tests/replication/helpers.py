@@ -24,6 +24,14 @@ def spawn(client: NodeClient, scheduler: str) -> str:
     return encode_id(process.id)
 
 
+def spawn_owned(client: NodeClient, owner: Signer, scheduler: str) -> str:
+    """A Lua process owned by `owner` (who alone may hand it over to another scheduler)."""
+    module = encode_id(runtime_module().id)
+    process = build_process(owner, module=module, scheduler=scheduler, device="lua@5.3a")
+    client.schedule(process)
+    return encode_id(process.id)
+
+
 def send(client: NodeClient, pid: str, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
         client.schedule(build_message(USER, pid, action="Eval", data=f"x = (x or 0) + {i}".encode()))

@@ -3,6 +3,7 @@ schedules, read-replica answers, redirected writes, resume after a restart."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,9 @@ def test_resume_after_restart(tmp_path: Path) -> None:
             send(to_leader, pid, 10)
             add_replica(follower, leader.address, [pid])
             wait_for(lambda: stored_slot(follower, pid) == 10)
+            # The persisted process record names the scheduler (the redirect after a restart uses it).
+            row = follower.node.store.get("replica_procs", decode_id(pid))
+            assert row is not None and json.loads(row)["scheduler"] == leader.node.address
             follower.stop()
             send(to_leader, pid, 15, start=10)  # while the follower is down
             follower = ServerThread(config).start()  # the replica is persisted: it resumes

@@ -1,18 +1,25 @@
 """leader → replica → replica of the replica, with traffic on a Lua and a WASM process, a cron task and a
 push between two processes: all three nodes end with the same bytes for every assignment and the same
-result digest for every slot (each computes on its own devices), and the replicas' compare agrees."""
+result digest for every slot (each computes on its own devices), and the replicas' compare agrees. Then a
+hand-off: the leader dies, the replica is promoted for every process (`aonode replica promote`, signed by
+the owner), schedules them itself with more traffic and a push, and the replica of the replica keeps
+following across the change of signer: the two agree on every assignment and result digest."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from aonode.cli import cli
 from aonode.client import NodeClient, build_message, build_module, build_process
 from aonode.devices.aos import runtime_module
 from aonode.ids import decode_id, encode_id
 from aonode.replication import Follower
+from aonode.wallet import signer_to_jwk
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.devices.wasm.helpers import MODULES
 from tests.replication.helpers import USER, add_replica, assignments, stored_slot
@@ -89,6 +96,51 @@ def test_three_nodes_agree_on_every_digest(tmp_path: Path) -> None:
                     replica.call(follower.compare(raw))
                     status = follower.status[raw]
                     assert status.diverged == 0 and status.agreed >= head + 1, (p, status)
+            hand_off(tmp_path, leader, middle, last, heads, a, b, w)
     finally:
         for n in reversed(nodes):
-            n.stop()
+            if not n.loop.is_closed():  # the hand-off stopped the leader
+                n.stop()
+
+
+def hand_off(
+    tmp_path: Path,
+    leader: ServerThread,
+    middle: ServerThread,
+    last: ServerThread,
+    heads: dict[str, int],
+    a: str,
+    b: str,
+    w: str,
+) -> None:
+    wallet = tmp_path / "owner.json"
+    wallet.write_text(json.dumps(signer_to_jwk(USER)))
+    for p in heads:  # everything the leader assigned has reached the middle (promote continues from it)
+        wait_for(lambda p=p: stored_slot(middle, p) == stored_slot(leader, p), timeout=60)  # type: ignore[misc]
+    leader.stop()
+    for p in heads:
+        run = CliRunner().invoke(
+            cli, ["replica", "promote", p, "--wallet", str(wallet), "--node", middle.address, "--json"]
+        )
+        assert run.exit_code == 0, run.output
+        assert json.loads(run.output)["role"] == "scheduler"
+    new = middle.node.address
+    with NodeClient(middle.address, timeout=60) as to_middle:
+        for i in range(3):
+            to_middle.schedule(build_message(USER, w, action="Count", anchor=f"after{i}"))
+        slot = to_middle.schedule(build_message(USER, a, action="Go", data=b.encode())).slot
+        report = to_middle.push(a, slot)
+        assert report.state == "done" and report.delivered == 1
+        assert to_middle.get_slot(a).scheduler == new
+        after = {p: stored_slot(middle, p) for p in heads}
+        assert all(after[p] > heads[p] for p in (a, b, w))
+        wait_for(caught_up(last, after), timeout=60)
+        with NodeClient(last.address, timeout=60) as to_last:
+            for p, head in after.items():
+                assert assignments(last, p) == assignments(middle, p), p
+                assert to_last.get_slot(p).scheduler == new
+                assert to_last.compute(p, head).result_digest == to_middle.compute(p, head).result_digest, p
+    (follower,) = last.node.replication.followers.values()
+    assert follower.state == "following", follower.last_error
+    for p in heads:
+        assert follower.status[decode_id(p)].scheduler == new

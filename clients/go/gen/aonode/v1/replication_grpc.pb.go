@@ -30,6 +30,13 @@ type ReplicationServiceClient interface {
 	RemoveReplica(ctx context.Context, in *RemoveReplicaRequest, opts ...grpc.CallOption) (*RemoveReplicaResponse, error)
 	// The replicas this node follows, with their status. Anyone may read it.
 	ListReplicas(ctx context.Context, in *ListReplicasRequest, opts ...grpc.CallOption) (*ListReplicasResponse, error)
+	// Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+	// node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+	// node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+	// The record's signature is its authority: anyone may send one.
+	PutSchedulerRecord(ctx context.Context, in *PutSchedulerRecordRequest, opts ...grpc.CallOption) (*PutSchedulerRecordResponse, error)
+	// The scheduler records this node holds for a process (nonce order). Anyone may read them.
+	GetSchedulerRecords(ctx context.Context, in *GetSchedulerRecordsRequest, opts ...grpc.CallOption) (*GetSchedulerRecordsResponse, error)
 }
 
 type replicationServiceClient struct {
@@ -140,6 +147,24 @@ func (c *replicationServiceClient) ListReplicas(ctx context.Context, in *ListRep
 	return out, nil
 }
 
+func (c *replicationServiceClient) PutSchedulerRecord(ctx context.Context, in *PutSchedulerRecordRequest, opts ...grpc.CallOption) (*PutSchedulerRecordResponse, error) {
+	out := new(PutSchedulerRecordResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/PutSchedulerRecord", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *replicationServiceClient) GetSchedulerRecords(ctx context.Context, in *GetSchedulerRecordsRequest, opts ...grpc.CallOption) (*GetSchedulerRecordsResponse, error) {
+	out := new(GetSchedulerRecordsResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.ReplicationService/GetSchedulerRecords", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReplicationServiceServer is the server API for ReplicationService service.
 // All implementations must embed UnimplementedReplicationServiceServer
 // for forward compatibility
@@ -157,6 +182,13 @@ type ReplicationServiceServer interface {
 	RemoveReplica(context.Context, *RemoveReplicaRequest) (*RemoveReplicaResponse, error)
 	// The replicas this node follows, with their status. Anyone may read it.
 	ListReplicas(context.Context, *ListReplicasRequest) (*ListReplicasResponse, error)
+	// Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+	// node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+	// node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+	// The record's signature is its authority: anyone may send one.
+	PutSchedulerRecord(context.Context, *PutSchedulerRecordRequest) (*PutSchedulerRecordResponse, error)
+	// The scheduler records this node holds for a process (nonce order). Anyone may read them.
+	GetSchedulerRecords(context.Context, *GetSchedulerRecordsRequest) (*GetSchedulerRecordsResponse, error)
 	mustEmbedUnimplementedReplicationServiceServer()
 }
 
@@ -181,6 +213,12 @@ func (UnimplementedReplicationServiceServer) RemoveReplica(context.Context, *Rem
 }
 func (UnimplementedReplicationServiceServer) ListReplicas(context.Context, *ListReplicasRequest) (*ListReplicasResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListReplicas not implemented")
+}
+func (UnimplementedReplicationServiceServer) PutSchedulerRecord(context.Context, *PutSchedulerRecordRequest) (*PutSchedulerRecordResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PutSchedulerRecord not implemented")
+}
+func (UnimplementedReplicationServiceServer) GetSchedulerRecords(context.Context, *GetSchedulerRecordsRequest) (*GetSchedulerRecordsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetSchedulerRecords not implemented")
 }
 func (UnimplementedReplicationServiceServer) mustEmbedUnimplementedReplicationServiceServer() {}
 
@@ -309,6 +347,42 @@ func _ReplicationService_ListReplicas_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReplicationService_PutSchedulerRecord_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutSchedulerRecordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicationServiceServer).PutSchedulerRecord(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/aonode.v1.ReplicationService/PutSchedulerRecord",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicationServiceServer).PutSchedulerRecord(ctx, req.(*PutSchedulerRecordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReplicationService_GetSchedulerRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSchedulerRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReplicationServiceServer).GetSchedulerRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/aonode.v1.ReplicationService/GetSchedulerRecords",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReplicationServiceServer).GetSchedulerRecords(ctx, req.(*GetSchedulerRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _ReplicationService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "aonode.v1.ReplicationService",
 	HandlerType: (*ReplicationServiceServer)(nil),
@@ -328,6 +402,14 @@ var _ReplicationService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListReplicas",
 			Handler:    _ReplicationService_ListReplicas_Handler,
+		},
+		{
+			MethodName: "PutSchedulerRecord",
+			Handler:    _ReplicationService_PutSchedulerRecord_Handler,
+		},
+		{
+			MethodName: "GetSchedulerRecords",
+			Handler:    _ReplicationService_GetSchedulerRecords_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -37,6 +37,11 @@ export interface FollowRequest {
   processes: FollowCursor[];
   /** Also every other process this node schedules (from slot 0), including those spawned later. */
   all: boolean;
+  /**
+   * Scheduler records the follower holds for the processes it follows (canonical encodings, at most
+   * 1,024): a leader that was handed off learns it from its followers.
+   */
+  records: Buffer[];
 }
 
 export interface FollowResponse {
@@ -52,6 +57,12 @@ export interface FollowResponse {
   currentSlot: bigint;
   /** The leader's clock when the frame was sent (ms), for lag measurements. */
   leaderTimeMs: bigint;
+  /**
+   * The leader's scheduler records of the process (canonical encodings of the signed record messages,
+   * nonce order), in a frame without assignments: sent first, and again whenever they change, always
+   * before the first slot they authorise.
+   */
+  records: Buffer[];
 }
 
 export interface FetchObjectsRequest {
@@ -157,6 +168,44 @@ export interface Equivocation {
   second: Buffer;
 }
 
+export interface PutSchedulerRecordRequest {
+  /**
+   * Signed by the process's owner or an Authority its Process names: Action = Assign-Scheduler,
+   * Process = its ID, Scheduler = the new scheduler's address, Nonce = above the last record's,
+   * From-Slot = the first slot the new scheduler assigns, Url = where it can be reached (optional).
+   */
+  record: Message | undefined;
+}
+
+export interface PutSchedulerRecordResponse {
+  /** "scheduler": this node now schedules the process; "redirect": it sends writes to the new scheduler. */
+  role: string;
+  /** This node's last stored slot of the process. */
+  headSlot: bigint;
+  /**
+   * Slots this node holds at or after From-Slot, which the new schedule does not contain (an old leader
+   * that assigned them after the new scheduler's last slot): their messages must be sent again.
+   */
+  orphaned: bigint;
+  /** This node already held this very record. */
+  known: boolean;
+}
+
+export interface GetSchedulerRecordsRequest {
+  process: string;
+}
+
+export interface GetSchedulerRecordsResponse {
+  /** Every record held, nonce ascending; the last one names the current scheduler. */
+  records: Message[];
+  /**
+   * The scheduler of the process's next slots as this node knows it (the last record's, else the
+   * Process's), and where writes go from this node (empty: it schedules them itself).
+   */
+  scheduler: string;
+  redirectUrl: string;
+}
+
 function createBaseFollowCursor(): FollowCursor {
   return { process: "", fromSlot: 0n };
 }
@@ -250,7 +299,7 @@ export const FollowCursor: MessageFns<FollowCursor> = {
 };
 
 function createBaseFollowRequest(): FollowRequest {
-  return { processes: [], all: false };
+  return { processes: [], all: false, records: [] };
 }
 
 export const FollowRequest: MessageFns<FollowRequest> = {
@@ -260,6 +309,9 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     }
     if (message.all !== false) {
       writer.uint32(16).bool(message.all);
+    }
+    for (const v of message.records) {
+      writer.uint32(26).bytes(v!);
     }
     return writer;
   },
@@ -293,6 +345,14 @@ export const FollowRequest: MessageFns<FollowRequest> = {
             message.all = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.records.push(Buffer.from(reader.bytes()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -311,6 +371,9 @@ export const FollowRequest: MessageFns<FollowRequest> = {
         ? object.processes.map((e: any) => FollowCursor.fromJSON(e))
         : [],
       all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
     };
   },
 
@@ -322,6 +385,9 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     if (message.all !== false) {
       obj.all = message.all;
     }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => base64FromBytes(e));
+    }
     return obj;
   },
 
@@ -332,12 +398,13 @@ export const FollowRequest: MessageFns<FollowRequest> = {
     const message = createBaseFollowRequest();
     message.processes = object.processes?.map((e) => FollowCursor.fromPartial(e)) || [];
     message.all = object.all ?? false;
+    message.records = object.records?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseFollowResponse(): FollowResponse {
-  return { process: "", fromSlot: 0n, assignments: [], messages: [], currentSlot: 0n, leaderTimeMs: 0n };
+  return { process: "", fromSlot: 0n, assignments: [], messages: [], currentSlot: 0n, leaderTimeMs: 0n, records: [] };
 }
 
 export const FollowResponse: MessageFns<FollowResponse> = {
@@ -368,6 +435,9 @@ export const FollowResponse: MessageFns<FollowResponse> = {
         throw new globalThis.Error("value provided for field message.leaderTimeMs of type uint64 too large");
       }
       writer.uint32(48).uint64(message.leaderTimeMs);
+    }
+    for (const v of message.records) {
+      writer.uint32(58).bytes(v!);
     }
     return writer;
   },
@@ -433,6 +503,14 @@ export const FollowResponse: MessageFns<FollowResponse> = {
             message.leaderTimeMs = reader.uint64() as bigint;
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.records.push(Buffer.from(reader.bytes()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -469,6 +547,9 @@ export const FollowResponse: MessageFns<FollowResponse> = {
         : isSet(object.leader_time_ms)
         ? BigInt(object.leader_time_ms)
         : 0n,
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
     };
   },
 
@@ -492,6 +573,9 @@ export const FollowResponse: MessageFns<FollowResponse> = {
     if (message.leaderTimeMs !== 0n) {
       obj.leaderTimeMs = message.leaderTimeMs.toString();
     }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => base64FromBytes(e));
+    }
     return obj;
   },
 
@@ -510,6 +594,7 @@ export const FollowResponse: MessageFns<FollowResponse> = {
     message.leaderTimeMs = (object.leaderTimeMs !== undefined && object.leaderTimeMs !== null)
       ? BigInt(object.leaderTimeMs)
       : 0n;
+    message.records = object.records?.map((e) => e) || [];
     return message;
   },
 };
@@ -2004,6 +2089,374 @@ export const Equivocation: MessageFns<Equivocation> = {
   },
 };
 
+function createBasePutSchedulerRecordRequest(): PutSchedulerRecordRequest {
+  return { record: undefined };
+}
+
+export const PutSchedulerRecordRequest: MessageFns<PutSchedulerRecordRequest> = {
+  encode(message: PutSchedulerRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.record !== undefined) {
+      Message.encode(message.record, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutSchedulerRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutSchedulerRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.record = Message.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutSchedulerRecordRequest {
+    return { record: isSet(object.record) ? Message.fromJSON(object.record) : undefined };
+  },
+
+  toJSON(message: PutSchedulerRecordRequest): unknown {
+    const obj: any = {};
+    if (message.record !== undefined) {
+      obj.record = Message.toJSON(message.record);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutSchedulerRecordRequest>): PutSchedulerRecordRequest {
+    return PutSchedulerRecordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutSchedulerRecordRequest>): PutSchedulerRecordRequest {
+    const message = createBasePutSchedulerRecordRequest();
+    message.record = (object.record !== undefined && object.record !== null)
+      ? Message.fromPartial(object.record)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePutSchedulerRecordResponse(): PutSchedulerRecordResponse {
+  return { role: "", headSlot: 0n, orphaned: 0n, known: false };
+}
+
+export const PutSchedulerRecordResponse: MessageFns<PutSchedulerRecordResponse> = {
+  encode(message: PutSchedulerRecordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.role !== "") {
+      writer.uint32(10).string(message.role);
+    }
+    if (message.headSlot !== 0n) {
+      if (BigInt.asIntN(64, message.headSlot) !== message.headSlot) {
+        throw new globalThis.Error("value provided for field message.headSlot of type int64 too large");
+      }
+      writer.uint32(16).int64(message.headSlot);
+    }
+    if (message.orphaned !== 0n) {
+      if (BigInt.asUintN(64, message.orphaned) !== message.orphaned) {
+        throw new globalThis.Error("value provided for field message.orphaned of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.orphaned);
+    }
+    if (message.known !== false) {
+      writer.uint32(32).bool(message.known);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutSchedulerRecordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutSchedulerRecordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.headSlot = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.orphaned = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.known = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutSchedulerRecordResponse {
+    return {
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      headSlot: isSet(object.headSlot)
+        ? BigInt(object.headSlot)
+        : isSet(object.head_slot)
+        ? BigInt(object.head_slot)
+        : 0n,
+      orphaned: isSet(object.orphaned) ? BigInt(object.orphaned) : 0n,
+      known: isSet(object.known) ? globalThis.Boolean(object.known) : false,
+    };
+  },
+
+  toJSON(message: PutSchedulerRecordResponse): unknown {
+    const obj: any = {};
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.headSlot !== 0n) {
+      obj.headSlot = message.headSlot.toString();
+    }
+    if (message.orphaned !== 0n) {
+      obj.orphaned = message.orphaned.toString();
+    }
+    if (message.known !== false) {
+      obj.known = message.known;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutSchedulerRecordResponse>): PutSchedulerRecordResponse {
+    return PutSchedulerRecordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutSchedulerRecordResponse>): PutSchedulerRecordResponse {
+    const message = createBasePutSchedulerRecordResponse();
+    message.role = object.role ?? "";
+    message.headSlot = (object.headSlot !== undefined && object.headSlot !== null) ? BigInt(object.headSlot) : 0n;
+    message.orphaned = (object.orphaned !== undefined && object.orphaned !== null) ? BigInt(object.orphaned) : 0n;
+    message.known = object.known ?? false;
+    return message;
+  },
+};
+
+function createBaseGetSchedulerRecordsRequest(): GetSchedulerRecordsRequest {
+  return { process: "" };
+}
+
+export const GetSchedulerRecordsRequest: MessageFns<GetSchedulerRecordsRequest> = {
+  encode(message: GetSchedulerRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSchedulerRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSchedulerRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.process = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSchedulerRecordsRequest {
+    return { process: isSet(object.process) ? globalThis.String(object.process) : "" };
+  },
+
+  toJSON(message: GetSchedulerRecordsRequest): unknown {
+    const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSchedulerRecordsRequest>): GetSchedulerRecordsRequest {
+    return GetSchedulerRecordsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSchedulerRecordsRequest>): GetSchedulerRecordsRequest {
+    const message = createBaseGetSchedulerRecordsRequest();
+    message.process = object.process ?? "";
+    return message;
+  },
+};
+
+function createBaseGetSchedulerRecordsResponse(): GetSchedulerRecordsResponse {
+  return { records: [], scheduler: "", redirectUrl: "" };
+}
+
+export const GetSchedulerRecordsResponse: MessageFns<GetSchedulerRecordsResponse> = {
+  encode(message: GetSchedulerRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      Message.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.scheduler !== "") {
+      writer.uint32(18).string(message.scheduler);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(26).string(message.redirectUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSchedulerRecordsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSchedulerRecordsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(Message.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scheduler = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSchedulerRecordsResponse {
+    return {
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => Message.fromJSON(e)) : [],
+      scheduler: isSet(object.scheduler) ? globalThis.String(object.scheduler) : "",
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+    };
+  },
+
+  toJSON(message: GetSchedulerRecordsResponse): unknown {
+    const obj: any = {};
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => Message.toJSON(e));
+    }
+    if (message.scheduler !== "") {
+      obj.scheduler = message.scheduler;
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSchedulerRecordsResponse>): GetSchedulerRecordsResponse {
+    return GetSchedulerRecordsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetSchedulerRecordsResponse>): GetSchedulerRecordsResponse {
+    const message = createBaseGetSchedulerRecordsResponse();
+    message.records = object.records?.map((e) => Message.fromPartial(e)) || [];
+    message.scheduler = object.scheduler ?? "";
+    message.redirectUrl = object.redirectUrl ?? "";
+    return message;
+  },
+};
+
 /**
  * Node-to-node replication (docs/replication.md): a follower streams processes' schedules with their
  * messages as the leader stored them (canonical bytes), verifies every signature and chain link before
@@ -2079,6 +2532,35 @@ export const ReplicationServiceService = {
       Buffer.from(ListReplicasResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListReplicasResponse => ListReplicasResponse.decode(value),
   },
+  /**
+   * Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+   * node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+   * node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+   * The record's signature is its authority: anyone may send one.
+   */
+  putSchedulerRecord: {
+    path: "/aonode.v1.ReplicationService/PutSchedulerRecord" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutSchedulerRecordRequest): Buffer =>
+      Buffer.from(PutSchedulerRecordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutSchedulerRecordRequest => PutSchedulerRecordRequest.decode(value),
+    responseSerialize: (value: PutSchedulerRecordResponse): Buffer =>
+      Buffer.from(PutSchedulerRecordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutSchedulerRecordResponse => PutSchedulerRecordResponse.decode(value),
+  },
+  /** The scheduler records this node holds for a process (nonce order). Anyone may read them. */
+  getSchedulerRecords: {
+    path: "/aonode.v1.ReplicationService/GetSchedulerRecords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSchedulerRecordsRequest): Buffer =>
+      Buffer.from(GetSchedulerRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSchedulerRecordsRequest => GetSchedulerRecordsRequest.decode(value),
+    responseSerialize: (value: GetSchedulerRecordsResponse): Buffer =>
+      Buffer.from(GetSchedulerRecordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSchedulerRecordsResponse => GetSchedulerRecordsResponse.decode(value),
+  },
 } as const;
 
 export interface ReplicationServiceServer extends UntypedServiceImplementation {
@@ -2097,6 +2579,15 @@ export interface ReplicationServiceServer extends UntypedServiceImplementation {
   removeReplica: handleUnaryCall<RemoveReplicaRequest, RemoveReplicaResponse>;
   /** The replicas this node follows, with their status. Anyone may read it. */
   listReplicas: handleUnaryCall<ListReplicasRequest, ListReplicasResponse>;
+  /**
+   * Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+   * node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+   * node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+   * The record's signature is its authority: anyone may send one.
+   */
+  putSchedulerRecord: handleUnaryCall<PutSchedulerRecordRequest, PutSchedulerRecordResponse>;
+  /** The scheduler records this node holds for a process (nonce order). Anyone may read them. */
+  getSchedulerRecords: handleUnaryCall<GetSchedulerRecordsRequest, GetSchedulerRecordsResponse>;
 }
 
 export interface ReplicationServiceClient extends Client {
@@ -2183,6 +2674,43 @@ export interface ReplicationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListReplicasResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Hand-off: an owner-signed scheduler record (docs/replication.md). Naming this node, it promotes this
+   * node's copy of the process (it schedules it from the record's From-Slot); naming another node, this
+   * node stops scheduling the process (or stops accepting another signer's slots) and redirects writes.
+   * The record's signature is its authority: anyone may send one.
+   */
+  putSchedulerRecord(
+    request: PutSchedulerRecordRequest,
+    callback: (error: ServiceError | null, response: PutSchedulerRecordResponse) => void,
+  ): ClientUnaryCall;
+  putSchedulerRecord(
+    request: PutSchedulerRecordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutSchedulerRecordResponse) => void,
+  ): ClientUnaryCall;
+  putSchedulerRecord(
+    request: PutSchedulerRecordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutSchedulerRecordResponse) => void,
+  ): ClientUnaryCall;
+  /** The scheduler records this node holds for a process (nonce order). Anyone may read them. */
+  getSchedulerRecords(
+    request: GetSchedulerRecordsRequest,
+    callback: (error: ServiceError | null, response: GetSchedulerRecordsResponse) => void,
+  ): ClientUnaryCall;
+  getSchedulerRecords(
+    request: GetSchedulerRecordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSchedulerRecordsResponse) => void,
+  ): ClientUnaryCall;
+  getSchedulerRecords(
+    request: GetSchedulerRecordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSchedulerRecordsResponse) => void,
   ): ClientUnaryCall;
 }
 
