@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ./data
 LISTEN ?= 127.0.0.1:7400
+HTTP   ?=
 
 .PHONY: run test lint typecheck buf-lint proto proto-check clients clients-check pytest bench clean
 
@@ -23,7 +24,8 @@ $(BIN)/.installed-dev: pyproject.toml
 	@touch $@ $(BIN)/.installed
 
 run: $(BIN)/.installed
-	$(BIN)/aonode serve --data $(DATA) --listen $(LISTEN)
+	@echo "gRPC on $(LISTEN)$(if $(HTTP),; HTTP gateway on http://$(HTTP) (docs/http.md))"
+	$(BIN)/aonode serve --data $(DATA) --listen $(LISTEN)$(if $(HTTP), --http $(HTTP))
 
 test: $(BIN)/.installed-dev lint typecheck buf-lint proto-check clients-check pytest
 
