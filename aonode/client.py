@@ -43,6 +43,7 @@ from aonode.v1 import (
     process_pb2_grpc,
     scheduler_pb2,
     scheduler_pb2_grpc,
+    types_pb2,
 )
 
 AO_TAGS = (Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"))
@@ -140,26 +141,28 @@ class NodeClient:
         reply: node_pb2.GetInfoResponse = self._unary(self.node.GetInfo, node_pb2.GetInfoRequest())
         return reply
 
-    def schedule(self, message: Message) -> Assignment:
+    def schedule(self, message: Message | bytes) -> Assignment:
+        """Schedule `message`: a Message, or an ANS-104 data item's bytes (sent as they are)."""
         reply = self._unary(
-            self.scheduler.Schedule, scheduler_pb2.ScheduleRequest(message=message_to_pb(message))
+            self.scheduler.Schedule, scheduler_pb2.ScheduleRequest(message=_message_pb(message))
         )
         return assignment_from_pb(reply.assignment)
 
     def schedule_stream(
-        self, messages: Iterable[Message], frame: int = 100
+        self, messages: Iterable[Message | bytes], frame: int = 100
     ) -> Iterator[Assignment | ClientError]:
-        """Schedule many messages over one stream, `frame` per request; outcomes in input order."""
+        """Schedule many messages (Messages or ANS-104 items' bytes) over one stream, `frame` per request;
+        outcomes in input order."""
 
         def frames() -> Iterator[scheduler_pb2.ScheduleStreamRequest]:
-            batch: list[Message] = []
+            batch: list[Message | bytes] = []
             for message in messages:
                 batch.append(message)
                 if len(batch) >= frame:
-                    yield scheduler_pb2.ScheduleStreamRequest(messages=[message_to_pb(m) for m in batch])
+                    yield scheduler_pb2.ScheduleStreamRequest(messages=[_message_pb(m) for m in batch])
                     batch = []
             if batch:
-                yield scheduler_pb2.ScheduleStreamRequest(messages=[message_to_pb(m) for m in batch])
+                yield scheduler_pb2.ScheduleStreamRequest(messages=[_message_pb(m) for m in batch])
 
         try:
             for reply in self.scheduler.ScheduleStream(frames()):
@@ -171,13 +174,15 @@ class NodeClient:
         except grpc.RpcError as exc:
             raise _error(exc) from None
 
-    def publish(self, message: Message) -> str:
+    def publish(self, message: Message | bytes) -> str:
+        """Store `message` (a Message or an ANS-104 item's bytes) without scheduling it; its ID."""
         reply = self._unary(
-            self.scheduler.PublishMessage, scheduler_pb2.PublishMessageRequest(message=message_to_pb(message))
+            self.scheduler.PublishMessage, scheduler_pb2.PublishMessageRequest(message=_message_pb(message))
         )
         return str(reply.message_id)
 
     def get_message(self, message_id: str) -> Message:
+        """The stored message; an ANS-104 one is an `ans104.Ans104Message` whose `raw` is its exact bytes."""
         reply = self._unary(self.scheduler.GetMessage, scheduler_pb2.GetMessageRequest(message_id=message_id))
         return message_from_pb(reply.message)
 
@@ -397,6 +402,13 @@ class NodeClient:
             out += tasks
             if not token:
                 return out
+
+
+def _message_pb(message: Message | bytes) -> types_pb2.Message:
+    # Bytes are an ANS-104 item, sent exactly as given: the node decodes and verifies them.
+    if isinstance(message, bytes | bytearray | memoryview):
+        return types_pb2.Message(ans104=bytes(message))
+    return message_to_pb(message)
 
 
 def _push_state(state: int) -> State:

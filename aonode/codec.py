@@ -132,6 +132,9 @@ def message_encoding(m: Message) -> tuple[bytes, int]:
     cached: tuple[bytes, int] | None = d.get(_ENCODING)
     if cached is not None:
         return cached
+    if type(m) is not Message and isinstance(m, _ans104.Ans104Message):
+        # An ANS-104 item is stored as its exact bytes: they are its encoding (and its "content").
+        return m.raw, len(m.raw)
     parts: list[bytes] = []
     sig = m.signature
     try:
@@ -579,12 +582,15 @@ def _read_message(r: _Reader) -> Message:
 
 
 def decode_message(b: bytes | bytearray | memoryview) -> Message:
-    """Inverse of `encode_message`."""
+    """Inverse of `encode_message`: an aonode encoding (`AOM1…`) or an ANS-104 data item's bytes
+    (`aonode.ans104.decode`; the first byte tells them apart)."""
     buf = _as_bytes(b)
     try:
         return _fast_message(buf)
     except (_Irregular, *_FAST_ERRORS):
         pass  # decode again, checking each field, outside the handler (no chained exception in the error)
+    if buf[:1] != MESSAGE_PREFIX[:1] and _ans104.is_ans104(buf):
+        return _ans104.decode(buf)
     return _checked_message(buf)
 
 
@@ -785,3 +791,8 @@ def _row(a: Assignment) -> AssignmentRow:
         a.process, a.slot, a.message, a.timestamp, a.block_height, a.block_hash, a.epoch, a.hash_chain,
         scheme, owner, value, a.id,
     )  # fmt: skip
+
+
+# ANS-104 items are messages too (`message_encoding`, `decode_message`); that module builds on this one, so
+# it is imported last, when this module is complete.
+from aonode import ans104 as _ans104  # noqa: E402

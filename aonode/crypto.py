@@ -143,6 +143,11 @@ class Ed25519Signer:
     def private_bytes(self) -> bytes:
         return self._seed
 
+    def sign_raw(self, message: bytes) -> bytes:
+        """An Ed25519 signature of `message` as it is (ANS-104 items sign their 48-byte deep hash)."""
+        signed: bytes = crypto_sign(bytes(message), self._secret)
+        return signed[:ED25519_SIGNATURE_LEN]
+
     def sign(self, digest: bytes) -> bytes:
         _check_digest(digest)
         # crypto_sign returns signature ‖ message; cffi takes only bytes, not other buffers.
@@ -216,6 +221,10 @@ class RsaPssSigner:
         _check_digest(digest)
         return self._key.sign(digest, _SIGN_PADDING, _SHA512)
 
+    def sign_raw(self, message: bytes, pss: padding.PSS, algorithm: hashes.HashAlgorithm) -> bytes:
+        """An RSA-PSS signature of `message` with other parameters (ANS-104: SHA-256 over the deep hash)."""
+        return self._key.sign(message, pss, algorithm)
+
     def __repr__(self) -> str:
         return f"RsaPssSigner(bits={self._key.key_size}, address={self.address!r})"
 
@@ -242,9 +251,28 @@ def _rsa_public_key(owner: bytes) -> rsa.RSAPublicKey:
     return rsa.RSAPublicNumbers(RSA_PUBLIC_EXPONENT, int.from_bytes(owner, "big")).public_key()
 
 
+def rsa_public_key(owner: bytes) -> rsa.RSAPublicKey:
+    """The public key of modulus `owner` (e = 65537), from a bounded cache. ValueError if unusable."""
+    return _rsa_public_key(owner)
+
+
 def _ed25519_owner_ok(owner: bytes) -> bool:
     y = int.from_bytes(owner, "little") & ((1 << 255) - 1)
     return y < _ED25519_P and y not in _ED25519_SMALL_ORDER_Y
+
+
+def ed25519_key_problem(owner: bytes, value: bytes) -> str | None:
+    """Why an Ed25519 owner and signature value cannot verify anything (sizes, small-order or
+    non-canonical owner, S >= L), or None: the checks made before the signature itself."""
+    if len(owner) != ED25519_OWNER_LEN:
+        return f"ed25519 owner must be {ED25519_OWNER_LEN} bytes, got {len(owner)}"
+    if len(value) != ED25519_SIGNATURE_LEN:
+        return f"ed25519 signature must be {ED25519_SIGNATURE_LEN} bytes, got {len(value)}"
+    if not _ed25519_owner_ok(owner):
+        return "ed25519 owner is a small-order or non-canonical point"
+    if int.from_bytes(value[32:], "little") >= _ED25519_L:
+        return "ed25519 signature is not canonical (S >= L)"
+    return None
 
 
 def _problem(sig: Signature, digest: bytes) -> str | None:
@@ -253,14 +281,9 @@ def _problem(sig: Signature, digest: bytes) -> str | None:
         return f"digest must be {ID_LEN} bytes, got {len(digest)}"
     owner, value = sig.owner, sig.value
     if sig.scheme == SCHEME_ED25519:
-        if len(owner) != ED25519_OWNER_LEN:
-            return f"ed25519 owner must be {ED25519_OWNER_LEN} bytes, got {len(owner)}"
-        if len(value) != ED25519_SIGNATURE_LEN:
-            return f"ed25519 signature must be {ED25519_SIGNATURE_LEN} bytes, got {len(value)}"
-        if not _ed25519_owner_ok(owner):
-            return "ed25519 owner is a small-order or non-canonical point"
-        if int.from_bytes(value[32:], "little") >= _ED25519_L:
-            return "ed25519 signature is not canonical (S >= L)"
+        problem = ed25519_key_problem(owner, value)
+        if problem is not None:
+            return problem
         # The lengths are checked above: libsodium reads exactly 32 bytes of owner (cffi takes only bytes).
         try:
             crypto_sign_open(bytes(value) + bytes(digest), owner if type(owner) is bytes else bytes(owner))
@@ -324,7 +347,10 @@ def sign_message(m: Message, signer: Signer) -> Message:
 
 
 def verify_message(m: Message) -> None:
-    """Raise `SignatureError` unless `m` carries a valid signature."""
+    """Raise `SignatureError` unless `m` carries a valid signature (an ANS-104 item by its own rules)."""
+    if type(m) is not Message and isinstance(m, _ans104.Ans104Message):
+        _ans104.verify(m)
+        return
     _check("message", m.signature, m.content_digest)
 
 
@@ -355,3 +381,8 @@ def verify_location(loc: Location) -> None:
         raise SignatureError(
             f"location address {loc.address[:64]!r} is not the signer's address {signer_address}"
         )
+
+
+# ANS-104 items verify by their own rules (`verify_message`); that module builds on this one, so it is
+# imported last, when this module is complete.
+from aonode import ans104 as _ans104  # noqa: E402

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aonode import ids
+from aonode import ans104, ids
 from aonode.cron import CronTask, parse_interval
 from aonode.errors import InvalidArgument
 from aonode.model import (
@@ -80,6 +80,15 @@ def tags_to_pb(tags: Iterable[Tag | tuple[str, str]]) -> list[pb.Tag]:
 
 
 def message_from_pb(m: pb.Message, what: str = "message") -> Message:
+    """The model message; an `ans104` form decodes to an `Ans104Message` (verified where the node checks
+    every message, like any other)."""
+    if m.ans104:
+        if m.target or m.anchor or m.tags or m.data or m.HasField("signature"):
+            raise InvalidArgument(f"{what}: ans104 is the whole message; leave the other fields empty")
+        try:
+            return ans104.decode(m.ans104)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{what}.ans104: {exc}") from None
     return Message(
         target=m.target,
         anchor=m.anchor,
@@ -90,6 +99,8 @@ def message_from_pb(m: pb.Message, what: str = "message") -> Message:
 
 
 def message_to_pb(m: Message) -> pb.Message:
+    if type(m) is not Message and isinstance(m, ans104.Ans104Message):
+        return pb.Message(ans104=m.raw)
     out = pb.Message(
         target=m.target,
         anchor=m.anchor,

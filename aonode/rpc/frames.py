@@ -37,6 +37,7 @@ from itertools import chain
 from operator import itemgetter
 
 from aonode import ids
+from aonode.ans104 import Ans104Message
 from aonode.codec import decode_assignment_rows
 from aonode.errors import DataLoss
 from aonode.model import Message
@@ -62,6 +63,7 @@ _F_CURRENT_SLOT = b"\x18"  # SubscribeScheduleResponse 3, varint
 _F_ENCODED = b"\x22"  # SubscribeScheduleResponse 4, length-delimited
 _F_MESSAGES = b"\x12"  # SubscribeScheduleResponse 2, length-delimited
 _M_DATA = b"\x22"  # Message 4, length-delimited
+_M_ANS104 = b"\x32"  # Message 6, length-delimited
 
 _ID_TEXT = ids.ID_TEXT_LEN  # 43
 _MESSAGE_HEAD = _A_MESSAGE + bytes([_ID_TEXT])
@@ -272,7 +274,10 @@ def _tail(messages: Sequence[Message], current_slot: int) -> list[bytes]:
 
 def message_wire(m: Message) -> list[bytes]:
     """`m` as the wire bytes of an `aonode.v1.Message` (those of `message_to_pb(m)`), in pieces: the
-    library writes the fields before and after `data`, the data is referenced, not copied."""
+    library writes the fields before and after `data`, the data is referenced, not copied. An ANS-104
+    item is its `ans104` field alone, its bytes referenced."""
+    if type(m) is not Message and isinstance(m, Ans104Message):
+        return [_M_ANS104 + varint(len(m.raw)), m.raw]
     head = types_pb2.Message(target=m.target, anchor=m.anchor, tags=tags_to_pb(m.tags)).SerializeToString()
     parts = [head]
     if m.data:

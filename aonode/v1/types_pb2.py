@@ -24,31 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61onode/v1/types.proto\x12\taonode.v1\"\"\n\x03Tag\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"U\n\tSignature\x12*\n\x06scheme\x18\x01 \x01(\x0e\x32\x1a.aonode.v1.SignatureScheme\x12\r\n\x05owner\x18\x02 \x01(\x0c\x12\r\n\x05value\x18\x03 \x01(\x0c\"~\n\x07Message\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61nchor\x18\x02 \x01(\t\x12\x1c\n\x04tags\x18\x03 \x03(\x0b\x32\x0e.aonode.v1.Tag\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12\'\n\tsignature\x18\x05 \x01(\x0b\x32\x14.aonode.v1.Signature\"\xd1\x01\n\nAssignment\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\ttimestamp\x18\x04 \x01(\x04\x12\x14\n\x0c\x62lock_height\x18\x05 \x01(\x04\x12\x12\n\nblock_hash\x18\x06 \x01(\t\x12\r\n\x05\x65poch\x18\x07 \x01(\x04\x12\x12\n\nhash_chain\x18\x08 \x01(\t\x12\'\n\tsignature\x18\t \x01(\x0b\x32\x14.aonode.v1.Signature\x12\n\n\x02id\x18\n \x01(\t\"5\n\x06Output\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\r\n\x05print\x18\x03 \x01(\x08\"6\n\x10ResultAssignment\x12\x11\n\tprocesses\x18\x01 \x03(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xb6\x01\n\x06Result\x12!\n\x06output\x18\x01 \x01(\x0b\x32\x11.aonode.v1.Output\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.aonode.v1.Message\x12\"\n\x06spawns\x18\x03 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x30\n\x0b\x61ssignments\x18\x04 \x03(\x0b\x32\x1b.aonode.v1.ResultAssignment\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x83\x01\n\x08Location\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\r\n\x05nonce\x18\x03 \x01(\x04\x12\x0e\n\x06ttl_ms\x18\x04 \x01(\x04\x12\x11\n\ttimestamp\x18\x05 \x01(\x04\x12\'\n\tsignature\x18\x06 \x01(\x0b\x32\x14.aonode.v1.Signature\"e\n\x0cProcessStall\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\x10\n\x08since_ms\x18\x03 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x04 \x01(\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t*v\n\x0fSignatureScheme\x12 \n\x1cSIGNATURE_SCHEME_UNSPECIFIED\x10\x00\x12\x1c\n\x18SIGNATURE_SCHEME_ED25519\x10\x01\x12#\n\x1fSIGNATURE_SCHEME_RSA_PSS_SHA512\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15\x61onode/v1/types.proto\x12\taonode.v1\"\"\n\x03Tag\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"U\n\tSignature\x12*\n\x06scheme\x18\x01 \x01(\x0e\x32\x1a.aonode.v1.SignatureScheme\x12\r\n\x05owner\x18\x02 \x01(\x0c\x12\r\n\x05value\x18\x03 \x01(\x0c\"\x8e\x01\n\x07Message\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06\x61nchor\x18\x02 \x01(\t\x12\x1c\n\x04tags\x18\x03 \x03(\x0b\x32\x0e.aonode.v1.Tag\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\x12\'\n\tsignature\x18\x05 \x01(\x0b\x32\x14.aonode.v1.Signature\x12\x0e\n\x06\x61ns104\x18\x06 \x01(\x0c\"\xd1\x01\n\nAssignment\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x11\n\ttimestamp\x18\x04 \x01(\x04\x12\x14\n\x0c\x62lock_height\x18\x05 \x01(\x04\x12\x12\n\nblock_hash\x18\x06 \x01(\t\x12\r\n\x05\x65poch\x18\x07 \x01(\x04\x12\x12\n\nhash_chain\x18\x08 \x01(\t\x12\'\n\tsignature\x18\t \x01(\x0b\x32\x14.aonode.v1.Signature\x12\n\n\x02id\x18\n \x01(\t\"5\n\x06Output\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\r\n\x05print\x18\x03 \x01(\x08\"6\n\x10ResultAssignment\x12\x11\n\tprocesses\x18\x01 \x03(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xb6\x01\n\x06Result\x12!\n\x06output\x18\x01 \x01(\x0b\x32\x11.aonode.v1.Output\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.aonode.v1.Message\x12\"\n\x06spawns\x18\x03 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x30\n\x0b\x61ssignments\x18\x04 \x03(\x0b\x32\x1b.aonode.v1.ResultAssignment\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"\x83\x01\n\x08Location\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\r\n\x05nonce\x18\x03 \x01(\x04\x12\x0e\n\x06ttl_ms\x18\x04 \x01(\x04\x12\x11\n\ttimestamp\x18\x05 \x01(\x04\x12\'\n\tsignature\x18\x06 \x01(\x0b\x32\x14.aonode.v1.Signature\"e\n\x0cProcessStall\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x0c\n\x04slot\x18\x02 \x01(\x04\x12\x10\n\x08since_ms\x18\x03 \x01(\x04\x12\x14\n\x0cwall_seconds\x18\x04 \x01(\x01\x12\x0e\n\x06reason\x18\x05 \x01(\t*v\n\x0fSignatureScheme\x12 \n\x1cSIGNATURE_SCHEME_UNSPECIFIED\x10\x00\x12\x1c\n\x18SIGNATURE_SCHEME_ED25519\x10\x01\x12#\n\x1fSIGNATURE_SCHEME_RSA_PSS_SHA512\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aonode.v1.types_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNATURESCHEME']._serialized_start=1032
-  _globals['_SIGNATURESCHEME']._serialized_end=1150
+  _globals['_SIGNATURESCHEME']._serialized_start=1049
+  _globals['_SIGNATURESCHEME']._serialized_end=1167
   _globals['_TAG']._serialized_start=36
   _globals['_TAG']._serialized_end=70
   _globals['_SIGNATURE']._serialized_start=72
   _globals['_SIGNATURE']._serialized_end=157
-  _globals['_MESSAGE']._serialized_start=159
-  _globals['_MESSAGE']._serialized_end=285
-  _globals['_ASSIGNMENT']._serialized_start=288
-  _globals['_ASSIGNMENT']._serialized_end=497
-  _globals['_OUTPUT']._serialized_start=499
-  _globals['_OUTPUT']._serialized_end=552
-  _globals['_RESULTASSIGNMENT']._serialized_start=554
-  _globals['_RESULTASSIGNMENT']._serialized_end=608
-  _globals['_RESULT']._serialized_start=611
-  _globals['_RESULT']._serialized_end=793
-  _globals['_LOCATION']._serialized_start=796
-  _globals['_LOCATION']._serialized_end=927
-  _globals['_PROCESSSTALL']._serialized_start=929
-  _globals['_PROCESSSTALL']._serialized_end=1030
+  _globals['_MESSAGE']._serialized_start=160
+  _globals['_MESSAGE']._serialized_end=302
+  _globals['_ASSIGNMENT']._serialized_start=305
+  _globals['_ASSIGNMENT']._serialized_end=514
+  _globals['_OUTPUT']._serialized_start=516
+  _globals['_OUTPUT']._serialized_end=569
+  _globals['_RESULTASSIGNMENT']._serialized_start=571
+  _globals['_RESULTASSIGNMENT']._serialized_end=625
+  _globals['_RESULT']._serialized_start=628
+  _globals['_RESULT']._serialized_end=810
+  _globals['_LOCATION']._serialized_start=813
+  _globals['_LOCATION']._serialized_end=944
+  _globals['_PROCESSSTALL']._serialized_start=946
+  _globals['_PROCESSSTALL']._serialized_end=1047
 # @@protoc_insertion_point(module_scope)

@@ -35,18 +35,20 @@ class Signature(_message.Message):
     def __init__(self, scheme: _Optional[_Union[SignatureScheme, str]] = ..., owner: _Optional[bytes] = ..., value: _Optional[bytes] = ...) -> None: ...
 
 class Message(_message.Message):
-    __slots__ = ("target", "anchor", "tags", "data", "signature")
+    __slots__ = ("target", "anchor", "tags", "data", "signature", "ans104")
     TARGET_FIELD_NUMBER: _ClassVar[int]
     ANCHOR_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    ANS104_FIELD_NUMBER: _ClassVar[int]
     target: str
     anchor: str
     tags: _containers.RepeatedCompositeFieldContainer[Tag]
     data: bytes
     signature: Signature
-    def __init__(self, target: _Optional[str] = ..., anchor: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., data: _Optional[bytes] = ..., signature: _Optional[_Union[Signature, _Mapping]] = ...) -> None: ...
+    ans104: bytes
+    def __init__(self, target: _Optional[str] = ..., anchor: _Optional[str] = ..., tags: _Optional[_Iterable[_Union[Tag, _Mapping]]] = ..., data: _Optional[bytes] = ..., signature: _Optional[_Union[Signature, _Mapping]] = ..., ans104: _Optional[bytes] = ...) -> None: ...
 
 class Assignment(_message.Message):
     __slots__ = ("process", "slot", "message", "timestamp", "block_height", "block_hash", "epoch", "hash_chain", "signature", "id")

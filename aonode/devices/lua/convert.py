@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aonode import ans104
 from aonode.devices.base import DeviceError
 from aonode.ids import encode_id
 from aonode.model import (
@@ -26,8 +27,13 @@ from aonode.model import (
     Tag,
 )
 
-ALGORITHMS: dict[str, bytes] = {SCHEME_ED25519: b"ed25519", SCHEME_RSA_PSS_SHA512: b"rsa-pss-sha512"}
-"""The `alg` of a commitment, by signature scheme (HyperBEAM's names)."""
+ALGORITHMS: dict[str, bytes] = {
+    SCHEME_ED25519: b"ed25519",
+    SCHEME_RSA_PSS_SHA512: b"rsa-pss-sha512",
+    **{scheme: alg.encode() for scheme, alg in ans104.ALGORITHMS.items()},
+}
+"""The `alg` of a commitment, by signature scheme (HyperBEAM's names; an ANS-104 item's type 1 is
+`rsa-pss-sha256`)."""
 
 MEMORY_ERROR = "memory limit exceeded"
 MAX_ERROR_CHARS = 64 * 1024

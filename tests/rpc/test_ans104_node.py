@@ -1,0 +1,98 @@
+"""ANS-104 messages through a real node over gRPC: scheduled, computed on the Lua runtime (msg.From is the
+item's signer, commitments name ans104@1.0 and the right alg), read back as the exact bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from aonode import ans104
+from aonode.client import NodeClient, build_message, build_process
+from aonode.crypto import Ed25519Signer, RsaPssSigner
+from aonode.devices.aos import runtime_module
+from aonode.ids import encode_id
+from aonode.model import Message
+from tests.conftest import ServerThread, plain
+
+ED = Ed25519Signer.generate()
+
+
+@pytest.fixture(scope="module")
+def rsa() -> RsaPssSigner:
+    return RsaPssSigner.generate(4096)
+
+
+@pytest.fixture
+def client(server: ServerThread) -> Iterator[NodeClient]:
+    with NodeClient(server.address, timeout=60) as c:
+        yield c
+
+
+def spawn(client: NodeClient, signer: Ed25519Signer | RsaPssSigner) -> ans104.Ans104Message:
+    process = build_process(
+        signer, module=encode_id(runtime_module().id), scheduler=client.info().address, device="lua@5.3a"
+    )
+    item = ans104.from_message(process, signer)
+    assignment = client.schedule(item.raw)
+    assert assignment.slot == 0 and assignment.message == item.id
+    return item
+
+
+def send(client: NodeClient, signer: Ed25519Signer | RsaPssSigner, pid: str, code: str) -> tuple[int, bytes]:
+    item = ans104.from_message(build_message(signer, pid, action="Eval", data=code.encode()), signer)
+    return client.schedule(item.raw).slot, item.raw
+
+
+WHO = 'Handlers.add("who", "Who", function(msg) print(msg.From .. " " .. msg.Owner .. " " .. msg.Id) end)'
+
+
+def ask(client: NodeClient, signer: Ed25519Signer | RsaPssSigner, pid: str) -> tuple[str, bytes]:
+    item = ans104.from_message(build_message(signer, pid, action="Who"), signer)
+    slot = client.schedule(item.raw).slot
+    result = client.compute(pid, slot).result
+    assert not result.error, result.error
+    return plain(result.output.data), item.raw
+
+
+def test_rsa_process_and_ed25519_message_compute_with_the_signers_identity(
+    client: NodeClient, rsa: RsaPssSigner
+) -> None:
+    process = spawn(client, rsa)
+    pid = encode_id(process.id)
+    slot, raw = send(client, rsa, pid, WHO)
+    assert not client.compute(pid, slot).result.error
+    out, raw_rsa = ask(client, rsa, pid)
+    assert out == f"{rsa.address} {rsa.address} {encode_id(ans104.decode(raw_rsa).id)}"
+    out, raw_ed = ask(client, ED, pid)
+    mid = encode_id(ans104.decode(raw_ed).id)
+    assert out == f"{ED.address} {ED.address} {mid}"
+
+    # Read back: the exact bytes, by ID and in the schedule.
+    got = client.get_message(mid)
+    assert isinstance(got, ans104.Ans104Message) and got.raw == raw_ed
+    page = client.get_schedule(pid, include_messages=True)
+    assert [m.raw for m in page.messages if isinstance(m, ans104.Ans104Message)] == [
+        process.raw,
+        raw,
+        raw_rsa,
+        raw_ed,
+    ]
+
+
+def test_our_messages_and_ans104_items_share_a_schedule(client: NodeClient) -> None:
+    process = spawn(client, ED)
+    pid = encode_id(process.id)
+    first = client.schedule(build_message(ED, pid, action="Eval", data=b"X = 7"))
+    slot, raw = send(client, ED, pid, "return X * 6")
+    assert slot == first.slot + 1
+    assert plain(client.compute(pid, slot).result.output.data) == "42"
+    got = client.get_message(encode_id(ans104.decode(raw).id))
+    assert isinstance(got, ans104.Ans104Message) and got.raw == raw
+    assert type(client.get_message(encode_id(first.message))) is Message
+
+
+def test_publish_accepts_an_item_and_returns_its_id(client: NodeClient) -> None:
+    item = ans104.build(ED, tags=[("Type", "Module"), ("Content-Type", "text/lua")], data=b"return 1")
+    assert client.publish(item.raw) == encode_id(item.id)
+    assert client.get_message(encode_id(item.id)).raw == item.raw  # type: ignore[attr-defined]
