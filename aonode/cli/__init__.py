@@ -22,6 +22,7 @@ from aonode.cli.console import console
 from aonode.cli.cron import cron
 from aonode.cli.info import info
 from aonode.cli.messages import send, spawn
+from aonode.cli.module import module
 from aonode.cli.process import process
 from aonode.cli.push import push
 from aonode.cli.replica import replica
@@ -56,7 +57,7 @@ def cli() -> None:
 
 for command in (
     serve, info, wallet, spawn, send, schedule, watch, eval_, console, now, compute, dryrun, push, cron,
-    process, replica, bench
+    process, replica, bench, module
 ):  # fmt: skip
     cli.add_command(command)
 

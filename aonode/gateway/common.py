@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from aonode import ids
+from aonode.crypto import Ed25519Signer, sign_message
 from aonode.errors import InvalidArgument
 from aonode.model import Message
 from aonode.node import Node
@@ -95,6 +96,14 @@ async def get_message(node: Node, message_id: bytes) -> Message:
     message, lease = await leased(node, lambda lease: node.scheduler.get_message(message_id, lease))
     lease.close()
     return message
+
+
+def anonymous(message: Message) -> Message:
+    """A dry-run's message signed by a key made for this request alone. The process then sees a sender
+    (AOS trusts a message signed by its own sender, and refuses one with no owner at all) whose key
+    nobody holds: never an address the requester claims (a dry-run's `Owner` is not proven, and no
+    request may make a process see a `From` whose key the requester does not hold)."""
+    return sign_message(message, Ed25519Signer.generate())
 
 
 def owner_text(message: Message) -> str:

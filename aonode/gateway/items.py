@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from aonode import ans104
 from aonode.errors import InvalidArgument
 from aonode.model import Message
 
@@ -16,8 +17,6 @@ from aonode.model import Message
 def parse_item(body: bytes) -> Message:
     """The verified message in `body`; InvalidArgument (400) for anything that is not a valid, correctly
     signed data item within the limits."""
-    from aonode import ans104  # type: ignore[attr-defined,unused-ignore]
-
     if not body:
         raise InvalidArgument("body: expected an ANS-104 data item, got nothing")
     if not ans104.is_ans104(body):

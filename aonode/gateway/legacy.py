@@ -30,6 +30,7 @@ from aonode.cron.tasks import CronTask
 from aonode.errors import AonodeError, InvalidArgument, NotFound
 from aonode.gateway import shapes
 from aonode.gateway.common import (
+    anonymous,
     json_response,
     leased,
     parse_id,
@@ -154,7 +155,7 @@ class LegacyRoutes:
             tags=_tags(body.get("Tags")),
             data=_data(body.get("Data")),
         )
-        result = await self.node.engine.dryrun(message)
+        result = await self.node.engine.dryrun(anonymous(message))
         return json_response(shapes.result_json(result))
 
     # -- SU ------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from aonode import ids
 from aonode.errors import InvalidArgument, NotFound
 from aonode.gateway import shapes
 from aonode.gateway.common import (
+    anonymous,
     get_message,
     json_response,
     leased,
@@ -225,7 +226,7 @@ class ProcessRoutes:
             if not any(t.name.lower() == name.lower() for t in tags):
                 tags.append(Tag(name, value))
         message = Message(target=pid_text, tags=tuple(tags), data=data)
-        result = await self.node.engine.dryrun(message)
+        result = await self.node.engine.dryrun(anonymous(message))
         shaped = shapes.result_json(result)
         return json_response({**shaped, "raw": shaped, "process": pid_text})
 
