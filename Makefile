@@ -36,6 +36,12 @@ TS_DEPS   := $(if $(NPM),clients/typescript/node_modules/.package-lock.json)
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix clients/typescript
 
+# The real aoconnect (and arweave) for tests/http, from its lockfile, when npm exists: without them the
+# aoconnect tests skip locally (and fail in CI, which installs them: .ci/run).
+HTTP_JS_DEPS := $(if $(NPM),tests/http/js/node_modules/.package-lock.json)
+tests/http/js/node_modules/.package-lock.json: tests/http/js/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/http/js
+
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -59,7 +65,7 @@ clients: $(BIN)/.installed-dev $(TS_DEPS)
 clients-check: $(BIN)/.installed-dev $(TS_DEPS)
 	$(BIN)/python scripts/gen_clients.py --check
 
-pytest: $(BIN)/.installed-dev $(TS_DEPS)
+pytest: $(BIN)/.installed-dev $(TS_DEPS) $(HTTP_JS_DEPS)
 	$(BIN)/python -m pytest -q
 
 clean:
