@@ -78,7 +78,7 @@ class LegacyRoutes:
         pid = ids.decode_id(pid_text, "process")
         body = await read_body(request, self.body_limit)
         if body:  # aoconnect signs a small item targeting the process; a bare request is allowed too
-            item = await parse_item_async(body)
+            item = await parse_item_async(body, verify=True)
             if item.target and item.target != pid_text:
                 raise InvalidArgument(f"the item targets {item.target[:64]}, not {pid_text}")
         self.node.scheduler.head(pid)  # NotFound for a process this node does not schedule

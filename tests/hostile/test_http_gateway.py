@@ -69,6 +69,11 @@ def test_bad_items_and_signatures_are_400_and_store_nothing(node: ServerThread, 
             assert reply.status == 400, (path, reply.status, reply.text)
             assert reply.json()["status"] == "INVALID_ARGUMENT"
     assert not stored(node, bytes(forged)) and not stored(node, bytes(tampered))
+    module = bytearray(item(tags=(("Type", "Module"), ("Module-Format", "lua@5.3a")), data=b"return 1"))
+    module[10] ^= 0xFF
+    for path in ("/", "/modules"):
+        assert http.post(path, bytes(module)).status == 400
+    assert not stored(node, bytes(module))
     # A valid item for another process, posted under this one, is refused too.
     other = item("B" * 42 + "A")
     assert http.post(f"/{pid}~process@1.0/schedule", other).status == 400
