@@ -47,9 +47,15 @@ def _sign_batch(jwk: dict[str, str], process: str, count: int) -> list[bytes]:
     from aonode.model import Tag
 
     signer = RsaPssSigner.from_jwk(jwk)
-    tags = [Tag("Data-Protocol", "ao"), Tag("Variant", "ao.TN.1"), Tag("Type", "Message"), Tag("Action", "Bench")]
+    tags = [
+        Tag("Data-Protocol", "ao"),
+        Tag("Variant", "ao.TN.1"),
+        Tag("Type", "Message"),
+        Tag("Action", "Bench"),
+    ]
     return [
-        ans104.build(signer, target=process, anchor=new_anchor(), tags=tags, data=DATA).raw for _ in range(count)
+        ans104.build(signer, target=process, anchor=new_anchor(), tags=tags, data=DATA).raw
+        for _ in range(count)
     ]
 
 

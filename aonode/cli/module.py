@@ -76,12 +76,16 @@ def publish(
     is_wasm = code.startswith(b"\0asm")
     if fmt is None:
         if is_wasm:
-            fail("--format is required for a WASM module (e.g. wasm64-unknown-emscripten-draft_2024_02_15)", 2)
+            fail(
+                "--format is required for a WASM module (e.g. wasm64-unknown-emscripten-draft_2024_02_15)", 2
+            )
         fmt = LUA_FORMAT
     if is_wasm != fmt.lower().startswith("wasm"):
         fail(f"--format {fmt} does not match the file ({'a WASM binary' if is_wasm else 'not WASM'})", 2)
     signer = load_wallet(expand(wallet_path))
-    item = ans104.build(signer, tags=module_tags(fmt, memory_limit, compute_limit, parse_tags(tag_items)), data=code)
+    item = ans104.build(
+        signer, tags=module_tags(fmt, memory_limit, compute_limit, parse_tags(tag_items)), data=code
+    )
     with NodeClient(node) as client:
         module_id = client.publish(item.raw)
     emit({"id": module_id, "format": fmt, "bytes": len(code)}, as_json, module_id)

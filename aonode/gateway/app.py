@@ -23,6 +23,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -31,7 +32,7 @@ from aonode.devices.aos import runtime_module
 from aonode.devices.registry import LUA
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.gateway import graphql
-from aonode.gateway.common import json_response, read_body, text_response
+from aonode.gateway.common import json_response, read_body
 from aonode.gateway.items import parse_item_async
 from aonode.gateway.legacy import LegacyRoutes, submit
 from aonode.gateway.process import PathError, ProcessRoutes, navigate, schedule_and_push
@@ -163,10 +164,12 @@ def error_response(error: BaseException) -> web.Response | None:
         return None
     status, name = found
     message = str(error)[:1024] if status != 500 or name == "DATA_LOSS" else "internal error"
-    return json_response({"error": message, "status": name}, status=status, headers=error_headers(error, status))
+    return json_response(
+        {"error": message, "status": name}, status=status, headers=error_headers(error, status)
+    )
 
 
-def make_middleware(limit: int) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def make_middleware(limit: int) -> Any:
     in_flight = 0
 
     @web.middleware

@@ -36,7 +36,7 @@ _MODULE_DEFAULTS = (("Input-Encoding", "JSON-1"), ("Output-Encoding", "JSON-1"))
 
 def requested_ids(body: Any) -> list[str]:
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        raise InvalidArgument("body: a GraphQL request, {\"query\": ..., \"variables\": {...}}")
+        raise InvalidArgument('body: a GraphQL request, {"query": ..., "variables": {...}}')
     found: list[str] = []
     variables = body.get("variables")
     if isinstance(variables, dict):
@@ -94,6 +94,4 @@ async def answer(node: Node, request: web.Request) -> web.Response:
                 message = None
         if message is not None:
             edges.append({"cursor": text, "node": transaction_node(text, message)})
-    return json_response(
-        {"data": {"transactions": {"pageInfo": {"hasNextPage": False}, "edges": edges}}}
-    )
+    return json_response({"data": {"transactions": {"pageInfo": {"hasNextPage": False}, "edges": edges}}})

@@ -85,8 +85,8 @@ class LegacyRoutes:
         cron = self.node.cron
         if request.method == "DELETE":
             stopped = [t.task for t in self.monitors(pid_text)]
-            for task in stopped:
-                await cron.stop(task)
+            for task_id in stopped:
+                await cron.stop(task_id)
             return json_response({"ok": True, "process": pid_text, "stopped": stopped})
         live = self.monitors(pid_text)
         if live:
@@ -128,7 +128,11 @@ class LegacyRoutes:
         hi = tip if to is None else min(to, tip)
         if hi < lo:
             return json_response({"edges": []})
-        slots = range(lo, min(hi, lo + limit - 1) + 1) if sort == "ASC" else range(hi, max(lo, hi - limit + 1) - 1, -1)
+        slots = (
+            range(lo, min(hi, lo + limit - 1) + 1)
+            if sort == "ASC"
+            else range(hi, max(lo, hi - limit + 1) - 1, -1)
+        )
         await engine.compute(pid, max(slots))  # one computation for the whole range
         edges: list[dict[str, Any]] = []
         used = 0
@@ -208,7 +212,9 @@ class LegacyRoutes:
             return json_response(shapes.su_page([], [], False))
         page, lease = await leased(
             self.node,
-            lambda lease: sched.get_schedule(pid, start, end, limit, True, max_bytes=SU_PAGE_BYTES, lease=lease),
+            lambda lease: sched.get_schedule(
+                pid, start, end, limit, True, max_bytes=SU_PAGE_BYTES, lease=lease
+            ),
         )
         try:
             return json_response(shapes.su_page(list(page.assignments), list(page.messages), page.has_next))
@@ -264,7 +270,11 @@ def _tags(value: object) -> tuple[Tag, ...]:
         raise InvalidArgument("Tags: a list of {name, value}")
     tags = []
     for i, t in enumerate(value):
-        if not isinstance(t, dict) or not isinstance(t.get("name"), str) or not isinstance(t.get("value"), str):
+        if (
+            not isinstance(t, dict)
+            or not isinstance(t.get("name"), str)
+            or not isinstance(t.get("value"), str)
+        ):
             raise InvalidArgument(f"Tags[{i}]: expected {{name: string, value: string}}")
         tags.append(Tag(t["name"], t["value"]))
     return tuple(tags)

@@ -177,7 +177,9 @@ class ProcessRoutes:
             slot = await self.slot_of(pid, chosen)
         engine = self.node.engine
         result = await (engine.now(pid) if slot is None else engine.compute(pid, slot))
-        body = shapes.computed_json(pid_text, result.slot, result.result, result.hashpath, result.result_digest)
+        body = shapes.computed_json(
+            pid_text, result.slot, result.result, result.hashpath, result.result_digest
+        )
         return navigate(body, rest)
 
     async def slot_of(self, pid: bytes, chosen: str) -> int:
@@ -263,4 +265,5 @@ async def message_and_assignment(node: Node, message_id: bytes, process: bytes |
     """The ao scheduler's `GET /{message}?process-id=`: the message and its assignment."""
     assignment = await asyncio.to_thread(node.scheduler.assignment_of, message_id, process)
     message = await get_message(node, message_id)
-    return shapes.su_edge(assignment, message)["node"]
+    node_json: dict[str, Any] = shapes.su_edge(assignment, message)["node"]
+    return node_json

@@ -56,7 +56,12 @@ def test_mu_spawn_message_and_cu_results(http: Http, grpc_client: NodeClient) ->
     desc = http.get(f"/results/{pid}?sort=DESC&limit=2").json()["edges"]
     assert [e["cursor"] for e in desc] == ["3", "2"]
     assert plain(desc[0]["node"]["Output"]["data"]) == "20"
-    dry = {"Target": pid, "Owner": "nobody", "Tags": [{"name": "Action", "value": "Eval"}], "Data": "return 1"}
+    dry = {
+        "Target": pid,
+        "Owner": "nobody",
+        "Tags": [{"name": "Action", "value": "Eval"}],
+        "Data": "return 1",
+    }
     dryrun = http.post(f"/dry-run?process-id={pid}", json.dumps(dry).encode(), "application/json").json()
     # Eval is the owner's only: a dry-run's claimed Owner proves nothing, so it is not the owner.
     assert plain(dryrun["Output"]["data"]) != "1" and grpc_client.get_slot(pid).current_slot == 3
@@ -107,29 +112,46 @@ def test_hyperpath_post_schedule_and_push(http: Http, grpc_client: NodeClient) -
 
 def test_graphql_lists_modules_and_processes(http: Http, grpc_client: NodeClient) -> None:
     scheduler = grpc_client.info().address
+    tags = [
+        ("Data-Protocol", "ao"),
+        ("Type", "Module"),
+        ("Module-Format", "lua@5.3a"),
+        ("Input-Encoding", "JSON-1"),
+        ("Output-Encoding", "JSON-1"),
+        ("Content-Type", "text/x-lua"),
+    ]
     module = ans104.build(
-        USER,
-        tags=[Tag("Data-Protocol", "ao"), Tag("Type", "Module"), Tag("Module-Format", "lua@5.3a"),
-              Tag("Input-Encoding", "JSON-1"), Tag("Output-Encoding", "JSON-1"), Tag("Content-Type", "text/x-lua")],
-        data=b"function compute(base, req) return base end",
-    )  # fmt: skip
+        USER, tags=[Tag(n, v) for n, v in tags], data=b"function compute(base, req) return base end"
+    )
     stored = http.post("/modules", module.raw)
     assert stored.status == 200 and stored.json()["id"] == encode_id(module.id)
     pid = spawn(http, scheduler)
     query = {
-        "query": "query($ids: [ID!]!) { transactions(ids: $ids) { edges { node { owner { address } tags { name value } } } } }",
+        "query": "query($ids: [ID!]!) { transactions(ids: $ids) "
+        "{ edges { node { owner { address } tags { name value } } } } }",
         "variables": {"transactionIds": [RUNTIME, encode_id(module.id), pid, "A" * 43]},
     }
-    edges = http.post("/graphql", json.dumps(query).encode(), "application/json").json()["data"]["transactions"]["edges"]
+    edges = http.post("/graphql", json.dumps(query).encode(), "application/json").json()["data"][
+        "transactions"
+    ]["edges"]
     assert [e["node"]["id"] for e in edges] == [RUNTIME, encode_id(module.id), pid]
     runtime_tags = {t["name"]: t["value"] for t in edges[0]["node"]["tags"]}
     assert runtime_tags["Type"] == "Module" and runtime_tags["Input-Encoding"] == "JSON-1"
     assert edges[1]["node"]["owner"]["address"] == str(USER.address)
     inline = {"query": f'{{ transactions(ids: ["{pid}"]) {{ edges {{ node {{ id }} }} }} }}'}
-    assert len(http.post("/graphql", json.dumps(inline).encode(), "application/json").json()["data"]["transactions"]["edges"]) == 1
+    assert (
+        len(
+            http.post("/graphql", json.dumps(inline).encode(), "application/json").json()["data"][
+                "transactions"
+            ]["edges"]
+        )
+        == 1
+    )
 
 
-def test_monitor_keeps_a_process_computed(http_server: ServerThread, http: Http, grpc_client: NodeClient) -> None:
+def test_monitor_keeps_a_process_computed(
+    http_server: ServerThread, http: Http, grpc_client: NodeClient
+) -> None:
     pid = spawn(http, grpc_client.info().address)
     monitor = message_item(pid, "Monitor").raw
     started = http.request("POST", f"/monitor/{pid}", monitor)

@@ -3,9 +3,9 @@ bad paths each get their status (400, 404, 409, 413), store nothing, and leave t
 
 from __future__ import annotations
 
-from http.client import HTTPConnection
 import json
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from pathlib import Path
 
 import pytest
@@ -39,9 +39,15 @@ def http(node: ServerThread) -> Http:
     return Http(node.running.http.url)
 
 
-def item(target: str = "", tags: tuple[tuple[str, str], ...] = (("Action", "Eval"),), data: bytes = b"1") -> bytes:
+def item(
+    target: str = "", tags: tuple[tuple[str, str], ...] = (("Action", "Eval"),), data: bytes = b"1"
+) -> bytes:
     built = ans104.build(
-        USER, target=target, anchor=new_anchor(), tags=[Tag("Type", "Message"), *(Tag(n, v) for n, v in tags)], data=data
+        USER,
+        target=target,
+        anchor=new_anchor(),
+        tags=[Tag("Type", "Message"), *(Tag(n, v) for n, v in tags)],
+        data=data,
     )
     return built.raw
 
@@ -91,7 +97,11 @@ def test_unknown_process_and_foreign_scheduler(node: ServerThread, http: Http) -
     foreign = ans104.build(
         USER,
         anchor=new_anchor(),
-        tags=[Tag("Type", "Process"), Tag("Module", encode_id(runtime_module().id)), Tag("Scheduler", "D" * 42 + "A")],
+        tags=[
+            Tag("Type", "Process"),
+            Tag("Module", encode_id(runtime_module().id)),
+            Tag("Scheduler", "D" * 42 + "A"),
+        ],
     ).raw
     reply = http.post("/", foreign)
     assert reply.status == 409, reply.text  # another node's process: the redirect

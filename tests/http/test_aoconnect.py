@@ -26,7 +26,9 @@ from aonode.testing import LocalNode, free_port
 from tests.conftest import plain
 
 JS = Path(__file__).parent / "js"
-CONFORMANCE = Path(os.environ.get("AONODE_CONFORMANCE", Path(__file__).parents[2].parent / "shared" / "conformance"))
+CONFORMANCE = Path(
+    os.environ.get("AONODE_CONFORMANCE", Path(__file__).parents[2].parent / "shared" / "conformance")
+)
 WASM = CONFORMANCE / "wasm" / "aos-wasm32-emscripten4.wasm"
 
 
