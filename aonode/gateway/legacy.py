@@ -3,8 +3,8 @@ the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU
 
 - MU: `POST /` takes an ANS-104 item: `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
   is stored as a module (published, not scheduled), anything else with a target is scheduled on it; the
-  answer is `{"id", "message", "process", "slot"}`. `POST|DELETE /monitor/{pid}` (a signed item targeting
-  the process) starts or stops a `now` cron task that keeps the process computed (`monitor_interval`,
+  answer is `{"id", "message", "process", "slot"}`. `POST|DELETE /monitor/{pid}` (an item targeting the process,
+  signed by its owner) starts or stops a `now` cron task that keeps the process computed (`monitor_interval`,
   or the process's own `Cron-Interval`). `POST /?process-id=P&assign=M` is answered 501: the node
   schedules a message only on its own target.
 - CU: `GET /result/{message}?process-id=`, `GET /results/{pid}?from=&to=&sort=&limit=` (cursors are slots;
@@ -27,12 +27,13 @@ from aiohttp import web
 
 from aonode import ids
 from aonode.cron.tasks import CronTask
-from aonode.errors import AonodeError, InvalidArgument, NotFound
+from aonode.errors import AonodeError, InvalidArgument, NotFound, PermissionDenied
 from aonode.gateway import shapes
 from aonode.gateway.common import (
     anonymous,
     json_response,
     leased,
+    owner_text,
     parse_id,
     parse_int,
     read_body,
@@ -75,13 +76,23 @@ class LegacyRoutes:
         return await submit(self.node, message)
 
     async def monitor(self, request: web.Request, pid_text: str) -> web.Response:
+        """Start or stop keeping a process computed. The request is the signed item aoconnect sends; its
+        signer must be the process's owner (who signed its Process message) or this node: a node task
+        costs the node's compute and counts against its cron limits, so not anyone may add one."""
         pid = ids.decode_id(pid_text, "process")
         body = await read_body(request, self.body_limit)
-        if body:  # aoconnect signs a small item targeting the process; a bare request is allowed too
-            item = await parse_item_async(body, verify=True)
-            if item.target and item.target != pid_text:
-                raise InvalidArgument(f"the item targets {item.target[:64]}, not {pid_text}")
         self.node.scheduler.head(pid)  # NotFound for a process this node does not schedule
+        if not body:
+            raise InvalidArgument("monitor: the body is an item signed by the process's owner")
+        item = await parse_item_async(body, verify=True)
+        if item.target and item.target != pid_text:
+            raise InvalidArgument(f"the item targets {item.target[:64]}, not {pid_text}")
+        process = await asyncio.to_thread(self.node.scheduler.get_message, pid)
+        signer = owner_text(item)
+        if signer not in (owner_text(process), self.node.address):
+            raise PermissionDenied(
+                f"monitor: {signer} is not the owner of process {pid_text} ({owner_text(process)})"
+            )
         cron = self.node.cron
         if request.method == "DELETE":
             stopped = [t.task for t in self.monitors(pid_text)]
@@ -91,7 +102,6 @@ class LegacyRoutes:
         live = self.monitors(pid_text)
         if live:
             return json_response({"ok": True, "process": pid_text, "task": live[0].task})
-        process = await asyncio.to_thread(self.node.scheduler.get_message, pid)
         interval = process.tag("Cron-Interval") or self.monitor_interval
         task = await cron.every(pid_text, interval, path="now")
         return json_response({"ok": True, "process": pid_text, "task": task.task, "interval": task.interval})

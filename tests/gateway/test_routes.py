@@ -163,4 +163,10 @@ def test_monitor_keeps_a_process_computed(
     stopped = http.request("DELETE", f"/monitor/{pid}", monitor)
     assert stopped.status == 200 and stopped.json()["stopped"] == [task]
     wait_for(lambda: not [t for t in http_server.node.cron.list_tasks() if t.process == pid])
-    assert http.request("POST", f"/monitor/{'A' * 43}", b"").status == 404
+    assert http.request("POST", f"/monitor/{'A' * 43}", monitor).status == 404
+    assert http.request("POST", f"/monitor/{pid}", b"").status == 400
+    stranger = ans104.build(
+        Ed25519Signer.generate(), target=pid, anchor=new_anchor(), tags=[Tag("A", "b")]
+    ).raw
+    refused = http.request("POST", f"/monitor/{pid}", stranger)
+    assert refused.status == 403 and not [t for t in http_server.node.cron.list_tasks() if t.process == pid]

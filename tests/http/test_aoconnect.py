@@ -77,6 +77,8 @@ def check(out: dict[str, Any]) -> None:
     assert edges and edges[0]["cursor"] == "3"  # DESC: the newest slot first
     assert [m["Data"] for m in edges[0]["node"]["Messages"]] == ["pong 41"]
     assert plain(out["dryrun"]["Output"]["data"]) == "X is 41"
+    if out["mode"] == "legacy":  # the ID of the signed monitor request aoconnect sent
+        assert len(out["monitor"]) == 43 and len(out["unmonitor"]) == 43
 
 
 def publish_wasm(node: LocalNode, tmp: Path) -> str:

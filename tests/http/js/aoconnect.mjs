@@ -39,5 +39,9 @@ const pingRef = await send([{ name: 'Action', value: 'Ping' }], 'ping')
 out.ping = await ao.result(pingRef)
 out.results = await ao.results({ process: pid, sort: 'DESC', limit: 5 })
 out.dryrun = await ao.dryrun({ process: pid, tags: [{ name: 'Action', value: 'Get' }], data: 'x' })
+if (mode === 'legacy') {
+  out.monitor = await ao.monitor({ process: pid, signer })
+  out.unmonitor = await ao.unmonitor({ process: pid, signer })
+}
 out.wallet = await Arweave.init({}).wallets.jwkToAddress(jwk)
 console.log(JSON.stringify(out))
