@@ -3,9 +3,9 @@ the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU
 
 - MU: `POST /` takes an ANS-104 item: `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
   is stored as a module (published, not scheduled), anything else with a target is scheduled on it; the
-  answer is `{"id", "message", "process", "slot"}`. `POST|DELETE /monitor/{pid}` (an item targeting the process,
-  signed by its owner) starts or stops a `now` cron task that keeps the process computed (`monitor_interval`,
-  or the process's own `Cron-Interval`). `POST /?process-id=P&assign=M` is answered 501: the node
+  answer is `{"id", "message", "process", "slot"}`. `POST|DELETE /monitor/{pid}` (an item targeting
+  the process, signed by its owner) starts or stops a `now` cron task that keeps the process computed
+  (`monitor_interval`, or the process's own `Cron-Interval`). `POST /?process-id=P&assign=M` is answered 501: the node
   schedules a message only on its own target.
 - CU: `GET /result/{message}?process-id=`, `GET /results/{pid}?from=&to=&sort=&limit=` (cursors are slots;
   `from` exclusive, `to` inclusive; at most 1,000 results and about 4 MiB), `POST /dry-run?process-id=`
