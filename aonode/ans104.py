@@ -9,7 +9,7 @@ API (stable; the HTTP gateway builds on it):
 - `verify(item)`: raise `SignatureError` unless the item's signature verifies.
 - `build(signer, target=, anchor=, tags=, data=) -> Ans104Message`: make and sign an item (tests, the
   bench, the gateway). `signer` is an `aonode.crypto` signer (an Arweave JWK wallet's `RsaPssSigner`, or an
-  `Ed25519Signer`): RSA keys sign as type 1, Ed25519 keys as type 2.
+  `Ed25519Signer`): RSA keys sign as type 1, Ed25519 keys as type 2; an `ethereum.EthereumSigner` as 3.
 - `is_ans104(raw)`: whether bytes look like a data item rather than an aonode encoding (`AOM1…`).
 - `Ans104Message`: a `Message` (so the scheduler, store, compute, push, replication take it unchanged)
   that also carries `raw`, the item's exact bytes, and `signature_type`. Its `id` is ANS-104's:
@@ -23,17 +23,19 @@ Layout (ANS-104), all integers little-endian:
     | u64 tag count | u64 tag bytes | tags (Avro array of {name: bytes, value: bytes}) | data (the rest)
 
 Signature types: 1 Arweave (RSA-PSS, SHA-256, MGF1-SHA-256, 512-byte signature and owner = the RSA-4096
-modulus, e = 65537, any salt length: aoconnect's signer uses the maximum, arbundles 32); 2 Ed25519 (64-byte
-signature, 32-byte owner, the same point checks as aonode's own Ed25519, `crypto`). Type 3 (Ethereum) is
-refused: see docs/ans104.md. What is signed is the deep hash (SHA-384) of
-`["dataitem", "1", "<type>", owner, target, anchor, tag bytes, data]`, where an absent target or anchor
-is empty.
+modulus, e = 65537, any salt length: aoconnect and arbundles sign with the maximum, `build` with 32); 2 Ed25519 (64-byte
+signature, 32-byte owner, the same point checks as aonode's own Ed25519, `crypto`); 3 Ethereum (secp256k1
+over the EIP-191 keccak-256 hash, 65-byte `r ‖ s ‖ v` signature and uncompressed owner; only the canonical
+signature, low `s` and the owner's own `v`, verifies: `aonode.ethereum`). What is signed is the deep hash
+(SHA-384) of `["dataitem", "1", "<type>", owner, target, anchor, tag bytes, data]`, where an absent target
+or anchor is empty.
 
 The model's view: `target` is the target's base64url ID ("" when absent); `anchor` is the anchor's 32
 bytes as UTF-8 text when they are valid UTF-8, else their base64url; tags are decoded as UTF-8 (bytes
 that are not UTF-8 are kept as surrogate escapes so decoding never fails, and `validate` refuses them);
-the signature's `scheme` is `ans104-rsa-pss-sha256` or `ans104-ed25519`, its owner the raw owner, so the
-signer's address (`Owner`, `From`) is base64url(sha256(owner)) as in AO.
+the signature's `scheme` is `ans104-rsa-pss-sha256`, `ans104-ed25519` or `ans104-secp256k1`, its owner the
+raw owner, so the signer's address (`Owner`, `From`) is base64url(sha256(owner)) as in AO (an Ethereum
+signer's is its EIP-55 `0x…` address, as AO shows them).
 
 Limits (`Ans104Message.validate`, beyond `Message.validate`'s 128 tags, names 1-1024 bytes, values at
 most 3072 bytes): the Avro tag bytes are at most 4096 (arbundles' verify, which AO's MU applies).
@@ -53,10 +55,10 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import CryptoError
 
-from aonode import crypto
+from aonode import crypto, ethereum
 from aonode.codec import DecodeError
 from aonode.errors import InvalidArgument
-from aonode.ids import MessageId, b64url_decode, b64url_encode, decode_id, encode_id
+from aonode.ids import Address, MessageId, b64url_decode, b64url_encode, decode_id, encode_id
 from aonode.model import (
     SCHEME_ED25519,
     SCHEME_RSA_PSS_SHA512,
@@ -69,18 +71,25 @@ from aonode.model import (
 
 SIG_ARWEAVE = 1
 SIG_ED25519 = 2
+SIG_ETHEREUM = 3
 SCHEME_ANS104_RSA = "ans104-rsa-pss-sha256"
 SCHEME_ANS104_ED25519 = "ans104-ed25519"
+SCHEME_ANS104_ETHEREUM = "ans104-secp256k1"
 FORMAT = "ans104@1.0"
 """The commitment device that names this format (HyperBEAM's)."""
 
-ALGORITHMS = {SCHEME_ANS104_RSA: "rsa-pss-sha256", SCHEME_ANS104_ED25519: "ed25519"}
+ALGORITHMS = {
+    SCHEME_ANS104_RSA: "rsa-pss-sha256",
+    SCHEME_ANS104_ED25519: "ed25519",
+    SCHEME_ANS104_ETHEREUM: "secp256k1",
+}
 """A commitment's `alg` for each scheme (HyperBEAM's names)."""
 
 # signature type -> (signature length, owner length, scheme)
 _TYPES: dict[int, tuple[int, int, str]] = {
     SIG_ARWEAVE: (512, 512, SCHEME_ANS104_RSA),
     SIG_ED25519: (64, 32, SCHEME_ANS104_ED25519),
+    SIG_ETHEREUM: (65, 65, SCHEME_ANS104_ETHEREUM),
 }
 _SCHEME_TYPE = {scheme: t for t, (_, _, scheme) in _TYPES.items()}
 
@@ -113,6 +122,17 @@ class Ans104Message(Message):
         sig = self.signature
         return MessageId(hashlib.sha256(sig.value if sig is not None else b"").digest())
 
+    @_derived
+    def owner_address(self) -> Address | None:
+        """The signer's address as AO shows it: base64url(sha256(owner)) for Arweave and Ed25519 keys, the
+        EIP-55 `0x…` address for Ethereum keys."""
+        sig = self.signature
+        if sig is None:
+            return None
+        if self.signature_type == SIG_ETHEREUM:
+            return ethereum.address(sig.owner)
+        return sig.address
+
     @property
     def format(self) -> str:
         return FORMAT
@@ -130,14 +150,20 @@ class Ans104Message(Message):
 
     def validate(self) -> None:
         Message.validate(self)
-        tag_bytes = _tag_bytes(self.raw)
-        if len(tag_bytes) > MAX_TAG_BYTES:
-            raise ValidationError(f"ans104: tags take {len(tag_bytes)} bytes (at most {MAX_TAG_BYTES})")
+        lay = self._layout
+        size = lay.tags_end - lay.tags_start
+        if size > MAX_TAG_BYTES:
+            raise ValidationError(f"ans104: tags take {size} bytes (at most {MAX_TAG_BYTES})")
 
     @_derived
     def signature_data(self) -> bytes:
         """The 48-byte deep hash the signature signs."""
-        return _signature_data(_Layout.of(self.raw))
+        return _signature_data(self._layout)
+
+    @_derived
+    def _layout(self) -> _Layout:
+        # `decode` leaves the layout it checked here; an unpickled item computes it again.
+        return _Layout.of(self.raw)
 
 
 # -- deep hash ----------------------------------------------------------------------------------------------
@@ -183,7 +209,9 @@ class _Layout:
         sig_type = raw[0] | raw[1] << 8
         spec = _TYPES.get(sig_type)
         if spec is None:
-            raise DecodeError(f"ans104: unsupported signature type {sig_type} (1 Arweave and 2 Ed25519 are)")
+            raise DecodeError(
+                f"ans104: unsupported signature type {sig_type} (1 Arweave, 2 Ed25519 and 3 Ethereum are)"
+            )
         sig_len, owner_len, _ = spec
         sig_end = 2 + sig_len
         owner_end = sig_end + owner_len
@@ -217,24 +245,29 @@ def _optional(raw: bytes, pos: int, size: int, what: str) -> tuple[bytes, int]:
     return raw[pos + 1 : end], end
 
 
-def _tag_bytes(raw: bytes) -> bytes:
-    lay = _Layout.of(raw)
-    return raw[lay.tags_start : lay.tags_end]
+def _fold(acc: bytes, items: Sequence[DeepHashable]) -> bytes:
+    for item in items:
+        acc = hashlib.sha384(acc + deep_hash(item)).digest()
+    return acc
+
+
+# The deep hash of the signed list up to its first three (constant) entries, for each signature type: the
+# fold goes on from there (it saves a third of the hashing).
+_PREFIX = {t: _fold(hashlib.sha384(b"list8").digest(), [b"dataitem", b"1", str(t).encode()]) for t in _TYPES}
 
 
 def _signature_data(lay: _Layout) -> bytes:
+    """deep_hash(["dataitem", "1", type, owner, target, anchor, tag bytes, data])."""
     raw = lay.raw
-    return deep_hash(
+    return _fold(
+        _PREFIX[lay.sig_type],
         [
-            b"dataitem",
-            b"1",
-            str(lay.sig_type).encode(),
             raw[lay.sig_end : lay.owner_end],
             lay.target,
             lay.anchor,
             raw[lay.tags_start : lay.tags_end],
             raw[lay.tags_end :],
-        ]
+        ],
     )
 
 
@@ -265,10 +298,13 @@ def _read_bytes(buf: bytes, pos: int, end: int) -> tuple[bytes, int]:
 
 def decode_tags(buf: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, bytes]]:
     """The (name, value) pairs of an Avro array of {name: bytes, value: bytes} filling buf[start:end]
-    exactly (any block structure Avro allows; trailing bytes are refused)."""
+    exactly (any block structure Avro allows; trailing bytes are refused). No bytes at all are no tags
+    (what arbundles writes for an item without tags)."""
     end = len(buf) if end is None else end
     pos = start
     out: list[tuple[bytes, bytes]] = []
+    if pos == end:
+        return out
     while True:
         count, pos = _read_long(buf, pos, end)
         if count == 0:
@@ -334,12 +370,12 @@ def decode(raw: bytes | bytearray | memoryview) -> Ans104Message:
     """The item in `raw` (structure only: see `parse`). `DecodeError` for bytes that are not one."""
     buf = bytes(raw)
     lay = _Layout.of(buf)
-    pairs = decode_tags(buf, lay.tags_start, lay.tags_end) if lay.tags_end > lay.tags_start else []
+    pairs = decode_tags(buf, lay.tags_start, lay.tags_end)
     if len(pairs) != lay.tag_count:
         raise DecodeError(f"ans104: header says {lay.tag_count} tags, the tag bytes hold {len(pairs)}")
     _, _, scheme = _TYPES[lay.sig_type]
     sig = Signature(scheme, buf[lay.sig_end : lay.owner_end], buf[2 : lay.sig_end])
-    return Ans104Message(
+    item = Ans104Message(
         target=encode_id(lay.target) if lay.target else "",
         anchor=_anchor_text(lay.anchor) if lay.anchor else "",
         tags=tuple(Tag(_text(k), _text(v)) for k, v in pairs),
@@ -348,6 +384,8 @@ def decode(raw: bytes | bytearray | memoryview) -> Ans104Message:
         raw=buf,
         signature_type=lay.sig_type,
     )
+    item.__dict__["_layout"] = lay
+    return item
 
 
 def _problem(item: Ans104Message) -> str | None:
@@ -374,6 +412,8 @@ def _problem(item: Ans104Message) -> str | None:
         except CryptoError:
             return "bad signature"
         return None
+    if item.signature_type == SIG_ETHEREUM:
+        return ethereum.problem(owner, value, message)
     return f"unsupported signature type {item.signature_type}"
 
 
@@ -416,7 +456,13 @@ def _raw_field(value: str | bytes, size: int, what: str) -> bytes:
     return raw
 
 
-def _signer_type(signer: crypto.Signer) -> int:
+ItemSigner = crypto.Signer | ethereum.EthereumSigner
+"""What `build` signs with: an aonode key (RSA-4096 → type 1, Ed25519 → type 2) or an Ethereum key (3)."""
+
+
+def _signer_type(signer: ItemSigner) -> int:
+    if isinstance(signer, ethereum.EthereumSigner):
+        return SIG_ETHEREUM
     t = _SCHEME_TYPE.get(ALGORITHMS_BY_CRYPTO.get(signer.scheme, ""))
     if t is None:
         raise InvalidArgument(f"ans104: cannot sign with a {signer.scheme} key")
@@ -426,7 +472,9 @@ def _signer_type(signer: crypto.Signer) -> int:
 ALGORITHMS_BY_CRYPTO = {SCHEME_RSA_PSS_SHA512: SCHEME_ANS104_RSA, SCHEME_ED25519: SCHEME_ANS104_ED25519}
 
 
-def _sign(signer: crypto.Signer, sig_type: int, message: bytes) -> bytes:
+def _sign(signer: ItemSigner, sig_type: int, message: bytes) -> bytes:
+    if isinstance(signer, ethereum.EthereumSigner):
+        return signer.sign_raw(message)
     if sig_type == SIG_ARWEAVE:
         assert isinstance(signer, crypto.RsaPssSigner)
         if len(signer.owner) != 512:
@@ -437,14 +485,15 @@ def _sign(signer: crypto.Signer, sig_type: int, message: bytes) -> bytes:
 
 
 def build(
-    signer: crypto.Signer,
+    signer: ItemSigner,
     *,
     target: str | bytes = "",
     anchor: str | bytes = "",
     tags: Iterable[Tag | tuple[str, str] | tuple[bytes, bytes]] = (),
     data: bytes | str = b"",
 ) -> Ans104Message:
-    """A data item signed by `signer` (an RSA-4096 key signs as type 1, Ed25519 as type 2). `target` is a
+    """A data item signed by `signer` (an RSA-4096 key signs as type 1, Ed25519 as type 2, an
+    `ethereum.EthereumSigner` as type 3). `target` is a
     43-character ID or 32 raw bytes; `anchor` 32 bytes (or 32 bytes of UTF-8 text)."""
     sig_type = _signer_type(signer)
     sig_len, owner_len, _ = _TYPES[sig_type]
@@ -480,7 +529,7 @@ def item_id(raw: bytes) -> str:
     return encode_id(decode(raw).id)
 
 
-def from_message(m: Message, signer: crypto.Signer) -> Ans104Message:
+def from_message(m: Message, signer: ItemSigner) -> Ans104Message:
     """`m`'s target, anchor, tags and data as a data item signed by `signer` (its signature is ignored).
     The anchor must be empty or 32 bytes (`client.new_anchor()` makes such anchors)."""
     return build(signer, target=m.target, anchor=m.anchor, tags=m.tags, data=m.data)

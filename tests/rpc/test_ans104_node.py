@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from aonode import ans104
+from aonode import ans104, ethereum
 from aonode.client import NodeClient, build_message, build_process
 from aonode.crypto import Ed25519Signer, RsaPssSigner
 from aonode.devices.aos import runtime_module
@@ -16,6 +16,7 @@ from aonode.model import Message
 from tests.conftest import ServerThread, plain
 
 ED = Ed25519Signer.generate()
+ETH = ethereum.EthereumSigner.generate()
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +48,15 @@ def send(client: NodeClient, signer: Ed25519Signer | RsaPssSigner, pid: str, cod
 WHO = 'Handlers.add("who", "Who", function(msg) print(msg.From .. " " .. msg.Owner .. " " .. msg.Id) end)'
 
 
-def ask(client: NodeClient, signer: Ed25519Signer | RsaPssSigner, pid: str) -> tuple[str, bytes]:
-    item = ans104.from_message(build_message(signer, pid, action="Who"), signer)
+def ask(client: NodeClient, signer: ans104.ItemSigner, pid: str) -> tuple[str, bytes]:
+    item = ans104.from_message(build_message(ED, pid, action="Who"), signer)  # ED: a template
     slot = client.schedule(item.raw).slot
     result = client.compute(pid, slot).result
     assert not result.error, result.error
     return plain(result.output.data), item.raw
 
 
-def test_rsa_process_and_ed25519_message_compute_with_the_signers_identity(
+def test_rsa_process_and_rsa_ed25519_ethereum_messages_compute_with_the_signers_identity(
     client: NodeClient, rsa: RsaPssSigner
 ) -> None:
     process = spawn(client, rsa)
@@ -67,6 +68,8 @@ def test_rsa_process_and_ed25519_message_compute_with_the_signers_identity(
     out, raw_ed = ask(client, ED, pid)
     mid = encode_id(ans104.decode(raw_ed).id)
     assert out == f"{ED.address} {ED.address} {mid}"
+    out, raw_eth = ask(client, ETH, pid)
+    assert out == f"{ETH.address} {ETH.address} {encode_id(ans104.decode(raw_eth).id)}"
 
     # Read back: the exact bytes, by ID and in the schedule.
     got = client.get_message(mid)
@@ -77,6 +80,7 @@ def test_rsa_process_and_ed25519_message_compute_with_the_signers_identity(
         raw,
         raw_rsa,
         raw_ed,
+        raw_eth,
     ]
 
 
@@ -96,3 +100,14 @@ def test_publish_accepts_an_item_and_returns_its_id(client: NodeClient) -> None:
     item = ans104.build(ED, tags=[("Type", "Module"), ("Content-Type", "text/lua")], data=b"return 1")
     assert client.publish(item.raw) == encode_id(item.id)
     assert client.get_message(encode_id(item.id)).raw == item.raw  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("canonical", [False, True], ids=["fields", "canonical"])
+def test_subscribe_with_messages_carries_the_exact_bytes(client: NodeClient, canonical: bool) -> None:
+    process = spawn(client, ED)
+    pid = encode_id(process.id)
+    _, raw = send(client, ED, pid, "return 1")
+    ours = client.schedule(build_message(ED, pid, action="Eval", data=b"return 2"))
+    frame = next(iter(client.subscribe(pid, include_messages=True, canonical=canonical)))
+    assert [m.ans104 for m in frame.messages] == [process.raw, raw, b""]
+    assert frame.messages[2].data == b"return 2" and ours.slot == 2

@@ -80,7 +80,15 @@ export interface Message {
   tags: Tag[];
   data: Buffer;
   /** Absent for an unsigned message (accepted only where the node is configured to). */
-  signature: Signature | undefined;
+  signature:
+    | Signature
+    | undefined;
+  /**
+   * An ANS-104 data item's exact bytes (AO's own format: docs/ans104.md). When set, it is the whole
+   * message and every other field is empty: the node refuses a message that sets both, and answers an
+   * ANS-104 message in this form only, so the exact bytes travel (its ID is base64url(sha256(signature))).
+   */
+  ans104: Buffer;
 }
 
 /** A scheduler's signed statement that a message holds a slot of a process's schedule. */
@@ -340,7 +348,7 @@ export const Signature: MessageFns<Signature> = {
 };
 
 function createBaseMessage(): Message {
-  return { target: "", anchor: "", tags: [], data: Buffer.alloc(0), signature: undefined };
+  return { target: "", anchor: "", tags: [], data: Buffer.alloc(0), signature: undefined, ans104: Buffer.alloc(0) };
 }
 
 export const Message: MessageFns<Message> = {
@@ -359,6 +367,9 @@ export const Message: MessageFns<Message> = {
     }
     if (message.signature !== undefined) {
       Signature.encode(message.signature, writer.uint32(42).fork()).join();
+    }
+    if (message.ans104.length !== 0) {
+      writer.uint32(50).bytes(message.ans104);
     }
     return writer;
   },
@@ -416,6 +427,14 @@ export const Message: MessageFns<Message> = {
             message.signature = Signature.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ans104 = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -435,6 +454,7 @@ export const Message: MessageFns<Message> = {
       tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => Tag.fromJSON(e)) : [],
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
       signature: isSet(object.signature) ? Signature.fromJSON(object.signature) : undefined,
+      ans104: isSet(object.ans104) ? Buffer.from(bytesFromBase64(object.ans104)) : Buffer.alloc(0),
     };
   },
 
@@ -455,6 +475,9 @@ export const Message: MessageFns<Message> = {
     if (message.signature !== undefined) {
       obj.signature = Signature.toJSON(message.signature);
     }
+    if (message.ans104.length !== 0) {
+      obj.ans104 = base64FromBytes(message.ans104);
+    }
     return obj;
   },
 
@@ -470,6 +493,7 @@ export const Message: MessageFns<Message> = {
     message.signature = (object.signature !== undefined && object.signature !== null)
       ? Signature.fromPartial(object.signature)
       : undefined;
+    message.ans104 = object.ans104 ?? Buffer.alloc(0);
     return message;
   },
 };
