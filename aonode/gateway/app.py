@@ -3,7 +3,8 @@ and hands it to the route modules, a middleware that turns domain errors into st
 bounds the requests in flight, and the server's start and stop.
 
 Paths (docs/http.md has them all, with curl examples):
-- `/~meta@1.0/info[/<key>]`, `/~scheduler@1.0/status`, `/~scheduler@1.0/location?address=`;
+- `/~meta@1.0/info[/<key>]`, `/~scheduler@1.0/status`, `/~scheduler@1.0/location?address=`, POST
+  `/~scheduler@1.0/schedule` (an item: spawned or scheduled on its target, as `POST /`);
 - `/<pid>~process@1.0/<key>...` and `/<pid>/<key>...` (`process.py`);
 - `/push` (aoconnect mainnet spawn, or any item: scheduled on its target and pushed);
 - aoconnect legacy's MU/CU/SU routes: `/`, `/result/<id>`, `/results/<pid>`, `/dry-run`, `/graphql`,
@@ -134,6 +135,10 @@ class Gateway:
                     "cache-control": "no-store",
                 }
             )
+        if key == "schedule" and request.method == "POST":
+            # HyperBEAM's scheduler device takes any message: a Process is spawned, others join their target.
+            message = await parse_item_async(await read_body(request, self.body_limit))
+            return await submit(self.node, message)
         if key == "location":
             address = request.query.get("address") or str(sched.address)
             loc = sched.locations.get(address)
@@ -148,7 +153,7 @@ class Gateway:
                     "variant": "ao.N.1",
                 }
             )
-        raise PathError("~scheduler@1.0: status or location")
+        raise PathError("~scheduler@1.0: status, location, or POST schedule")
 
     async def publish_module(self, request: web.Request) -> web.Response:
         """`POST /modules`: an item tagged `Type=Module` is stored (not scheduled); same as `POST /`."""

@@ -106,6 +106,8 @@ def test_hyperpath_post_schedule_and_push(http: Http, grpc_client: NodeClient) -
     assert plain(computed.json()["raw"]["Output"]["data"]) == "4"
     by_id = http.get(f"/{pid}~process@1.0/compute/results={encode_id(sent.id)}").json()
     assert by_id["slot"] == 1 and plain(by_id["results"]["Output"]["data"]) == "9"
+    via_scheduler = http.post("/~scheduler@1.0/schedule", message_item(pid, "Eval", "return 5").raw)
+    assert via_scheduler.status == 200 and via_scheduler.json()["slot"] == 3
     dry = http.post(f"/{pid}~process@1.0/as=execution/compute&Action=Eval", message_item(pid, "x", "1").raw)
     assert dry.status == 200 and "raw" in dry.json()
 
