@@ -242,7 +242,14 @@ async def start_gateway(
     host, sep, port_text = listen.rpartition(":")
     if not sep or not host or not port_text.isdigit():
         raise InvalidArgument(f"http: expected HOST:PORT, got {listen!r}")
-    runner = web.AppRunner(build_app(node, extra_routes=extra_routes), access_log=None)
+    # A stop gives requests in flight the node's grace (a computation is interrupted after its own short
+    # grace anyway: RunningServer.stop); slow clients get `keepalive_timeout` between requests.
+    runner = web.AppRunner(
+        build_app(node, extra_routes=extra_routes),
+        access_log=None,
+        shutdown_timeout=node.config.grace_seconds,
+        keepalive_timeout=30.0,
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, int(port_text), backlog=1024)
     try:

@@ -20,6 +20,8 @@ from aonode.scheduler.budget import NeedBudget, ReadLease
 T = TypeVar("T")
 
 MAX_U63 = (1 << 63) - 1
+BODY_SECONDS = 60.0
+"""How long a request body may take to arrive: a client that trickles one holds a handler, not more."""
 JSON_BODY_LIMIT = 1 << 20
 """Bytes of a JSON request body (GraphQL queries, dry-runs): far above what a real one takes."""
 
@@ -59,13 +61,18 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     length = request.content_length
     if length is not None and length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
-    body = await request.read()
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            body = await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text=f"the body did not arrive within {BODY_SECONDS:.0f} s") from None
     if len(body) > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
     return body
 
 
 async def read_json(request: web.Request) -> Any:
+    """The JSON body (at most JSON_BODY_LIMIT bytes)."""
     body = await read_body(request, JSON_BODY_LIMIT)
     try:
         return json.loads(body)

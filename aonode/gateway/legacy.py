@@ -68,6 +68,8 @@ class LegacyRoutes:
 
     async def post_root(self, request: web.Request) -> web.Response:
         if "assign" in request.query:
+            # AOS takes an assignment only if the process declared it assignable; the built-in runtime
+            # has no such check, so an assignment would replay a wallet's message into any process.
             raise Unimplemented(
                 "assign: this node schedules a message only on its own target; send the message to each "
                 "process instead"
