@@ -29,11 +29,12 @@ from typing import Any
 from aiohttp import web
 
 from aonode import ids
+from aonode.config import ConfigError
 from aonode.devices.aos import runtime_module
 from aonode.devices.registry import LUA
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.gateway import graphql
-from aonode.gateway.common import json_response, read_body
+from aonode.gateway.common import BODY_SECONDS, BODY_SECONDS_KEY, json_response, read_body
 from aonode.gateway.items import parse_item_async
 from aonode.gateway.legacy import LegacyRoutes, submit
 from aonode.gateway.process import PathError, ProcessRoutes, navigate, schedule_and_push
@@ -57,6 +58,10 @@ class Gateway:
         self.body_limit = node.config.max_message_bytes + BODY_SLACK
         gateway_settings = node.config.extra.get("gateway") or {}
         interval = str(gateway_settings.get("monitor_interval", "10-seconds"))
+        try:
+            self.body_seconds = float(gateway_settings.get("body_seconds", BODY_SECONDS))
+        except (TypeError, ValueError):
+            raise ConfigError("[gateway] body_seconds: a number of seconds") from None
         self.process = ProcessRoutes(node, self.body_limit)
         self.legacy = LegacyRoutes(node, self.body_limit, interval)
         self.runtime_module = ids.encode_id(runtime_module().id)
@@ -191,7 +196,12 @@ def make_middleware(limit: int) -> Any:
             return await handler(request)
         except web.HTTPException as exc:
             if exc.status >= 400:
-                return json_response({"error": exc.reason, "status": str(exc.status)}, status=exc.status)
+                refused = json_response(
+                    {"error": exc.text or exc.reason, "status": str(exc.status)}, status=exc.status
+                )
+                if exc.status in (408, 413):
+                    refused.force_close()  # the rest of the body is not read: the connection cannot go on
+                return refused
             raise
         except (AonodeError, Exception) as exc:
             answer = error_response(exc)
@@ -212,6 +222,7 @@ def build_app(node: Node, *, extra_routes: Iterable[web.RouteDef] = ()) -> web.A
         client_max_size=gateway.body_limit,
         middlewares=[make_middleware(node.config.max_concurrent_rpcs)],
     )
+    app[BODY_SECONDS_KEY] = gateway.body_seconds
     app.add_routes(list(extra_routes))
     app.router.add_route("*", "/{tail:.*}", gateway.dispatch)
     return app
@@ -249,6 +260,9 @@ async def start_gateway(
         access_log=None,
         shutdown_timeout=node.config.grace_seconds,
         keepalive_timeout=30.0,
+        # After an answer that left the body unread (408, 413), aiohttp drains what still comes for this
+        # long before closing: short, so a refused upload does not hold its connection.
+        lingering_time=1.0,
     )
     await runner.setup()
     site = web.TCPSite(runner, host, int(port_text), backlog=1024)

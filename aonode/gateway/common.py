@@ -21,7 +21,9 @@ T = TypeVar("T")
 
 MAX_U63 = (1 << 63) - 1
 BODY_SECONDS = 60.0
-"""How long a request body may take to arrive: a client that trickles one holds a handler, not more."""
+"""How long a request body may take to arrive by default (`[gateway] body_seconds`): a client that
+trickles one holds a handler, not more."""
+BODY_SECONDS_KEY = web.AppKey("body_seconds", float)
 JSON_BODY_LIMIT = 1 << 20
 """Bytes of a JSON request body (GraphQL queries, dry-runs): far above what a real one takes."""
 
@@ -61,11 +63,12 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     length = request.content_length
     if length is not None and length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
+    seconds = request.config_dict.get(BODY_SECONDS_KEY, BODY_SECONDS)
     try:
-        async with asyncio.timeout(BODY_SECONDS):
+        async with asyncio.timeout(seconds):
             body = await request.read()
     except TimeoutError:
-        raise web.HTTPRequestTimeout(text=f"the body did not arrive within {BODY_SECONDS:.0f} s") from None
+        raise web.HTTPRequestTimeout(text=f"the body did not arrive within {seconds:g} s") from None
     if len(body) > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
     return body

@@ -4,6 +4,7 @@ bad paths each get their status (400, 404, 409, 413), store nothing, and leave t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from http.client import HTTPConnection
 from pathlib import Path
@@ -26,7 +27,10 @@ USER = Ed25519Signer.generate()
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[ServerThread]:
-    server = ServerThread(make_config(tmp_path / "n", http="127.0.0.1:0", max_message_bytes=LIMIT)).start()
+    config = make_config(
+        tmp_path / "n", http="127.0.0.1:0", max_message_bytes=LIMIT, extra={"gateway": {"body_seconds": 1.0}}
+    )
+    server = ServerThread(config).start()
     try:
         yield server
     finally:
@@ -150,4 +154,19 @@ def test_bad_json_and_bad_paths(node: ServerThread, http: Http) -> None:
     assert http.get("/" + "a" * 20000).status in (400, 414, 431)
     assert http.request("PUT", "/").status == 405
     assert http.get(f"/{'A' * 43}~process@1.0/schedule?from=99999999999999999999").status == 400
+    assert_node_healthy(node.address)
+
+
+def test_a_trickled_body_is_cut_off(node: ServerThread, http: Http) -> None:
+    assert node.running is not None and node.running.http is not None
+    conn = HTTPConnection("127.0.0.1", node.running.http.port, timeout=60)
+    try:
+        conn.putrequest("POST", "/")
+        conn.putheader("Content-Length", "1000")
+        conn.endheaders()
+        conn.send(b"x" * 10)  # and then nothing: the node answers after body_seconds
+        assert conn.getresponse().status == 408
+    finally:
+        conn.close()
+    time.sleep(1.5)  # the node drains the refused connection for lingering_time (1 s), then drops it
     assert_node_healthy(node.address)
