@@ -33,8 +33,8 @@ from aonode.config import ConfigError
 from aonode.devices.aos import runtime_module
 from aonode.devices.registry import LUA
 from aonode.errors import AonodeError, InvalidArgument
-from aonode.gateway import graphql
-from aonode.gateway.common import BODY_SECONDS, BODY_SECONDS_KEY, json_response, read_body
+from aonode.gateway import graphql, shapes
+from aonode.gateway.common import BODY_SECONDS, BODY_SECONDS_KEY, get_message, json_response, read_body
 from aonode.gateway.items import parse_item_async
 from aonode.gateway.legacy import LegacyRoutes, submit
 from aonode.gateway.process import PathError, ProcessRoutes, navigate, schedule_and_push
@@ -106,6 +106,10 @@ class Gateway:
                 return await self.process.handle(request, pid_text, rest)
             if method == "GET" and not device:
                 return await self.legacy.id_read(request, pid_text)
+            if method == "GET":  # `/PID~process@1.0`: the process definition (its Process message)
+                self.node.scheduler.head(ids.decode_id(pid_text, "process"))
+                message = await get_message(self.node, ids.decode_id(pid_text, "process"))
+                return json_response(shapes.message_json(message))
         raise PathError(f"no route for {method} {path[:128]}")
 
     def info(self) -> dict[str, object]:
@@ -215,12 +219,16 @@ def make_middleware(limit: int) -> Any:
     return middleware
 
 
-def build_app(node: Node, *, extra_routes: Iterable[web.RouteDef] = ()) -> web.Application:
-    """The gateway's application; `extra_routes` (e.g. `/metrics`) are matched before the catch-all."""
+def build_app(
+    node: Node, *, extra_routes: Iterable[web.RouteDef] = (), middlewares: Iterable[Any] = ()
+) -> web.Application:
+    """The gateway's application; `extra_routes` (e.g. `/metrics`) are matched before the catch-all, and
+    `middlewares` run outside the gateway's own (so they see every answer's final status: request
+    counters)."""
     gateway = Gateway(node)
     app = web.Application(
         client_max_size=gateway.body_limit,
-        middlewares=[make_middleware(node.config.max_concurrent_rpcs)],
+        middlewares=[*middlewares, make_middleware(node.config.max_concurrent_rpcs)],
     )
     app[BODY_SECONDS_KEY] = gateway.body_seconds
     app.add_routes(list(extra_routes))
@@ -247,7 +255,7 @@ class RunningGateway:
 
 
 async def start_gateway(
-    node: Node, listen: str, *, extra_routes: Iterable[web.RouteDef] = ()
+    node: Node, listen: str, *, extra_routes: Iterable[web.RouteDef] = (), middlewares: Iterable[Any] = ()
 ) -> RunningGateway:
     """Serve the gateway on `listen` (HOST:PORT; port 0 picks a free one) on the running event loop."""
     host, sep, port_text = listen.rpartition(":")
@@ -256,7 +264,7 @@ async def start_gateway(
     # A stop gives requests in flight the node's grace (a computation is interrupted after its own short
     # grace anyway: RunningServer.stop); slow clients get `keepalive_timeout` between requests.
     runner = web.AppRunner(
-        build_app(node, extra_routes=extra_routes),
+        build_app(node, extra_routes=extra_routes, middlewares=middlewares),
         access_log=None,
         shutdown_timeout=node.config.grace_seconds,
         keepalive_timeout=30.0,

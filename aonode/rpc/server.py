@@ -138,9 +138,11 @@ def open_node(config: NodeConfig) -> Node:
     )
 
 
-async def start_server(node: Node, *, http_routes: Iterable[Any] = ()) -> RunningServer:
+async def start_server(
+    node: Node, *, http_routes: Iterable[Any] = (), http_middlewares: Iterable[Any] = ()
+) -> RunningServer:
     """Serve gRPC on `config.listen` and, when `config.http` is set, the HTTP gateway with `http_routes`
-    (aiohttp route definitions, e.g. `/metrics`) added to it."""
+    (aiohttp route definitions, e.g. `/metrics`) and `http_middlewares` (e.g. request counters) added."""
     config = node.config
     server = grpc.aio.server(
         options=server_options(config),
@@ -165,7 +167,9 @@ async def start_server(node: Node, *, http_routes: Iterable[Any] = ()) -> Runnin
         from aonode.gateway import start_gateway  # aiohttp loads only when the gateway is on
 
         try:
-            http = await start_gateway(node, config.http, extra_routes=http_routes)
+            http = await start_gateway(
+                node, config.http, extra_routes=http_routes, middlewares=http_middlewares
+            )
         except BaseException:
             await server.stop(None)
             raise

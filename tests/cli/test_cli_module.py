@@ -25,7 +25,9 @@ def test_publish_a_lua_module_and_spawn_it(server: ServerThread, tmp_path: Path)
         "  return base\nend\n"
     )
     common = ["--wallet", str(wallet), "--node", server.address]
-    done = runner.invoke(cli, ["module", "publish", str(source), "--memory-limit", "64-mb", "--json", *common])
+    done = runner.invoke(
+        cli, ["module", "publish", str(source), "--memory-limit", "64-mb", "--json", *common]
+    )
     assert done.exit_code == 0, done.output
     module_id = json.loads(done.output)["id"]
     with NodeClient(server.address) as client:

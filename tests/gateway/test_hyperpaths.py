@@ -21,6 +21,8 @@ def test_schedule_slot_compute_now(http: Http, grpc_client: NodeClient) -> None:
     for code in ("X = 20", "return X + 1"):
         grpc_client.schedule(build_message(USER, pid, action="Eval", data=code.encode()))
 
+    definition = http.get(f"/{pid}~process@1.0").json()
+    assert definition["id"] == pid and {"name": "Type", "value": "Process"} in definition["tags"]
     slot = http.get(f"/{pid}~process@1.0/slot")
     assert slot.status == 200 and slot.json()["current"] == 2
     assert http.get(f"/{pid}/slot/current").text == "2"
