@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from aonode import ids
-from aonode.errors import InvalidArgument, NotFound
+from aonode.errors import AonodeError, InvalidArgument, NotFound
 from aonode.gateway import shapes
 from aonode.gateway.common import (
     anonymous,
@@ -256,8 +256,14 @@ async def schedule_and_push(node: Node, message: Message) -> web.Response:
         "assignment": shapes.assignment_json(assignment),
     }
     if not message.is_process:
-        report = await node.pusher.start(assignment.process, assignment.slot)
-        body["push"] = report.push_id
+        try:
+            report = await node.pusher.start(assignment.process, assignment.slot)
+        except AonodeError as exc:
+            # The message is scheduled (durably): that is the answer; the push can be run again later
+            # (`aonode push`, gRPC Push) and delivers each outbox entry at most once.
+            body["push-error"] = str(exc)[:1024]
+        else:
+            body["push"] = report.push_id
     return json_response(body, headers={"process": process, "slot": str(assignment.slot)})
 
 
