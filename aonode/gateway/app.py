@@ -183,7 +183,31 @@ def error_response(error: BaseException) -> web.Response | None:
     )
 
 
+CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-expose-headers": "process, slot, location, aonode-scheduler, retry-after",
+}
+"""Browsers may call the node from any page (as ao's units and HyperBEAM allow): everything it serves is
+public and every write is signed inside the body, so no cookie or credential is involved."""
+PREFLIGHT = {
+    **CORS,
+    "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+    "access-control-allow-headers": "*",
+    "access-control-max-age": "86400",
+}
+
+
+@web.middleware
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method == "OPTIONS":
+        return web.Response(status=204, headers=PREFLIGHT)
+    response = await handler(request)
+    response.headers.update(CORS)
+    return response
+
+
 def make_middleware(limit: int) -> Any:
+    """Errors to statuses (`status.py`), and at most `limit` requests in the handlers at once (429)."""
     in_flight = 0
 
     @web.middleware
@@ -228,7 +252,7 @@ def build_app(
     gateway = Gateway(node)
     app = web.Application(
         client_max_size=gateway.body_limit,
-        middlewares=[*middlewares, make_middleware(node.config.max_concurrent_rpcs)],
+        middlewares=[*middlewares, cors, make_middleware(node.config.max_concurrent_rpcs)],
     )
     app[BODY_SECONDS_KEY] = gateway.body_seconds
     app.add_routes(list(extra_routes))

@@ -12,6 +12,9 @@ def test_meta_info_and_address(http: Http, grpc_client: NodeClient) -> None:
     assert info.status == 200
     assert info.json()["address"] == grpc_client.info().address
     assert info.json()["runtime-module"] == grpc_client.info().runtime_module
+    assert info.headers["access-control-allow-origin"] == "*"  # browsers may read it (CORS)
+    preflight = http.request("OPTIONS", "/push")
+    assert preflight.status == 204 and "POST" in preflight.headers["access-control-allow-methods"]
     address = http.get("/~meta@1.0/info/address")
     assert address.status == 200 and address.text == grpc_client.info().address
 
