@@ -23,8 +23,9 @@ Layout (ANS-104), all integers little-endian:
     | u64 tag count | u64 tag bytes | tags (Avro array of {name: bytes, value: bytes}) | data (the rest)
 
 Signature types: 1 Arweave (RSA-PSS, SHA-256, MGF1-SHA-256, 512-byte signature and owner = the RSA-4096
-modulus, e = 65537, any salt length: aoconnect and arbundles sign with the maximum, `build` with 32); 2 Ed25519 (64-byte
-signature, 32-byte owner, the same point checks as aonode's own Ed25519, `crypto`); 3 Ethereum (secp256k1
+modulus, e = 65537, any salt length: aoconnect and arbundles sign with the maximum, `build` with 32);
+2 Ed25519 (64-byte signature, 32-byte owner, the same point checks as aonode's own Ed25519, `crypto`);
+3 Ethereum (secp256k1
 over the EIP-191 keccak-256 hash, 65-byte `r ‖ s ‖ v` signature and uncompressed owner; only the canonical
 signature, low `s` and the owner's own `v`, verifies: `aonode.ethereum`). What is signed is the deep hash
 (SHA-384) of `["dataitem", "1", "<type>", owner, target, anchor, tag bytes, data]`, where an absent target
@@ -95,6 +96,10 @@ _SCHEME_TYPE = {scheme: t for t, (_, _, scheme) in _TYPES.items()}
 
 MAX_TAG_BYTES = 4096
 """Avro tag bytes an item may carry (arbundles' `DataItem.verify`)."""
+MAX_DECODE_TAGS = 1024
+"""Tags `decode` reads at most (8 times the 128 a valid item may carry, so every stored item decodes): a
+bound on the work any input costs. Decoding is a Python loop; a 2 MB item of a million empty tags took
+~7 s before this bound."""
 ANCHOR_LEN = 32
 TARGET_LEN = 32
 MIN_ITEM_SIZE = 2 + 64 + 32 + 1 + 1 + 16
@@ -296,10 +301,13 @@ def _read_bytes(buf: bytes, pos: int, end: int) -> tuple[bytes, int]:
     return buf[pos : pos + size], pos + size
 
 
-def decode_tags(buf: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, bytes]]:
+def decode_tags(
+    buf: bytes, start: int = 0, end: int | None = None, max_count: int = MAX_DECODE_TAGS
+) -> list[tuple[bytes, bytes]]:
     """The (name, value) pairs of an Avro array of {name: bytes, value: bytes} filling buf[start:end]
     exactly (any block structure Avro allows; trailing bytes are refused). No bytes at all are no tags
-    (what arbundles writes for an item without tags)."""
+    (what arbundles writes for an item without tags). More than `max_count` tags is a DecodeError before
+    they are read, so no input costs more than `max_count` steps."""
     end = len(buf) if end is None else end
     pos = start
     out: list[tuple[bytes, bytes]] = []
@@ -314,6 +322,8 @@ def decode_tags(buf: bytes, start: int = 0, end: int | None = None) -> list[tupl
             _, pos = _read_long(buf, pos, end)
         if count > (end - pos) // 2:  # each tag takes at least two bytes: a forged count costs nothing
             raise DecodeError(f"ans104: tag block of {count} exceeds the tag bytes")
+        if len(out) + count > max_count:
+            raise DecodeError(f"ans104: more than {max_count} tags")
         for _ in range(count):
             name, pos = _read_bytes(buf, pos, end)
             value, pos = _read_bytes(buf, pos, end)
@@ -370,7 +380,11 @@ def decode(raw: bytes | bytearray | memoryview) -> Ans104Message:
     """The item in `raw` (structure only: see `parse`). `DecodeError` for bytes that are not one."""
     buf = bytes(raw)
     lay = _Layout.of(buf)
-    pairs = decode_tags(buf, lay.tags_start, lay.tags_end)
+    if lay.tag_count > MAX_DECODE_TAGS:
+        raise DecodeError(
+            f"ans104: {lay.tag_count} tags (no item this node holds has more than {MAX_DECODE_TAGS})"
+        )
+    pairs = decode_tags(buf, lay.tags_start, lay.tags_end, lay.tag_count)
     if len(pairs) != lay.tag_count:
         raise DecodeError(f"ans104: header says {lay.tag_count} tags, the tag bytes hold {len(pairs)}")
     _, _, scheme = _TYPES[lay.sig_type]

@@ -295,6 +295,10 @@ def _problem(sig: Signature, digest: bytes) -> str | None:
             return f"rsa owner must be a {RSA_MIN_BITS}-{RSA_MAX_BITS}-bit modulus, got {len(owner)} bytes"
         if owner[0] == 0 or owner[-1] & 1 == 0:
             return "rsa owner is not a canonical odd modulus (leading zero byte or even)"
+        # 256 bytes may still hold a 2041-bit number: the bound is on bits, as in the Go and TS clients.
+        bits = (len(owner) - 1) * 8 + owner[0].bit_length()
+        if bits < RSA_MIN_BITS:
+            return f"rsa owner must be a {RSA_MIN_BITS}-{RSA_MAX_BITS}-bit modulus, got {bits} bits"
         if len(value) != len(owner):
             return f"rsa signature must be as long as the modulus ({len(owner)} bytes), got {len(value)}"
         try:

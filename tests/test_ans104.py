@@ -281,3 +281,17 @@ def test_is_ans104_tells_the_formats_apart() -> None:
     assert not ans104.is_ans104(ours)
     assert ans104.is_ans104(ans104.build(ED).raw)
     assert type(decode_message(ours)) is Message
+
+
+def test_decoding_work_is_bounded_by_the_header_count() -> None:
+    head = ans104.build(ED).raw[:98]
+    n = 100_000
+    tags = ans104._zigzag(n) + b"\x00\x00" * n + b"\x00"
+    for header in (n, 3):
+        raw = head + b"\x00\x00" + struct.pack("<QQ", header, len(tags)) + tags
+        with pytest.raises(DecodeError, match="tags"):
+            ans104.decode(raw)
+    # Up to MAX_DECODE_TAGS decode (a stored item always does); validation then refuses more than 128.
+    many = ans104.encode_tags([(b"T", b"")] * ans104.MAX_DECODE_TAGS)
+    raw = head + b"\x00\x00" + struct.pack("<QQ", ans104.MAX_DECODE_TAGS, len(many)) + many
+    assert len(ans104.decode(raw).tags) == ans104.MAX_DECODE_TAGS

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
@@ -163,6 +163,20 @@ def test_verify_never_raises_on_garbage(ed_signer: Ed25519Signer, rsa_signer: Rs
     good = Signature(SCHEME_ED25519, ed_signer.owner, ed_signer.sign(DIGEST))
     for digest in (b"", DIGEST[:31], DIGEST + b"\x00", None, "x" * 32):
         assert verify(good, digest) is False  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("bits", "accepted"), [(2041, False), (2047, False), (2048, True)])
+def test_rsa_modulus_bound_is_on_bits_not_bytes(bits: int, accepted: bool) -> None:
+    # A 2041-bit modulus still fills 256 bytes; the bound (as in the Go and TS clients) is 2048 bits.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    n = key.public_key().public_numbers().n
+    owner = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    assert len(owner) == 256
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64)
+    sig = Signature(SCHEME_RSA_PSS_SHA512, owner, key.sign(DIGEST, pss, hashes.SHA512()))
+    assert verify(sig, DIGEST) is accepted
+    if not accepted:
+        assert f"got {bits} bits" in (crypto._problem(sig, DIGEST) or "")
 
 
 @given(st.text(max_size=20), st.binary(max_size=600), st.binary(max_size=600), st.binary(max_size=40))

@@ -565,8 +565,13 @@ def _parse_and_encode(request: Message, op: Op) -> tuple[CronRequest, bytes]:
 
 
 def _content_bytes(tags: Sequence[Tag], data: bytes) -> int:
-    """A tick's content as the task limits count it: its data plus its tags' names and values."""
-    return len(data) + sum(len(t.name) + len(t.value) for t in tags)
+    """A tick's content as the task limits count it: its data plus its tags' names and values, in UTF-8
+    bytes (characters would let non-ASCII tags hold up to 4x the limit)."""
+    return len(data) + sum(_utf8_len(t.name) + _utf8_len(t.value) for t in tags)
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _task_bytes(t: CronTask) -> int:

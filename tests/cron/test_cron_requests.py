@@ -132,6 +132,11 @@ def test_creator_node_and_size_limits(tmp_path: Path) -> None:
             await node.cron.every(pid, "1-hour", creator=Ed25519Signer.generate())
         with pytest.raises(TooManyTasks, match="bytes"):
             await node.cron.every(pid, "1-hour", data=b"x" * 101, creator=Ed25519Signer.generate())
+        # Bytes, not characters: a 1-byte name and 30 four-byte characters are 121 bytes.
+        with pytest.raises(TooManyTasks, match="121 bytes"):
+            await node.cron.every(
+                pid, "1-hour", tags=[Tag("T", "\U0001f600" * 30)], creator=Ed25519Signer.generate()
+            )
         await node.close()
 
     run(main())

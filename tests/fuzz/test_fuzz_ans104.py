@@ -50,19 +50,16 @@ def _check(raw: bytes) -> None:
         decode_message(raw)
 
 
-@settings(max_examples=300)
 @given(st.binary(max_size=2000))
 def test_random_bytes(raw: bytes) -> None:
     _check(raw)
 
 
-@settings(max_examples=300)
 @given(st.sampled_from([b"\x01\x00", b"\x02\x00", b"\x03\x00"]), st.binary(max_size=1500))
 def test_random_bodies_behind_a_known_type(prefix: bytes, body: bytes) -> None:
     _check(prefix + body)
 
 
-@settings(max_examples=400)
 @given(
     st.sampled_from(SAMPLES),
     st.integers(0, 10**6),
@@ -74,7 +71,6 @@ def test_spliced_items(sample: bytes, at: int, cut: int, insert: bytes) -> None:
     _check(sample[:pos] + insert + sample[pos + cut :])
 
 
-@settings(max_examples=300)
 @given(st.sampled_from(SAMPLES), st.integers(0, 10**6), st.integers(1, 255))
 def test_flipped_bytes_never_verify(sample: bytes, at: int, mask: int) -> None:
     pos = at % len(sample)
@@ -89,7 +85,7 @@ def test_flipped_bytes_never_verify(sample: bytes, at: int, mask: int) -> None:
     raise AssertionError(f"a flipped byte at {pos} still verifies")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(
     st.one_of(st.just(""), st.just(encode_id(b"\x07" * 32))),
     st.one_of(st.just(b""), st.binary(min_size=32, max_size=32)),

@@ -14,6 +14,7 @@ from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.model import Message
 from tests.conftest import ServerThread, plain
+from tests.push.helpers import PING_SELF
 
 ED = Ed25519Signer.generate()
 ETH = ethereum.EthereumSigner.generate()
@@ -111,3 +112,26 @@ def test_subscribe_with_messages_carries_the_exact_bytes(client: NodeClient, can
     frame = next(iter(client.subscribe(pid, include_messages=True, canonical=canonical)))
     assert [m.ans104 for m in frame.messages] == [process.raw, raw, b""]
     assert frame.messages[2].data == b"return 2" and ours.slot == 2
+
+
+def test_push_from_a_slot_whose_message_is_an_item(client: NodeClient) -> None:
+    # The process and its Ping are items; the replies the push delivers are node-signed messages whose
+    # From-Process is the item-spawned process, and its own From-Slot names the item's slot.
+    node = client.info().address
+    base = build_process(
+        ED,
+        module=encode_id(runtime_module().id),
+        scheduler=node,
+        device="lua@5.3a",
+        tags=[("Authority", node), ("On-Boot", "Data")],
+        data=PING_SELF.encode(),
+    )
+    process = ans104.from_message(base, ED)
+    client.schedule(process.raw)
+    pid = encode_id(process.id)
+    ping = ans104.from_message(build_message(ED, pid, action="Ping", tags=[("Count", "1")]), ED)
+    slot = client.schedule(ping.raw).slot
+    report = client.push(pid, slot)
+    assert report.state == "done" and report.delivered == 9
+    delivered = client.get_schedule(pid, from_slot=slot + 1, include_messages=True).messages
+    assert delivered and all(type(m) is Message and m.tag("From-Process") == pid for m in delivered)

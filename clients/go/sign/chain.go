@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 )
 
@@ -52,4 +53,33 @@ func (v *ChainVerifier) Next(a *Assignment, m *Message) error {
 	v.Hashpath = NextHashpath(v.Hashpath, a.ID())
 	v.NextSlot++
 	return nil
+}
+
+var ans104SignatureLengths = map[int]int{1: 512, 2: 64, 3: 65}
+
+// Ans104ID is the ID of an ANS-104 data item (a message the node holds in AO's own format, the `ans104`
+// field of a gRPC Message): sha256 of its signature. It does not verify the item.
+func Ans104ID(raw []byte) ([]byte, error) {
+	if len(raw) < 2 {
+		return nil, fmt.Errorf("not an ANS-104 item: %d bytes", len(raw))
+	}
+	kind := int(raw[0]) | int(raw[1])<<8
+	n, ok := ans104SignatureLengths[kind]
+	if !ok || len(raw) < 2+n {
+		return nil, fmt.Errorf("not an ANS-104 item (signature type %d)", kind)
+	}
+	sum := sha256.Sum256(raw[2 : 2+n])
+	return sum[:], nil
+}
+
+// NextItem is Next for a slot whose message is an ANS-104 item: its ID is checked, its signature is not.
+func (v *ChainVerifier) NextItem(a *Assignment, item []byte) error {
+	id, err := Ans104ID(item)
+	if err != nil {
+		return fmt.Errorf("slot %d: %v", a.Slot, err)
+	}
+	if !bytes.Equal(id, a.Message) {
+		return fmt.Errorf("slot %d: message ID %s, assignment names %s", a.Slot, EncodeID(id), EncodeID(a.Message))
+	}
+	return v.Next(a, nil)
 }

@@ -45,7 +45,12 @@ func MessageToPB(m *Message) *pb.Message {
 	return out
 }
 
+// MessageFromPB is the message in aonode's fields; an ANS-104 item (the `ans104` form, docs/ans104.md) is
+// an error: take its bytes (m.Ans104) and its ID from Ans104ID.
 func MessageFromPB(m *pb.Message) (Message, error) {
+	if len(m.Ans104) > 0 {
+		return Message{}, fmt.Errorf("an ANS-104 item: use m.Ans104 and Ans104ID")
+	}
 	sig, err := signatureFromPB(m.Signature)
 	out := Message{Target: m.Target, Anchor: m.Anchor, Data: m.Data, Signature: sig}
 	for _, t := range m.Tags {

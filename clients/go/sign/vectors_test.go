@@ -342,3 +342,33 @@ func TestSmallOrderOwnerRefused(t *testing.T) {
 		t.Error("identity key verified")
 	}
 }
+
+// Items made by npm arbundles and aoconnect (tests/vectors/ans104.json): Ans104ID is sha256 of the signature.
+func TestAns104IDs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "tests", "vectors", "ans104.json"))
+	if err != nil {
+		t.Fatalf("read vectors: %v", err)
+	}
+	var file struct {
+		Vectors []struct {
+			Name string `json:"name"`
+			Raw  []byte `json:"raw"`
+			ID   string `json:"id"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	if len(file.Vectors) < 3 {
+		t.Fatalf("only %d vectors", len(file.Vectors))
+	}
+	for _, v := range file.Vectors {
+		id, err := Ans104ID(v.Raw)
+		if err != nil || EncodeID(id) != v.ID {
+			t.Errorf("%s: id %v (%v), want %s", v.Name, id, err, v.ID)
+		}
+	}
+	if _, err := Ans104ID([]byte{9, 0, 1}); err == nil {
+		t.Errorf("type 9 accepted")
+	}
+}

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const verifier = new sign.ChainVerifier(pid, info.address);
   for await (const frame of stream as AsyncIterable<schedulerApi.SubscribeScheduleResponse>) {
     frame.encodedAssignments.forEach((raw, i) => {
-      verifier.next(sign.decodeAssignment(raw), convert.messageFromPb(frame.messages[i]));
+      verifier.next(sign.decodeAssignment(raw), convert.messageOrItemFromPb(frame.messages[i]));
     });
     if (verifier.nextSlot > slot) break;
   }

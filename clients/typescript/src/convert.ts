@@ -25,10 +25,28 @@ export function signatureFromPb(s: pb.Signature | undefined): sign.Signature | u
 }
 
 export function messageToPb(m: sign.Message): pb.Message {
-  return { target: m.target, anchor: m.anchor, tags: m.tags, data: Buffer.from(m.data), signature: signatureToPb(m.signature) };
+  return {
+    target: m.target,
+    anchor: m.anchor,
+    tags: m.tags,
+    data: Buffer.from(m.data),
+    signature: signatureToPb(m.signature),
+    ans104: Buffer.alloc(0),
+  };
+}
+
+/** An ANS-104 data item's exact bytes, sent as they are (the node decodes and verifies them). */
+export function itemToPb(raw: Uint8Array): pb.Message {
+  return { target: "", anchor: "", tags: [], data: Buffer.alloc(0), signature: undefined, ans104: Buffer.from(raw) };
+}
+
+/** A message in aonode's fields, or an ANS-104 item's bytes (the node answers items in that form). */
+export function messageOrItemFromPb(m: pb.Message): sign.Message | Uint8Array {
+  return m.ans104.length > 0 ? new Uint8Array(m.ans104) : messageFromPb(m);
 }
 
 export function messageFromPb(m: pb.Message): sign.Message {
+  if (m.ans104.length > 0) throw new Error("an ANS-104 item: use messageOrItemFromPb");
   return {
     target: m.target,
     anchor: m.anchor,

@@ -561,6 +561,21 @@ export class Ed25519Signer {
   }
 }
 
+// ---- ANS-104 items (docs/ans104.md) ----
+
+const ANS104_SIGNATURE_LENGTHS: Record<number, number> = { 1: 512, 2: 64, 3: 65 };
+
+/**
+ * The ID of an ANS-104 data item (a message the node holds in AO's own format, the `ans104` field of a
+ * gRPC Message): sha256 of its signature. This does not verify the item (use npm arbundles for that).
+ */
+export function ans104Id(raw: Uint8Array): Uint8Array {
+  const type = raw.length >= 2 ? raw[0] | (raw[1] << 8) : -1;
+  const length = ANS104_SIGNATURE_LENGTHS[type];
+  if (length === undefined || raw.length < 2 + length) throw new Error(`not an ANS-104 item (signature type ${type})`);
+  return new Uint8Array(crypto.createHash("sha256").update(raw.subarray(2, 2 + length)).digest());
+}
+
 // ---- Schedule verification ----
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
@@ -570,8 +585,9 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Checks a process's schedule as it streams in from slot 0: each assignment must be the next slot of
  * the process, be signed (by `scheduler`, an address, when given), carry
- * hash_chain(n) = blake3(hash_chain(n-1) ‖ message_id(n)) and, when the message is given, name it. It
- * also folds the hashpath, which names the state after each slot.
+ * hash_chain(n) = blake3(hash_chain(n-1) ‖ message_id(n)) and, when the message is given, name it (an
+ * ANS-104 item, given as its bytes, by its ID only). It also folds the hashpath, which names the state
+ * after each slot.
  */
 export class ChainVerifier {
   nextSlot = 0n;
@@ -581,7 +597,7 @@ export class ChainVerifier {
     this.chain = process;
     this.hashpath = process;
   }
-  next(a: Assignment, m?: Message): void {
+  next(a: Assignment, m?: Message | Uint8Array): void {
     const at = `slot ${a.slot}`;
     if (!equal(a.process, this.process)) throw new Error(`${at}: assignment is for process ${encodeId(a.process)}`);
     if (a.slot !== this.nextSlot) throw new Error(`${at}: expected slot ${this.nextSlot}`);
@@ -589,7 +605,10 @@ export class ChainVerifier {
     if (this.scheduler && address(a.signature!.owner) !== this.scheduler) {
       throw new Error(`${at}: signed by ${address(a.signature!.owner)}, not the scheduler ${this.scheduler}`);
     }
-    if (m) {
+    if (m instanceof Uint8Array) {
+      // An ANS-104 item: its ID is checked, its signature is not (see ans104Id).
+      if (!equal(ans104Id(m), a.message)) throw new Error(`${at}: message ID differs from the assignment's`);
+    } else if (m) {
       if (!equal(messageId(m), a.message)) throw new Error(`${at}: message ID differs from the assignment's`);
       if (m.signature && !verifyMessage(m)) throw new Error(`${at}: bad message signature`);
     }
