@@ -84,6 +84,11 @@ def test_bad_items_and_signatures_are_400_and_store_nothing(node: ServerThread, 
     for path in ("/", "/modules"):
         assert http.post(path, bytes(module)).status == 400
     assert not stored(node, bytes(module))
+    # An item claiming to be relayed from a process (From-Process) is the node's to send, not a user's.
+    relayed = item(pid, tags=(("Action", "Eval"), ("From-Process", pid)))
+    reply = http.post("/", relayed)
+    assert reply.status == 403 and reply.json()["status"] == "PERMISSION_DENIED"
+    assert not stored(node, relayed)
     # A valid item for another process, posted under this one, is refused too.
     other = item("B" * 42 + "A")
     assert http.post(f"/{pid}~process@1.0/schedule", other).status == 400
