@@ -12,10 +12,12 @@ Paths (docs/http.md has them all, with curl examples):
 
 Bodies are bounded: aiohttp refuses more than `max_message_bytes` + 64 KiB (413) while reading, and JSON
 bodies more than 1 MiB. At most `max_concurrent_rpcs` requests are handled at once; more are answered 429
-at once. Handlers never block the event loop on large work: verification, store scans and compute run on
-threads (the domain's own executors).
+at once. Handlers keep large work off the event loop: decoding large bodies, store scans and message
+reads run on threads, compute on the engine's; signatures are verified by the scheduler, as for gRPC
+(`verify_threads`). Every answer carries CORS headers (any origin: all served data is public).
 
-`build_app(node, extra_routes=...)` takes more routes (e.g. `/metrics`), matched before the catch-all.
+`build_app(node, extra_routes=..., middlewares=...)` takes more routes (e.g. `/metrics`), matched before
+the catch-all, and outer middlewares (e.g. request counters).
 """
 
 from __future__ import annotations
