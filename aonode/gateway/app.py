@@ -7,6 +7,7 @@ Paths (docs/http.md has them all, with curl examples):
   `/~scheduler@1.0/schedule` (an item: spawned or scheduled on its target, as `POST /`);
 - `/<pid>~process@1.0/<key>...` and `/<pid>/<key>...` (`process.py`);
 - `/push` (aoconnect mainnet spawn, or any item: scheduled on its target and pushed);
+- `/<id>~ans104@1.0` (a stored item's exact bytes);
 - aoconnect legacy's MU/CU/SU routes: `/`, `/result/<id>`, `/results/<pid>`, `/dry-run`, `/graphql`,
   `/monitor/<pid>`, `/timestamp`, `/<id>` (`legacy.py`, `graphql.py`).
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from aonode import ids
+from aonode import ans104, ids
 from aonode.config import ConfigError
 from aonode.devices.aos import runtime_module
 from aonode.devices.registry import LUA
@@ -101,6 +102,8 @@ class Gateway:
         if head == "modules" and not rest and method == "POST":
             return await self.publish_module(request)
         pid_text, _, device = head.partition("~")
+        if device == "ans104@1.0" and not rest and method in ("GET", "HEAD"):
+            return await self.raw_item(pid_text)
         if device and "~" + device != PROCESS_DEVICE:
             raise PathError(f"device {device[:64]!r}: this node serves process@1.0, scheduler@1.0, meta@1.0")
         if device or ids.is_id(pid_text):
@@ -113,6 +116,14 @@ class Gateway:
                 message = await get_message(self.node, ids.decode_id(pid_text, "process"))
                 return json_response(shapes.message_json(message))
         raise PathError(f"no route for {method} {path[:128]}")
+
+    async def raw_item(self, text: str) -> web.Response:
+        """`GET /<id>~ans104@1.0`: a stored ANS-104 message's exact bytes (the signed item, as its sender
+        made it); 404 for a message that is not one (it has no such bytes)."""
+        message = await get_message(self.node, ids.decode_id(text, "id"))
+        if not isinstance(message, ans104.Ans104Message):
+            raise PathError(f"message {text} is not an ANS-104 item (it is in aonode's own format)")
+        return web.Response(body=message.raw, content_type="application/ans104")
 
     def info(self) -> dict[str, object]:
         node = self.node

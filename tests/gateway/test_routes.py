@@ -82,6 +82,9 @@ def test_su_reads(http: Http, grpc_client: NodeClient) -> None:
     late = page["edges"][1]["node"]["assignment"]["tags"][5]["value"]  # Timestamp
     assert http.get(f"/{pid}?from={late}").json()["edges"] == []
     assert len(http.get(f"/{pid}?from-nonce=1&to-nonce=1").json()["edges"]) == 1
+    raw = http.get(f"/{encode_id(sent.id)}~ans104@1.0")
+    assert raw.status == 200 and raw.body == sent.raw and raw.headers["content-type"] == "application/ans104"
+    assert http.get(f"/{RUNTIME}~ans104@1.0").status == 404  # not stored, and not an item
     one = http.get(f"/{encode_id(sent.id)}?process-id={pid}").json()
     assert one["message"]["data"] == "return 7"
     assert {"name": "Nonce", "value": "1"} in one["assignment"]["tags"]
