@@ -59,6 +59,13 @@ class ClientError(Exception):
         self.metadata = metadata or {}
 
 
+def _message_pb(message: Message | bytes) -> types_pb2.Message:
+    # Bytes are an ANS-104 item, sent exactly as given: the node decodes and verifies them.
+    if isinstance(message, bytes | bytearray | memoryview):
+        return types_pb2.Message(ans104=bytes(message))
+    return message_to_pb(message)
+
+
 def _error(exc: grpc.RpcError) -> ClientError:
     code = exc.code().name if hasattr(exc, "code") and exc.code() is not None else "UNKNOWN"
     details = exc.details() if hasattr(exc, "details") else str(exc)
@@ -402,13 +409,6 @@ class NodeClient:
             out += tasks
             if not token:
                 return out
-
-
-def _message_pb(message: Message | bytes) -> types_pb2.Message:
-    # Bytes are an ANS-104 item, sent exactly as given: the node decodes and verifies them.
-    if isinstance(message, bytes | bytearray | memoryview):
-        return types_pb2.Message(ans104=bytes(message))
-    return message_to_pb(message)
 
 
 def _push_state(state: int) -> State:

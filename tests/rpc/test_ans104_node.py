@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import grpc
 import pytest
 
 from aonode import ans104, ethereum
 from aonode.client import NodeClient, build_message, build_process
+from aonode.cron import build_request
 from aonode.crypto import Ed25519Signer, RsaPssSigner
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.model import Message
+from aonode.rpc.convert import cron_task_from_pb
+from aonode.v1 import cron_pb2, types_pb2
 from tests.conftest import ServerThread, plain
 from tests.push.helpers import PING_SELF
 
@@ -135,3 +139,20 @@ def test_push_from_a_slot_whose_message_is_an_item(client: NodeClient) -> None:
     assert report.state == "done" and report.delivered == 9
     delivered = client.get_schedule(pid, from_slot=slot + 1, include_messages=True).messages
     assert delivered and all(type(m) is Message and m.tag("From-Process") == pid for m in delivered)
+
+
+def test_a_cron_request_signed_as_an_item_speaks_as_its_signer(client: NodeClient, rsa: RsaPssSigner) -> None:
+    # Cron requests are messages verified by verify_message: an item works, and its task's creator (the
+    # Cron-From of its ticks) is the item's signer.
+    process = spawn(client, rsa)
+    pid = encode_id(process.id)
+    request = ans104.from_message(
+        build_request(ED, "Once", pid, delay="1-seconds", tags=[("Action", "Tick")]), rsa
+    )
+    reply = client.cron.Once(cron_pb2.OnceRequest(request=types_pb2.Message(ans104=request.raw)), timeout=30)
+    task = cron_task_from_pb(reply.task)
+    assert task.creator == rsa.address
+    forged = request.raw[:-1] + bytes([request.raw[-1] ^ 1])
+    with pytest.raises(grpc.RpcError) as caught:
+        client.cron.Once(cron_pb2.OnceRequest(request=types_pb2.Message(ans104=forged)), timeout=30)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
