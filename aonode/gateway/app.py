@@ -66,7 +66,9 @@ class Gateway:
         except (TypeError, ValueError):
             raise ConfigError("[gateway] body_seconds: a number of seconds") from None
         self.process = ProcessRoutes(node, self.body_limit)
-        self.legacy = LegacyRoutes(node, self.body_limit, interval)
+        self.legacy = LegacyRoutes(
+            node, self.body_limit, interval, push=bool(gateway_settings.get("legacy_push", False))
+        )
         self.runtime_module = ids.encode_id(runtime_module().id)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:

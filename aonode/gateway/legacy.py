@@ -1,7 +1,8 @@
 """aoconnect's legacy mode (`connect({MODE: 'legacy', MU_URL, CU_URL, GATEWAY_URL})`, all three this node):
 the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU), translated to the node.
 
-- MU: `POST /` takes an ANS-104 item: `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
+- MU: `POST /` takes an ANS-104 item (with `[gateway] legacy_push = true`, each message's slot is then
+  pushed in the background, as ao's MU cranks results; off by default: the node only schedules): `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
   is stored as a module (published, not scheduled), anything else with a target is scheduled on it; the
   answer is `{"id", "message", "process", "slot"}`. `POST|DELETE /monitor/{pid}` (an item targeting
   the process, signed by its owner) starts or stops a `now` cron task that keeps the process computed
@@ -59,10 +60,13 @@ MAX_LISTED_PROCESSES = 10_000
 
 
 class LegacyRoutes:
-    def __init__(self, node: Node, body_limit: int, monitor_interval: str = MONITOR_INTERVAL) -> None:
+    def __init__(
+        self, node: Node, body_limit: int, monitor_interval: str = MONITOR_INTERVAL, push: bool = False
+    ) -> None:
         self.node = node
         self.body_limit = body_limit
         self.monitor_interval = monitor_interval
+        self.push = push
 
     # -- MU ------------------------------------------------------------------------------------------------
 
@@ -75,7 +79,7 @@ class LegacyRoutes:
                 "process instead"
             )
         message = await parse_item_async(await read_body(request, self.body_limit))
-        return await submit(self.node, message)
+        return await submit(self.node, message, push=self.push)
 
     async def monitor(self, request: web.Request, pid_text: str) -> web.Response:
         """Start or stop keeping a process computed. The request is the signed item aoconnect sends; its
@@ -248,8 +252,9 @@ class LegacyRoutes:
         return lo
 
 
-async def submit(node: Node, message: Message) -> web.Response:
-    """MU semantics for a verified item: spawn, publish a module, or schedule on its target."""
+async def submit(node: Node, message: Message, push: bool = False) -> web.Response:
+    """MU semantics for an item: spawn, publish a module, or schedule on its target; with `push`, the
+    new slot's outbox is then pushed in the background (as ao's MU cranks results)."""
     message_id = ids.encode_id(message.id)
     kind = message.tag("Type")
     if kind == "Module":
@@ -258,15 +263,19 @@ async def submit(node: Node, message: Message) -> web.Response:
     if not message.is_process and not message.target:
         raise InvalidArgument("the item has no Target (and is neither a Process nor a Module)")
     assignment = await node.scheduler.schedule(message)
-    return json_response(
-        {
-            "id": message_id,
-            "message": "Processing DataItem",
-            "process": ids.encode_id(assignment.process),
-            "slot": assignment.slot,
-            "timestamp": assignment.timestamp,
-        }
-    )
+    body: dict[str, Any] = {
+        "id": message_id,
+        "message": "Processing DataItem",
+        "process": ids.encode_id(assignment.process),
+        "slot": assignment.slot,
+        "timestamp": assignment.timestamp,
+    }
+    if push and not message.is_process:
+        try:
+            body["push"] = (await node.pusher.start(assignment.process, assignment.slot)).push_id
+        except AonodeError as exc:  # scheduled all the same: a push can be run again (`aonode push`)
+            body["push-error"] = str(exc)[:1024]
+    return json_response(body)
 
 
 def _anchor(value: object) -> str:

@@ -5,6 +5,7 @@ SU reads, GraphQL for modules, monitor."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from aonode import ans104
 from aonode.client import NodeClient, new_anchor
@@ -12,7 +13,7 @@ from aonode.crypto import Ed25519Signer
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.model import Tag
-from tests.conftest import ServerThread, plain, wait_for
+from tests.conftest import ServerThread, make_config, plain, wait_for
 from tests.gateway.conftest import Http
 
 USER = Ed25519Signer.generate()
@@ -175,3 +176,23 @@ def test_monitor_keeps_a_process_computed(
     ).raw
     refused = http.request("POST", f"/monitor/{pid}", stranger)
     assert refused.status == 403 and not [t for t in http_server.node.cron.list_tasks() if t.process == pid]
+
+
+def test_legacy_push_delivers_outboxes(tmp_path: Path) -> None:
+    """With `[gateway] legacy_push`, `POST /` also pushes the slot, as ao's MU cranks: a process's Send
+    reaches the other process without anyone calling push."""
+    config = make_config(tmp_path / "n", http="127.0.0.1:0", extra={"gateway": {"legacy_push": True}})
+    server = ServerThread(config).start()
+    try:
+        assert server.running is not None and server.running.http is not None
+        http = Http(server.running.http.url)
+        with NodeClient(server.address) as client:
+            scheduler = client.info().address
+            a, b = spawn(http, scheduler), spawn(http, scheduler)
+            sent = http.post("/", message_item(a, "Eval", f'Send({{Target = "{b}", Action = "Hello"}})').raw)
+            assert sent.status == 200 and sent.json()["push"]
+            wait_for(lambda: client.get_slot(b).current_slot == 1, timeout=60)
+            delivered = client.get_schedule(b, 1, 1, include_messages=True).messages[0]
+            assert delivered.tag("From-Process") == a and delivered.tag("Action") == "Hello"
+    finally:
+        server.stop()
