@@ -1,10 +1,10 @@
 """aoconnect's legacy mode (`connect({MODE: 'legacy', MU_URL, CU_URL, GATEWAY_URL})`, all three this node):
 the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU), translated to the node.
 
-- MU: `POST /` takes an ANS-104 item (with `[gateway] legacy_push = true`, each message's slot is then
-  pushed in the background, as ao's MU cranks results; off by default: the node only schedules): `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
+- MU: `POST /` takes an ANS-104 item: `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
   is stored as a module (published, not scheduled), anything else with a target is scheduled on it; the
-  answer is `{"id", "message", "process", "slot"}`. `POST|DELETE /monitor/{pid}` (an item targeting
+  answer is `{"id", "message", "process", "slot"}`. With `[gateway] legacy_push = true` a message's slot
+  is then pushed in the background, as ao's MU cranks results (off by default: the node only schedules). `POST|DELETE /monitor/{pid}` (an item targeting
   the process, signed by its owner) starts or stops a `now` cron task that keeps the process computed
   (`monitor_interval`, or the process's own `Cron-Interval`). `POST /?process-id=P&assign=M` is
   answered 501: the node schedules a message only on its own target.
