@@ -4,7 +4,8 @@ the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU
 - MU: `POST /` takes an ANS-104 item: `Type=Process` spawns (slot 0 of its own schedule), `Type=Module`
   is stored as a module (published, not scheduled), anything else with a target is scheduled on it; the
   answer is `{"id", "message", "process", "slot"}`. With `[gateway] legacy_push = true` a message's slot
-  is then pushed in the background, as ao's MU cranks results (off by default: the node only schedules). `POST|DELETE /monitor/{pid}` (an item targeting
+  is then pushed in the background, as ao's MU cranks results (off by default: the node only schedules).
+  `POST|DELETE /monitor/{pid}` (an item targeting
   the process, signed by its owner) starts or stops a `now` cron task that keeps the process computed
   (`monitor_interval`, or the process's own `Cron-Interval`). `POST /?process-id=P&assign=M` is
   answered 501: the node schedules a message only on its own target.
