@@ -5,10 +5,10 @@ the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU
   is stored as a module (published, not scheduled), anything else with a target is scheduled on it; the
   answer is `{"id", "message", "process", "slot"}`. With `[gateway] legacy_push = true` a message's slot
   is then pushed in the background, as ao's MU cranks results (off by default: the node only schedules).
-  `POST|DELETE /monitor/{pid}` (an item targeting
-  the process, signed by its owner) starts or stops a `now` cron task that keeps the process computed
-  (`monitor_interval`, or the process's own `Cron-Interval`). `POST /?process-id=P&assign=M` is
-  answered 501: the node schedules a message only on its own target.
+  `POST|DELETE /monitor/{pid}` (an item targeting the process, signed by its owner) starts or stops a
+  `now` cron task that keeps the process computed (`monitor_interval`, or the process's own
+  `Cron-Interval`). `POST /?process-id=P&assign=M` is answered 501: the node schedules a message only on
+  its own target.
 - CU: `GET /result/{message}?process-id=`, `GET /results/{pid}?from=&to=&sort=&limit=` (cursors are slots;
   `from` exclusive, `to` inclusive; at most 1,000 results and about 4 MiB), `POST /dry-run?process-id=`
   with the unsigned JSON message aoconnect sends (`Id`, `Owner` are not provable and are ignored: the
