@@ -37,7 +37,14 @@ from aonode.devices.aos import runtime_module
 from aonode.devices.registry import LUA
 from aonode.errors import AonodeError, InvalidArgument
 from aonode.gateway import graphql, shapes
-from aonode.gateway.common import BODY_SECONDS, BODY_SECONDS_KEY, get_message, json_response, read_body
+from aonode.gateway.common import (
+    BODY_SECONDS,
+    BODY_SECONDS_KEY,
+    ROUTE_KEY,
+    get_message,
+    json_response,
+    read_body,
+)
 from aonode.gateway.items import parse_item_async
 from aonode.gateway.legacy import LegacyRoutes, submit
 from aonode.gateway.process import PathError, ProcessRoutes, navigate, schedule_and_push
@@ -72,10 +79,12 @@ class Gateway:
         self.runtime_module = ids.encode_id(runtime_module().id)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        request[ROUTE_KEY] = "unmatched"  # until a route below takes the request
         path = request.path
         segments = [s for s in path.split("/") if s != ""] if path != "/" else []
         method = request.method
         if not segments:
+            request[ROUTE_KEY] = "root"
             if method == "POST":
                 return await self.legacy.post_root(request)
             if method in ("GET", "HEAD"):
@@ -83,28 +92,39 @@ class Gateway:
             raise web.HTTPMethodNotAllowed(method, ["GET", "POST"])
         head, rest = segments[0], segments[1:]
         if head == "~meta@1.0":
+            request[ROUTE_KEY] = "meta/info"
             return self.meta(rest)
         if head == "~scheduler@1.0":
+            request[ROUTE_KEY] = "scheduler"
             return await self.scheduler(request, rest)
         if head == "push" and not rest and method == "POST":
+            request[ROUTE_KEY] = "push"
             message = await parse_item_async(await read_body(request, self.body_limit))
             return await schedule_and_push(self.node, message)
         if head == "graphql" and method == "POST":
+            request[ROUTE_KEY] = "graphql"
             return await graphql.answer(self.node, request)
         if head == "dry-run" and method == "POST":
+            request[ROUTE_KEY] = "dry-run"
             return await self.legacy.dryrun(request)
         if head == "result" and len(rest) == 1 and method == "GET":
+            request[ROUTE_KEY] = "result"
             return await self.legacy.result(request, rest[0])
         if head == "results" and len(rest) == 1 and method == "GET":
+            request[ROUTE_KEY] = "results"
             return await self.legacy.results(request, rest[0])
         if head == "monitor" and len(rest) == 1 and method in ("POST", "DELETE"):
+            request[ROUTE_KEY] = "monitor"
             return await self.legacy.monitor(request, rest[0])
         if head == "timestamp" and not rest:
+            request[ROUTE_KEY] = "timestamp"
             return await self.legacy.timestamp()
         if head == "modules" and not rest and method == "POST":
+            request[ROUTE_KEY] = "modules"
             return await self.publish_module(request)
         pid_text, _, device = head.partition("~")
         if device == "ans104@1.0" and not rest and method in ("GET", "HEAD"):
+            request[ROUTE_KEY] = "ans104"
             return await self.raw_item(pid_text)
         if device and "~" + device != PROCESS_DEVICE:
             raise PathError(f"device {device[:64]!r}: this node serves process@1.0, scheduler@1.0, meta@1.0")
@@ -112,8 +132,10 @@ class Gateway:
             if rest:
                 return await self.process.handle(request, pid_text, rest)
             if method == "GET" and not device:
+                request[ROUTE_KEY] = "su/read"
                 return await self.legacy.id_read(request, pid_text)
             if method == "GET":  # `/PID~process@1.0`: the process definition (its Process message)
+                request[ROUTE_KEY] = "process"
                 self.node.scheduler.head(ids.decode_id(pid_text, "process"))
                 message = await get_message(self.node, ids.decode_id(pid_text, "process"))
                 return json_response(shapes.message_json(message))

@@ -28,6 +28,7 @@ from aonode import ids
 from aonode.errors import AonodeError, InvalidArgument, NotFound
 from aonode.gateway import shapes
 from aonode.gateway.common import (
+    ROUTE_KEY,
     anonymous,
     get_message,
     json_response,
@@ -43,6 +44,12 @@ from aonode.node import Node
 MAX_SCHEDULE_PAGE = 1000
 SCHEDULE_PAGE_BYTES = 1 << 20
 _DRYRUN_SKIP = frozenset({"target", "anchor", "data", "path", "method", "dryrun"})
+
+
+ROUTE_NAMES = {
+    k: "process/" + ("dryrun" if k == "as=execution" else k)
+    for k in ("schedule", "slot", "compute", "now", "snapshot", "push", "as=execution")
+}
 
 
 class PathError(NotFound):
@@ -91,6 +98,8 @@ class ProcessRoutes:
         if not rest:
             raise PathError(f"/{pid_text}~process@1.0: name a key (schedule, slot, compute, now, ...)")
         key, params = split_segment(rest[0])
+        if key in ROUTE_NAMES:
+            request[ROUTE_KEY] = ROUTE_NAMES[key]
         query: dict[str, str] = {**request.query, **params}
         method = request.method
         if key == "schedule":

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
 from aonode.client import NodeClient, build_message
-from tests.conftest import plain
+from aonode.gateway import build_app
+from aonode.gateway.common import ROUTE_KEY
+from tests.conftest import ServerThread, plain
 from tests.gateway.conftest import USER, Http, spawn_lua
 
 
@@ -70,3 +78,27 @@ def test_statuses_for_bad_requests(http: Http, grpc_client: NodeClient) -> None:
     assert http.get(f"/{pid}~process@1.0/snapshot").status == 404  # a Lua process has none
     reply = http.get(f"/{pid}~process@1.0/bogus")
     assert reply.json()["status"] == "NOT_FOUND"
+
+
+def test_requests_are_named_by_route(http_server: ServerThread, grpc_client: NodeClient) -> None:
+    """Each request carries a fixed route name (ROUTE_KEY) that outer middlewares (request counters) read,
+    never text from the request itself."""
+    pid = spawn_lua(grpc_client)
+    seen: list[str] = []
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        finally:
+            seen.append(request.get(ROUTE_KEY, "?"))
+
+    async def drive() -> None:
+        app = build_app(http_server.node, middlewares=[record])
+        async with TestClient(TestServer(app)) as client:
+            for path in (f"/{pid}~process@1.0/slot", f"/{pid}/compute&slot=0", "/~meta@1.0/info", "/nope/x"):
+                await (await client.get(path)).read()
+
+    asyncio.run_coroutine_threadsafe(drive(), http_server.loop).result(timeout=60)
+    assert seen == ["process/slot", "process/compute", "meta/info", "unmatched"]
