@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ./data
 LISTEN ?= 127.0.0.1:7400
+HTTP   ?=
 
 .PHONY: run test lint typecheck buf-lint proto proto-check clients clients-check pytest bench clean
 
@@ -23,7 +24,8 @@ $(BIN)/.installed-dev: pyproject.toml
 	@touch $@ $(BIN)/.installed
 
 run: $(BIN)/.installed
-	$(BIN)/aonode serve --data $(DATA) --listen $(LISTEN)
+	@echo "gRPC on $(LISTEN)$(if $(HTTP),; HTTP gateway on http://$(HTTP) (docs/http.md))"
+	$(BIN)/aonode serve --data $(DATA) --listen $(LISTEN)$(if $(HTTP), --http $(HTTP))
 
 test: $(BIN)/.installed-dev lint typecheck buf-lint proto-check clients-check pytest
 
@@ -33,6 +35,12 @@ NPM       := $(shell command -v npm 2>/dev/null)
 TS_DEPS   := $(if $(NPM),clients/typescript/node_modules/.package-lock.json)
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix clients/typescript
+
+# The real aoconnect (and arweave) for tests/http, from its lockfile, when npm exists: without them the
+# aoconnect tests skip locally (and fail in CI, which installs them: .ci/run).
+HTTP_JS_DEPS := $(if $(NPM),tests/http/js/node_modules/.package-lock.json)
+tests/http/js/node_modules/.package-lock.json: tests/http/js/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/http/js
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
@@ -57,7 +65,7 @@ clients: $(BIN)/.installed-dev $(TS_DEPS)
 clients-check: $(BIN)/.installed-dev $(TS_DEPS)
 	$(BIN)/python scripts/gen_clients.py --check
 
-pytest: $(BIN)/.installed-dev $(TS_DEPS)
+pytest: $(BIN)/.installed-dev $(TS_DEPS) $(HTTP_JS_DEPS)
 	$(BIN)/python -m pytest -q
 
 clean:

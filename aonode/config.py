@@ -34,6 +34,10 @@ class NodeConfig:
     listen: str = "127.0.0.1:7400"
     """host:port the gRPC server binds (port 0 picks a free port)."""
 
+    http: str = ""
+    """host:port of the HTTP gateway (HyperPATHs and aoconnect's routes, docs/http.md); empty: no HTTP
+    server. Port 0 picks a free port."""
+
     node_wallet: Path | None = None
     """The node's signing key (JWK). Default: `<data>/node-wallet.json`, created on first start."""
 
@@ -205,6 +209,10 @@ def _validate(config: NodeConfig) -> NodeConfig:
     host, sep, port = config.listen.rpartition(":")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise ConfigError(f"listen: expected HOST:PORT, got {config.listen!r}")
+    if config.http:
+        h_host, h_sep, h_port = config.http.rpartition(":")
+        if not h_sep or not h_host or not h_port.isdigit() or int(h_port) > 65535:
+            raise ConfigError(f"http: expected HOST:PORT, got {config.http!r}")
     if config.wallet_type not in ("ed25519", "rsa"):
         raise ConfigError(f"wallet_type: expected ed25519 or rsa, got {config.wallet_type!r}")
     if config.log_format not in ("json", "text"):

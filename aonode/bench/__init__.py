@@ -73,6 +73,7 @@ BENCHMARKS = {
     "wasm": "aonode.bench.wasm:bench_wasm",
     "wasm-idle": "aonode.bench.wasm:bench_wasm_idle",
     "replicate": "aonode.bench.replicate:bench_replicate",
+    "http": "aonode.bench.http:bench_http",
 }
 
 MODULE_BENCHMARKS = frozenset({"wasm", "wasm-idle"})

@@ -24,6 +24,7 @@ from aonode.cli.info import info
 from aonode.cli.location import location
 from aonode.cli.messages import send, spawn
 from aonode.cli.peer import peer
+from aonode.cli.module import module
 from aonode.cli.process import process
 from aonode.cli.push import push
 from aonode.cli.relay import relay
@@ -59,7 +60,7 @@ def cli() -> None:
 
 for command in (
     serve, info, wallet, spawn, send, schedule, watch, eval_, console, now, compute, dryrun, push, cron,
-    process, replica, peer, location, relay, bench
+    process, replica, peer, location, relay, bench, module
 ):  # fmt: skip
     cli.add_command(command)
 

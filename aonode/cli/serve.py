@@ -18,6 +18,7 @@ from aonode.logs import setup_logging
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), help="Data directory [./data].")
 @click.option("--listen", help="HOST:PORT to listen on [127.0.0.1:7400].")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="TOML file.")
+@click.option("--http", help="HOST:PORT of the HTTP gateway (HyperPATHs, aoconnect; docs/http.md) [off].")
 @click.option("--node-wallet", type=click.Path(dir_okay=False, path_type=Path), help="The node's key file.")
 @click.option("--public-url", help="URL other nodes reach this node at.")
 @click.option("--accept-unsigned/--refuse-unsigned", default=None, help="Schedule unsigned messages.")

@@ -2,6 +2,9 @@
 with which module and within which limits.
 
 - `Execution-Device` names the device (default `lua@5.3a`); `stack@1.0` reads its own `Execution-Stack`.
+  A Process from an AO client names none (aoconnect legacy) or `genesis-wasm@1.0` (aoconnect mainnet,
+  HyperBEAM's legacy-CU device): then the module's `Module-Format` decides (`device_of`): a `wasm…` format
+  runs on `wasm64@1.0` (which runs wasm32 and wasm64 AOS builds), anything else on `lua@5.3a`.
 - `Module` is the module message's ID, read through the schedule (`get_message`). The built-in AOS runtime
   (`aonode.devices.aos.runtime_module()`) is used by ID even when it is not in the store. A Module that
   cannot be found is a host fault (`DeviceError`): the request fails, nothing is computed.
@@ -41,6 +44,8 @@ DEFAULT_DEVICE = "lua@5.3a"
 WASM_DEVICE = "wasm64@1.0"
 WASM_DEFAULT_INSTRUCTIONS = 1_000_000_000
 """Fuel per slot of a wasm process that declares no Compute-Limit (nor does its module): about 8 AOS boots."""
+AO_DEVICE_ALIASES = frozenset({"genesis-wasm@1.0"})
+"""Execution devices AO clients name that mean "whatever runs the module" (see `device_of`)."""
 INLINE_LUA_TYPES = frozenset({"application/lua", "text/x-lua"})
 """Content-Types that make a Process without a `Module` tag its own (inline) Lua module (as dev_lua's)."""
 
@@ -95,7 +100,7 @@ def load_definition(schedule: ScheduleSource, process: ProcessId, config: Comput
     if bytes(message.id) != bytes(process):
         raise ScheduleBrokenError(f"process {pid}: slot 0: the stored Process message has another ID")
     module = _module(schedule, message, pid)
-    device = message.tag("Execution-Device") or DEFAULT_DEVICE
+    device = device_of(message, module)
     return ProcessDefinition(
         process_id=process,
         process=message,
@@ -105,6 +110,19 @@ def load_definition(schedule: ScheduleSource, process: ProcessId, config: Comput
         limits=limits_of(message, config, module if module is not message else None, device),
         read_data=_data_reader(schedule),
     )
+
+
+def device_of(process: Message, module: Message | None) -> str:
+    """The device that runs `process`: its `Execution-Device`, unless absent or an AO alias
+    (`AO_DEVICE_ALIASES`); then `wasm64@1.0` for a module whose `Module-Format` is a wasm one, else
+    `lua@5.3a`."""
+    named = process.tag("Execution-Device")
+    if named is not None and named not in AO_DEVICE_ALIASES:
+        return named
+    fmt = module.tag("Module-Format") if module is not None and module is not process else None
+    if fmt is not None and fmt.strip().lower().startswith("wasm"):
+        return WASM_DEVICE
+    return DEFAULT_DEVICE
 
 
 def _data_reader(schedule: ScheduleSource) -> Callable[[str], bytes | None]:

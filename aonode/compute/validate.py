@@ -1,7 +1,8 @@
 """`SpawnValidator`: the scheduler's `ProcessValidator` port, implemented with this node's devices.
 
 A new Process is refused before its slot 0 is written when this node could never compute it:
-- its `Execution-Device` (default `lua@5.3a`, as in `definition.py`) is not in the registry: INVALID_ARGUMENT;
+- its device (`definition.device_of`: `Execution-Device`, or from the module's `Module-Format` when it
+  names none or `genesis-wasm@1.0`) is not in the registry: INVALID_ARGUMENT;
 - for `wasm64@1.0`: it names no module in the store (FAILED_PRECONDITION: publish the module first), the
   module does not compile (FAILED_PRECONDITION, the device's own error), or it cannot ever compute:
   INVALID_ARGUMENT for an import the device does not provide (naming every such import), an unknown
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aonode.compute.definition import DEFAULT_DEVICE, builtin_runtime_module, is_inline_module
+from aonode.compute.definition import builtin_runtime_module, device_of, is_inline_module
 from aonode.devices.base import DeviceRegistry
 from aonode.devices.registry import LUA, WASM
 from aonode.errors import FailedPrecondition, InvalidArgument
@@ -39,7 +40,7 @@ class SpawnValidator:
         self._settings = device_settings or {}
 
     def validate(self, process: Message, module: Message | None) -> None:
-        device = process.tag("Execution-Device") or DEFAULT_DEVICE
+        device = device_of(process, module if module is not None else builtin_runtime(process))
         self._devices.require(device)
         if device == WASM:
             self._check_wasm(process, module)
@@ -80,3 +81,12 @@ class SpawnValidator:
             check_module(module.data, self._settings.get(WASM, {}), module.tag("Module-Format"))
         except (MissingImportsError, MissingExportsError, FormatError) as exc:
             raise InvalidArgument(str(exc)) from None
+
+
+def builtin_runtime(process: Message) -> Message | None:
+    """The built-in runtime when `process` names it as its Module (it is used by ID, not stored)."""
+    runtime = builtin_runtime_module()
+    named = process.tag("Module")
+    if runtime is not None and named is not None and named.strip() == encode_id(runtime.id):
+        return runtime
+    return None

@@ -20,7 +20,9 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -39,6 +41,9 @@ from aonode.rpc.scheduler_service import SchedulerServicer
 from aonode.rpc.service import register
 from aonode.v1 import cron_pb2, network_pb2, node_pb2, process_pb2, replication_pb2, scheduler_pb2
 from store.lock import DirectoryLock
+
+if TYPE_CHECKING:
+    from aonode.gateway import RunningGateway
 
 log = logging.getLogger("aonode.server")
 
@@ -89,6 +94,8 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     node: Node
+    http: RunningGateway | None = None
+    """The HTTP gateway, when `config.http` is set (docs/http.md)."""
 
     @property
     def address(self) -> str:
@@ -103,6 +110,8 @@ class RunningServer:
         halt = asyncio.get_running_loop().call_later(min(grace, COMPUTE_GRACE), self.node.halt_compute)
         try:
             await self.health.enter_graceful_shutdown()
+            if self.http is not None:
+                await self.http.stop()
             await self.server.stop(grace)
         finally:
             halt.cancel()
@@ -134,7 +143,11 @@ def open_node(config: NodeConfig) -> Node:
     )
 
 
-async def start_server(node: Node) -> RunningServer:
+async def start_server(
+    node: Node, *, http_routes: Iterable[Any] = (), http_middlewares: Iterable[Any] = ()
+) -> RunningServer:
+    """Serve gRPC on `config.listen` and, when `config.http` is set, the HTTP gateway with `http_routes`
+    (aiohttp route definitions, e.g. `/metrics`) and `http_middlewares` (e.g. request counters) added."""
     config = node.config
     server = grpc.aio.server(
         options=server_options(config),
@@ -154,13 +167,24 @@ async def start_server(node: Node) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}: address in use or not available")
     await server.start()
+    http = None
+    if config.http:
+        from aonode.gateway import start_gateway  # aiohttp loads only when the gateway is on
+
+        try:
+            http = await start_gateway(
+                node, config.http, extra_routes=http_routes, middlewares=http_middlewares
+            )
+        except BaseException:
+            await server.stop(None)
+            raise
     host = config.listen.rpartition(":")[0]
     await node.start(f"{host}:{port}")
     serving = health_pb2.HealthCheckResponse.SERVING
     await health_servicer.set("", serving)
     for name in names:
         await health_servicer.set(name, serving)
-    return RunningServer(server=server, port=port, health=health_servicer, node=node)
+    return RunningServer(server=server, port=port, health=health_servicer, node=node, http=http)
 
 
 async def serve(config: NodeConfig) -> None:
@@ -183,6 +207,7 @@ async def _serve(config: NodeConfig) -> None:
         logging.INFO,
         "serving",
         listen=running.address,
+        http=running.http.address if running.http is not None else "",
         address=node.address,
         data=str(config.data),
         version=node.version,
