@@ -23,8 +23,8 @@ from aonode.cli.cron import cron
 from aonode.cli.info import info
 from aonode.cli.location import location
 from aonode.cli.messages import send, spawn
-from aonode.cli.peer import peer
 from aonode.cli.module import module
+from aonode.cli.peer import peer
 from aonode.cli.process import process
 from aonode.cli.push import push
 from aonode.cli.relay import relay
