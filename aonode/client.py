@@ -257,9 +257,18 @@ class NodeClient:
         )
         return slot
 
-    def get_assignment(self, message_id: str) -> Assignment:
+    def get_assignment(self, message_id: str, process: str = "") -> Assignment:
+        """The assignment of `message_id` (on `process`, for an assignment; else on its own target)."""
         reply = self._unary(
-            self.scheduler.GetAssignment, scheduler_pb2.GetAssignmentRequest(message_id=message_id)
+            self.scheduler.GetAssignment,
+            scheduler_pb2.GetAssignmentRequest(message_id=message_id, process_id=process),
+        )
+        return assignment_from_pb(reply.assignment)
+
+    def assign(self, process: str, message_id: str) -> Assignment:
+        """Assign the stored message `message_id` to `process` (idempotent): its assignment there."""
+        reply = self._unary(
+            self.scheduler.Assign, scheduler_pb2.AssignRequest(process=process, message_id=message_id)
         )
         return assignment_from_pb(reply.assignment)
 

@@ -7,8 +7,8 @@ the routes of ao's messenger unit (MU), compute unit (CU) and scheduler unit (SU
   is then pushed in the background, as ao's MU cranks results (off by default: the node only schedules).
   `POST|DELETE /monitor/{pid}` (an item targeting the process, signed by its owner) starts or stops a
   `now` cron task that keeps the process computed (`monitor_interval`, or the process's own
-  `Cron-Interval`). `POST /?process-id=P&assign=M` is answered 501: the node schedules a message only on
-  its own target.
+  `Cron-Interval`). `POST /?process-id=P&assign=M` assigns the stored message M to process P (the ao SU's
+  assignment: P's next slot holds M; the process decides whether it takes it, AOS's `ao.isAssignable`).
 - CU: `GET /result/{message}?process-id=`, `GET /results/{pid}?from=&to=&sort=&limit=` (cursors are slots;
   `from` exclusive, `to` inclusive; at most 1,000 results and about 4 MiB), `POST /dry-run?process-id=`
   with the unsigned JSON message aoconnect sends (`Id`, `Owner` are not provable and are ignored: the
@@ -47,10 +47,6 @@ from aonode.model import Message, Tag
 from aonode.node import Node
 
 
-class Unimplemented(AonodeError):
-    status = "UNIMPLEMENTED"
-
-
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 1000
 RESULTS_BYTES = 4 << 20
@@ -58,6 +54,7 @@ MAX_SU_PAGE = 1000
 SU_PAGE_BYTES = 1 << 20
 MONITOR_INTERVAL = "10-seconds"
 MAX_LISTED_PROCESSES = 10_000
+ASSIGN_BODY_BYTES = 1 << 16  # an assignment's body is ignored (the message is named in the query)
 
 
 class LegacyRoutes:
@@ -72,15 +69,39 @@ class LegacyRoutes:
     # -- MU ------------------------------------------------------------------------------------------------
 
     async def post_root(self, request: web.Request) -> web.Response:
-        if "assign" in request.query:
-            # AOS takes an assignment only if the process declared it assignable; the built-in runtime
-            # has no such check, so an assignment would replay a wallet's message into any process.
-            raise Unimplemented(
-                "assign: this node schedules a message only on its own target; send the message to each "
-                "process instead"
-            )
+        query = request.query
+        if "assign" in query or "process-id" in query:
+            return await self.assign(request)
         message = await parse_item_async(await read_body(request, self.body_limit))
         return await submit(self.node, message, push=self.push)
+
+    async def assign(self, request: web.Request) -> web.Response:
+        """The ao SU's assignment (`POST /?process-id=P&assign=M`): the stored message M takes P's next
+        slot (Scheduler.assign; idempotent). Answers `{"id": <assignment ID>, "timestamp", "process",
+        "slot", "message"}` (ao's SU: `id` and `timestamp`). Only messages this node holds: `base-layer`
+        (an Arweave transaction) is refused."""
+        query = request.query
+        if "assign" not in query or "process-id" not in query:
+            raise InvalidArgument("assign: send both process-id and assign")
+        if "base-layer" in query or "exclude" in query:
+            raise InvalidArgument(
+                "assign: base-layer and exclude are not supported (assign a message held here)"
+            )
+        await read_body(
+            request, ASSIGN_BODY_BYTES
+        )  # aoconnect sends none; read so the connection is reusable
+        pid = parse_id(query.get("process-id"), "process-id")
+        message_id = ids.decode_id(query.get("assign", ""), "assign")
+        assignment = await self.node.scheduler.assign(pid, message_id)
+        return json_response(
+            {
+                "id": ids.encode_id(assignment.id),
+                "timestamp": assignment.timestamp,
+                "process": ids.encode_id(assignment.process),
+                "slot": assignment.slot,
+                "message": ids.encode_id(assignment.message),
+            }
+        )
 
     async def monitor(self, request: web.Request, pid_text: str) -> web.Response:
         """Start or stop keeping a process computed. The request is the signed item aoconnect sends; its

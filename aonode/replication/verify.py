@@ -16,7 +16,9 @@ raises `Refused` naming the first thing that is wrong:
 - `hash_chain = blake3(previous link ‖ message ID)`, timestamps never decrease;
 - each message decodes to the ID the assignment names (a substituted message is refused), validates, and
   carries a valid signature (unsigned ones only with `accept_unsigned`, as the scheduler itself); slot 0 is
-  the Process message itself (ID = process ID); every later message targets the process.
+  the Process message itself (ID = process ID); every later message targets the process, or is an
+  assignment (its Target is another process): then it is not a Process message and carries no
+  `From-Process`/`Cron-From` (`assignment_problem`, the scheduler's own rule for assigning).
 The chain is advanced only on success, so the state always describes what is stored.
 """
 
@@ -32,6 +34,7 @@ from aonode.model import Assignment, Message
 from aonode.replication.handoff import Segment, current_scheduler, signer_at
 from aonode.scheduler import Replicated
 from aonode.scheduler.errors import UnsignedMessageError
+from aonode.scheduler.relay import relayed_tag
 from aonode.scheduler.verifier import check_message
 
 
@@ -136,7 +139,11 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
             if scheduler is None:
                 scheduler = process_scheduler(m, a)
         elif m.target != encode_id(pid):
-            raise Refused(f"{where}: message targets {m.target!r}, not the process")
+            # An assignment (ao's: the assignment names the process, the message keeps its own Target):
+            # accepted under the rule the scheduler applies when it assigns (Scheduler.assign).
+            problem = assignment_problem(m)
+            if problem is not None:
+                raise Refused(f"{where}: message targets {m.target!r}, not the process, and {problem}")
         _signed_by(a, signer_at(scheduler, changes, a.slot), where)
         try:
             check_message(m, chain.accept_unsigned)  # the scheduler's own check of every message
@@ -158,6 +165,19 @@ def check_frame(chain: Chain, assignments: list[bytes], messages: list[bytes]) -
         last,
     )
     return out
+
+
+def assignment_problem(m: Message) -> str | None:
+    """Why a message whose Target is not the process cannot be an assignment on it, or None when it can:
+    what `Scheduler.assign` refuses (a Process message, no target, a relayed identity)."""
+    if m.is_process:
+        return "is a Process message"
+    if not m.target:
+        return "has no target"
+    claimed = relayed_tag(m)
+    if claimed is not None:
+        return f"carries {claimed}, vouched for its own target only"
+    return None
 
 
 def process_scheduler(process: Message | None, first: Assignment) -> str | None:

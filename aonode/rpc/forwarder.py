@@ -84,7 +84,9 @@ class GrpcForwarder:
     async def assignment_remote(self, url: str, message_id: bytes, process: bytes) -> Assignment | None:
         """The assignment of `message_id` at `url` if it is scheduled there on `process` (push: was this
         delivery made already?); None when it is not."""
-        request = scheduler_pb2.GetAssignmentRequest(message_id=encode_id(message_id))
+        request = scheduler_pb2.GetAssignmentRequest(
+            message_id=encode_id(message_id), process_id=encode_id(process)
+        )
         try:
             reply = await self._stub(url).GetAssignment(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:

@@ -28,7 +28,7 @@ _REPEATABLE = (
         {"service": "aonode.v1.SchedulerService", "method": m}
         for m in (
             "Schedule", "ScheduleStream", "GetSchedule", "GetSlot", "GetStatus", "GetAssignment",
-            "PublishMessage", "GetMessage", "GetLocation", "SubscribeSchedule",
+            "PublishMessage", "GetMessage", "GetLocation", "SubscribeSchedule", "Assign",
         )
     ),
     {"service": "aonode.v1.ProcessService"},

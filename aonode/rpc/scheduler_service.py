@@ -216,8 +216,15 @@ class SchedulerServicer:
     async def GetAssignment(
         self, request: pb.GetAssignmentRequest, context: Context
     ) -> pb.GetAssignmentResponse:
-        assignment = self._scheduler.assignment_of(ids.decode_id(request.message_id, "message_id"))
+        process = ids.decode_id(request.process_id, "process_id") if request.process_id else None
+        assignment = self._scheduler.assignment_of(ids.decode_id(request.message_id, "message_id"), process)
         return pb.GetAssignmentResponse(assignment=assignment_to_pb(assignment))
+
+    async def Assign(self, request: pb.AssignRequest, context: Context) -> pb.AssignResponse:
+        process = ids.decode_id(request.process, "process")
+        message_id = ids.decode_id(request.message_id, "message_id")
+        assignment = await self._scheduler.assign(process, message_id)
+        return pb.AssignResponse(assignment=assignment_to_pb(assignment))
 
     async def PublishMessage(
         self, request: pb.PublishMessageRequest, context: Context

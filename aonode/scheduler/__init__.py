@@ -39,6 +39,8 @@ from aonode.scheduler.errors import (
     StaleLocationError,
     StoreCapacityError,
     StoredDataError,
+    UnassignableMessageError,
+    UnknownMessageError,
     UnsignedMessageError,
 )
 from aonode.scheduler.locations import LocationRegistry
@@ -67,6 +69,8 @@ __all__ = [
     "StoreCapacityError",
     "StoredDataError",
     "Subscription",
+    "UnassignableMessageError",
+    "UnknownMessageError",
     "UnsignedMessageError",
     "VerifyReport",
     "verify_schedule",

@@ -37,7 +37,7 @@ from concurrent.futures import Future as ThreadFuture
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from aonode.codec import encode_message
+from aonode.codec import decode_message, encode_message
 from aonode.crypto import Signer
 from aonode.errors import AonodeError, InvalidArgument, NotFound, Overloaded
 from aonode.ids import Address, InvalidIdError, MessageId, ProcessId, decode_id, encode_id
@@ -49,6 +49,8 @@ from aonode.scheduler.errors import (
     RelayNotTrustedError,
     SchedulerClosedError,
     ScheduleStateError,
+    UnassignableMessageError,
+    UnknownMessageError,
     UnknownProcessError,
     from_store_error,
 )
@@ -171,6 +173,31 @@ class Scheduler(ScheduleReader):
         if isinstance(begun, RedirectError):
             return await self._forward(begun, message)
         # shield: a cancelled caller must not cancel the shared future that duplicates may await.
+        return await asyncio.shield(begun)
+
+    async def assign(self, process: bytes, message_id: bytes) -> Assignment:
+        """Assign the stored message `message_id` to `process` (ao's assignments): the next slot of
+        `process` holds it, signed and hash-chained as any slot; returns that assignment once durable, or
+        the one it already has there (idempotent). On the message's own target this is `schedule`.
+
+        Anyone may assign (as in ao): the process decides whether it takes an assignment (AOS's
+        `ao.isAssignable`; the message keeps its `Target`, which is how the process tells). Refused: a
+        message not stored here (NotFound), a Process message or one with no target (InvalidArgument: a
+        process would take an untargeted message as addressed to itself), one carrying `From-Process` or
+        `Cron-From` assigned away from its target (PermissionDenied; docs/security.md). An unknown process
+        is NotFound, or a redirect when its scheduler is known (never forwarded: the other scheduler is
+        asked by the caller, who holds the message ID)."""
+        loop = self._bind_loop()
+        pid = ProcessId(process)
+        checked = await loop.run_in_executor(self._workers, self._check_assignment, pid, message_id)
+        try:
+            begun = self._begin(checked, None)
+        except UnknownProcessError:
+            if self.directory is None or not await self.directory.resolve(pid):
+                raise
+            begun = self._begin(checked, None)
+        if isinstance(begun, RedirectError):
+            raise begun
         return await asyncio.shield(begun)
 
     async def schedule_many(self, messages: Sequence[Message]) -> list[Outcome]:
@@ -404,6 +431,42 @@ class Scheduler(ScheduleReader):
                     except AonodeError as exc:
                         result.append(exc)
         return result
+
+    def _check_assignment(self, pid: ProcessId, mid: bytes) -> Checked:
+        """The stored message `mid`, checked as an assignment to `pid` (`assign`), and its lookups."""
+        with self._read() as view:
+            try:
+                digest = view.get(layout.MESSAGES, mid)
+                raw = None if digest is None else view.get_object(bytes(digest))
+            except StoreError as exc:
+                raise from_store_error(exc) from exc
+            if raw is None:
+                raise UnknownMessageError(f"message {encode_id(mid)} is not stored on this node")
+            encoded = bytes(raw)
+            message = decode_message(encoded)
+            if message.is_process:
+                raise InvalidArgument("a Process message cannot be assigned (it is its own schedule)")
+            if not message.target:
+                raise InvalidArgument(
+                    "the message has no target: only a message addressed to a process can be assigned "
+                    "(a process takes an untargeted message as addressed to itself)"
+                )
+            # Verified again: the stored bytes become a slot's message, checked as any message is.
+            check_message(message, self.config.accept_unsigned)
+            if message.target == encode_id(pid):
+                return self._lookup(message, encoded, view)  # its own target: plain scheduling
+            claimed = relayed_tag(message)
+            if claimed is not None:
+                raise UnassignableMessageError(
+                    f"message {encode_id(mid)} carries {claimed}, which a relay vouched for its target "
+                    f"{message.target} only: it cannot be assigned to another process"
+                )
+            try:
+                known = view.get(layout.HEADS, pid) is not None
+                existing = committed_assignment(view, message.id, pid) if known else None
+            except StoreError as exc:
+                raise from_store_error(exc) from exc
+            return Checked(message, message.id, encoded, pid, known, existing)
 
     def _needs_validation(self, checked: Checked) -> bool:
         """A Process new to this node that this node would schedule (not one naming another scheduler)."""

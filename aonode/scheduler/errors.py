@@ -47,6 +47,15 @@ class RelayNotTrustedError(PermissionDenied):
     trusts."""
 
 
+class UnassignableMessageError(PermissionDenied):
+    """An assignment of a message whose `From-Process`/`Cron-From` this node (or a trusted relay) vouched
+    for its own target only (docs/security.md, "Assignments")."""
+
+
+class UnknownMessageError(NotFound):
+    """An assignment of a message this node does not hold."""
+
+
 class StaleLocationError(FailedPrecondition):
     """A location record whose nonce is not above the registered one."""
 

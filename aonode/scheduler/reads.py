@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aonode.codec import decode_assignment, decode_message
 from aonode.errors import DataLoss, InvalidArgument, NotFound
-from aonode.ids import Address, MessageId, ProcessId, address_of, encode_id
+from aonode.ids import Address, InvalidIdError, MessageId, ProcessId, address_of, decode_id, encode_id
 from aonode.model import Assignment, Message
 from aonode.scheduler import layout
 from aonode.scheduler.budget import NeedBudget, ReadBudget, ReadLease
@@ -147,17 +147,26 @@ class ScheduleReader:
         )
 
     def assignment_of(self, message_id: bytes, process: bytes | None = None) -> Assignment:
-        """The assignment of a scheduled message (on `process`, or on the first process found holding it).
-        NotFound when the message is not scheduled here."""
+        """The assignment of a scheduled message on `process`; without one, its assignment on its own
+        target (its `Target`, or itself for a Process message), else (a message only assigned elsewhere,
+        docs/scheduler.md "Assignments") the one on the first process found holding it, in process-ID
+        order. NotFound when the message is not scheduled here (on `process`)."""
         try:
             with self._store.read() as view:
                 if process is not None:
                     raw = view.get(layout.ASSIGNED, layout.assigned_key(message_id, process))
                     found = None if raw is None else (process, read_u64(raw))
                 else:
-                    found = None
-                    for key, raw in view.prefix(layout.ASSIGNED, message_id, limit=1):
-                        found = (key[32:], read_u64(raw))
+                    rows = [
+                        (bytes(k[32:]), read_u64(v))
+                        for k, v in view.prefix(layout.ASSIGNED, message_id, limit=2)
+                    ]
+                    found = rows[0] if rows else None
+                    if len(rows) > 1:  # assigned elsewhere too: its own target first (the message is read)
+                        own = _own_target(view, message_id)
+                        raw = None if own is None else view.get(layout.ASSIGNED, message_id + own)
+                        if own is not None and raw is not None:
+                            found = (own, read_u64(raw))
                 if found is None:
                     raise NotFound(f"message {encode_id(message_id)} is not scheduled here")
                 return _assignment_at(view, found[0], found[1])
@@ -431,6 +440,19 @@ def committed_assignment(view: ReadView, message_id: MessageId, process: bytes) 
     if raw is None:
         return None
     return _assignment_at(view, process, read_u64(raw))
+
+
+def _own_target(view: ReadView, message_id: bytes) -> bytes | None:
+    """The process a stored message is addressed to (None: not stored, or no valid target)."""
+    m = _message(view, message_id)
+    if m is None:
+        return None
+    if m.is_process:
+        return m.id
+    try:
+        return decode_id(m.target, "target") if m.target else None
+    except InvalidIdError:
+        return None
 
 
 def stored_message(view: ReadView, message_id: bytes) -> Message | None:

@@ -10,7 +10,9 @@ recomputed with blake3 directly. Walking from slot 0 to the tip, it checks that
   or from a hand-off's first slot on, the scheduler it names (`handoffs`: (From-Slot, address) in slot
   order, as `aonode.replication.handoff.segments` derives them from the owner's records);
 - every message is stored under its ID (`messages`), decodes, and its ID is the assigned message ID
-  (signature verified too unless `verify_messages=False`); slot 0 is the Process message itself;
+  (signature verified too unless `verify_messages=False`); slot 0 is the Process message itself; a later
+  message targets the process or is an assignment (its Target is another process; not a Process message,
+  no `From-Process`/`Cron-From`, the scheduler's rule for `assign`);
 - `assigned` maps every message back to its slot;
 - `hash_chain(n) = blake3(hash_chain(n-1) ‖ message_id(n))` with `hash_chain(-1)` = the process ID;
 - timestamps never decrease;
@@ -231,6 +233,14 @@ def _check_message(
         problem(f"{where}: stored message has ID {_text(m.id)}, assigned {_text(mid)}")
     if slot == 0 and not m.is_process:
         problem(f"{where}: slot 0's message is not a Process")
+    elif slot > 0 and m.target != encode_id(pid):
+        # An assignment (the message keeps its own Target): what the scheduler assigns, and only that.
+        if m.is_process or not m.target:
+            problem(f"{where}: message {_text(mid)} is not the process's and cannot be an assignment")
+        elif any(m.tag(name) is not None for name in ("From-Process", "Cron-From")):
+            problem(
+                f"{where}: assigned message {_text(mid)} carries a relayed identity (From-Process/Cron-From)"
+            )
     if verify_messages and m.signature is not None:
         try:
             verify_message(m)

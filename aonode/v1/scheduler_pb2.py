@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from aonode.v1 import types_pb2 as aonode_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61onode/v1/scheduler.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"6\n\x0fScheduleRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"Q\n\x10ScheduleResponse\x12)\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.Assignment\x12\x12\n\nmessage_id\x18\x02 \x01(\t\"=\n\x15ScheduleStreamRequest\x12$\n\x08messages\x18\x01 \x03(\x0b\x32\x12.aonode.v1.Message\"r\n\x0fScheduleOutcome\x12+\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.AssignmentH\x00\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x16.aonode.v1.StreamErrorH\x00\x42\t\n\x07outcome\",\n\x0bStreamError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"F\n\x16ScheduleStreamResponse\x12,\n\x08outcomes\x18\x01 \x03(\x0b\x32\x1a.aonode.v1.ScheduleOutcome\"\xaa\x01\n\x12GetScheduleRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x16\n\tfrom_slot\x18\x02 \x01(\x04H\x00\x88\x01\x01\x12\x14\n\x07to_slot\x18\x03 \x01(\x04H\x01\x88\x01\x01\x12\r\n\x05limit\x18\x04 \x01(\r\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x18\n\x10include_messages\x18\x06 \x01(\x08\x42\x0c\n\n_from_slotB\n\n\x08_to_slot\"\xa3\x01\n\x13GetScheduleResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12*\n\x0b\x61ssignments\x18\x02 \x03(\x0b\x32\x15.aonode.v1.Assignment\x12$\n\x08messages\x18\x03 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x10\n\x08has_next\x18\x04 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x05 \x01(\t\"!\n\x0eGetSlotRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\"\x9c\x01\n\x0fGetSlotResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x14\n\x0c\x63urrent_slot\x18\x02 \x01(\x04\x12\x11\n\ttimestamp\x18\x03 \x01(\x04\x12\x14\n\x0c\x62lock_height\x18\x04 \x01(\x04\x12\x12\n\nblock_hash\x18\x05 \x01(\t\x12\x12\n\nhash_chain\x18\x06 \x01(\t\x12\x11\n\tscheduler\x18\x07 \x01(\t\"\x12\n\x10GetStatusRequest\"t\n\x11GetStatusResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x11\n\tprocesses\x18\x02 \x03(\t\x12\x11\n\ttimestamp\x18\x03 \x01(\x04\x12(\n\x07stalled\x18\x04 \x03(\x0b\x32\x17.aonode.v1.ProcessStall\"*\n\x14GetAssignmentRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"B\n\x15GetAssignmentResponse\x12)\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.Assignment\"<\n\x15PublishMessageRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\",\n\x16PublishMessageResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"\'\n\x11GetMessageRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"9\n\x12GetMessageResponse\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"%\n\x12GetLocationRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"<\n\x13GetLocationResponse\x12%\n\x08location\x18\x01 \x01(\x0b\x32\x13.aonode.v1.Location\"@\n\x17RegisterLocationRequest\x12%\n\x08location\x18\x01 \x01(\x0b\x32\x13.aonode.v1.Location\"A\n\x18RegisterLocationResponse\x12%\n\x08location\x18\x01 \x01(\x0b\x32\x13.aonode.v1.Location\"\x85\x01\n\x18SubscribeScheduleRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\tfrom_slot\x18\x02 \x01(\x04\x12\x18\n\x10include_messages\x18\x03 \x01(\x08\x12+\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1b.aonode.v1.AssignmentFormat\"\xa0\x01\n\x19SubscribeScheduleResponse\x12*\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x15.aonode.v1.Assignment\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x14\n\x0c\x63urrent_slot\x18\x03 \x01(\x04\x12\x1b\n\x13\x65ncoded_assignments\x18\x04 \x03(\x0c*t\n\x10\x41ssignmentFormat\x12!\n\x1d\x41SSIGNMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41SSIGNMENT_FORMAT_FIELDS\x10\x01\x12\x1f\n\x1b\x41SSIGNMENT_FORMAT_CANONICAL\x10\x02\x32\x8d\x07\n\x10SchedulerService\x12\x43\n\x08Schedule\x12\x1a.aonode.v1.ScheduleRequest\x1a\x1b.aonode.v1.ScheduleResponse\x12Y\n\x0eScheduleStream\x12 .aonode.v1.ScheduleStreamRequest\x1a!.aonode.v1.ScheduleStreamResponse(\x01\x30\x01\x12L\n\x0bGetSchedule\x12\x1d.aonode.v1.GetScheduleRequest\x1a\x1e.aonode.v1.GetScheduleResponse\x12@\n\x07GetSlot\x12\x19.aonode.v1.GetSlotRequest\x1a\x1a.aonode.v1.GetSlotResponse\x12\x46\n\tGetStatus\x12\x1b.aonode.v1.GetStatusRequest\x1a\x1c.aonode.v1.GetStatusResponse\x12R\n\rGetAssignment\x12\x1f.aonode.v1.GetAssignmentRequest\x1a .aonode.v1.GetAssignmentResponse\x12U\n\x0ePublishMessage\x12 .aonode.v1.PublishMessageRequest\x1a!.aonode.v1.PublishMessageResponse\x12I\n\nGetMessage\x12\x1c.aonode.v1.GetMessageRequest\x1a\x1d.aonode.v1.GetMessageResponse\x12L\n\x0bGetLocation\x12\x1d.aonode.v1.GetLocationRequest\x1a\x1e.aonode.v1.GetLocationResponse\x12[\n\x10RegisterLocation\x12\".aonode.v1.RegisterLocationRequest\x1a#.aonode.v1.RegisterLocationResponse\x12`\n\x11SubscribeSchedule\x12#.aonode.v1.SubscribeScheduleRequest\x1a$.aonode.v1.SubscribeScheduleResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61onode/v1/scheduler.proto\x12\taonode.v1\x1a\x15\x61onode/v1/types.proto\"6\n\x0fScheduleRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"Q\n\x10ScheduleResponse\x12)\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.Assignment\x12\x12\n\nmessage_id\x18\x02 \x01(\t\"=\n\x15ScheduleStreamRequest\x12$\n\x08messages\x18\x01 \x03(\x0b\x32\x12.aonode.v1.Message\"r\n\x0fScheduleOutcome\x12+\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.AssignmentH\x00\x12\'\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x16.aonode.v1.StreamErrorH\x00\x42\t\n\x07outcome\",\n\x0bStreamError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"F\n\x16ScheduleStreamResponse\x12,\n\x08outcomes\x18\x01 \x03(\x0b\x32\x1a.aonode.v1.ScheduleOutcome\"\xaa\x01\n\x12GetScheduleRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x16\n\tfrom_slot\x18\x02 \x01(\x04H\x00\x88\x01\x01\x12\x14\n\x07to_slot\x18\x03 \x01(\x04H\x01\x88\x01\x01\x12\r\n\x05limit\x18\x04 \x01(\r\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x18\n\x10include_messages\x18\x06 \x01(\x08\x42\x0c\n\n_from_slotB\n\n\x08_to_slot\"\xa3\x01\n\x13GetScheduleResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12*\n\x0b\x61ssignments\x18\x02 \x03(\x0b\x32\x15.aonode.v1.Assignment\x12$\n\x08messages\x18\x03 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x10\n\x08has_next\x18\x04 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x05 \x01(\t\"!\n\x0eGetSlotRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\"\x9c\x01\n\x0fGetSlotResponse\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x14\n\x0c\x63urrent_slot\x18\x02 \x01(\x04\x12\x11\n\ttimestamp\x18\x03 \x01(\x04\x12\x14\n\x0c\x62lock_height\x18\x04 \x01(\x04\x12\x12\n\nblock_hash\x18\x05 \x01(\t\x12\x12\n\nhash_chain\x18\x06 \x01(\t\x12\x11\n\tscheduler\x18\x07 \x01(\t\"\x12\n\x10GetStatusRequest\"t\n\x11GetStatusResponse\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\x12\x11\n\tprocesses\x18\x02 \x03(\t\x12\x11\n\ttimestamp\x18\x03 \x01(\x04\x12(\n\x07stalled\x18\x04 \x03(\x0b\x32\x17.aonode.v1.ProcessStall\">\n\x14GetAssignmentRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x12\n\nprocess_id\x18\x02 \x01(\t\"4\n\rAssignRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\";\n\x0e\x41ssignResponse\x12)\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.Assignment\"B\n\x15GetAssignmentResponse\x12)\n\nassignment\x18\x01 \x01(\x0b\x32\x15.aonode.v1.Assignment\"<\n\x15PublishMessageRequest\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\",\n\x16PublishMessageResponse\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"\'\n\x11GetMessageRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"9\n\x12GetMessageResponse\x12#\n\x07message\x18\x01 \x01(\x0b\x32\x12.aonode.v1.Message\"%\n\x12GetLocationRequest\x12\x0f\n\x07\x61\x64\x64ress\x18\x01 \x01(\t\"<\n\x13GetLocationResponse\x12%\n\x08location\x18\x01 \x01(\x0b\x32\x13.aonode.v1.Location\"@\n\x17RegisterLocationRequest\x12%\n\x08location\x18\x01 \x01(\x0b\x32\x13.aonode.v1.Location\"A\n\x18RegisterLocationResponse\x12%\n\x08location\x18\x01 \x01(\x0b\x32\x13.aonode.v1.Location\"\x85\x01\n\x18SubscribeScheduleRequest\x12\x0f\n\x07process\x18\x01 \x01(\t\x12\x11\n\tfrom_slot\x18\x02 \x01(\x04\x12\x18\n\x10include_messages\x18\x03 \x01(\x08\x12+\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1b.aonode.v1.AssignmentFormat\"\xa0\x01\n\x19SubscribeScheduleResponse\x12*\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x15.aonode.v1.Assignment\x12$\n\x08messages\x18\x02 \x03(\x0b\x32\x12.aonode.v1.Message\x12\x14\n\x0c\x63urrent_slot\x18\x03 \x01(\x04\x12\x1b\n\x13\x65ncoded_assignments\x18\x04 \x03(\x0c*t\n\x10\x41ssignmentFormat\x12!\n\x1d\x41SSIGNMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41SSIGNMENT_FORMAT_FIELDS\x10\x01\x12\x1f\n\x1b\x41SSIGNMENT_FORMAT_CANONICAL\x10\x02\x32\xcc\x07\n\x10SchedulerService\x12\x43\n\x08Schedule\x12\x1a.aonode.v1.ScheduleRequest\x1a\x1b.aonode.v1.ScheduleResponse\x12Y\n\x0eScheduleStream\x12 .aonode.v1.ScheduleStreamRequest\x1a!.aonode.v1.ScheduleStreamResponse(\x01\x30\x01\x12L\n\x0bGetSchedule\x12\x1d.aonode.v1.GetScheduleRequest\x1a\x1e.aonode.v1.GetScheduleResponse\x12@\n\x07GetSlot\x12\x19.aonode.v1.GetSlotRequest\x1a\x1a.aonode.v1.GetSlotResponse\x12\x46\n\tGetStatus\x12\x1b.aonode.v1.GetStatusRequest\x1a\x1c.aonode.v1.GetStatusResponse\x12R\n\rGetAssignment\x12\x1f.aonode.v1.GetAssignmentRequest\x1a .aonode.v1.GetAssignmentResponse\x12U\n\x0ePublishMessage\x12 .aonode.v1.PublishMessageRequest\x1a!.aonode.v1.PublishMessageResponse\x12I\n\nGetMessage\x12\x1c.aonode.v1.GetMessageRequest\x1a\x1d.aonode.v1.GetMessageResponse\x12L\n\x0bGetLocation\x12\x1d.aonode.v1.GetLocationRequest\x1a\x1e.aonode.v1.GetLocationResponse\x12[\n\x10RegisterLocation\x12\".aonode.v1.RegisterLocationRequest\x1a#.aonode.v1.RegisterLocationResponse\x12`\n\x11SubscribeSchedule\x12#.aonode.v1.SubscribeScheduleRequest\x1a$.aonode.v1.SubscribeScheduleResponse0\x01\x12=\n\x06\x41ssign\x12\x18.aonode.v1.AssignRequest\x1a\x19.aonode.v1.AssignResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aonode.v1.scheduler_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ASSIGNMENTFORMAT']._serialized_start=2023
-  _globals['_ASSIGNMENTFORMAT']._serialized_end=2139
+  _globals['_ASSIGNMENTFORMAT']._serialized_start=2158
+  _globals['_ASSIGNMENTFORMAT']._serialized_end=2274
   _globals['_SCHEDULEREQUEST']._serialized_start=63
   _globals['_SCHEDULEREQUEST']._serialized_end=117
   _globals['_SCHEDULERESPONSE']._serialized_start=119
@@ -59,29 +59,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATUSRESPONSE']._serialized_start=1052
   _globals['_GETSTATUSRESPONSE']._serialized_end=1168
   _globals['_GETASSIGNMENTREQUEST']._serialized_start=1170
-  _globals['_GETASSIGNMENTREQUEST']._serialized_end=1212
-  _globals['_GETASSIGNMENTRESPONSE']._serialized_start=1214
-  _globals['_GETASSIGNMENTRESPONSE']._serialized_end=1280
-  _globals['_PUBLISHMESSAGEREQUEST']._serialized_start=1282
-  _globals['_PUBLISHMESSAGEREQUEST']._serialized_end=1342
-  _globals['_PUBLISHMESSAGERESPONSE']._serialized_start=1344
-  _globals['_PUBLISHMESSAGERESPONSE']._serialized_end=1388
-  _globals['_GETMESSAGEREQUEST']._serialized_start=1390
-  _globals['_GETMESSAGEREQUEST']._serialized_end=1429
-  _globals['_GETMESSAGERESPONSE']._serialized_start=1431
-  _globals['_GETMESSAGERESPONSE']._serialized_end=1488
-  _globals['_GETLOCATIONREQUEST']._serialized_start=1490
-  _globals['_GETLOCATIONREQUEST']._serialized_end=1527
-  _globals['_GETLOCATIONRESPONSE']._serialized_start=1529
-  _globals['_GETLOCATIONRESPONSE']._serialized_end=1589
-  _globals['_REGISTERLOCATIONREQUEST']._serialized_start=1591
-  _globals['_REGISTERLOCATIONREQUEST']._serialized_end=1655
-  _globals['_REGISTERLOCATIONRESPONSE']._serialized_start=1657
-  _globals['_REGISTERLOCATIONRESPONSE']._serialized_end=1722
-  _globals['_SUBSCRIBESCHEDULEREQUEST']._serialized_start=1725
-  _globals['_SUBSCRIBESCHEDULEREQUEST']._serialized_end=1858
-  _globals['_SUBSCRIBESCHEDULERESPONSE']._serialized_start=1861
-  _globals['_SUBSCRIBESCHEDULERESPONSE']._serialized_end=2021
-  _globals['_SCHEDULERSERVICE']._serialized_start=2142
-  _globals['_SCHEDULERSERVICE']._serialized_end=3051
+  _globals['_GETASSIGNMENTREQUEST']._serialized_end=1232
+  _globals['_ASSIGNREQUEST']._serialized_start=1234
+  _globals['_ASSIGNREQUEST']._serialized_end=1286
+  _globals['_ASSIGNRESPONSE']._serialized_start=1288
+  _globals['_ASSIGNRESPONSE']._serialized_end=1347
+  _globals['_GETASSIGNMENTRESPONSE']._serialized_start=1349
+  _globals['_GETASSIGNMENTRESPONSE']._serialized_end=1415
+  _globals['_PUBLISHMESSAGEREQUEST']._serialized_start=1417
+  _globals['_PUBLISHMESSAGEREQUEST']._serialized_end=1477
+  _globals['_PUBLISHMESSAGERESPONSE']._serialized_start=1479
+  _globals['_PUBLISHMESSAGERESPONSE']._serialized_end=1523
+  _globals['_GETMESSAGEREQUEST']._serialized_start=1525
+  _globals['_GETMESSAGEREQUEST']._serialized_end=1564
+  _globals['_GETMESSAGERESPONSE']._serialized_start=1566
+  _globals['_GETMESSAGERESPONSE']._serialized_end=1623
+  _globals['_GETLOCATIONREQUEST']._serialized_start=1625
+  _globals['_GETLOCATIONREQUEST']._serialized_end=1662
+  _globals['_GETLOCATIONRESPONSE']._serialized_start=1664
+  _globals['_GETLOCATIONRESPONSE']._serialized_end=1724
+  _globals['_REGISTERLOCATIONREQUEST']._serialized_start=1726
+  _globals['_REGISTERLOCATIONREQUEST']._serialized_end=1790
+  _globals['_REGISTERLOCATIONRESPONSE']._serialized_start=1792
+  _globals['_REGISTERLOCATIONRESPONSE']._serialized_end=1857
+  _globals['_SUBSCRIBESCHEDULEREQUEST']._serialized_start=1860
+  _globals['_SUBSCRIBESCHEDULEREQUEST']._serialized_end=1993
+  _globals['_SUBSCRIBESCHEDULERESPONSE']._serialized_start=1996
+  _globals['_SUBSCRIBESCHEDULERESPONSE']._serialized_end=2156
+  _globals['_SCHEDULERSERVICE']._serialized_start=2277
+  _globals['_SCHEDULERSERVICE']._serialized_end=3249
 # @@protoc_insertion_point(module_scope)

@@ -130,10 +130,26 @@ class GetStatusResponse(_message.Message):
     def __init__(self, address: _Optional[str] = ..., processes: _Optional[_Iterable[str]] = ..., timestamp: _Optional[int] = ..., stalled: _Optional[_Iterable[_Union[_types_pb2.ProcessStall, _Mapping]]] = ...) -> None: ...
 
 class GetAssignmentRequest(_message.Message):
-    __slots__ = ("message_id",)
+    __slots__ = ("message_id", "process_id")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_ID_FIELD_NUMBER: _ClassVar[int]
     message_id: str
-    def __init__(self, message_id: _Optional[str] = ...) -> None: ...
+    process_id: str
+    def __init__(self, message_id: _Optional[str] = ..., process_id: _Optional[str] = ...) -> None: ...
+
+class AssignRequest(_message.Message):
+    __slots__ = ("process", "message_id")
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    process: str
+    message_id: str
+    def __init__(self, process: _Optional[str] = ..., message_id: _Optional[str] = ...) -> None: ...
+
+class AssignResponse(_message.Message):
+    __slots__ = ("assignment",)
+    ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
+    assignment: _types_pb2.Assignment
+    def __init__(self, assignment: _Optional[_Union[_types_pb2.Assignment, _Mapping]] = ...) -> None: ...
 
 class GetAssignmentResponse(_message.Message):
     __slots__ = ("assignment",)

@@ -90,6 +90,11 @@ class SchedulerServiceStub:
                 request_serializer=aonode_dot_v1_dot_scheduler__pb2.SubscribeScheduleRequest.SerializeToString,
                 response_deserializer=aonode_dot_v1_dot_scheduler__pb2.SubscribeScheduleResponse.FromString,
                 _registered_method=True)
+        self.Assign = channel.unary_unary(
+                '/aonode.v1.SchedulerService/Assign',
+                request_serializer=aonode_dot_v1_dot_scheduler__pb2.AssignRequest.SerializeToString,
+                response_deserializer=aonode_dot_v1_dot_scheduler__pb2.AssignResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServiceServicer:
@@ -134,7 +139,8 @@ class SchedulerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAssignment(self, request, context):
-        """The assignment a message received.
+        """The assignment a message received: on process_id when given, else on its own target (or, for a
+        message only assigned elsewhere, on the first process holding it).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -168,6 +174,16 @@ class SchedulerServiceServicer:
 
     def SubscribeSchedule(self, request, context):
         """Catches up from a slot, then streams assignments live as they commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Assign(self, request, context):
+        """Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+        whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+        with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+        message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -230,6 +246,11 @@ def add_SchedulerServiceServicer_to_server(servicer, server):
                     servicer.SubscribeSchedule,
                     request_deserializer=aonode_dot_v1_dot_scheduler__pb2.SubscribeScheduleRequest.FromString,
                     response_serializer=aonode_dot_v1_dot_scheduler__pb2.SubscribeScheduleResponse.SerializeToString,
+            ),
+            'Assign': grpc.unary_unary_rpc_method_handler(
+                    servicer.Assign,
+                    request_deserializer=aonode_dot_v1_dot_scheduler__pb2.AssignRequest.FromString,
+                    response_serializer=aonode_dot_v1_dot_scheduler__pb2.AssignResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -530,6 +551,33 @@ class SchedulerService:
             '/aonode.v1.SchedulerService/SubscribeSchedule',
             aonode_dot_v1_dot_scheduler__pb2.SubscribeScheduleRequest.SerializeToString,
             aonode_dot_v1_dot_scheduler__pb2.SubscribeScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Assign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aonode.v1.SchedulerService/Assign',
+            aonode_dot_v1_dot_scheduler__pb2.AssignRequest.SerializeToString,
+            aonode_dot_v1_dot_scheduler__pb2.AssignResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,7 +48,9 @@ class SchedulerServiceStub:
     GetStatus: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetStatusRequest, _scheduler_pb2.GetStatusResponse]
     """This scheduler's address and the processes it schedules."""
     GetAssignment: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetAssignmentRequest, _scheduler_pb2.GetAssignmentResponse]
-    """The assignment a message received."""
+    """The assignment a message received: on process_id when given, else on its own target (or, for a
+    message only assigned elsewhere, on the first process holding it).
+    """
     PublishMessage: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.PublishMessageRequest, _scheduler_pb2.PublishMessageResponse]
     """Stores or returns a stored message (modules are published this way) without scheduling it."""
     GetMessage: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.GetMessageRequest, _scheduler_pb2.GetMessageResponse]
@@ -57,6 +59,12 @@ class SchedulerServiceStub:
     RegisterLocation: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.RegisterLocationRequest, _scheduler_pb2.RegisterLocationResponse]
     SubscribeSchedule: _grpc.UnaryStreamMultiCallable[_scheduler_pb2.SubscribeScheduleRequest, _scheduler_pb2.SubscribeScheduleResponse]
     """Catches up from a slot, then streams assignments live as they commit."""
+    Assign: _grpc.UnaryUnaryMultiCallable[_scheduler_pb2.AssignRequest, _scheduler_pb2.AssignResponse]
+    """Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+    whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+    with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+    message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+    """
 
 @_typing.type_check_only
 class SchedulerServiceAsyncStub(SchedulerServiceStub):
@@ -78,7 +86,9 @@ class SchedulerServiceAsyncStub(SchedulerServiceStub):
     GetStatus: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetStatusRequest, _scheduler_pb2.GetStatusResponse]  # type: ignore[assignment]
     """This scheduler's address and the processes it schedules."""
     GetAssignment: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetAssignmentRequest, _scheduler_pb2.GetAssignmentResponse]  # type: ignore[assignment]
-    """The assignment a message received."""
+    """The assignment a message received: on process_id when given, else on its own target (or, for a
+    message only assigned elsewhere, on the first process holding it).
+    """
     PublishMessage: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.PublishMessageRequest, _scheduler_pb2.PublishMessageResponse]  # type: ignore[assignment]
     """Stores or returns a stored message (modules are published this way) without scheduling it."""
     GetMessage: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.GetMessageRequest, _scheduler_pb2.GetMessageResponse]  # type: ignore[assignment]
@@ -87,6 +97,12 @@ class SchedulerServiceAsyncStub(SchedulerServiceStub):
     RegisterLocation: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.RegisterLocationRequest, _scheduler_pb2.RegisterLocationResponse]  # type: ignore[assignment]
     SubscribeSchedule: _aio.UnaryStreamMultiCallable[_scheduler_pb2.SubscribeScheduleRequest, _scheduler_pb2.SubscribeScheduleResponse]  # type: ignore[assignment]
     """Catches up from a slot, then streams assignments live as they commit."""
+    Assign: _aio.UnaryUnaryMultiCallable[_scheduler_pb2.AssignRequest, _scheduler_pb2.AssignResponse]  # type: ignore[assignment]
+    """Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+    whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+    with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+    message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+    """
 
 class SchedulerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Orders messages into process schedules: slots, signed assignments, hash chains."""
@@ -141,7 +157,9 @@ class SchedulerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _scheduler_pb2.GetAssignmentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_scheduler_pb2.GetAssignmentResponse, _abc.Awaitable[_scheduler_pb2.GetAssignmentResponse]]:
-        """The assignment a message received."""
+        """The assignment a message received: on process_id when given, else on its own target (or, for a
+        message only assigned elsewhere, on the first process holding it).
+        """
 
     @_abc_1.abstractmethod
     def PublishMessage(
@@ -180,5 +198,17 @@ class SchedulerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_scheduler_pb2.SubscribeScheduleResponse], _abc.AsyncIterator[_scheduler_pb2.SubscribeScheduleResponse]]:
         """Catches up from a slot, then streams assignments live as they commit."""
+
+    @_abc_1.abstractmethod
+    def Assign(
+        self,
+        request: _scheduler_pb2.AssignRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_scheduler_pb2.AssignResponse, _abc.Awaitable[_scheduler_pb2.AssignResponse]]:
+        """Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+        whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+        with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+        message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+        """
 
 def add_SchedulerServiceServicer_to_server(servicer: SchedulerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
