@@ -46,7 +46,6 @@ from aonode.gateway.process import message_and_assignment
 from aonode.model import Message, Tag
 from aonode.node import Node
 
-
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 1000
 RESULTS_BYTES = 4 << 20
