@@ -12,10 +12,11 @@
 -- Anchor is the counter, zero-padded to 32 digits.
 
 local json = require("json")
+local utils = require(".utils")
 
 local type, pairs, ipairs, tostring, assert, error, select = type, pairs, ipairs, tostring, assert, error,
   select
-local sort = table.sort
+local sort, tremove = table.sort, table.remove
 local format = string.format
 
 local ao = ao
@@ -279,6 +280,68 @@ function ao.isTrusted(msg)
   end
   for _, authority in ipairs(ao.authorities) do
     if from == authority or owner == authority then
+      return true
+    end
+  end
+  return false
+end
+
+-- Assignments (AOS 2's assignment module): a message whose Target is not this process was assigned to it
+-- by someone (a scheduler's assignment keeps the message's own Target). The process takes it only when it
+-- matches one of ao.assignables (MatchSpecs, as Handlers take them; none by default), so a message a
+-- wallet signed for another process cannot be replayed into this one.
+ao.assignables = ao.assignables or {}
+
+local function index_by_name(list, name)
+  for i, o in ipairs(list) do
+    if o.name == name then
+      return i
+    end
+  end
+  return nil
+end
+
+--- ao.addAssignable(spec) or ao.addAssignable(name, spec): add a MatchSpec (a named one is replaced).
+function ao.addAssignable(...)
+  local name, spec
+  if select("#", ...) == 1 then
+    spec = select(1, ...)
+  else
+    name, spec = ...
+    assert(type(name) == "string", "MatchSpec name MUST be a string")
+  end
+  local i = name and index_by_name(ao.assignables, name) or nil
+  if i ~= nil then
+    ao.assignables[i].pattern = spec
+  else
+    ao.assignables[#ao.assignables + 1] = { pattern = spec, name = name }
+  end
+end
+
+--- ao.removeAssignable(name or index): remove a MatchSpec; nothing when there is no such one.
+function ao.removeAssignable(name)
+  local i
+  if type(name) == "string" then
+    i = index_by_name(ao.assignables, name)
+  else
+    assert(type(name) == "number", "index MUST be a number")
+    i = name
+  end
+  if i == nil or i <= 0 or i > #ao.assignables then
+    return
+  end
+  tremove(ao.assignables, i)
+end
+
+--- Whether msg was assigned to this process rather than sent to it.
+function ao.isAssignment(msg)
+  return msg.Target ~= ao.id
+end
+
+--- Whether msg matches one of ao.assignables (none: no assignment is taken).
+function ao.isAssignable(msg)
+  for _, assignable in pairs(ao.assignables) do
+    if utils.matchesSpec(msg, assignable.pattern) then
       return true
     end
   end

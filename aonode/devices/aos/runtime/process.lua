@@ -3,7 +3,8 @@
 --
 -- Per slot: build an AOS-style `msg` from req.body (tags with their original case from the signed
 -- commitment's original-tags), check trust (ao.isTrusted; an untrusted message changes nothing and
--- outputs "Message is not trusted."), then run the Owner's Eval (Action=Eval from the Owner) if it is
+-- outputs "Message is not trusted."), refuse an assignment (Target not this process) that matches no
+-- ao.assignables as AOS 2 does ("Assignment is not trusted by this process!"), then run the Owner's Eval (Action=Eval from the Owner) if it is
 -- one, else Handlers.evaluate, with the Inbox for unhandled messages (neither Eval nor the Inbox is in
 -- Handlers.list). The Inbox keeps at most InboxLimit messages and InboxMaxBytes bytes of them.
 -- print() output is collected and becomes Output.data (lines joined by "\n"). A handler error (or an
@@ -44,6 +45,7 @@ local display = stringify.display
 local RED, GREEN, BLUE, GRAY, RESET = "\27[31m", "\27[32m", "\27[34m", "\27[90m", "\27[0m"
 local json_decode, json_encode = json.decode, json.encode
 local clear_outbox, is_trusted = ao.clearOutbox, ao.isTrusted
+local ao_send, is_assignable = ao.send, ao.isAssignable
 Handlers = handlers
 Utils = utils
 ENV.json = json
@@ -65,6 +67,7 @@ local process = { _version = AOS_RUNTIME_VERSION }
 
 local logs = nil -- the current slot's printed lines
 local initialized = false
+local process_id = nil -- this process's ID, as the Process message gave it (user code cannot change it)
 
 -- A value as AOS's print shows it: strings as they are, tables by stringify (coloured), numbers green,
 -- booleans blue, nil red.
@@ -425,6 +428,7 @@ local function init_process(base, req)
     pid = pid.id
   end
   ao.id = pid or p.id or ""
+  process_id = ao.id
   local from_process = p["from-process"]
   if type(from_process) == "table" then
     from_process = from_process[1]
@@ -665,6 +669,35 @@ local function result(output)
   }
 end
 
+-- ao.isAssignable as the process defines it; an error in a redefined one means "not assignable".
+local function assignable(msg)
+  local f = ao.isAssignable
+  if type(f) ~= "function" then
+    f = is_assignable
+  end
+  local ok, yes = pcall(f, msg)
+  return ok and yes and true or false
+end
+
+-- An assignment: a message whose Target is not this process (a scheduler assigned it here; it keeps the
+-- Target its signer gave it). Decided by the runtime from the process ID of the Process message, not by
+-- ao.isAssignment or ao.id, which user code can change: only ao.isAssignable (the process's own opt-in)
+-- can let an assignment in. As AOS 2 refuses one: a note to its sender and a printed line; nothing runs.
+local function is_assignment(msg)
+  return msg.Id ~= process_id and msg.Target ~= process_id
+end
+
+local function refuse_assignment(msg)
+  local from, owner = tostring(msg.From), tostring(msg.Owner)
+  if msg.From ~= nil and msg.From ~= process_id then
+    ao_send({ Target = msg.From, Data = "Assignment is not trusted by this process!" })
+  end
+  runtime_print("Assignment is not trusted! From: " .. from .. " - Owner: " .. owner)
+  local output = { data = concat(logs, "\n"), prompt = current_prompt(), print = true }
+  logs = nil
+  return result(output)
+end
+
 --- Handle one assignment. Returns {Output, Messages, Spawns, Assignments}, or raises the slot's error.
 -- ao.isTrusted as the process defines it; an error in a redefined one means "not trusted".
 local function trusted(msg)
@@ -742,6 +775,10 @@ function process.handle(req, base)
   if not owner_eval and not trusted(msg) then
     logs = nil
     return result({ data = "Message is not trusted.", prompt = current_prompt(), print = true })
+  end
+  -- Before the Owner's Eval: an Eval its Owner signed for another process is not this process's.
+  if is_assignment(msg) and not assignable(msg) then
+    return refuse_assignment(msg)
   end
 
   msg.reply = reply_fn(msg)
