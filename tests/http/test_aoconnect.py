@@ -1,6 +1,6 @@
 """The real `@permaweb/aoconnect` (npm, tests/http/js) against a real node (`aonode serve --http`), in
 legacy mode (MU, CU and gateway URLs all the node) and mainnet mode (HyperBEAM's paths): spawn, an Eval,
-a handler that replies, result, results and dryrun, on the built-in Lua runtime and on a real WASM AOS
+a handler that replies, result, results and dryrun (and, in legacy mode, monitor and assign), on the built-in Lua runtime and on a real WASM AOS
 module (published as an ANS-104 item by `aonode module publish`).
 
 The npm packages come from tests/http/js/package-lock.json (`npm ci --prefix tests/http/js`, which
@@ -79,6 +79,12 @@ def check(out: dict[str, Any]) -> None:
     assert plain(out["dryrun"]["Output"]["data"]) == "X is 41"
     if out["mode"] == "legacy":  # the ID of the signed monitor request aoconnect sent
         assert len(out["monitor"]) == 43 and len(out["unmonitor"]) == 43
+        # assign(): an assignment ID, the same one again (idempotent); the process refuses the
+        # assignment as AOS 2 does (it declared no assignable), with a note to the Ping's sender.
+        assert len(out["assignment"]) == 43 and out["assignedAgain"] == out["assignment"]
+        notes = out["assigned"]["Messages"]
+        assert [m["Data"] for m in notes] == ["Assignment is not trusted by this process!"]
+        assert notes[0]["Target"] == out["wallet"]
 
 
 def publish_wasm(node: LocalNode, tmp: Path) -> str:

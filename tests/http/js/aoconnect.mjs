@@ -42,6 +42,11 @@ out.dryrun = await ao.dryrun({ process: pid, tags: [{ name: 'Action', value: 'Ge
 if (mode === 'legacy') {
   out.monitor = await ao.monitor({ process: pid, signer })
   out.unmonitor = await ao.unmonitor({ process: pid, signer })
+  // assign(): the Ping (sent to pid) assigned to a second process, which did not declare it assignable.
+  const other = await ao.spawn({ module, scheduler, signer, tags: [{ name: 'Authority', value: scheduler }] })
+  out.assignment = await ao.assign({ process: other, message: pingRef.message })
+  out.assignedAgain = await ao.assign({ process: other, message: pingRef.message })
+  out.assigned = await ao.result({ process: other, message: pingRef.message })
 }
 out.wallet = await Arweave.init({}).wallets.jwkToAddress(jwk)
 console.log(JSON.stringify(out))
