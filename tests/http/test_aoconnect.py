@@ -1,7 +1,7 @@
 """The real `@permaweb/aoconnect` (npm, tests/http/js) against a real node (`aonode serve --http`), in
 legacy mode (MU, CU and gateway URLs all the node) and mainnet mode (HyperBEAM's paths): spawn, an Eval,
-a handler that replies, result, results and dryrun (and, in legacy mode, monitor and assign), on the built-in Lua runtime and on a real WASM AOS
-module (published as an ANS-104 item by `aonode module publish`).
+a handler that replies, result, results and dryrun (and, in legacy mode, monitor and assign), on the
+built-in Lua runtime and on a real WASM AOS module (published as an ANS-104 item by `aonode module publish`).
 
 The npm packages come from tests/http/js/package-lock.json (`npm ci --prefix tests/http/js`, which
 `make test` and .ci/run do); without them the tests skip locally and fail in CI.
