@@ -51,8 +51,10 @@ def _frame(slot1: Message) -> tuple[bytes, list[bytes], list[bytes]]:
     process = build_process(
         USER, module=encode_id(b"m" * 32), scheduler=str(SCHEDULER.address), device="lua@5.3a"
     )
-    pid = process.id
-    out_a, out_m, link = [], [], pid
+    pid = bytes(process.id)
+    out_a: list[bytes] = []
+    out_m: list[bytes] = []
+    link = pid
     for slot, message in enumerate((process, slot1)):
         link = next_hash_chain(link, message.id)
         a = sign_assignment(Assignment(pid, slot, message.id, 1000 + slot, hash_chain=link), SCHEDULER)

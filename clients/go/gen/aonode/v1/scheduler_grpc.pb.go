@@ -29,7 +29,8 @@ type SchedulerServiceClient interface {
 	GetSlot(ctx context.Context, in *GetSlotRequest, opts ...grpc.CallOption) (*GetSlotResponse, error)
 	// This scheduler's address and the processes it schedules.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
-	// The assignment a message received.
+	// The assignment a message received: on process_id when given, else on its own target (or, for a
+	// message only assigned elsewhere, on the first process holding it).
 	GetAssignment(ctx context.Context, in *GetAssignmentRequest, opts ...grpc.CallOption) (*GetAssignmentResponse, error)
 	// Stores or returns a stored message (modules are published this way) without scheduling it.
 	PublishMessage(ctx context.Context, in *PublishMessageRequest, opts ...grpc.CallOption) (*PublishMessageResponse, error)
@@ -39,6 +40,11 @@ type SchedulerServiceClient interface {
 	RegisterLocation(ctx context.Context, in *RegisterLocationRequest, opts ...grpc.CallOption) (*RegisterLocationResponse, error)
 	// Catches up from a slot, then streams assignments live as they commit.
 	SubscribeSchedule(ctx context.Context, in *SubscribeScheduleRequest, opts ...grpc.CallOption) (SchedulerService_SubscribeScheduleClient, error)
+	// Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+	// whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+	// with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+	// message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+	Assign(ctx context.Context, in *AssignRequest, opts ...grpc.CallOption) (*AssignResponse, error)
 }
 
 type schedulerServiceClient struct {
@@ -193,6 +199,15 @@ func (x *schedulerServiceSubscribeScheduleClient) Recv() (*SubscribeScheduleResp
 	return m, nil
 }
 
+func (c *schedulerServiceClient) Assign(ctx context.Context, in *AssignRequest, opts ...grpc.CallOption) (*AssignResponse, error) {
+	out := new(AssignResponse)
+	err := c.cc.Invoke(ctx, "/aonode.v1.SchedulerService/Assign", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SchedulerServiceServer is the server API for SchedulerService service.
 // All implementations must embed UnimplementedSchedulerServiceServer
 // for forward compatibility
@@ -209,7 +224,8 @@ type SchedulerServiceServer interface {
 	GetSlot(context.Context, *GetSlotRequest) (*GetSlotResponse, error)
 	// This scheduler's address and the processes it schedules.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
-	// The assignment a message received.
+	// The assignment a message received: on process_id when given, else on its own target (or, for a
+	// message only assigned elsewhere, on the first process holding it).
 	GetAssignment(context.Context, *GetAssignmentRequest) (*GetAssignmentResponse, error)
 	// Stores or returns a stored message (modules are published this way) without scheduling it.
 	PublishMessage(context.Context, *PublishMessageRequest) (*PublishMessageResponse, error)
@@ -219,6 +235,11 @@ type SchedulerServiceServer interface {
 	RegisterLocation(context.Context, *RegisterLocationRequest) (*RegisterLocationResponse, error)
 	// Catches up from a slot, then streams assignments live as they commit.
 	SubscribeSchedule(*SubscribeScheduleRequest, SchedulerService_SubscribeScheduleServer) error
+	// Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+	// whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+	// with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+	// message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+	Assign(context.Context, *AssignRequest) (*AssignResponse, error)
 	mustEmbedUnimplementedSchedulerServiceServer()
 }
 
@@ -258,6 +279,9 @@ func (UnimplementedSchedulerServiceServer) RegisterLocation(context.Context, *Re
 }
 func (UnimplementedSchedulerServiceServer) SubscribeSchedule(*SubscribeScheduleRequest, SchedulerService_SubscribeScheduleServer) error {
 	return status.Errorf(codes.Unimplemented, "method SubscribeSchedule not implemented")
+}
+func (UnimplementedSchedulerServiceServer) Assign(context.Context, *AssignRequest) (*AssignResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Assign not implemented")
 }
 func (UnimplementedSchedulerServiceServer) mustEmbedUnimplementedSchedulerServiceServer() {}
 
@@ -481,6 +505,24 @@ func (x *schedulerServiceSubscribeScheduleServer) Send(m *SubscribeScheduleRespo
 	return x.ServerStream.SendMsg(m)
 }
 
+func _SchedulerService_Assign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AssignRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).Assign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/aonode.v1.SchedulerService/Assign",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).Assign(ctx, req.(*AssignRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _SchedulerService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "aonode.v1.SchedulerService",
 	HandlerType: (*SchedulerServiceServer)(nil),
@@ -520,6 +562,10 @@ var _SchedulerService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RegisterLocation",
 			Handler:    _SchedulerService_RegisterLocation_Handler,
+		},
+		{
+			MethodName: "Assign",
+			Handler:    _SchedulerService_Assign_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -167,6 +167,21 @@ export interface GetStatusResponse {
 
 export interface GetAssignmentRequest {
   messageId: string;
+  /** The process whose schedule holds the message (an assignment); empty: its own target. */
+  processId: string;
+}
+
+/** Assign a stored message to another process (ao's assignments): the process's next slot holds it. */
+export interface AssignRequest {
+  /** The process to assign the message to. */
+  process: string;
+  /** The ID of a message this node holds (scheduled on its target, here or elsewhere, or replicated). */
+  messageId: string;
+}
+
+export interface AssignResponse {
+  /** The assignment of the message on the process: new, or the one it already had (idempotent). */
+  assignment: Assignment | undefined;
 }
 
 export interface GetAssignmentResponse {
@@ -1451,13 +1466,16 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
 };
 
 function createBaseGetAssignmentRequest(): GetAssignmentRequest {
-  return { messageId: "" };
+  return { messageId: "", processId: "" };
 }
 
 export const GetAssignmentRequest: MessageFns<GetAssignmentRequest> = {
   encode(message: GetAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.messageId !== "") {
       writer.uint32(10).string(message.messageId);
+    }
+    if (message.processId !== "") {
+      writer.uint32(18).string(message.processId);
     }
     return writer;
   },
@@ -1483,6 +1501,14 @@ export const GetAssignmentRequest: MessageFns<GetAssignmentRequest> = {
             message.messageId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.processId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1502,6 +1528,11 @@ export const GetAssignmentRequest: MessageFns<GetAssignmentRequest> = {
         : isSet(object.message_id)
         ? globalThis.String(object.message_id)
         : "",
+      processId: isSet(object.processId)
+        ? globalThis.String(object.processId)
+        : isSet(object.process_id)
+        ? globalThis.String(object.process_id)
+        : "",
     };
   },
 
@@ -1509,6 +1540,9 @@ export const GetAssignmentRequest: MessageFns<GetAssignmentRequest> = {
     const obj: any = {};
     if (message.messageId !== "") {
       obj.messageId = message.messageId;
+    }
+    if (message.processId !== "") {
+      obj.processId = message.processId;
     }
     return obj;
   },
@@ -1519,6 +1553,165 @@ export const GetAssignmentRequest: MessageFns<GetAssignmentRequest> = {
   fromPartial(object: DeepPartial<GetAssignmentRequest>): GetAssignmentRequest {
     const message = createBaseGetAssignmentRequest();
     message.messageId = object.messageId ?? "";
+    message.processId = object.processId ?? "";
+    return message;
+  },
+};
+
+function createBaseAssignRequest(): AssignRequest {
+  return { process: "", messageId: "" };
+}
+
+export const AssignRequest: MessageFns<AssignRequest> = {
+  encode(message: AssignRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.process !== "") {
+      writer.uint32(10).string(message.process);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(18).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssignRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.process = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AssignRequest {
+    return {
+      process: isSet(object.process) ? globalThis.String(object.process) : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AssignRequest): unknown {
+    const obj: any = {};
+    if (message.process !== "") {
+      obj.process = message.process;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AssignRequest>): AssignRequest {
+    return AssignRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AssignRequest>): AssignRequest {
+    const message = createBaseAssignRequest();
+    message.process = object.process ?? "";
+    message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function createBaseAssignResponse(): AssignResponse {
+  return { assignment: undefined };
+}
+
+export const AssignResponse: MessageFns<AssignResponse> = {
+  encode(message: AssignResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assignment !== undefined) {
+      Assignment.encode(message.assignment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssignResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assignment = Assignment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AssignResponse {
+    return { assignment: isSet(object.assignment) ? Assignment.fromJSON(object.assignment) : undefined };
+  },
+
+  toJSON(message: AssignResponse): unknown {
+    const obj: any = {};
+    if (message.assignment !== undefined) {
+      obj.assignment = Assignment.toJSON(message.assignment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AssignResponse>): AssignResponse {
+    return AssignResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AssignResponse>): AssignResponse {
+    const message = createBaseAssignResponse();
+    message.assignment = (object.assignment !== undefined && object.assignment !== null)
+      ? Assignment.fromPartial(object.assignment)
+      : undefined;
     return message;
   },
 };
@@ -2471,7 +2664,10 @@ export const SchedulerServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
-  /** The assignment a message received. */
+  /**
+   * The assignment a message received: on process_id when given, else on its own target (or, for a
+   * message only assigned elsewhere, on the first process holding it).
+   */
   getAssignment: {
     path: "/aonode.v1.SchedulerService/GetAssignment" as const,
     requestStream: false as const,
@@ -2536,6 +2732,21 @@ export const SchedulerServiceService = {
       Buffer.from(SubscribeScheduleResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubscribeScheduleResponse => SubscribeScheduleResponse.decode(value),
   },
+  /**
+   * Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+   * whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+   * with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+   * message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+   */
+  assign: {
+    path: "/aonode.v1.SchedulerService/Assign" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AssignRequest): Buffer => Buffer.from(AssignRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AssignRequest => AssignRequest.decode(value),
+    responseSerialize: (value: AssignResponse): Buffer => Buffer.from(AssignResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AssignResponse => AssignResponse.decode(value),
+  },
 } as const;
 
 export interface SchedulerServiceServer extends UntypedServiceImplementation {
@@ -2555,7 +2766,10 @@ export interface SchedulerServiceServer extends UntypedServiceImplementation {
   getSlot: handleUnaryCall<GetSlotRequest, GetSlotResponse>;
   /** This scheduler's address and the processes it schedules. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
-  /** The assignment a message received. */
+  /**
+   * The assignment a message received: on process_id when given, else on its own target (or, for a
+   * message only assigned elsewhere, on the first process holding it).
+   */
   getAssignment: handleUnaryCall<GetAssignmentRequest, GetAssignmentResponse>;
   /** Stores or returns a stored message (modules are published this way) without scheduling it. */
   publishMessage: handleUnaryCall<PublishMessageRequest, PublishMessageResponse>;
@@ -2565,6 +2779,13 @@ export interface SchedulerServiceServer extends UntypedServiceImplementation {
   registerLocation: handleUnaryCall<RegisterLocationRequest, RegisterLocationResponse>;
   /** Catches up from a slot, then streams assignments live as they commit. */
   subscribeSchedule: handleServerStreamingCall<SubscribeScheduleRequest, SubscribeScheduleResponse>;
+  /**
+   * Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+   * whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+   * with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+   * message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+   */
+  assign: handleUnaryCall<AssignRequest, AssignResponse>;
 }
 
 export interface SchedulerServiceClient extends Client {
@@ -2645,7 +2866,10 @@ export interface SchedulerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
   ): ClientUnaryCall;
-  /** The assignment a message received. */
+  /**
+   * The assignment a message received: on process_id when given, else on its own target (or, for a
+   * message only assigned elsewhere, on the first process holding it).
+   */
   getAssignment(
     request: GetAssignmentRequest,
     callback: (error: ServiceError | null, response: GetAssignmentResponse) => void,
@@ -2733,6 +2957,27 @@ export interface SchedulerServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<SubscribeScheduleResponse>;
+  /**
+   * Assigns a stored message to a process (public: anyone may assign, as in ao; the process decides
+   * whether it takes assignments). NOT_FOUND for an unknown message or process (FAILED_PRECONDITION
+   * with the scheduler's location for a process scheduled elsewhere), INVALID_ARGUMENT for a Process
+   * message or one with no target, PERMISSION_DENIED for one carrying From-Process/Cron-From.
+   */
+  assign(
+    request: AssignRequest,
+    callback: (error: ServiceError | null, response: AssignResponse) => void,
+  ): ClientUnaryCall;
+  assign(
+    request: AssignRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AssignResponse) => void,
+  ): ClientUnaryCall;
+  assign(
+    request: AssignRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AssignResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SchedulerServiceClient = makeGenericClientConstructor(
