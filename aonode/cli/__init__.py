@@ -22,7 +22,7 @@ from aonode.cli.console import console
 from aonode.cli.cron import cron
 from aonode.cli.info import info
 from aonode.cli.location import location
-from aonode.cli.messages import send, spawn
+from aonode.cli.messages import assign, send, spawn
 from aonode.cli.module import module
 from aonode.cli.peer import peer
 from aonode.cli.process import process
@@ -60,7 +60,7 @@ def cli() -> None:
 
 for command in (
     serve, info, wallet, spawn, send, schedule, watch, eval_, console, now, compute, dryrun, push, cron,
-    process, replica, peer, location, relay, bench, module
+    process, replica, peer, location, relay, bench, module, assign
 ):  # fmt: skip
     cli.add_command(command)
 

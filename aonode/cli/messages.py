@@ -168,3 +168,27 @@ def send(
         if computed.result.error:
             text += f"\nerror: {computed.result.error}"
     emit(document, as_json, text)
+
+
+@click.command(cls=IdCommand)
+@click.argument("process")
+@click.argument("message")
+@click.option("--wait", is_flag=True, help="Also compute the slot and print its result.")
+@node_option
+@json_option
+@report_errors
+def assign(process: str, message: str, wait: bool, node: str, as_json: bool) -> None:
+    """Assign MESSAGE (held by the node, sent to another process) to PROCESS: its next slot holds it
+    (ao's assignments; idempotent). The process takes it only if it declared it assignable
+    (`ao.addAssignable`, docs/runtime.md); print the assignment (with --wait, and its result)."""
+    with NodeClient(node) as client:
+        assignment = client.assign(process, message)
+        computed = client.compute(process, assignment.slot) if wait else None
+    document = assignment_json(assignment)
+    text = f"slot {assignment.slot}  message {document['message']}  assignment {document['id']}"
+    if computed is not None:
+        document["result"] = computed.to_json()
+        text += "\n" + computed.result.output.data
+        if computed.result.error:
+            text += f"\nerror: {computed.result.error}"
+    emit(document, as_json, text)
