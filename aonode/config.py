@@ -133,6 +133,10 @@ class NodeConfig:
     """Comma-separated HOST:PORT of nodes to replicate every process of (docs/replication.md); more
     replicas in `[[replica]]` tables (`from`, `processes` or `all`, `recompute`)."""
 
+    metrics: str = ""
+    """HOST:PORT of an HTTP server answering GET /metrics in the Prometheus text format (docs/metrics.md),
+    in the node's process, beside gRPC; empty: none (the HTTP gateway, when on, serves /metrics too)."""
+
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Settings of devices and later subsystems that the node passes through ([section] tables)."""
 
@@ -186,6 +190,10 @@ def _validate(config: NodeConfig) -> NodeConfig:
     host, sep, port = config.listen.rpartition(":")
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise ConfigError(f"listen: expected HOST:PORT, got {config.listen!r}")
+    if config.metrics:
+        host, sep, port = config.metrics.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"metrics: expected HOST:PORT, got {config.metrics!r}")
     if config.wallet_type not in ("ed25519", "rsa"):
         raise ConfigError(f"wallet_type: expected ed25519 or rsa, got {config.wallet_type!r}")
     if config.log_format not in ("json", "text"):

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aonode import __version__
@@ -28,6 +28,7 @@ from aonode.devices import DeviceRegistry
 from aonode.devices.registry import WASM, default_registry
 from aonode.errors import AonodeError
 from aonode.ids import decode_id, encode_id
+from aonode.metrics import NodeMetrics
 from aonode.model import Location
 from aonode.push import PushConfig, Pusher, RemotePusher
 from aonode.replication import LeaderFactory, ReplicaSpec, Replication
@@ -52,6 +53,13 @@ class Node:
     cron: Cron
     replication: Replication
     version: str = __version__
+    metrics: NodeMetrics = field(default_factory=NodeMetrics)
+    """This node's own metrics registry (never prometheus_client's global one); served by `--metrics`."""
+
+    def __post_init__(self) -> None:
+        self.metrics.watch(self)
+        self.scheduler.observe_latency = self.metrics.schedule_latency.observe
+        self.engine.observe_latency = self.metrics.observe_compute
 
     @classmethod
     def open(

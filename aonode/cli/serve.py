@@ -28,6 +28,7 @@ from aonode.logs import setup_logging
     "--replicate-from",
     help="HOST:PORT[,HOST:PORT...] of nodes to replicate every process of (docs/replication.md).",
 )
+@click.option("--metrics", help="HOST:PORT to serve Prometheus /metrics on (docs/metrics.md) [off].")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[info]")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="[json]")
 def serve(config_file: Path | None, **flags: object) -> None:

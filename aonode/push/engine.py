@@ -102,6 +102,9 @@ class Pusher:
         self._remote = remote
         self._runs: OrderedDict[str, _Run] = OrderedDict()
         self._closed = False
+        # Deliveries by outcome (`delivered`, `remote`, `existing`, `relay_limit`, `error`, `cycle`): the
+        # node's metrics read it.
+        self.deliveries: Counter[str] = Counter()
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -264,6 +267,7 @@ class Pusher:
             node.process = encode_id(d.message.id)
         elif not is_id(d.message.target):
             node.stopped = f"error: outbox message {d.index} has no valid target ({d.message.target[:64]!r})"
+            self.deliveries["error"] += 1
             return node
         target = decode_id(node.process, "target")
         pair = (process, target)
@@ -271,6 +275,7 @@ class Pusher:
             node.stopped = (
                 f"cycle: {self.config.max_pair} deliveries from this process to this target on this path"
             )
+            self.deliveries["cycle"] += 1
             return node
         run.total += 1
         existing = self._assigned(d.message, target)
@@ -283,16 +288,20 @@ class Pusher:
                 assignment, remote = await self._schedule(d.message)
         except RelayLimitExceeded as exc:
             node.stopped = f"relay-limit: {exc.status}: {exc}"
+            self.deliveries["relay_limit"] += 1
             return node
         except AonodeError as exc:
             node.stopped = f"error: {exc}"
+            self.deliveries["error"] += 1
             return node
         node.slot = assignment.slot
         node.existing = existing is not None
         if node.existing:
             run.report.existing += 1
+            self.deliveries["existing"] += 1
         else:
             run.report.delivered += 1
+            self.deliveries["remote" if remote else "delivered"] += 1
         if remote:
             node.node = remote
             await self._push_remote(run, node, remote, depth + 1)

@@ -28,9 +28,11 @@ from grpc_reflection.v1alpha import reflection
 
 from aonode.config import NodeConfig
 from aonode.logs import log_event
+from aonode.metrics.http import MetricsServer
 from aonode.node import Node
 from aonode.rpc.cron_service import CronServicer
 from aonode.rpc.forwarder import GrpcForwarder
+from aonode.rpc.metrics import MetricsInterceptor
 from aonode.rpc.node_service import NodeServicer
 from aonode.rpc.process_service import ProcessServicer, stalls_to_pb
 from aonode.rpc.replication_service import GrpcLeader, ReplicationServicer
@@ -87,6 +89,8 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     node: Node
+    metrics: MetricsServer | None = None
+    """The `--metrics` HTTP server, when configured."""
 
     @property
     def address(self) -> str:
@@ -104,6 +108,8 @@ class RunningServer:
             await self.server.stop(grace)
         finally:
             halt.cancel()
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.node.close()
 
 
@@ -134,6 +140,7 @@ async def start_server(node: Node) -> RunningServer:
     server = grpc.aio.server(
         options=server_options(config),
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        interceptors=[MetricsInterceptor(node.metrics)],
     )
     implementations = servicers(node)
     for service in SERVICES:
@@ -148,13 +155,20 @@ async def start_server(node: Node) -> RunningServer:
         port = 0
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}: address in use or not available")
+    metrics = MetricsServer(node.metrics, config.metrics) if config.metrics else None
+    if metrics is not None:
+        try:
+            await metrics.start()
+        except OSError:
+            await server.stop(None)
+            raise
     await server.start()
     await node.start()
     serving = health_pb2.HealthCheckResponse.SERVING
     await health_servicer.set("", serving)
     for name in names:
         await health_servicer.set(name, serving)
-    return RunningServer(server=server, port=port, health=health_servicer, node=node)
+    return RunningServer(server=server, port=port, health=health_servicer, node=node, metrics=metrics)
 
 
 async def serve(config: NodeConfig) -> None:
@@ -178,6 +192,7 @@ async def _serve(config: NodeConfig) -> None:
         "serving",
         listen=running.address,
         address=node.address,
+        metrics=running.metrics.address if running.metrics is not None else "",
         data=str(config.data),
         version=node.version,
     )
