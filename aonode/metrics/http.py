@@ -3,23 +3,31 @@ application's requests, and the standalone server of `aonode serve --metrics HOS
 
 Everything runs on the node's own event loop, in the node's process: a scrape reads the node's counters
 between two of the loop's callbacks, so it sees them consistently and needs no lock. The answer is the
-Prometheus text format, or OpenMetrics when the scraper's Accept header asks for it
-(`prometheus_client.exposition.choose_encoder`).
+Prometheus text format (0.0.4), or OpenMetrics 1.0.0 when the scraper's Accept header names
+`application/openmetrics-text`. The negotiation is ours, not prometheus_client's `choose_encoder`: that one
+raises on a malformed `version=` parameter (a 500 for any client) and echoes the client's parameters into
+the answer's Content-Type.
 
 The standalone server answers GET (and HEAD) /metrics only: any other path is 404, any other method on
 /metrics 405 (aiohttp's router), and aiohttp's own limits bound what a request can make the node read (a
 request line or header field past 8 KiB is a 400). Its requests are counted in `aonode_http_requests_total`
 like the gateway's, with label values that stay bounded whatever a client sends: the route is the matched
 route's pattern (`unmatched` for a path no route serves) and a method outside the standard set is `other`.
+aiohttp logs every malformed request at ERROR with a traceback, so a client could fill the node's log with
+them: `http_logger()` turns those (4xx protocol errors) into one debug line; any other error stays an error.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
-from prometheus_client.exposition import choose_encoder
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics
 
 from aonode.metrics import NodeMetrics
 
@@ -30,14 +38,47 @@ UNMATCHED = "unmatched"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
+class _ClientErrors(logging.Filter):
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self._logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError) or not 400 <= error.code < 500:
+            return True
+        if not self._logger.isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.msg, record.args, record.exc_info = "bad HTTP request: %s", (error.message or error,), None
+        return True
+
+
+def http_logger() -> logging.Logger:
+    """The logger to give aiohttp's servers (`AppRunner(..., logger=http_logger())`): client protocol
+    errors at debug, without a traceback."""
+    logger = logging.getLogger("aonode.http")
+    if not any(isinstance(f, _ClientErrors) for f in logger.filters):
+        logger.addFilter(_ClientErrors(logger))
+    return logger
+
+
 def metrics_handler(metrics: NodeMetrics) -> Handler:
     """An aiohttp handler answering the node's metrics (mount it with `router.add_get("/metrics", ...)`)."""
 
     async def handle(request: web.Request) -> web.Response:
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        encoder, content_type = encoder_for(request.headers.get("Accept", ""))
         return web.Response(body=encoder(metrics.registry), headers={"Content-Type": content_type})
 
     return handle
+
+
+def encoder_for(accept: str) -> tuple[Callable[[CollectorRegistry], bytes], str]:
+    """OpenMetrics when `accept` lists its media type, else the Prometheus text format."""
+    for item in accept.split(","):
+        if item.split(";", 1)[0].strip().lower() == "application/openmetrics-text":
+            return openmetrics.generate_latest, openmetrics.CONTENT_TYPE_LATEST
+    return generate_latest, CONTENT_TYPE_PLAIN_0_0_4
 
 
 def route_of(request: web.Request) -> str:
@@ -92,7 +133,9 @@ class MetricsServer:
     def __init__(self, metrics: NodeMetrics, listen: str) -> None:
         """`listen` is HOST:PORT (port 0 picks a free port: `port` says which once started)."""
         self._host, self.port = split_listen(listen)
-        self._runner = web.AppRunner(metrics_app(metrics), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            metrics_app(metrics), access_log=None, handle_signals=False, logger=http_logger()
+        )
 
     @property
     def address(self) -> str:
