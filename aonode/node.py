@@ -1,6 +1,8 @@
 """The node's composition root: opens the store, loads (or creates) the node wallet, and builds the
 domain services on them (scheduler, compute engine, pusher, cron). The wire layer serves a `Node` (and
 hands it the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
+Each node has its own metrics registry (`aonode.metrics.NodeMetrics`): it reads the services' counts at
+scrape time and receives their latencies through the hooks the node plugs in here (docs/metrics.md).
 
 Owns the lifecycle: `Node.open(config)`, `await node.start()` (inside the event loop: publishes this
 node's location when it has a public URL, resumes interrupted asynchronous pushes, starts the cron

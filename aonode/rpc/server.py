@@ -1,5 +1,6 @@
 """Server assembly: the aonode.v1 services, standard health and reflection, explicit limits, and a
-graceful stop.
+graceful stop; every call counted by RPC and status (`metrics.MetricsInterceptor`), and, with `--metrics`,
+the Prometheus /metrics HTTP server on the same event loop (docs/metrics.md).
 
 Limits are set here rather than left to grpcio defaults: message sizes, RPCs in flight (excess calls get
 RESOURCE_EXHAUSTED at once instead of queueing), calls received but not yet picked up (core's pending
