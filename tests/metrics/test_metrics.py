@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from prometheus_client import REGISTRY
 
@@ -14,6 +15,7 @@ from aonode.client import ClientError, NodeClient, build_message, build_process
 from aonode.crypto import Ed25519Signer
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
+from aonode.v1 import scheduler_pb2
 from tests.compute.lua_helpers import needs_lua
 from tests.conftest import ServerThread, make_config, wait_for
 from tests.metrics.scrape import Samples, delta, scrape, value
@@ -163,3 +165,27 @@ def test_no_metrics_port_unless_configured(tmp_path: Path) -> None:
         assert b'aonode_rpc_requests_total{code="OK",rpc="aonode.v1.NodeService/GetInfo"} 1.0' in text
     finally:
         server.stop()
+
+
+def test_streams_count_their_end_status(server: ServerThread) -> None:
+    """A server stream counts once, when it ends: CANCELLED when the client goes away mid-stream, the
+    error's status when it fails at once."""
+    address = metrics_address(server)
+    with NodeClient(server.address) as client:
+        node = client.info().address
+        process = build_process(
+            USER, module=encode_id(runtime_module().id), scheduler=node, device="lua@5.3a"
+        )
+        client.schedule(process)
+        request = scheduler_pb2.SubscribeScheduleRequest(process=encode_id(process.id))
+        stream = client.scheduler.SubscribeSchedule(request)
+        first = next(stream)
+        assert first.assignments[0].slot == 0
+        stream.cancel()
+        subscribe = SCHEDULER + "SubscribeSchedule"
+        wait_for(lambda: requests(scrape(address), subscribe, "CANCELLED") == 1)
+        with pytest.raises(grpc.RpcError) as caught:
+            next(client.scheduler.SubscribeSchedule(scheduler_pb2.SubscribeScheduleRequest(process="x")))
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        wait_for(lambda: requests(scrape(address), subscribe, "INVALID_ARGUMENT") == 1)
+        assert requests(scrape(address), subscribe, "OK") == 0
