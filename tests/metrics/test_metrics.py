@@ -4,6 +4,7 @@ too); the store and worker cache report their sizes; two nodes in one process ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +190,18 @@ def test_streams_count_their_end_status(server: ServerThread) -> None:
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         wait_for(lambda: requests(scrape(address), subscribe, "INVALID_ARGUMENT") == 1)
         assert requests(scrape(address), subscribe, "OK") == 0
+
+
+def test_docs_list_every_metric(server: ServerThread) -> None:
+    """docs/metrics.md has a row for every metric family the node exposes (and no row for one it lacks)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text, _ = server.node.metrics.exposition()
+    exposed = set()
+    for family in text_string_to_metric_families(text.decode()):
+        name = family.name + ("_total" if family.type == "counter" else "")
+        if not name.endswith("_created"):
+            exposed.add(name)
+    docs = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text()
+    documented = set(re.findall(r"^\| `(aonode_[a-z_]+)` \|", docs, re.MULTILINE))
+    assert exposed == documented, (exposed - documented, documented - exposed)
