@@ -34,6 +34,10 @@ from aonode.metrics import NodeMetrics
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PATH = "/metrics"
+ROUTE_KEY = web.RequestKey("aonode.route", str)
+"""A handler behind one catch-all route (the gateway reads HyperPATHs itself) may name the route it
+served, `request[ROUTE_KEY] = "process/compute"`: the middleware counts that name instead of the pattern.
+Names must come from a fixed set, never from the request."""
 UNMATCHED = "unmatched"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
@@ -88,13 +92,15 @@ def route_of(request: web.Request) -> str:
 
 
 def metrics_middleware(metrics: NodeMetrics) -> Middleware:
-    """An aiohttp middleware counting every request by route, method and status in
-    `aonode_http_requests_total` (errors raised as `HTTPException` by their status; anything else as 500)."""
+    """An aiohttp middleware counting every request by route (`ROUTE_KEY` if the handler set it, else the
+    matched pattern), method and status in `aonode_http_requests_total` (errors raised as `HTTPException`
+    by their status; anything else as 500)."""
     counter = metrics.http_requests
 
     def count(request: web.Request, status: int) -> None:
         method = request.method if request.method in METHODS else "other"
-        counter.labels(route_of(request), method, str(status)).inc()
+        route = request.get(ROUTE_KEY) or route_of(request)
+        counter.labels(route, method, str(status)).inc()
 
     @web.middleware
     async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from aonode.metrics import NodeMetrics
-from aonode.metrics.http import encoder_for, metrics_handler, metrics_middleware
+from aonode.metrics.http import ROUTE_KEY, encoder_for, metrics_handler, metrics_middleware
 from tests.metrics.scrape import parse, value
 
 
@@ -22,9 +22,14 @@ async def _exercise(metrics: NodeMetrics) -> str:
             raise RuntimeError("a bug in a handler")
         return web.json_response({"slot": 1})
 
+    async def catch_all(request: web.Request) -> web.Response:
+        request[ROUTE_KEY] = "named"  # what a catch-all handler found (a fixed name)
+        return web.json_response({})
+
     app = web.Application(middlewares=[metrics_middleware(metrics)])
     app.router.add_get("/{pid}/slot", slot)
     app.router.add_get("/metrics", metrics_handler(metrics))
+    app.router.add_get("/named/{tail:.*}", catch_all)
     async with TestClient(TestServer(app)) as client:
         for pid in ("a", "b", "c"):
             assert (await client.get(f"/{pid}/slot")).status == 200
@@ -32,6 +37,7 @@ async def _exercise(metrics: NodeMetrics) -> str:
         assert (await client.get("/bug/slot")).status == 500
         assert (await client.post("/a/slot")).status == 405
         assert (await client.get("/no/such/route")).status == 404
+        assert (await client.get("/named/x/y")).status == 200
         reply = await client.get("/metrics")
         assert reply.status == 200
         assert reply.headers["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -48,6 +54,7 @@ def test_mounted_handler_and_middleware() -> None:
     assert value(samples, name, {"route": "/{pid}/slot", "method": "GET", "status": "500"}) == 1
     assert value(samples, name, {"route": "unmatched", "method": "POST", "status": "405"}) == 1
     assert value(samples, name, {"route": "unmatched", "method": "GET", "status": "404"}) == 1
+    assert value(samples, name, {"route": "named", "method": "GET", "status": "200"}) == 1
     assert (
         value(samples, "aonode_rpc_requests_total", {"rpc": "aonode.v1.NodeService/GetInfo", "code": "OK"})
         == 1
