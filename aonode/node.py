@@ -1,6 +1,8 @@
 """The node's composition root: opens the store, loads (or creates) the node wallet, and builds the
 domain services on them (scheduler, compute engine, pusher, cron). The wire layer serves a `Node` (and
 hands it the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
+Each node has its own metrics registry (`aonode.metrics.NodeMetrics`): it reads the services' counts at
+scrape time and receives their latencies through the hooks the node plugs in here (docs/metrics.md).
 
 Owns the lifecycle: `Node.open(config)`, `await node.start(bound_url)` (inside the event loop: starts the
 node network, which publishes this node's location record (its `public_url`, else the address it is bound
@@ -15,7 +17,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aonode import __version__
@@ -28,6 +30,7 @@ from aonode.devices import DeviceRegistry
 from aonode.devices.registry import WASM, default_registry
 from aonode.errors import AonodeError
 from aonode.ids import decode_id, encode_id
+from aonode.metrics import NodeMetrics
 from aonode.network import DirectoryConfig, Network, NetworkConfig, PeerPort, parse_peer
 from aonode.push import PushConfig, Pusher, RemotePusher
 from aonode.push.config import RemoteAssignments
@@ -52,6 +55,13 @@ class Node:
     replication: Replication
     network: Network
     version: str = __version__
+    metrics: NodeMetrics = field(default_factory=NodeMetrics)
+    """This node's own metrics registry (never prometheus_client's global one); served by `--metrics`."""
+
+    def __post_init__(self) -> None:
+        self.metrics.watch(self)
+        self.scheduler.observe_latency = self.metrics.schedule_latency.observe
+        self.engine.observe_latency = self.metrics.observe_compute
 
     @classmethod
     def open(
