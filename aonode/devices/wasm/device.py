@@ -97,7 +97,7 @@ class _Instance:
         self.store = wasmtime.Store(runtime.engine())
         self.store.set_limits(memory_size=limits.memory_bytes, table_elements=1_000_000, tables=8, memories=1)
         self.store.set_fuel(limits.instructions)
-        self.store.set_epoch_deadline(_deadline_ticks(limits.wall_seconds))
+        runtime.set_deadline(self.store, _ticks(limits.wall_seconds))
         funcs = build_imports(self.store, module, io)
         self.minified = any(i.module == formats.MINIFIED_MODULE for i in module.imports)
         try:
@@ -188,12 +188,6 @@ def _ticks(seconds: float) -> int:
     return max(1, int(seconds / runtime.EPOCH_TICK) + 1)
 
 
-def _deadline_ticks(seconds: float) -> int:
-    ticks = _ticks(seconds)
-    runtime.note_deadline(ticks)
-    return ticks
-
-
 class _Trapped(Exception):
     def __init__(self, error: str, nondeterministic: bool = False) -> None:
         super().__init__(error)
@@ -211,6 +205,7 @@ class WasmDevice(Device):
         self._module: wasmtime.Module | None = None
         self._inst: _Instance | None = None
         self._limits = Limits()
+        self._ticks = _ticks(self._limits.wall_seconds)
         self._io = HostIO()
         self._env = b""
         self._module_id = ""
@@ -239,6 +234,7 @@ class WasmDevice(Device):
             raise DeviceError(f"{NAME} needs a module (the WASM binary of the process)")
         settings = context.settings
         self._limits = context.limits
+        self._ticks = _ticks(self._limits.wall_seconds)
         # Gas is ao's unit: its limit is the declared Compute-Limit; with none declared, the glue's default
         # (9e15: unlimited in practice), and the slot is bounded by wasmtime fuel (the node's default).
         declared = context.process.tag("Compute-Limit") or context.module.tag("Compute-Limit")
@@ -323,7 +319,7 @@ class WasmDevice(Device):
         )
         self._io.clear(self._process_id + struct.pack("<Q", assignment.slot))
         self._refill(inst)
-        inst.store.set_epoch_deadline(_deadline_ticks(self._limits.wall_seconds))
+        runtime.set_deadline(inst.store, self._ticks)
         env = self._env
 
         def call() -> bytes:

@@ -84,12 +84,20 @@ def signature(ty: wasmtime.FuncType) -> str:
 
 
 _max_ticks = 1
+_armed = False
+"""Whether a store was given a deadline since the epoch was last moved past every deadline."""
 _max_ticks_lock = threading.Lock()
+interrupts = 0
+"""Times `interrupt_all` moved the epoch (tests: once per stop, however many devices were live)."""
 
 
-def note_deadline(ticks: int) -> None:
-    """Remember the largest epoch deadline a store was given (what `interrupt_all` must pass)."""
-    global _max_ticks
+def set_deadline(store: wasmtime.Store, ticks: int) -> None:
+    """Give `store` an epoch deadline `ticks` from now, and remember it for `interrupt_all`: the largest
+    deadline any store has, and that some store has one the epoch has not yet passed. Noted after it is
+    set, so an `interrupt_all` that runs in between still finds the flag armed."""
+    global _max_ticks, _armed
+    store.set_epoch_deadline(ticks)
+    _armed = True
     if ticks > _max_ticks:
         with _max_ticks_lock:
             _max_ticks = max(_max_ticks, ticks)
@@ -102,9 +110,17 @@ def interrupt_all() -> None:
     """Move the engine's epoch past every deadline a store can have: every running store traps
     (INTERRUPT) at its next epoch check. Stores set a fresh deadline before each call, so only what runs
     now is hit; a device that did not ask for it sees a wall-clock stop that came early and runs the slot
-    again (device.py)."""
+    again (device.py). When the node stops, every live device asks for it: only the first call moves the
+    epoch (up to `_max_ticks` increments); later ones find no deadline set since and return at once."""
+    global _armed, interrupts
+    with _max_ticks_lock:
+        if not _armed:
+            return
+        _armed = False
+        ticks = min(_max_ticks + 1, MAX_INTERRUPT_TICKS)
+        interrupts += 1
     eng = engine()
-    for _ in range(min(_max_ticks + 1, MAX_INTERRUPT_TICKS)):
+    for _ in range(ticks):
         eng.increment_epoch()
 
 
