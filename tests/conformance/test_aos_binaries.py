@@ -108,6 +108,18 @@ def test_return_1_plus_1(aos: Session) -> None:
     assert aos.output(result) == "2"
 
 
+def test_gas_used_is_reported_as_ao_does(aos: Session) -> None:
+    """ao's loader adds the glue's `gas.used` to every result: the `metering.usegas` total of a metered
+    binary (refilled to 0 before each call), 0 for one that never calls it."""
+    first = aos.eval("return 3+4")
+    second = aos.eval("return 3+4")
+    if aos.fixture.name == "wasm32-metered":
+        assert first.gas_used > 1_000_000  # ~2e8 per eval
+        assert second.gas_used > 0
+    else:
+        assert first.gas_used == second.gas_used == 0
+
+
 def test_state_is_kept_across_slots(aos: Session) -> None:
     assert aos.eval("Counter = 41").error == ""
     assert aos.output(aos.eval("Counter = Counter + 1; return Counter")) == "42"

@@ -43,6 +43,7 @@ import re
 import struct
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import wasmtime
@@ -223,9 +224,9 @@ class WasmDevice(Device):
         self._gas_limit = metering.DEFAULT_GAS_LIMIT
         self.format = ""
         """The module's format (formats.py): its `Module-Format` tag, else detected from the binary."""
-        self.last_gas_used: int | None = None
-        """`GasUsed` of the last slot, for the `-metering` formats (ao's loader adds it to the result):
-        the `metering.usegas` total when the module imports it, else the fuel the slot used."""
+        self.last_gas_used = 0
+        """`GasUsed` of the last good slot (also the Result's `gas_used`): the `metering.usegas` total when
+        the module imports it, else the fuel the slot used for a `-metering` format, else 0."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -292,13 +293,14 @@ class WasmDevice(Device):
                     self.last_slot_nondeterministic = False
                     continue
                 return Result(error=scrub(exc.error))
-        if self.format in formats.METERING:
-            self.last_gas_used = self._gas_used(self._require())
+        gas = self._gas_used(self._require())
+        self.last_gas_used = gas
         self._log.append((assignment, message))
         if len(self._log) >= self._checkpoint_every:
             self._checkpoint = (self._take_snapshot(),)
             self._log = []
-        return iface.parse_result(raw)
+        result = iface.parse_result(raw)
+        return replace(result, gas_used=gas) if gas else result
 
     def _run(self, assignment: Assignment, message: Message) -> bytes:
         inst = self._require()
@@ -351,9 +353,14 @@ class WasmDevice(Device):
             self._io.gas.refill(self._gas_limit)
 
     def _gas_used(self, inst: _Instance) -> int:
+        """ao's `GasUsed` of the slot that just ran: the glue's `gas.used`, which only `metering.usegas`
+        moves (so 0 for a binary that does not import it), except that ao's loader meters a binary of a
+        `-metering` format itself, where wasmtime's fuel stands in for its meter."""
         if self._io.gas is not None:
             return int(self._io.gas.used)
-        return max(0, self._limits.instructions - inst.store.get_fuel())
+        if self._io.gas_from_fuel:
+            return max(0, self._limits.instructions - inst.store.get_fuel())
+        return 0
 
     def _write_cstring(self, inst: _Instance, data: bytes) -> int:
         ptr = inst.malloc(len(data) + 1)
