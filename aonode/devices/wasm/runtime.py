@@ -217,6 +217,17 @@ _MEMCHR.restype = ctypes.c_void_p
 _MEMCHR.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
 
 
+def _address_of(chunk: bytes | memoryview) -> bytes | ctypes.Array[ctypes.c_char]:
+    """What ctypes.memmove can read `chunk` from without copying it: bytes as they are; a writable view
+    (of a checkpoint's warm buffer) through `from_buffer`; anything else as a bytes copy."""
+    if isinstance(chunk, bytes):
+        return chunk
+    view = memoryview(chunk)
+    if view.readonly or not view.c_contiguous:
+        return bytes(view)
+    return (ctypes.c_char * view.nbytes).from_buffer(view)
+
+
 class MemoryView:
     """Bulk access to a linear memory through its data pointer (ctypes memmove, no per-byte Python)."""
 
@@ -264,7 +275,16 @@ class MemoryView:
         base, size = self.base_and_size()
         return ctypes.string_at(base, size)
 
-    def load(self, chunks: Sequence[bytes], size: int) -> None:
+    def copy_into(self, buffer: bytearray) -> None:
+        """Copy the whole memory into `buffer`, which has its size (one memmove, no new allocation)."""
+        base, size = self.base_and_size()
+        if len(buffer) != size:
+            raise IndexError(f"buffer is {len(buffer)} bytes, the memory {size}")
+        target = (ctypes.c_char * size).from_buffer(buffer)
+        ctypes.memmove(target, base, size)
+        del target  # releases the buffer export (a bytearray cannot be resized while one exists)
+
+    def load(self, chunks: Sequence[bytes | memoryview], size: int) -> None:
         """Replace the memory's first `size` bytes with the first `size` bytes of the concatenated `chunks`
         (the memory grown to `size` first by the caller) and zero the rest. memmove reads each chunk in
         place: no slice, no join (either would copy the whole state once more)."""
@@ -276,7 +296,7 @@ class MemoryView:
             count = min(len(chunk), size - offset)
             if count <= 0:
                 break
-            ctypes.memmove(base + offset, chunk, count)
+            ctypes.memmove(base + offset, _address_of(chunk), count)
             offset += count
         if offset < size:
             raise IndexError(f"the state holds {offset} bytes of memory, {size} expected")
