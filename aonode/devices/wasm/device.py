@@ -99,6 +99,7 @@ class _Instance:
         self.store.set_limits(memory_size=limits.memory_bytes, table_elements=1_000_000, tables=8, memories=1)
         self.store.set_fuel(limits.instructions)
         runtime.set_deadline(self.store, _ticks(limits.wall_seconds))
+        io.new_instance()
         funcs = build_imports(self.store, module, io)
         self.minified = any(i.module == formats.MINIFIED_MODULE for i in module.imports)
         try:
