@@ -32,9 +32,10 @@ that is sound for the usual one, the C stack pointer, which is back at its initi
 has returned. Restore = a new Store and instance, memory grown to the snapshot's length and overwritten,
 globals set, and `_initialize` not called (its effects are in the memory).
 
-Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, and translations of modules
-using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100), `max_result_bytes`
-(default 64 MiB), `stdout_limit` (default 64 KiB).
+Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, runtime.py),
+`module_cache_bytes` (the in-memory compiled-module cache's bound, default 256 MiB), `artifacts` (the node's
+`ArtifactStore`, set by the node: translations of modules using legacy exception handling, legacy_eh.py),
+`checkpoint_every` (default 100), `max_result_bytes` (default 64 MiB), `stdout_limit` (default 64 KiB).
 """
 
 from __future__ import annotations
@@ -161,14 +162,15 @@ class _Instance:
 def _load(wasm: bytes, settings: Mapping[str, Any]) -> wasmtime.Module:
     """The compiled module; one using legacy exception handling is translated first (legacy_eh.py)."""
     cache_dir = settings.get("cache_dir")
-    translated = legacy_eh.cached(wasm, cache_dir)
+    limit = int(settings.get("module_cache_bytes", runtime.MODULE_CACHE_BYTES))
+    translated = legacy_eh.cached(wasm, settings)
     try:
-        return runtime.load_module(translated or wasm, cache_dir)
+        return runtime.load_module(translated or wasm, cache_dir, limit)
     except wasmtime.WasmtimeError as exc:
         if translated is not None or not legacy_eh.is_legacy_eh_error(exc):
             raise DeviceError(f"{NAME}: the module does not compile: {exc}") from None
     try:
-        return runtime.load_module(legacy_eh.translate(wasm, settings), cache_dir)
+        return runtime.load_module(legacy_eh.translate(wasm, settings), cache_dir, limit)
     except wasmtime.WasmtimeError as exc:
         raise DeviceError(
             f"{NAME}: the module does not compile after translating its legacy exception handling: {exc}"
