@@ -81,6 +81,8 @@ class ProcessContext:
     """Node-level settings of this device (from the node's configuration)."""
     read_data: Callable[[str], bytes | None] | None = None
     """The data of a stored message by its text ID, or None when it is not stored (WeaveDrive)."""
+    read_message: Callable[[str], Message | None] | None = None
+    """A stored message by its text ID, or None when it is not stored (WeaveDrive's `/tx/<ID>`)."""
 
 
 class Device(ABC):

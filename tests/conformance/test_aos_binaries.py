@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pytest
 from aonode.client import NodeClient, build_message, build_module, build_process
 from aonode.compute.artifacts import ARTIFACTS
 from aonode.crypto import Ed25519Signer
-from aonode.devices.wasm import formats, legacy_eh, runtime
+from aonode.devices.wasm import formats, legacy_eh, runtime, weavedrive
 from aonode.ids import encode_id
 from aonode.model import Result
 from store import LmdbStore
@@ -189,6 +190,32 @@ def test_weavedrive_serves_stored_data(aos: Session) -> None:
         return  # no WeaveDrive in this binary: io.open of /data/ finds nothing, as above
     code = f'local f = io.open("/data/{encode_id(stored.id)}"); return f:read({len(data)})'
     assert aos.output(aos.eval(code)) == data.decode()
+    # seek: Lua's f:seek reaches WASI fd_seek through the binary's libc; "end" is the data's length.
+    code = (
+        f'local f = io.open("/data/{encode_id(stored.id)}"); local size = f:seek("end"); '
+        'local at = f:seek("set", 11); local part = f:read(10); f:close(); '
+        'return size .. "|" .. at .. "|" .. part'
+    )
+    assert aos.output(aos.eval(code)) == f"{len(data)}|11|{data[11:21].decode()}"
+    # /tx/<ID>: the stored message's header, as the JS drive builds it from a gateway's /tx/<ID>.
+    header = weavedrive.tx_json(stored)
+    code = f'local f = io.open("/tx/{encode_id(stored.id)}"); return f:read({len(header)})'
+    served = json.loads(aos.output(aos.eval(code)))
+    assert served == json.loads(header)
+    assert served["ownerAddress"] == stored.owner_address and served["data_size"] == str(len(data))
+    assert aos.output(aos.eval('return tostring(io.open("/tx/' + "B" * 43 + '"))')) == "nil"
+    # /block/<height>: the block of the slot's own assignment (no block source here: the height is the
+    # assignment's timestamp // 120 s); any other height is nil.
+    near = int(time.time() * 1000) // 120_000
+    code = (
+        f"for h = {near - 2}, {near + 2} do local f = io.open('/block/' .. h); "
+        "if f then return h .. '|' .. f:read(10 + #tostring(h)) end end; return 'none'"
+    )
+    message = build_message(USER, aos.pid, action="Eval", data=code.encode())
+    assignment = aos.client.schedule(message)
+    height = assignment.block_height
+    assert aos.output(aos.computed(assignment.slot)) == f'{height}|{{"height":{height}'
+    assert aos.output(aos.eval('return tostring(io.open("/block/7"))')) == "nil"
 
 
 def test_restart_and_an_independent_replay_give_the_same_results(aos: Session) -> None:

@@ -250,7 +250,11 @@ class WasmDevice(Device):
         self._gas_limit = self._limits.instructions if declared else metering.DEFAULT_GAS_LIMIT
         self._checkpoint_every = int(settings.get("checkpoint_every", 100))
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
-        self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)), read_data=context.read_data)
+        self._io = HostIO(
+            limit=int(settings.get("stdout_limit", 64 * 1024)),
+            read_data=context.read_data,
+            read_message=context.read_message,
+        )
         self.format = formats.resolve(context.module.data, context.module.tag("Module-Format"))
         self._io.gas_from_fuel = self.format in formats.METERING
         self._module = _load(context.module.data, settings)
@@ -329,6 +333,7 @@ class WasmDevice(Device):
             hash_chain=assignment.hash_chain,
         )
         self._io.clear(self._process_id + struct.pack("<Q", assignment.slot))
+        self._io.block = (assignment.block_height, assignment.block_hash)
         self._refill(inst)
         runtime.set_deadline(inst.store, self._ticks)
         env = self._env

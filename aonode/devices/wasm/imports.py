@@ -38,6 +38,7 @@ from blake3 import blake3
 from wasmtime import _ffi as ffi
 
 from aonode.devices.base import DeviceError
+from aonode.devices.wasm import weavedrive as _weavedrive
 from aonode.devices.wasm.calendar import Tm, breakdown, timegm
 from aonode.devices.wasm.formats import MINIFIED_EXPORTS, MINIFIED_IMPORTS, MINIFIED_MODULE
 from aonode.devices.wasm.strftime import strftime
@@ -50,6 +51,7 @@ ESUCCESS = 0
 E2BIG = 1  # what clock_time_get answers (HyperBEAM's value)
 EBADF = 8
 ENOENT = 44
+EINVAL = 28
 ENOSYS = 52
 ESPIPE = 70
 
@@ -124,6 +126,10 @@ class HostIO:
     its gas is the fuel the slot used. Otherwise an unmetered module's gas is 0, as in the glue."""
     read_data: Callable[[str], bytes | None] | None = None
     """WeaveDrive: the data of a stored message by its text ID, or None (weavedrive.py)."""
+    read_message: Callable[[str], Any] | None = None
+    """WeaveDrive's `/tx/<ID>`: a stored message by its text ID, or None."""
+    block: tuple[int, bytes] = (0, b"")
+    """WeaveDrive's `/block/<height>`: the current slot's block height and hash."""
     files: dict[int, list[Any]] = field(default_factory=dict)
     """WeaveDrive: open files of this slot, fd → [data, position]."""
     exports: dict[tuple[str, ...], Any] = field(default_factory=dict)
@@ -234,8 +240,24 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
         _Mem(caller).put_uint(_u(nread, width), 0, width)  # stdin is empty
         return ESUCCESS
 
-    def fd_seek(caller: wasmtime.Caller, fd: int, offset: int, whence: int, newoffset: int) -> int:
-        return ESPIPE if fd in (0, 1, 2) else EBADF
+    def fd_seek(caller: wasmtime.Caller, fd: int, *args: int) -> int:
+        # (offset i64, whence, out) or, legalized in a wasm32 build, (offset low, offset high, whence, out).
+        if len(args) == 4:
+            offset = (args[0] & 0xFFFF_FFFF) | ((args[1] & 0xFFFF_FFFF) << 32)
+        elif len(args) == 3:
+            offset = args[0] & 0xFFFF_FFFF_FFFF_FFFF
+        else:
+            return EINVAL
+        if offset >= 1 << 63:
+            offset -= 1 << 64
+        whence, out = args[-2], _u(args[-1], width)
+        position = _weavedrive.seek(io, fd, offset, whence)  # a WeaveDrive file (weavedrive.py)
+        if position is None:
+            return ESPIPE if fd in (0, 1, 2) else EBADF
+        if position < 0:
+            return -position
+        _Mem(caller).put_uint(out, position, 8)
+        return ESUCCESS
 
     def fd_close(caller: wasmtime.Caller, fd: int) -> int:
         return ESUCCESS if fd in (0, 1, 2) else EBADF
