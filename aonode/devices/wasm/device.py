@@ -20,6 +20,9 @@ dropped and the last good state rebuilt. That state is kept as a *checkpoint* (a
 `checkpoint_every` good slots, and by `snapshot()` when a good slot ran since the last one) plus the log of
 good messages since; recovery is restore(checkpoint) + replay of the log, so good slots do not pay for a full
 memory copy each. With the log empty the state is the checkpoint, so `snapshot()` then returns it as is.
+Until the first checkpoint the last good state is the initial one: recovery initialises again (a new
+instance, `_initialize`) and replays the log, so `init` copies no memory. A checkpoint copies the memory
+into a buffer kept from one to the next (`_warm`): no fresh allocation and its page faults each time.
 A slot that traps is not logged. A memory-limit hit is reported as such when the trap came while the
 memory was within one growth step of the limit (wasmtime only makes `memory.grow` return -1; the module
 then traps or reports on its own). A slot stopped by the wall clock has `last_slot_nondeterministic` set.
@@ -217,7 +220,8 @@ class WasmDevice(Device):
         self._checkpoint: tuple[bytes | memoryview, ...] | None = None
         """The last good state, as consecutive pieces of its snapshot bytes: the memory (a view of `_warm`)
         and the rest, when `compute` took it; the store's pages when restored; one piece after
-        `snapshot()`."""
+        `snapshot()`. None after `init`: the initial state, which recovery rebuilds by initialising
+        again (deterministic) rather than keeping a copy of it."""
         self._warm: bytearray | None = None
         """The buffer `compute`'s checkpoints copy the memory into, reused from one to the next: a fresh
         64 MiB `bytes` costs ~16k page faults each time (a checkpoint of the 68 MiB emscripten4 AOS took
@@ -261,6 +265,17 @@ class WasmDevice(Device):
         self._process_id = bytes(context.process_id)
         self._module_id = iface._id(context.module.id)
         self._env = iface.env_json(self._process_id, context.process, context.module)
+        self._inst = self._initial_instance()
+        # The last good state is the initial one, which `_recover` rebuilds by initialising again: no copy
+        # of the memory now (a 68 MiB one took ~50 ms of slot 0's latency, and the engine restoring a
+        # worker from a stored snapshot, init then restore, threw it away at once).
+        self._checkpoint = None
+        self._log = []
+
+    def _initial_instance(self) -> _Instance:
+        """A new instance in its initial state: instantiated, `_initialize` run (deterministic: fuel, and
+        the host's per-call state reset as at init)."""
+        assert self._module is not None
         self._io.clear(self._process_id)
         inst = _Instance(self._module, self._limits, self._io)
         self._refill(inst)
@@ -270,9 +285,7 @@ class WasmDevice(Device):
                 self._call_guarded(inst, lambda: initialize(inst.store))
             except _Trapped as exc:
                 raise DeviceError(f"{NAME}: _initialize failed: {exc.error}") from None
-        self._inst = inst
-        self._checkpoint = self._take_checkpoint()
-        self._log = []
+        return inst
 
     def close(self) -> None:
         self._inst = None
@@ -427,11 +440,16 @@ class WasmDevice(Device):
         return f" (stderr: {tail})" if tail else ""
 
     def _recover(self) -> None:
-        """Back to the state after the last good slot: checkpoint + replay of the good slots since."""
-        if self._checkpoint is None:
+        """Back to the state after the last good slot: checkpoint (none: the initial state, rebuilt) +
+        replay of the good slots since."""
+        if self._module is None:
             raise DeviceError(f"{NAME}: no state to recover to")
         log = self._log
-        self._restore_chunks(self._checkpoint)
+        if self._checkpoint is None:
+            self._inst = None
+            self._inst = self._initial_instance()
+        else:
+            self._restore_chunks(self._checkpoint)
         for asg, msg in log:
             try:
                 self._run(asg, msg)
