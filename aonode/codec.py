@@ -58,6 +58,9 @@ MESSAGE_PREFIX = b"AOM1"
 ASSIGNMENT_PREFIX = b"AOA1"
 LOCATION_PREFIX = b"AOL1"
 RESULT_PREFIX = b"AOR1"
+RESULT_GAS_PREFIX = b"AOR2"
+"""A result whose `gas_used` is not 0: the AOR1 fields, then `u64` gas used. A result without gas keeps
+the AOR1 encoding, so every result computed before GasUsed existed (and every Lua result) keeps its digest."""
 
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
@@ -272,7 +275,8 @@ def encode_location(loc: Location) -> bytes:
 def encode_result(r: Result) -> bytes:
     """A result's encoding; `Result.digest` hashes it. Messages and spawns are embedded in their full
     encoding, each behind a u64 length."""
-    parts: list[bytes] = [RESULT_PREFIX]
+    gas = r.gas_used
+    parts: list[bytes] = [RESULT_GAS_PREFIX if gas else RESULT_PREFIX]
     try:
         data = r.output.data.encode()
         prompt = r.output.prompt.encode()
@@ -298,6 +302,8 @@ def encode_result(r: Result) -> bytes:
             parts += (_pack_u32(len(mb)), mb)
         error = r.error.encode()
         parts += (_pack_u32(len(error)), error)
+        if gas:
+            parts.append(_pack_u64(gas))
     except (UnicodeEncodeError, struct.error) as exc:
         raise _encode_failed("result", exc) from None
     return b"".join(parts)
@@ -647,7 +653,9 @@ def decode_location(b: bytes | bytearray | memoryview) -> Location:
 
 def decode_result(b: bytes | bytearray | memoryview) -> Result:
     """Inverse of `encode_result`."""
-    r = _Reader(_as_bytes(b), "result", RESULT_PREFIX)
+    buf = _as_bytes(b)
+    gas_form = buf[:4] == RESULT_GAS_PREFIX
+    r = _Reader(buf, "result", RESULT_GAS_PREFIX if gas_form else RESULT_PREFIX)
     output = Output(r.text64("output data"), r.text32("output prompt"), r.u8_flag("output print"))
     groups: list[tuple[Message, ...]] = []
     for what in ("message", "spawn"):
@@ -666,8 +674,13 @@ def decode_result(b: bytes | bytearray | memoryview) -> Result:
         )
         assignments.append(ResultAssignment(processes, r.text32("assignment message")))
     error = r.text32("error")
+    gas = 0
+    if gas_form:
+        gas = r.u64("gas used")
+        if gas == 0:  # one encoding per result: no gas is AOR1
+            raise r.fail("gas used 0 must be encoded as AOR1")
     r.end()
-    return Result(output, groups[0], groups[1], tuple(assignments), error)
+    return Result(output, groups[0], groups[1], tuple(assignments), error, gas)
 
 
 # -- assignment rows ----------------------------------------------------------------------------------------

@@ -155,6 +155,9 @@ class NodeConfig:
 
     push_retry_deadline_seconds: float = 86400.0
     """Push: how long after it started an incomplete push is retried; then it is `failed`."""
+    metrics: str = ""
+    """HOST:PORT of an HTTP server answering GET /metrics in the Prometheus text format (docs/metrics.md),
+    in the node's process, beside gRPC; empty: none (the HTTP gateway, when on, serves /metrics too)."""
 
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Settings of devices and later subsystems that the node passes through ([section] tables)."""
@@ -213,6 +216,10 @@ def _validate(config: NodeConfig) -> NodeConfig:
         h_host, h_sep, h_port = config.http.rpartition(":")
         if not h_sep or not h_host or not h_port.isdigit() or int(h_port) > 65535:
             raise ConfigError(f"http: expected HOST:PORT, got {config.http!r}")
+    if config.metrics:
+        m_host, m_sep, m_port = config.metrics.rpartition(":")
+        if not m_sep or not m_host or not m_port.isdigit() or int(m_port) > 65535:
+            raise ConfigError(f"metrics: expected HOST:PORT, got {config.metrics!r}")
     if config.wallet_type not in ("ed25519", "rsa"):
         raise ConfigError(f"wallet_type: expected ed25519 or rsa, got {config.wallet_type!r}")
     if config.log_format not in ("json", "text"):

@@ -276,6 +276,10 @@ class Result:
     spawns: tuple[Message, ...] = ()
     assignments: tuple[ResultAssignment, ...] = ()
     error: str = ""
+    gas_used: int = 0
+    """ao's `GasUsed`: what the slot's `metering.usegas` calls added up to (a metered WASM binary), the fuel
+    it used for a `-metering` format whose binary is not instrumented, else 0 (docs/wasm.md, GasUsed).
+    Deterministic: it counts what the code did, never time. Part of the digest."""
 
     def __post_init__(self) -> None:
         for name in ("messages", "spawns", "assignments"):
@@ -297,6 +301,7 @@ class Result:
             "Spawns": [message_to_json(m) for m in self.spawns],
             "Assignments": [{"Processes": list(a.processes), "Message": a.message} for a in self.assignments],
             "Error": self.error,
+            "GasUsed": self.gas_used,
         }
 
 

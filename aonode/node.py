@@ -1,6 +1,8 @@
 """The node's composition root: opens the store, loads (or creates) the node wallet, and builds the
 domain services on them (scheduler, compute engine, pusher, cron). The wire layer serves a `Node` (and
 hands it the ports it implements, such as the forwarder to other nodes); tests build one on a temp dir.
+Each node has its own metrics registry (`aonode.metrics.NodeMetrics`): it reads the services' counts at
+scrape time and receives their latencies through the hooks the node plugs in here (docs/metrics.md).
 
 Owns the lifecycle: `Node.open(config)`, `await node.start(bound_url)` (inside the event loop: starts the
 node network, which publishes this node's location record (its `public_url`, else the address it is bound
@@ -15,19 +17,22 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aonode import __version__
 from aonode.compute import ComputeConfig, ComputeEngine
+from aonode.compute.artifacts import StoreArtifacts
 from aonode.compute.validate import SpawnValidator
 from aonode.config import ConfigError, MiB, NodeConfig
 from aonode.cron import Cron, CronConfig, EngineCalls
 from aonode.crypto import Signer
 from aonode.devices import DeviceRegistry
+from aonode.devices.base import ARTIFACTS_SETTING
 from aonode.devices.registry import WASM, default_registry
 from aonode.errors import AonodeError
 from aonode.ids import decode_id, encode_id
+from aonode.metrics import NodeMetrics
 from aonode.network import DirectoryConfig, Network, NetworkConfig, PeerPort, parse_peer
 from aonode.push import PushConfig, Pusher, RemotePusher
 from aonode.push.config import RemoteAssignments
@@ -52,6 +57,13 @@ class Node:
     replication: Replication
     network: Network
     version: str = __version__
+    metrics: NodeMetrics = field(default_factory=NodeMetrics)
+    """This node's own metrics registry (never prometheus_client's global one); served by `--metrics`."""
+
+    def __post_init__(self) -> None:
+        self.metrics.watch(self)
+        self.scheduler.observe_latency = self.metrics.schedule_latency.observe
+        self.engine.observe_latency = self.metrics.observe_compute
 
     @classmethod
     def open(
@@ -85,6 +97,9 @@ class Node:
             map_size=config.map_size_mib * MiB,
             max_map_size=config.max_map_size_mib * MiB,
         )
+        # Translations of modules (legacy exception handling) are kept in the store, by module digest; the
+        # dict is the one compute_config and the spawn validator hold, so both see it.
+        device_settings[WASM][ARTIFACTS_SETTING] = StoreArtifacts(store)
         devices = default_registry(device_settings)
         scheduler = Scheduler(
             store,
@@ -192,8 +207,10 @@ class Node:
 
 def node_device_settings(config: NodeConfig) -> dict[str, dict[str, Any]]:
     """The `[devices]` table (settings per device name), with the wasm device's `cache_dir` defaulting to
-    `<data>/wasm-cache`: compiled modules and legacy-EH translations survive a restart there (an AOS
-    binary takes about a second to compile; the node trusts its data directory, docs/security.md)."""
+    `<data>/wasm-cache`: compiled modules survive a restart there (an AOS binary takes about a second to
+    compile; the node trusts its data directory, docs/security.md). `module_cache_bytes` bounds the
+    in-memory compiled modules. Legacy-EH translations are kept in the store (`Node.open` adds the
+    `artifacts` setting)."""
     given = config.extra.get("devices") or {}
     if not isinstance(given, Mapping):
         raise ConfigError("[devices] must be a table of device names")
@@ -202,7 +219,15 @@ def node_device_settings(config: NodeConfig) -> dict[str, dict[str, Any]]:
         if not isinstance(values, Mapping):
             raise ConfigError(f"[devices.{name!r}] must be a table")
         settings[str(name)] = dict(values)
-    settings.setdefault(WASM, {}).setdefault("cache_dir", str(config.data / "wasm-cache"))
+    wasm = settings.setdefault(WASM, {})
+    wasm.setdefault("cache_dir", str(config.data / "wasm-cache"))
+    if ARTIFACTS_SETTING in wasm:
+        raise ConfigError(
+            f"[devices.{WASM!r}] {ARTIFACTS_SETTING}: set by the node, not by its configuration"
+        )
+    limit = wasm.get("module_cache_bytes")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise ConfigError(f"[devices.{WASM!r}] module_cache_bytes: a positive integer (bytes), got {limit!r}")
     return settings
 
 

@@ -147,6 +147,7 @@ def result_json(r: Result) -> dict[str, Any]:
         "spawns": [message_json(m) for m in r.spawns],
         "assignments": [{"processes": list(a.processes), "message": a.message} for a in r.assignments],
         "error": r.error,
+        "gas_used": r.gas_used,
     }
 
 
@@ -357,6 +358,7 @@ def build(existing: dict[str, Any] | None = None) -> dict[str, Any]:
         error="",
     )
     error_result = Result(error='[string "aos"]:1: boom')
+    metered_result = Result(output=Output(data="2"), gas_used=212_345_678)
 
     return {
         "format": FORMAT,
@@ -419,6 +421,11 @@ def build(existing: dict[str, Any] | None = None) -> dict[str, Any]:
                 full_result,
             ),
             _result_vector("error", "A result carrying only an error.", error_result),
+            _result_vector(
+                "gas",
+                "A metered WASM slot's result: GasUsed is not 0, so AOR2 (AOR1's fields, then u64 gas).",
+                metered_result,
+            ),
         ],
     }
 

@@ -80,6 +80,7 @@ results = st.builds(
         st.builds(ResultAssignment, st.lists(texts, max_size=3).map(tuple), texts), max_size=3
     ).map(tuple),
     error=texts,
+    gas_used=st.just(0) | u64s,
 )
 
 Codec = tuple[Callable[[Any], bytes], Callable[[bytes], Any]]
@@ -587,6 +588,17 @@ def test_result_layout_matches_docs() -> None:
         + b"e"
     )
     assert encode_result(r) == expected
+    # GasUsed other than 0: AOR2, the same fields, then u64 gas; 0 stays AOR1 (digests before GasUsed hold).
+    metered = replace(r, gas_used=7)
+    assert encode_result(metered) == b"AOR2" + expected[4:] + _u64(7)
+    assert decode_result(encode_result(metered)) == metered
+
+
+def test_a_result_has_one_encoding_gas_0_is_aor1_only() -> None:
+    with pytest.raises(DecodeError, match="gas used 0"):
+        decode_result(b"AOR2" + encode_result(Result(error="e"))[4:] + _u64(0))
+    with pytest.raises(DecodeError):  # AOR1 carries no gas field
+        decode_result(encode_result(Result(error="e")) + _u64(7))
 
 
 # -- assignment rows -----------------------------------------------------------------------------------------

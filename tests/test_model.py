@@ -267,6 +267,7 @@ def test_result_to_json_shape() -> None:
         ],
         "Assignments": [{"Processes": [PID], "Message": PID}],
         "Error": "oops",
+        "GasUsed": 0,
     }
 
 

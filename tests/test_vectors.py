@@ -215,6 +215,7 @@ def test_result_vector(v: dict[str, Any]) -> None:
         spawns=tuple(_message(m) for m in f["spawns"]),
         assignments=tuple(ResultAssignment(tuple(a["processes"]), a["message"]) for a in f["assignments"]),
         error=f["error"],
+        gas_used=f["gas_used"],
     )
     full = encode_result(r)
     assert full.hex() == v["encoding_hex"]

@@ -35,6 +35,7 @@ from aonode.logs import setup_logging
     multiple=True,
     help="HOST:PORT of a peer to gossip location records with (repeatable; docs/network.md).",
 )
+@click.option("--metrics", help="HOST:PORT to serve Prometheus /metrics on (docs/metrics.md) [off].")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), help="[info]")
 @click.option("--log-format", type=click.Choice(["json", "text"]), help="[json]")
 def serve(config_file: Path | None, peer: tuple[str, ...], **flags: object) -> None:

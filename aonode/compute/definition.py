@@ -71,6 +71,7 @@ class ProcessDefinition:
     module: Message | None
     limits: Limits
     read_data: Callable[[str], bytes | None] | None = None
+    read_message: Callable[[str], Message | None] | None = None
 
     def context(self, config: ComputeConfig) -> ProcessContext:
         return ProcessContext(
@@ -81,6 +82,7 @@ class ProcessDefinition:
             limits=self.limits,
             settings=config.device_settings.get(self.device, {}),
             read_data=self.read_data,
+            read_message=self.read_message,
         )
 
 
@@ -109,6 +111,7 @@ def load_definition(schedule: ScheduleSource, process: ProcessId, config: Comput
         module=module,
         limits=limits_of(message, config, module if module is not message else None, device),
         read_data=_data_reader(schedule),
+        read_message=_message_reader(schedule),
     )
 
 
@@ -131,6 +134,18 @@ def _data_reader(schedule: ScheduleSource) -> Callable[[str], bytes | None]:
     def read(text: str) -> bytes | None:
         try:
             return schedule.get_message(decode_id(text, "ID")).data
+        except (InvalidIdError, NotFound):
+            return None
+
+    return read
+
+
+def _message_reader(schedule: ScheduleSource) -> Callable[[str], Message | None]:
+    """WeaveDrive's `/tx/<ID>`: a stored message by its text ID, None when it is not stored."""
+
+    def read(text: str) -> Message | None:
+        try:
+            return schedule.get_message(decode_id(text, "ID"))
         except (InvalidIdError, NotFound):
             return None
 

@@ -113,6 +113,8 @@ class ComputeEngine:
         self._dryruns = 0
         self._closed = False
         self._pool_closed = False
+        # Seconds a `compute` took, and whether its result was stored already; the node plugs its metrics in.
+        self.observe_latency: Callable[[float, bool], None] = _ignore
 
     # -- public API -------------------------------------------------------------------------------------
 
@@ -123,11 +125,15 @@ class ComputeEngine:
         if slot < 0:
             raise InvalidArgument(f"slot must be >= 0, got {slot}")
         self._check_open()
+        started = time.perf_counter()
         hit = self.stored_result(pid, slot)
         if hit is not None:
             self._served += 1
+            self.observe_latency(time.perf_counter() - started, True)
             return hit
-        return await self._shielded(self._compute_locked(pid, slot))
+        result = await self._shielded(self._compute_locked(pid, slot))
+        self.observe_latency(time.perf_counter() - started, False)
+        return result
 
     async def now(self, process: bytes) -> SlotResult:
         """Compute every assigned slot; the latest result."""
@@ -489,6 +495,10 @@ class ComputeEngine:
         # A caller cancelled while the task runs must not leave its exception unretrieved.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return await asyncio.shield(task)
+
+
+def _ignore(_seconds: float, _stored: bool) -> None:
+    pass
 
 
 def _pid(process: bytes) -> ProcessId:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -128,6 +129,8 @@ class Cron:
         # must not find the request live in the store and create the task again.
         self._ending: set[str] = set()
         self._closed = False
+        # Ticks by outcome (`fired`, `failed`, `skipped`): the node's metrics read it.
+        self.ticks: Counter[str] = Counter()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -499,6 +502,7 @@ class Cron:
             skip = due - (1 if task.path else self.config.max_catch_up)
             if skip > 0:
                 log.info("cron: task %s skips %d missed ticks", task.task, skip)
+                self.ticks["skipped"] += skip
                 task = replace(
                     task,
                     tick=task.tick + skip,
@@ -519,8 +523,10 @@ class Cron:
             failures = task.failures + 1
             backoff = min(self.config.backoff_base_ms << min(failures - 1, 32), self.config.backoff_max_ms)
             log.info("cron: task %s tick %d failed (%d): %s", task.task, task.tick, failures, exc)
+            self.ticks["failed"] += 1
             task = replace(task, failures=failures, last_error=f"{exc.status}: {exc}", retry_at=now + backoff)
         else:
+            self.ticks["fired"] += 1
             if not task.interval_ms:
                 await self._finish(task)
                 return

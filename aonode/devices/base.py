@@ -18,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from aonode.errors import FailedPrecondition, InvalidArgument
 from aonode.ids import ProcessId
@@ -47,6 +47,21 @@ class Limits:
     """Wall-clock backstop per slot (a non-deterministic safety net; the instruction budget is primary)."""
 
 
+class ArtifactStore(Protocol):
+    """Where a device keeps what it derives from a module and does not want to derive again (the wasm
+    device: a legacy-EH module's translation), keyed by `kind` and the module's digest. A cache: `get`
+    may answer None for anything, `put` may drop what it is given. The node's implementation keeps them
+    in its store (`compute/artifacts.py`); devices reach it through the `artifacts` device setting."""
+
+    def get_artifact(self, kind: str, key: bytes) -> bytes | None: ...
+
+    def put_artifact(self, kind: str, key: bytes, data: bytes) -> None: ...
+
+
+ARTIFACTS_SETTING = "artifacts"
+"""The device setting that holds the node's `ArtifactStore` (set by the node, not by its configuration)."""
+
+
 @dataclass(frozen=True)
 class ProcessContext:
     """What a device is initialised with."""
@@ -66,6 +81,8 @@ class ProcessContext:
     """Node-level settings of this device (from the node's configuration)."""
     read_data: Callable[[str], bytes | None] | None = None
     """The data of a stored message by its text ID, or None when it is not stored (WeaveDrive)."""
+    read_message: Callable[[str], Message | None] | None = None
+    """A stored message by its text ID, or None when it is not stored (WeaveDrive's `/tx/<ID>`)."""
 
 
 class Device(ABC):

@@ -50,6 +50,7 @@ from aonode.gateway.legacy import LegacyRoutes, submit
 from aonode.gateway.process import PathError, ProcessRoutes, navigate, schedule_and_push
 from aonode.gateway.status import error_headers, http_status
 from aonode.logs import log_event
+from aonode.metrics.http import http_logger
 from aonode.node import Node
 
 log = logging.getLogger("aonode.gateway")
@@ -327,6 +328,7 @@ async def start_gateway(
     runner = web.AppRunner(
         build_app(node, extra_routes=extra_routes, middlewares=middlewares),
         access_log=None,
+        logger=http_logger(),  # malformed requests: one debug line each, not an ERROR traceback
         shutdown_timeout=node.config.grace_seconds,
         keepalive_timeout=30.0,
         # After an answer that left the body unread (408, 413), aiohttp drains what still comes for this

@@ -13,6 +13,7 @@ from aiohttp import web
 from aonode import ids
 from aonode.crypto import Ed25519Signer, sign_message
 from aonode.errors import InvalidArgument
+from aonode.metrics.http import ROUTE_KEY as ROUTE_KEY
 from aonode.model import Message
 from aonode.node import Node
 from aonode.scheduler.budget import NeedBudget, ReadLease
@@ -24,9 +25,8 @@ BODY_SECONDS = 60.0
 """How long a request body may take to arrive by default (`[gateway] body_seconds`): a client that
 trickles one holds a handler, not more."""
 BODY_SECONDS_KEY = web.AppKey("body_seconds", float)
-ROUTE_KEY = web.RequestKey("aonode.route", str)
-"""The route a request was served by, a fixed name (`process/compute`, `results`, ...), never text from
-the request: what request counters label it with (the metrics middleware reads the same key)."""
+# ROUTE_KEY (aonode.metrics.http): the route a request was served by, a fixed name (`process/compute`,
+# `results`, ...), never text from the request; the metrics middleware labels request counts with it.
 JSON_BODY_LIMIT = 1 << 20
 """Bytes of a JSON request body (GraphQL queries, dry-runs): far above what a real one takes."""
 

@@ -22,11 +22,8 @@ AOS2 = "application/aos-2"
 
 
 def result_json(result: Result) -> dict[str, Any]:
-    """ao's compute unit shape. `GasUsed` is the result's own figure when the node records one."""
-    shaped = result.to_json()
-    gas = getattr(result, "gas_used", 0)
-    shaped["GasUsed"] = int(gas) if isinstance(gas, int) else 0
-    return shaped
+    """ao's compute unit shape (`Result.to_json`, `GasUsed` included)."""
+    return result.to_json()
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -132,6 +132,9 @@ class Pusher:
         # Roots (process, slot) of pushes left incomplete and retried: one retried push per root.
         self._incomplete: dict[tuple[bytes, int], str] = {}
         self._closed = False
+        # Deliveries by outcome (`delivered`, `remote`, `existing`, `relay_limit`, `error`, `cycle`): the
+        # node's metrics read it.
+        self.deliveries: Counter[str] = Counter()
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -386,6 +389,7 @@ class Pusher:
             node.process = encode_id(d.message.id)
         elif not is_id(d.message.target):
             node.stopped = f"error: outbox message {d.index} has no valid target ({d.message.target[:64]!r})"
+            self.deliveries["error"] += 1
             return node
         target = decode_id(node.process, "target")
         pair = (process, target)
@@ -393,6 +397,7 @@ class Pusher:
             node.stopped = (
                 f"cycle: {self.config.max_pair} deliveries from this process to this target on this path"
             )
+            self.deliveries["cycle"] += 1
             return node
         run.total += 1
         existing = self._assigned(d.message, target)
@@ -406,19 +411,23 @@ class Pusher:
                 assignment, remote, existed = await self._schedule(d.message, target)
         except RelayLimitExceeded as exc:
             node.stopped = f"relay-limit: {exc.status}: {exc}"
+            self.deliveries["relay_limit"] += 1
             return node
         except Unavailable as exc:
             node.stopped = f"unreachable: {exc.status}: {exc}"
             return node
         except AonodeError as exc:
             node.stopped = f"error: {exc.status}: {exc}"
+            self.deliveries["error"] += 1
             return node
         node.slot = assignment.slot
         node.existing = existed
         if node.existing:
             run.report.existing += 1
+            self.deliveries["existing"] += 1
         else:
             run.report.delivered += 1
+            self.deliveries["remote" if remote else "delivered"] += 1
         if remote:
             node.node = remote
             await self._push_remote(run, node, remote, depth + 1)

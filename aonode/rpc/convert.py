@@ -160,6 +160,7 @@ def result_to_pb(r: Result) -> pb.Result:
             pb.ResultAssignment(processes=list(a.processes), message=a.message) for a in r.assignments
         ],
         error=r.error,
+        gas_used=r.gas_used,
     )
 
 
@@ -170,6 +171,7 @@ def result_from_pb(r: pb.Result) -> Result:
         spawns=tuple(message_from_pb(m, "result.spawns") for m in r.spawns),
         assignments=tuple(ResultAssignment(tuple(a.processes), a.message) for a in r.assignments),
         error=r.error,
+        gas_used=r.gas_used,
     )
 
 

@@ -1,5 +1,6 @@
 """Server assembly: the aonode.v1 services, standard health and reflection, explicit limits, and a
-graceful stop.
+graceful stop; every call counted by RPC and status (`metrics.MetricsInterceptor`), and, with `--metrics`,
+the Prometheus /metrics HTTP server on the same event loop (docs/metrics.md).
 
 Limits are set here rather than left to grpcio defaults: message sizes, RPCs in flight (excess calls get
 RESOURCE_EXHAUSTED at once instead of queueing), calls received but not yet picked up (core's pending
@@ -30,8 +31,10 @@ from grpc_reflection.v1alpha import reflection
 
 from aonode.config import NodeConfig
 from aonode.logs import log_event
+from aonode.metrics.http import MetricsServer
 from aonode.node import Node
 from aonode.rpc.cron_service import CronServicer
+from aonode.rpc.metrics import MetricsInterceptor
 from aonode.rpc.network_client import GrpcNetwork
 from aonode.rpc.network_service import NetworkServicer
 from aonode.rpc.node_service import NodeServicer
@@ -96,6 +99,8 @@ class RunningServer:
     node: Node
     http: RunningGateway | None = None
     """The HTTP gateway, when `config.http` is set (docs/http.md)."""
+    metrics: MetricsServer | None = None
+    """The `--metrics` HTTP server, when configured."""
 
     @property
     def address(self) -> str:
@@ -115,6 +120,8 @@ class RunningServer:
             await self.server.stop(grace)
         finally:
             halt.cancel()
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.node.close()
 
 
@@ -152,6 +159,7 @@ async def start_server(
     server = grpc.aio.server(
         options=server_options(config),
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        interceptors=[MetricsInterceptor(node.metrics)],
     )
     implementations = servicers(node)
     for service in SERVICES:
@@ -166,17 +174,29 @@ async def start_server(
         port = 0
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}: address in use or not available")
+    metrics = MetricsServer(node.metrics, config.metrics) if config.metrics else None
+    if metrics is not None:
+        try:
+            await metrics.start()
+        except OSError:
+            await server.stop(None)
+            raise
     await server.start()
     http = None
     if config.http:
-        from aonode.gateway import start_gateway  # aiohttp loads only when the gateway is on
+        from aiohttp import web
 
+        from aonode.gateway import start_gateway  # aiohttp loads only when the gateway is on
+        from aonode.metrics.http import metrics_handler, metrics_middleware
+
+        routes = [web.get("/metrics", metrics_handler(node.metrics)), *http_routes]
+        middlewares = [metrics_middleware(node.metrics), *http_middlewares]
         try:
-            http = await start_gateway(
-                node, config.http, extra_routes=http_routes, middlewares=http_middlewares
-            )
+            http = await start_gateway(node, config.http, extra_routes=routes, middlewares=middlewares)
         except BaseException:
             await server.stop(None)
+            if metrics is not None:
+                await metrics.stop()
             raise
     host = config.listen.rpartition(":")[0]
     await node.start(f"{host}:{port}")
@@ -184,7 +204,9 @@ async def start_server(
     await health_servicer.set("", serving)
     for name in names:
         await health_servicer.set(name, serving)
-    return RunningServer(server=server, port=port, health=health_servicer, node=node, http=http)
+    return RunningServer(
+        server=server, port=port, health=health_servicer, node=node, http=http, metrics=metrics
+    )
 
 
 async def serve(config: NodeConfig) -> None:
@@ -209,6 +231,7 @@ async def _serve(config: NodeConfig) -> None:
         listen=running.address,
         http=running.http.address if running.http is not None else "",
         address=node.address,
+        metrics=running.metrics.address if running.metrics is not None else "",
         data=str(config.data),
         version=node.version,
     )

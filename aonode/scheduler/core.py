@@ -135,6 +135,9 @@ class Scheduler(ScheduleReader):
         # message still names the scheduler before): a re-sent Process message is not redirected there.
         self.adopted: set[bytes] = set()
         self._spawn_listeners: set[Callable[[ProcessId], None]] = set()
+        self.slots_replicated = 0  # slots stored by `submit_replicated` (the node's metrics read it)
+        # Seconds from a `schedule` call to its durable assignment; the node plugs its metrics in.
+        self.observe_latency: Callable[[float], None] = _ignore
         n = self.config.verify_threads
         self._workers = ThreadPoolExecutor(n, thread_name_prefix="aonode-verify") if n > 0 else None
         p = self.config.verify_processes
@@ -146,6 +149,17 @@ class Scheduler(ScheduleReader):
 
     async def schedule(self, message: Message) -> Assignment:
         """Schedule one message; returns its signed assignment once durable (or its existing one)."""
+        started = time.perf_counter()
+        assignment = await self._schedule(message)
+        self.observe_latency(time.perf_counter() - started)
+        return assignment
+
+    @property
+    def slots_scheduled(self) -> int:
+        """Slots assigned by this scheduler and committed since it was made."""
+        return self._pipeline.committed_slots
+
+    async def _schedule(self, message: Message) -> Assignment:
         loop = self._bind_loop()
         if self._processes is not None:
             encoded = _encode(message)
@@ -335,6 +349,7 @@ class Scheduler(ScheduleReader):
             new = proc.committed < 0
             proc.stale = True  # the positions are re-read from the head on next use
             proc.committed = max(proc.committed, last.slot)
+            self.slots_replicated += len(items)
             self.recent.add(pid, [(i.assignment, i.message, len(i.encoded_message)) for i in items])
             for item in items:
                 self._remember(item.assignment.message + pid)
@@ -746,6 +761,10 @@ class Scheduler(ScheduleReader):
     async def _forward(self, redirect: RedirectError, message: Message) -> Assignment:
         assert self._forwarder is not None and redirect.url
         return await self._forwarder.schedule_remote(redirect.url, message)
+
+
+def _ignore(_seconds: float) -> None:
+    pass
 
 
 def _encode(message: Message) -> bytes:

@@ -148,6 +148,7 @@ class Pipeline:
         self._spawned = spawned  # told when a process's first slot commits (replication's `all`)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
+        self.committed_slots = 0  # slots assigned here and durable (the node's metrics read it)
 
     # -- allocate and sign ---------------------------------------------------------------------------------
 
@@ -279,6 +280,7 @@ class Pipeline:
     def _settle(self, proc: Proc, group: list[Job], generation: int, fut: ThreadFuture[None]) -> None:
         exc = fut.exception()
         if exc is None:
+            self.committed_slots += len(group)
             last = group[-1].assignment.slot
             if last > proc.committed:
                 new = proc.committed < 0

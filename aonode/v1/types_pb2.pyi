@@ -93,18 +93,20 @@ class ResultAssignment(_message.Message):
     def __init__(self, processes: _Optional[_Iterable[str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Result(_message.Message):
-    __slots__ = ("output", "messages", "spawns", "assignments", "error")
+    __slots__ = ("output", "messages", "spawns", "assignments", "error", "gas_used")
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     SPAWNS_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENTS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    GAS_USED_FIELD_NUMBER: _ClassVar[int]
     output: Output
     messages: _containers.RepeatedCompositeFieldContainer[Message]
     spawns: _containers.RepeatedCompositeFieldContainer[Message]
     assignments: _containers.RepeatedCompositeFieldContainer[ResultAssignment]
     error: str
-    def __init__(self, output: _Optional[_Union[Output, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., spawns: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., assignments: _Optional[_Iterable[_Union[ResultAssignment, _Mapping]]] = ..., error: _Optional[str] = ...) -> None: ...
+    gas_used: int
+    def __init__(self, output: _Optional[_Union[Output, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., spawns: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., assignments: _Optional[_Iterable[_Union[ResultAssignment, _Mapping]]] = ..., error: _Optional[str] = ..., gas_used: _Optional[int] = ...) -> None: ...
 
 class Location(_message.Message):
     __slots__ = ("address", "url", "nonce", "ttl_ms", "timestamp", "signature")

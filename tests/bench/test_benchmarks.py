@@ -77,13 +77,16 @@ def test_wasm_bench_measures_a_given_module(monkeypatch: pytest.MonkeyPatch) -> 
     from aonode.bench import wasm
 
     monkeypatch.setattr(wasm, "EVALS", 20)
-    document = _run("wasm", {"first_slot", "eval", "eval_floor"}, frozenset(), "--module", str(AOS_C_MODULE))
+    keys = {"first_slot", "eval", "eval_floor", "eval_cpu", "eval_floor_cpu"}
+    document = _run("wasm", keys, frozenset(), "--module", str(AOS_C_MODULE))
     figures = document["figures"]
     assert figures["eval"]["unit"] == figures["eval_floor"]["unit"] == "slots/s"
+    assert figures["eval_cpu"]["unit"] == figures["eval_floor_cpu"]["unit"] == "slots/cpu-s"
     assert figures["first_slot"]["unit"] == "ms"
     assert document["ratios"]["aos_vs_floor"] == pytest.approx(
         figures["eval"]["value"] / figures["eval_floor"]["value"], abs=0.002
     )
+    assert document["ratios"]["aos_vs_floor_cpu"] > 0
 
 
 def test_wasm_idle_bench_reports_the_node_memory(monkeypatch: pytest.MonkeyPatch) -> None:

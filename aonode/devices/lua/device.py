@@ -26,6 +26,11 @@ Limits come from `ProcessContext.limits`: the instruction budget per slot (and f
 deterministic: a slot stopped by it has the error "wall-clock limit exceeded" and
 `last_slot_nondeterministic` is True, so the engine can decline to store that result.
 
+`Result.gas_used` (ao's `GasUsed`) is 0 for every Lua slot. The budget is counted by a `debug.sethook`
+count hook that fires every N instructions, so an "instruction count" would be a multiple of N, a tuning
+constant of this device, and putting it in the result digest would tie replicas to that constant; ao's
+own `GasUsed` is the WASM glue's meter, which no Lua runtime (HyperBEAM's luerl device included) reports.
+
 The state cannot be serialized (`can_snapshot` is False): a worker is rebuilt by replaying the
 schedule. For the stack and patch devices there are `apply_patch` (deep-merge a mapping into
 `base`) and `read_state` (a value of `base` at a path, as JSON-like Python data).

@@ -20,6 +20,9 @@ dropped and the last good state rebuilt. That state is kept as a *checkpoint* (a
 `checkpoint_every` good slots, and by `snapshot()` when a good slot ran since the last one) plus the log of
 good messages since; recovery is restore(checkpoint) + replay of the log, so good slots do not pay for a full
 memory copy each. With the log empty the state is the checkpoint, so `snapshot()` then returns it as is.
+Until the first checkpoint the last good state is the initial one: recovery initialises again (a new
+instance, `_initialize`) and replays the log, so `init` copies no memory. A checkpoint copies the memory
+into a buffer kept from one to the next (`_warm`): no fresh allocation and its page faults each time.
 A slot that traps is not logged. A memory-limit hit is reported as such when the trap came while the
 memory was within one growth step of the limit (wasmtime only makes `memory.grow` return -1; the module
 then traps or reports on its own). A slot stopped by the wall clock has `last_slot_nondeterministic` set.
@@ -32,9 +35,10 @@ that is sound for the usual one, the C stack pointer, which is back at its initi
 has returned. Restore = a new Store and instance, memory grown to the snapshot's length and overwritten,
 globals set, and `_initialize` not called (its effects are in the memory).
 
-Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, and translations of modules
-using legacy exception handling: legacy_eh.py), `checkpoint_every` (default 100), `max_result_bytes`
-(default 64 MiB), `stdout_limit` (default 64 KiB).
+Device settings (`ProcessContext.settings`): `cache_dir` (compiled-module files, runtime.py),
+`module_cache_bytes` (the in-memory compiled-module cache's bound, default 256 MiB), `artifacts` (the node's
+`ArtifactStore`, set by the node: translations of modules using legacy exception handling, legacy_eh.py),
+`checkpoint_every` (default 100), `max_result_bytes` (default 64 MiB), `stdout_limit` (default 64 KiB).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import re
 import struct
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import wasmtime
@@ -97,7 +102,8 @@ class _Instance:
         self.store = wasmtime.Store(runtime.engine())
         self.store.set_limits(memory_size=limits.memory_bytes, table_elements=1_000_000, tables=8, memories=1)
         self.store.set_fuel(limits.instructions)
-        self.store.set_epoch_deadline(_deadline_ticks(limits.wall_seconds))
+        runtime.set_deadline(self.store, _ticks(limits.wall_seconds))
+        io.new_instance()
         funcs = build_imports(self.store, module, io)
         self.minified = any(i.module == formats.MINIFIED_MODULE for i in module.imports)
         try:
@@ -159,14 +165,15 @@ class _Instance:
 def _load(wasm: bytes, settings: Mapping[str, Any]) -> wasmtime.Module:
     """The compiled module; one using legacy exception handling is translated first (legacy_eh.py)."""
     cache_dir = settings.get("cache_dir")
-    translated = legacy_eh.cached(wasm, cache_dir)
+    limit = int(settings.get("module_cache_bytes", runtime.MODULE_CACHE_BYTES))
+    translated = legacy_eh.cached(wasm, settings)
     try:
-        return runtime.load_module(translated or wasm, cache_dir)
+        return runtime.load_module(translated or wasm, cache_dir, limit)
     except wasmtime.WasmtimeError as exc:
         if translated is not None or not legacy_eh.is_legacy_eh_error(exc):
             raise DeviceError(f"{NAME}: the module does not compile: {exc}") from None
     try:
-        return runtime.load_module(legacy_eh.translate(wasm, settings), cache_dir)
+        return runtime.load_module(legacy_eh.translate(wasm, settings), cache_dir, limit)
     except wasmtime.WasmtimeError as exc:
         raise DeviceError(
             f"{NAME}: the module does not compile after translating its legacy exception handling: {exc}"
@@ -188,12 +195,6 @@ def _ticks(seconds: float) -> int:
     return max(1, int(seconds / runtime.EPOCH_TICK) + 1)
 
 
-def _deadline_ticks(seconds: float) -> int:
-    ticks = _ticks(seconds)
-    runtime.note_deadline(ticks)
-    return ticks
-
-
 class _Trapped(Exception):
     def __init__(self, error: str, nondeterministic: bool = False) -> None:
         super().__init__(error)
@@ -211,13 +212,20 @@ class WasmDevice(Device):
         self._module: wasmtime.Module | None = None
         self._inst: _Instance | None = None
         self._limits = Limits()
+        self._ticks = _ticks(self._limits.wall_seconds)
         self._io = HostIO()
         self._env = b""
         self._module_id = ""
         self._process_id = b""
-        self._checkpoint: tuple[bytes, ...] | None = None
-        """The last good state, as consecutive pieces of its snapshot bytes (one piece unless restored
-        from the store's pages)."""
+        self._checkpoint: tuple[bytes | memoryview, ...] | None = None
+        """The last good state, as consecutive pieces of its snapshot bytes: the memory (a view of `_warm`)
+        and the rest, when `compute` took it; the store's pages when restored; one piece after
+        `snapshot()`. None after `init`: the initial state, which recovery rebuilds by initialising
+        again (deterministic) rather than keeping a copy of it."""
+        self._warm: bytearray | None = None
+        """The buffer `compute`'s checkpoints copy the memory into, reused from one to the next: a fresh
+        64 MiB `bytes` costs ~16k page faults each time (a checkpoint of the 68 MiB emscripten4 AOS took
+        ~140 ms, copying twice into new buffers; into this one, already mapped, it is one memmove)."""
         self._log: list[tuple[Assignment, Message]] = []
         self._checkpoint_every = 100
         self._max_result = 64 * 1024 * 1024
@@ -228,9 +236,9 @@ class WasmDevice(Device):
         self._gas_limit = metering.DEFAULT_GAS_LIMIT
         self.format = ""
         """The module's format (formats.py): its `Module-Format` tag, else detected from the binary."""
-        self.last_gas_used: int | None = None
-        """`GasUsed` of the last slot, for the `-metering` formats (ao's loader adds it to the result):
-        the `metering.usegas` total when the module imports it, else the fuel the slot used."""
+        self.last_gas_used = 0
+        """`GasUsed` of the last good slot (also the Result's `gas_used`): the `metering.usegas` total when
+        the module imports it, else the fuel the slot used for a `-metering` format, else 0."""
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -239,19 +247,35 @@ class WasmDevice(Device):
             raise DeviceError(f"{NAME} needs a module (the WASM binary of the process)")
         settings = context.settings
         self._limits = context.limits
+        self._ticks = _ticks(self._limits.wall_seconds)
         # Gas is ao's unit: its limit is the declared Compute-Limit; with none declared, the glue's default
         # (9e15: unlimited in practice), and the slot is bounded by wasmtime fuel (the node's default).
         declared = context.process.tag("Compute-Limit") or context.module.tag("Compute-Limit")
         self._gas_limit = self._limits.instructions if declared else metering.DEFAULT_GAS_LIMIT
         self._checkpoint_every = int(settings.get("checkpoint_every", 100))
         self._max_result = int(settings.get("max_result_bytes", 64 * 1024 * 1024))
-        self._io = HostIO(limit=int(settings.get("stdout_limit", 64 * 1024)), read_data=context.read_data)
+        self._io = HostIO(
+            limit=int(settings.get("stdout_limit", 64 * 1024)),
+            read_data=context.read_data,
+            read_message=context.read_message,
+        )
         self.format = formats.resolve(context.module.data, context.module.tag("Module-Format"))
         self._io.gas_from_fuel = self.format in formats.METERING
         self._module = _load(context.module.data, settings)
         self._process_id = bytes(context.process_id)
         self._module_id = iface._id(context.module.id)
         self._env = iface.env_json(self._process_id, context.process, context.module)
+        self._inst = self._initial_instance()
+        # The last good state is the initial one, which `_recover` rebuilds by initialising again: no copy
+        # of the memory now (a 68 MiB one took ~50 ms of slot 0's latency, and the engine restoring a
+        # worker from a stored snapshot, init then restore, threw it away at once).
+        self._checkpoint = None
+        self._log = []
+
+    def _initial_instance(self) -> _Instance:
+        """A new instance in its initial state: instantiated, `_initialize` run (deterministic: fuel, and
+        the host's per-call state reset as at init)."""
+        assert self._module is not None
         self._io.clear(self._process_id)
         inst = _Instance(self._module, self._limits, self._io)
         self._refill(inst)
@@ -261,13 +285,12 @@ class WasmDevice(Device):
                 self._call_guarded(inst, lambda: initialize(inst.store))
             except _Trapped as exc:
                 raise DeviceError(f"{NAME}: _initialize failed: {exc.error}") from None
-        self._inst = inst
-        self._checkpoint = (self._take_snapshot(),)
-        self._log = []
+        return inst
 
     def close(self) -> None:
         self._inst = None
         self._checkpoint = None
+        self._warm = None
         self._log = []
 
     def interrupt(self) -> None:
@@ -296,13 +319,14 @@ class WasmDevice(Device):
                     self.last_slot_nondeterministic = False
                     continue
                 return Result(error=scrub(exc.error))
-        if self.format in formats.METERING:
-            self.last_gas_used = self._gas_used(self._require())
+        gas = self._gas_used(self._require())
+        self.last_gas_used = gas
         self._log.append((assignment, message))
         if len(self._log) >= self._checkpoint_every:
-            self._checkpoint = (self._take_snapshot(),)
+            self._checkpoint = self._take_checkpoint()
             self._log = []
-        return iface.parse_result(raw)
+        result = iface.parse_result(raw)
+        return replace(result, gas_used=gas) if gas else result
 
     def _run(self, assignment: Assignment, message: Message) -> bytes:
         inst = self._require()
@@ -322,8 +346,9 @@ class WasmDevice(Device):
             hash_chain=assignment.hash_chain,
         )
         self._io.clear(self._process_id + struct.pack("<Q", assignment.slot))
+        self._io.block = (assignment.block_height, assignment.block_hash)
         self._refill(inst)
-        inst.store.set_epoch_deadline(_deadline_ticks(self._limits.wall_seconds))
+        runtime.set_deadline(inst.store, self._ticks)
         env = self._env
 
         def call() -> bytes:
@@ -355,9 +380,14 @@ class WasmDevice(Device):
             self._io.gas.refill(self._gas_limit)
 
     def _gas_used(self, inst: _Instance) -> int:
+        """ao's `GasUsed` of the slot that just ran: the glue's `gas.used`, which only `metering.usegas`
+        moves (so 0 for a binary that does not import it), except that ao's loader meters a binary of a
+        `-metering` format itself, where wasmtime's fuel stands in for its meter."""
         if self._io.gas is not None:
             return int(self._io.gas.used)
-        return max(0, self._limits.instructions - inst.store.get_fuel())
+        if self._io.gas_from_fuel:
+            return max(0, self._limits.instructions - inst.store.get_fuel())
+        return 0
 
     def _write_cstring(self, inst: _Instance, data: bytes) -> int:
         ptr = inst.malloc(len(data) + 1)
@@ -410,11 +440,16 @@ class WasmDevice(Device):
         return f" (stderr: {tail})" if tail else ""
 
     def _recover(self) -> None:
-        """Back to the state after the last good slot: checkpoint + replay of the good slots since."""
-        if self._checkpoint is None:
+        """Back to the state after the last good slot: checkpoint (none: the initial state, rebuilt) +
+        replay of the good slots since."""
+        if self._module is None:
             raise DeviceError(f"{NAME}: no state to recover to")
         log = self._log
-        self._restore_chunks(self._checkpoint)
+        if self._checkpoint is None:
+            self._inst = None
+            self._inst = self._initial_instance()
+        else:
+            self._restore_chunks(self._checkpoint)
         for asg, msg in log:
             try:
                 self._run(asg, msg)
@@ -432,16 +467,21 @@ class WasmDevice(Device):
         # relies on): hand it out instead of copying the memory again. The engine snapshots every
         # `snapshot_every` slots, often right after `compute` took a checkpoint of the same state.
         if self._log or self._checkpoint is None:
-            self._checkpoint = (self._take_snapshot(),)
+            self._checkpoint = self._take_checkpoint()
             self._log = []
-        if len(self._checkpoint) != 1:
-            self._checkpoint = (b"".join(self._checkpoint),)
-        return self._checkpoint[0]
+        whole = self._checkpoint[0]
+        if len(self._checkpoint) != 1 or not isinstance(whole, bytes):
+            # The engine keeps what it gets: immutable bytes, one copy; it becomes the checkpoint, so a
+            # second snapshot of the same state copies nothing, and the warm buffer is let go.
+            whole = b"".join(self._checkpoint)
+            self._checkpoint = (whole,)
+            self._warm = None
+        return whole
 
     def restore(self, data: bytes) -> None:
         self.restore_chunks((bytes(data),))
 
-    def restore_chunks(self, chunks: Sequence[bytes]) -> None:
+    def restore_chunks(self, chunks: Sequence[bytes | memoryview]) -> None:
         """Restore from the snapshot's pieces as the store keeps them, without joining them: the memory
         is copied from each piece in place (for a 64 MiB state, joining cost as much as the restore)."""
         if self._module is None:
@@ -449,6 +489,7 @@ class WasmDevice(Device):
         pieces = tuple(chunks)
         self._restore_chunks(pieces)
         self._checkpoint = pieces
+        self._warm = None
         self._log = []
 
     def memory_bytes(self) -> int:
@@ -459,10 +500,19 @@ class WasmDevice(Device):
         held += sum(len(message.data) for _, message in self._log)
         return 0 if inst is None else inst.memory.size() + held
 
-    def _take_snapshot(self) -> bytes:
+    def _take_checkpoint(self) -> tuple[memoryview, bytes]:
+        """The state as snapshot pieces: the memory copied into the warm buffer, then the globals and
+        trailer (`_tail`)."""
         inst = self._require()
-        memory = inst.memory.dump()
-        parts = [memory, struct.pack("<I", len(inst.globals))]
+        size = inst.memory.size()
+        warm = self._warm
+        if warm is None or len(warm) != size:
+            warm = self._warm = bytearray(size)
+        inst.memory.copy_into(warm)
+        return memoryview(warm), self._tail(inst, size)
+
+    def _tail(self, inst: _Instance, memory_length: int) -> bytes:
+        parts = [struct.pack("<I", len(inst.globals))]
         for name, glob in inst.globals:
             kind = str(glob.type(inst.store).content)
             value = glob.value(inst.store)
@@ -472,10 +522,10 @@ class WasmDevice(Device):
             bits = struct.pack("<q", value) if k in (0, 1) else struct.pack("<d", float(value))
             encoded = name.encode()[:255]
             parts.append(struct.pack("<BB", k, len(encoded)) + encoded + bits)
-        parts.append(struct.pack("<Q", len(memory)) + SNAPSHOT_MAGIC)
+        parts.append(struct.pack("<Q", memory_length) + SNAPSHOT_MAGIC)
         return b"".join(parts)
 
-    def _restore_chunks(self, chunks: Sequence[bytes]) -> None:
+    def _restore_chunks(self, chunks: Sequence[bytes | memoryview]) -> None:
         if self._module is None:
             raise DeviceError(f"{NAME}: restore before init")
         total = sum(map(len, chunks))
@@ -516,9 +566,9 @@ class WasmDevice(Device):
         return self._inst
 
 
-def _suffix(chunks: Sequence[bytes], n: int) -> bytes:
+def _suffix(chunks: Sequence[bytes | memoryview], n: int) -> bytes:
     """The last `n` bytes of the concatenated `chunks` (all of it if shorter), without joining the rest."""
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
     need = n
     for chunk in reversed(chunks):
         if need <= 0:

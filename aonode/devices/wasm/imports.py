@@ -38,6 +38,7 @@ from blake3 import blake3
 from wasmtime import _ffi as ffi
 
 from aonode.devices.base import DeviceError
+from aonode.devices.wasm import weavedrive as _weavedrive
 from aonode.devices.wasm.calendar import Tm, breakdown, timegm
 from aonode.devices.wasm.formats import MINIFIED_EXPORTS, MINIFIED_IMPORTS, MINIFIED_MODULE
 from aonode.devices.wasm.strftime import strftime
@@ -50,6 +51,7 @@ ESUCCESS = 0
 E2BIG = 1  # what clock_time_get answers (HyperBEAM's value)
 EBADF = 8
 ENOENT = 44
+EINVAL = 28
 ENOSYS = 52
 ESPIPE = 70
 
@@ -124,8 +126,21 @@ class HostIO:
     its gas is the fuel the slot used. Otherwise an unmetered module's gas is 0, as in the glue."""
     read_data: Callable[[str], bytes | None] | None = None
     """WeaveDrive: the data of a stored message by its text ID, or None (weavedrive.py)."""
+    read_message: Callable[[str], Any] | None = None
+    """WeaveDrive's `/tx/<ID>`: a stored message by its text ID, or None."""
+    block: tuple[int, bytes] = (0, b"")
+    """WeaveDrive's `/block/<height>`: the current slot's block height and hash."""
     files: dict[int, list[Any]] = field(default_factory=dict)
     """WeaveDrive: open files of this slot, fd → [data, position]."""
+    exports: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    """Exports the hot host functions look up (`invoke_*`: the table, stackSave/Restore, setThrew;
+    memcpy: the memory), by the names asked for, for the current instance: `Caller.get` wraps a new
+    object each time (~10 µs), and AOS calls `invoke_*` for every Lua `pcall`. Emptied before each new
+    instance (`new_instance`): an export of another store must never be called."""
+
+    def new_instance(self) -> None:
+        """A new instance (init, restore) is about to use these host functions."""
+        self.exports.clear()
 
     def clear(self, seed: bytes) -> None:
         self.stdout.clear()
@@ -225,8 +240,24 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
         _Mem(caller).put_uint(_u(nread, width), 0, width)  # stdin is empty
         return ESUCCESS
 
-    def fd_seek(caller: wasmtime.Caller, fd: int, offset: int, whence: int, newoffset: int) -> int:
-        return ESPIPE if fd in (0, 1, 2) else EBADF
+    def fd_seek(caller: wasmtime.Caller, fd: int, *args: int) -> int:
+        # (offset i64, whence, out) or, legalized in a wasm32 build, (offset low, offset high, whence, out).
+        if len(args) == 4:
+            offset = (args[0] & 0xFFFF_FFFF) | ((args[1] & 0xFFFF_FFFF) << 32)
+        elif len(args) == 3:
+            offset = args[0] & 0xFFFF_FFFF_FFFF_FFFF
+        else:
+            return EINVAL
+        if offset >= 1 << 63:
+            offset -= 1 << 64
+        whence, out = args[-2], _u(args[-1], width)
+        position = _weavedrive.seek(io, fd, offset, whence)  # a WeaveDrive file (weavedrive.py)
+        if position is None:
+            return ESPIPE if fd in (0, 1, 2) else EBADF
+        if position < 0:
+            return -position
+        _Mem(caller).put_uint(out, position, 8)
+        return ESUCCESS
 
     def fd_close(caller: wasmtime.Caller, fd: int) -> int:
         return ESUCCESS if fd in (0, 1, 2) else EBADF
@@ -311,6 +342,24 @@ def _zero(ty: wasmtime.FuncType) -> Any:
     return 0.0 if _is_float(results[0]) else 0
 
 
+def _cached_export(io: HostIO, caller: wasmtime.Caller, *names: str) -> Any:
+    """`_export`, remembered in `io.exports` for the current instance."""
+    try:
+        return io.exports[names]
+    except KeyError:
+        found = io.exports[names] = _export(caller, *names)
+        return found
+
+
+def _memory(io: HostIO, caller: wasmtime.Caller) -> wasmtime.Memory:
+    """The caller's memory (as `_Mem` finds it), remembered for the current instance."""
+    try:
+        memory: wasmtime.Memory = io.exports[("memory",)]
+    except KeyError:
+        memory = io.exports[("memory",)] = _Mem(caller).memory
+    return memory
+
+
 def _export(caller: wasmtime.Caller, *names: str) -> Any:
     for name in names:
         item = caller.get(name)
@@ -329,11 +378,11 @@ def _invoke(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler:
     zero = _zero(ty)
 
     def invoke(caller: wasmtime.Caller, index: int, *args: Any) -> Any:
-        table = _export(caller, "__indirect_function_table")
+        table = _cached_export(io, caller, "__indirect_function_table")
         target = table.get(caller, index) if isinstance(table, wasmtime.Table) else None  # type: ignore[arg-type]
         if not isinstance(target, wasmtime.Func):
             raise ProcExit(f"{name}: no function at table index {index}")
-        save = _export(caller, "stackSave", "emscripten_stack_get_current")
+        save = _cached_export(io, caller, "stackSave", "emscripten_stack_get_current")
         sp = save(caller) if isinstance(save, wasmtime.Func) else None
         try:
             return target(caller, *args)
@@ -342,10 +391,10 @@ def _invoke(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler:
         except wasmtime.Trap as trap:
             io.nested_trap = io.nested_trap or trap
             raise
-        restore = _export(caller, "stackRestore", "_emscripten_stack_restore")
+        restore = _cached_export(io, caller, "stackRestore", "_emscripten_stack_restore")
         if sp is not None and isinstance(restore, wasmtime.Func):
             restore(caller, sp)
-        _export(caller, "setThrew")(caller, 1, 0)
+        _cached_export(io, caller, "setThrew")(caller, 1, 0)
         return zero
 
     return invoke
@@ -427,16 +476,18 @@ def _emscripten(name: str, io: HostIO, ty: wasmtime.FuncType) -> Handler | None:
             set_threw(caller, env, value or 1)
         io.stop(EmscriptenUnwind(_NO_SETJMP))
 
+    mask = (1 << (8 * _ptr_width(ty))) - 1
+
     def memcpy(caller: wasmtime.Caller, dest: int, src: int, n: int) -> None:
-        mask = (1 << (8 * _ptr_width(ty))) - 1
         dest, src, n = dest & mask, src & mask, n & mask
         io.charge(caller, n // COPY_BYTES_PER_FUEL)
-        memory = _Mem(caller).memory
-        size = memory.data_len(caller)
+        memory = _memory(io, caller)
+        ctx = caller._context()
+        size = int(ffi.wasmtime_memory_data_size(ctx, ctypes.byref(memory._memory)))
         if max(dest, src) + n > size:
             io.stop(ProcExit(f"{name}: copy of {n} bytes outside memory ({size} bytes)"))
-        base = ctypes.addressof(memory.data_ptr(caller).contents)
-        ctypes.memmove(base + dest, base + src, n)
+        base = ctypes.cast(ffi.wasmtime_memory_data(ctx, ctypes.byref(memory._memory)), ctypes.c_void_p).value
+        ctypes.memmove((base or 0) + dest, (base or 0) + src, n)
 
     def resize_heap(caller: wasmtime.Caller, requested: int) -> int:
         mem = _Mem(caller)

@@ -8,8 +8,13 @@ sets its deadline in ticks before each message.
 
 **Module cache.** Compiling a large module with Cranelift takes about a second; loading its serialized
 artifact takes milliseconds. `load_module` keys compiled modules by the blake3 digest of the wasm bytes: an
-in-process LRU of `Module`s, and optionally `<cache_dir>/<digest>.cwasm` files (`Module.serialize`). An
-artifact wasmtime refuses (another wasmtime version or config) is recompiled and rewritten.
+in-process LRU of `Module`s bounded by bytes of compiled code (`MODULE_CACHE_BYTES`, device setting
+`module_cache_bytes`; `module_cache_bytes()` reads the sum), and optionally `<cache_dir>/<digest>.cwasm`
+files (`Module.serialize`). The artifacts stay files, not store objects: wasmtime maps a file it
+deserializes (`deserialize_file`: pages shared with the page cache, read lazily) where bytes from LMDB would
+be copied into anonymous memory; they are specific to the wasmtime build, its configuration and the CPU,
+so they are a disposable cache, never data a replica or backup needs. An artifact wasmtime refuses
+(another wasmtime version or config) is recompiled and rewritten.
 
 **Raw calls.** `Func.__call__` re-reads the function type and converts every argument through `Val` on
 each call (~16-46 µs). `RawFunc` calls `wasmtime_func_call_unchecked` with a preallocated
@@ -34,8 +39,10 @@ from wasmtime import _ffi as ffi
 EPOCH_TICK = 0.05
 """Seconds per engine epoch tick (the wall-clock backstop's resolution)."""
 
-MODULE_CACHE_SIZE = 16
-"""Compiled modules kept in memory per process."""
+MODULE_CACHE_BYTES = 256 * 1024 * 1024
+"""Default bound of the in-memory compiled-module cache (device setting `module_cache_bytes`), in bytes of
+compiled code: a module is charged its serialized artifact's size (the code and data wasmtime maps for
+it; an AOS binary's is ~5-10 MiB). The most recently used module is kept even when it alone is larger."""
 
 MAX_WASM_STACK = 512 * 1024
 """Wasm stack limit: deep recursion traps (STACK_OVERFLOW) well before the host thread's stack ends."""
@@ -44,7 +51,8 @@ _CALL = _bindings._wasmtime_func_call_unchecked  # the ctypes function itself, n
 
 _engine: wasmtime.Engine | None = None
 _engine_lock = threading.Lock()
-_modules: OrderedDict[bytes, wasmtime.Module] = OrderedDict()
+_modules: OrderedDict[bytes, tuple[wasmtime.Module, int]] = OrderedDict()
+_modules_bytes = 0
 _modules_lock = threading.Lock()
 
 
@@ -84,12 +92,20 @@ def signature(ty: wasmtime.FuncType) -> str:
 
 
 _max_ticks = 1
+_armed = False
+"""Whether a store was given a deadline since the epoch was last moved past every deadline."""
 _max_ticks_lock = threading.Lock()
+interrupts = 0
+"""Times `interrupt_all` moved the epoch (tests: once per stop, however many devices were live)."""
 
 
-def note_deadline(ticks: int) -> None:
-    """Remember the largest epoch deadline a store was given (what `interrupt_all` must pass)."""
-    global _max_ticks
+def set_deadline(store: wasmtime.Store, ticks: int) -> None:
+    """Give `store` an epoch deadline `ticks` from now, and remember it for `interrupt_all`: the largest
+    deadline any store has, and that some store has one the epoch has not yet passed. Noted after it is
+    set, so an `interrupt_all` that runs in between still finds the flag armed."""
+    global _max_ticks, _armed
+    store.set_epoch_deadline(ticks)
+    _armed = True
     if ticks > _max_ticks:
         with _max_ticks_lock:
             _max_ticks = max(_max_ticks, ticks)
@@ -102,9 +118,17 @@ def interrupt_all() -> None:
     """Move the engine's epoch past every deadline a store can have: every running store traps
     (INTERRUPT) at its next epoch check. Stores set a fresh deadline before each call, so only what runs
     now is hit; a device that did not ask for it sees a wall-clock stop that came early and runs the slot
-    again (device.py)."""
+    again (device.py). When the node stops, every live device asks for it: only the first call moves the
+    epoch (up to `_max_ticks` increments); later ones find no deadline set since and return at once."""
+    global _armed, interrupts
+    with _max_ticks_lock:
+        if not _armed:
+            return
+        _armed = False
+        ticks = min(_max_ticks + 1, MAX_INTERRUPT_TICKS)
+        interrupts += 1
     eng = engine()
-    for _ in range(min(_max_ticks + 1, MAX_INTERRUPT_TICKS)):
+    for _ in range(ticks):
         eng.increment_epoch()
 
 
@@ -112,41 +136,66 @@ def module_digest(wasm: bytes) -> bytes:
     return blake3(wasm).digest()
 
 
-def load_module(wasm: bytes, cache_dir: str | os.PathLike[str] | None = None) -> wasmtime.Module:
-    """The compiled module for `wasm` (raises `wasmtime.WasmtimeError` if it does not validate)."""
+def load_module(
+    wasm: bytes, cache_dir: str | os.PathLike[str] | None = None, max_bytes: int = MODULE_CACHE_BYTES
+) -> wasmtime.Module:
+    """The compiled module for `wasm` (raises `wasmtime.WasmtimeError` if it does not validate). Kept in
+    memory within `max_bytes` of compiled code (least recently used evicted first), and as
+    `<cache_dir>/<digest>.cwasm` when `cache_dir` is given."""
+    global _modules_bytes
     digest = module_digest(wasm)
     with _modules_lock:
-        module = _modules.get(digest)
-        if module is not None:
+        hit = _modules.get(digest)
+        if hit is not None:
             _modules.move_to_end(digest)
-            return module
+            return hit[0]
     eng = engine()
     path = Path(cache_dir) / f"{digest.hex()}.cwasm" if cache_dir else None
     module = None
+    size = 0
     if path is not None and path.is_file():
         try:
             module = wasmtime.Module.deserialize_file(eng, str(path))
-        except wasmtime.WasmtimeError:
+            size = path.stat().st_size
+        except (wasmtime.WasmtimeError, OSError):
             module = None  # another wasmtime build or config: recompile below and replace it
     if module is None:
         module = wasmtime.Module(eng, wasm)
+        artifact = module.serialize()  # its size is what the module is charged, written or not
+        size = len(artifact)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(module.serialize())
+            tmp.write_bytes(artifact)
             os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+        del artifact
     with _modules_lock:
-        _modules[digest] = module
-        _modules.move_to_end(digest)
-        while len(_modules) > MODULE_CACHE_SIZE:
-            _modules.popitem(last=False)
+        old = _modules.pop(digest, None)
+        if old is not None:
+            _modules_bytes -= old[1]
+        _modules[digest] = (module, size)
+        _modules_bytes += size
+        while len(_modules) > 1 and _modules_bytes > max_bytes:
+            _, (_, evicted) = _modules.popitem(last=False)
+            _modules_bytes -= evicted
     return module
+
+
+def module_cache_bytes() -> int:
+    """Bytes of compiled code in the in-memory module cache (cheap: a running sum; for a metrics gauge)."""
+    return _modules_bytes
+
+
+def module_cache_count() -> int:
+    return len(_modules)
 
 
 def clear_module_cache() -> None:
     """Forget the in-memory compiled modules (tests use it to measure cold loads)."""
+    global _modules_bytes
     with _modules_lock:
         _modules.clear()
+        _modules_bytes = 0
 
 
 class RawFunc:
@@ -201,6 +250,17 @@ _MEMCHR.restype = ctypes.c_void_p
 _MEMCHR.argtypes = (ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t)
 
 
+def _address_of(chunk: bytes | memoryview) -> bytes | ctypes.Array[ctypes.c_char]:
+    """What ctypes.memmove can read `chunk` from without copying it: bytes as they are; a writable view
+    (of a checkpoint's warm buffer) through `from_buffer`; anything else as a bytes copy."""
+    if isinstance(chunk, bytes):
+        return chunk
+    view = memoryview(chunk)
+    if view.readonly or not view.c_contiguous:
+        return bytes(view)
+    return (ctypes.c_char * view.nbytes).from_buffer(view)
+
+
 class MemoryView:
     """Bulk access to a linear memory through its data pointer (ctypes memmove, no per-byte Python)."""
 
@@ -248,7 +308,16 @@ class MemoryView:
         base, size = self.base_and_size()
         return ctypes.string_at(base, size)
 
-    def load(self, chunks: Sequence[bytes], size: int) -> None:
+    def copy_into(self, buffer: bytearray) -> None:
+        """Copy the whole memory into `buffer`, which has its size (one memmove, no new allocation)."""
+        base, size = self.base_and_size()
+        if len(buffer) != size:
+            raise IndexError(f"buffer is {len(buffer)} bytes, the memory {size}")
+        target = (ctypes.c_char * size).from_buffer(buffer)
+        ctypes.memmove(target, base, size)
+        del target  # releases the buffer export (a bytearray cannot be resized while one exists)
+
+    def load(self, chunks: Sequence[bytes | memoryview], size: int) -> None:
         """Replace the memory's first `size` bytes with the first `size` bytes of the concatenated `chunks`
         (the memory grown to `size` first by the caller) and zero the rest. memmove reads each chunk in
         place: no slice, no join (either would copy the whole state once more)."""
@@ -260,7 +329,7 @@ class MemoryView:
             count = min(len(chunk), size - offset)
             if count <= 0:
                 break
-            ctypes.memmove(base + offset, chunk, count)
+            ctypes.memmove(base + offset, _address_of(chunk), count)
             offset += count
         if offset < size:
             raise IndexError(f"the state holds {offset} bytes of memory, {size} expected")

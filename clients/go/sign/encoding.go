@@ -22,6 +22,8 @@ const (
 	prefixAssignment = "AOA1"
 	prefixLocation   = "AOL1"
 	prefixResult     = "AOR1"
+	// A result whose GasUsed is not 0: the AOR1 fields, then u64 gas used (docs/ids.md §2.6).
+	prefixResultGas = "AOR2"
 )
 
 // Signature scheme names as they appear in the canonical encoding (the gRPC enum maps to these).
@@ -92,6 +94,8 @@ type Result struct {
 	Spawns      []Message
 	Assignments []ResultAssignment
 	Error       string
+	// GasUsed is ao's GasUsed (0 for most results; see docs/wasm.md).
+	GasUsed uint64
 }
 
 type writer struct{ b []byte }
@@ -211,7 +215,11 @@ func (l *Location) ID() []byte            { return idOf(l.Signature, l.ContentDi
 
 // Encoding is the result's canonical encoding (docs/ids.md §2.6); Digest names it.
 func (r *Result) Encoding() []byte {
-	w := &writer{b: []byte(prefixResult)}
+	prefix := prefixResult
+	if r.GasUsed != 0 {
+		prefix = prefixResultGas
+	}
+	w := &writer{b: []byte(prefix)}
 	w.str64(r.Output.Data)
 	w.str32(r.Output.Prompt)
 	w.boolean(r.Output.Print)
@@ -230,6 +238,9 @@ func (r *Result) Encoding() []byte {
 		w.str32(a.Message)
 	}
 	w.str32(r.Error)
+	if r.GasUsed != 0 {
+		w.u64(r.GasUsed)
+	}
 	return w.b
 }
 
@@ -407,7 +418,12 @@ func DecodeLocation(b []byte) (Location, error) {
 // DecodeResult parses a result encoding; nested messages must decode exactly.
 func DecodeResult(b []byte) (Result, error) {
 	r := &reader{b: b}
-	r.prefix(prefixResult)
+	gas := len(b) >= 4 && string(b[:4]) == prefixResultGas
+	if gas {
+		r.prefix(prefixResultGas)
+	} else {
+		r.prefix(prefixResult)
+	}
 	res := Result{}
 	res.Output.Data = r.str64()
 	res.Output.Prompt = r.str32()
@@ -433,5 +449,11 @@ func DecodeResult(b []byte) (Result, error) {
 		res.Assignments = append(res.Assignments, a)
 	}
 	res.Error = r.str32()
+	if gas {
+		res.GasUsed = r.u64()
+		if r.err == nil && res.GasUsed == 0 {
+			r.fail("gas used 0 must be encoded as AOR1")
+		}
+	}
 	return res, r.end()
 }

@@ -83,7 +83,7 @@ func AssignmentFromPB(a *pb.Assignment) (Assignment, error) {
 
 // ResultFromPB is the result a Compute returned, whose Digest must equal its result_digest.
 func ResultFromPB(r *pb.Result) (Result, error) {
-	out := Result{Error: r.Error}
+	out := Result{Error: r.Error, GasUsed: r.GasUsed}
 	if r.Output != nil {
 		out.Output = Output{Data: r.Output.Data, Prompt: r.Output.Prompt, Print: r.Output.Print}
 	}

@@ -251,14 +251,15 @@ func TestLocationsAndResults(t *testing.T) {
 				Processes []string `json:"processes"`
 				Message   string   `json:"message"`
 			} `json:"assignments"`
-			Error string `json:"error"`
+			Error   string `json:"error"`
+			GasUsed uint64 `json:"gas_used"`
 		} `json:"result"`
 		EncHex    string `json:"encoding_hex"`
 		DigestHex string `json:"digest_hex"`
 	}
 	section(t, v, "results", &results)
 	for _, c := range results {
-		r := Result{Output: c.Result.Output, Error: c.Result.Error}
+		r := Result{Output: c.Result.Output, Error: c.Result.Error, GasUsed: c.Result.GasUsed}
 		for _, m := range c.Result.Messages {
 			r.Messages = append(r.Messages, m.build(t))
 		}

@@ -79,5 +79,6 @@ export function resultFromPb(r: pb.Result): sign.Result {
     spawns: r.spawns.map(messageFromPb),
     assignments: r.assignments.map((a) => ({ processes: a.processes, message: a.message })),
     error: r.error,
+    gasUsed: r.gasUsed,
   };
 }

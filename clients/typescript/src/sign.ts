@@ -62,6 +62,8 @@ export interface Result {
   spawns: Message[];
   assignments: { processes: string[]; message: string }[];
   error: string;
+  /** ao's GasUsed; absent or 0 for most results (docs/wasm.md). A non-zero value selects the AOR2 encoding. */
+  gasUsed?: bigint;
 }
 
 export class DecodeError extends Error {}
@@ -360,7 +362,8 @@ export function locationId(l: Location): Uint8Array {
 
 export function resultEncoding(r: Result): Uint8Array {
   const w = new Writer();
-  w.raw(te("AOR1"));
+  const gas = r.gasUsed ?? 0n;
+  w.raw(te(gas !== 0n ? "AOR2" : "AOR1"));
   w.str64(r.output.data);
   w.str32(r.output.prompt);
   w.bool(r.output.print);
@@ -375,6 +378,7 @@ export function resultEncoding(r: Result): Uint8Array {
     w.str32(a.message);
   }
   w.str32(r.error);
+  if (gas !== 0n) w.u64(gas);
   return w.done();
 }
 
@@ -442,7 +446,8 @@ export function decodeLocation(b: Uint8Array): Location {
 
 export function decodeResult(b: Uint8Array): Result {
   const r = new Reader(b);
-  r.prefix("AOR1");
+  const withGas = b.length >= 4 && new TextDecoder().decode(b.slice(0, 4)) === "AOR2";
+  r.prefix(withGas ? "AOR2" : "AOR1");
   const output = { data: r.str64(), prompt: r.str32(), print: r.bool() };
   const lists: Message[][] = [[], []];
   for (const list of lists) {
@@ -455,8 +460,13 @@ export function decodeResult(b: Uint8Array): Result {
     assignments.push({ processes, message: r.str32() });
   }
   const error = r.str32();
+  let gasUsed = 0n;
+  if (withGas) {
+    gasUsed = r.u64();
+    if (gasUsed === 0n) throw new DecodeError("gas used 0 must be encoded as AOR1");
+  }
   r.end();
-  return { output, messages: lists[0], spawns: lists[1], assignments, error };
+  return { output, messages: lists[0], spawns: lists[1], assignments, error, gasUsed };
 }
 
 // ---- Signatures (docs/ids.md §5) ----

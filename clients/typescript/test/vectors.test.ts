@@ -89,7 +89,7 @@ test("locations and results", () => {
     const f = c.result;
     const r: sign.Result = {
       output: f.output, messages: f.messages.map(message), spawns: f.spawns.map(message),
-      assignments: f.assignments, error: f.error,
+      assignments: f.assignments, error: f.error, gasUsed: BigInt(f.gas_used ?? 0),
     };
     assert.equal(hex(sign.resultEncoding(r)), c.encoding_hex, c.name);
     assert.equal(hex(sign.resultDigest(r)), c.digest_hex, c.name);

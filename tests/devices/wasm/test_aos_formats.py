@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import wasmtime
 
+from aonode.codec import encode_result
 from aonode.devices.base import Limits
 from aonode.devices.wasm import WasmDevice
 from aonode.ids import encode_id
@@ -67,11 +68,22 @@ def test_a_metered_module_reports_gas_used_and_runs_out_of_gas_at_its_limit() ->
     device = proc.device()
     assert device.format == "wasm32-unknown-emscripten-metering"
     asg, msg = proc.slot("small")
-    assert device.compute(asg, msg).output.data == "ok"
-    assert device.last_gas_used == 1000 * _msg_len(device, asg, msg)  # GasUsed: the usegas total
+    result = device.compute(asg, msg)
+    assert result.output.data == "ok"
+    assert result.gas_used == 1000 * _msg_len(device, asg, msg)  # GasUsed: the usegas total
+    assert device.last_gas_used == result.gas_used
     failed = device.compute(*proc.slot("x" * 20_000))  # 20,000,000+ gas > 10,000,000
     assert failed.error == "out of gas!"
+    assert failed.gas_used == 0  # ao's handle throws: no result, so no GasUsed
     assert device.compute(*proc.slot("again")).output.data == "ok"  # the process goes on
+
+
+def test_gas_used_is_0_for_a_module_that_does_not_meter() -> None:
+    proc = Proc("counter")
+    device = proc.device()
+    result = device.compute(*proc.slot("small"))
+    assert result.error == "" and result.gas_used == 0
+    assert encode_result(result)[:4] == b"AOR1"  # the digest is what it was before GasUsed existed
 
 
 def test_without_a_declared_limit_gas_is_unlimited_and_fuel_bounds_the_slot() -> None:

@@ -79,7 +79,7 @@ def test_message_buffers_are_freed_so_memory_stays_flat() -> None:
     proc = Proc("aos")
     device = proc.device()
     big = "x" * 2000
-    for _ in range(20):
+    for _ in range(120):  # past the first checkpoint (slot 100; until then the initial state is kept as none)
         device.compute(*proc.slot(big, Action="Count"))
     settled = device.memory_bytes()
     for _ in range(2000):

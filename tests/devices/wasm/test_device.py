@@ -151,6 +151,18 @@ def test_trap_restores_the_last_good_state() -> None:
     assert device.compute(*proc.slot("y")).output.data == "8"
 
 
+def test_a_trap_before_the_first_checkpoint_goes_back_to_the_initial_state() -> None:
+    """`init` keeps no copy of the initial memory: recovery initialises again and replays the good slots."""
+    proc = Proc("counter")
+    device = proc.device()
+    assert device.memory_bytes() == device._require().memory.size()  # no checkpoint copy held
+    assert device.compute(*proc.slot("trap")).error  # the very first slot
+    assert device.compute(*proc.slot("x")).output.data == "1"
+    assert device.compute(*proc.slot("x")).output.data == "2"
+    assert device.compute(*proc.slot("trap")).error
+    assert device.compute(*proc.slot("y")).output.data == "3"
+
+
 def test_unknown_import_is_refused_at_init() -> None:
     with pytest.raises(DeviceError, match=r"env\.launch_missiles"):
         Proc("unknown_import").device()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from aonode.codec import encode_result
 from aonode.compute.runner import encode_checked
 from aonode.devices.base import DeviceError, Limits
-from aonode.devices.wasm import iface
+from aonode.devices.wasm import iface, runtime
 from aonode.model import Result
 from tests.devices.wasm.helpers import Proc
 
@@ -78,6 +78,16 @@ def test_interrupt_stops_the_running_slot_and_spares_other_devices() -> None:
     assert not thread.is_alive() and time.monotonic() - started < 5
     assert out["bystander"].error == "wall-clock limit exceeded"
     assert running.last_slot_nondeterministic
+
+
+def test_a_stop_moves_the_shared_epoch_once_however_many_devices_are_live() -> None:
+    procs = [Proc("loop", Limits(instructions=10**15, wall_seconds=SLOW_WALL)) for _ in range(5)]
+    devices = [p.device() for p in procs]
+    before = runtime.interrupts
+    for device in devices:  # what `ComputeEngine.halt` does: each live device is asked
+        device.interrupt()
+    # Before: each of the five moved the epoch up to `wall_seconds / EPOCH_TICK` times.
+    assert runtime.interrupts - before == 1
 
 
 _json = st.recursive(

@@ -1,6 +1,6 @@
 """Modules using the legacy exception-handling opcodes (modules/legacy_eh.wat, and the real wasm64 AOS
 fixture): wasmtime rejects them as they are; the device translates them once with our own translator
-(exnref.py), caches the translation by the original's digest (memory and `cache_dir`), and keeps the
+(exnref.py), caches the translation by the original's digest (memory and the node's store), and keeps the
 original as the process's module."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from aonode.devices.base import DeviceError
+from aonode.compute.artifacts import ARTIFACTS, StoreArtifacts
+from aonode.devices.base import ARTIFACTS_SETTING, DeviceError
 from aonode.devices.wasm import exnref, legacy_eh, runtime
+from store import LmdbStore
 from tests.conformance.conftest import FIXTURES, require
 from tests.devices.wasm.helpers import Proc, module_bytes
 
@@ -32,15 +34,25 @@ def test_wasmtime_rejects_the_module_as_it_is() -> None:
     assert legacy_eh.is_legacy_eh_error(info.value)
 
 
-def test_translated_once_cached_by_digest_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    proc = Proc("legacy_eh", settings={"cache_dir": str(tmp_path)})
-    device = proc.device()
-    assert device.compute(*proc.slot()).output.data == "caught 42"
-    wasm = module_bytes("legacy_eh")
-    cached = tmp_path / f"{runtime.module_digest(wasm).hex()}.exnref.wasm"
-    assert cached.read_bytes() == exnref.translate(wasm)
-    assert proc.context.module is not None and proc.context.module.data == wasm  # the original stays
-    # A restart (memory forgotten) finds the translation in cache_dir: the translator is not run again.
+def test_translated_once_cached_by_digest_in_the_store_and_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LmdbStore(tmp_path / "store")
+    try:
+        settings = {"cache_dir": str(tmp_path / "cache"), ARTIFACTS_SETTING: StoreArtifacts(store)}
+        proc = Proc("legacy_eh", settings=settings)
+        device = proc.device()
+        assert device.compute(*proc.slot()).output.data == "caught 42"
+        wasm = module_bytes("legacy_eh")
+        digest = runtime.module_digest(wasm)
+        # An object of the store, named by its `artifacts` row; no translation file next to the .cwasm.
+        row = store.get(ARTIFACTS, b"exnref\0" + digest)
+        assert row is not None and store.get_object(row) == exnref.translate(wasm)
+        assert not list((tmp_path / "cache").glob("*.exnref.wasm"))
+        assert proc.context.module is not None and proc.context.module.data == wasm  # the original stays
+    finally:
+        store.close()
+    # A restart (memory forgotten, the store reopened) finds the translation there: not translated again.
     legacy_eh.clear_cache()
     runtime.clear_module_cache()
 
@@ -48,7 +60,30 @@ def test_translated_once_cached_by_digest_and_runs(tmp_path: Path, monkeypatch: 
         raise AssertionError("translated again")
 
     monkeypatch.setattr(exnref, "translate", refuse)
-    assert proc.device().compute(*proc.slot()).output.data == "caught 42"
+    store = LmdbStore(tmp_path / "store")
+    try:
+        settings = {"cache_dir": str(tmp_path / "cache"), ARTIFACTS_SETTING: StoreArtifacts(store)}
+        proc = Proc("legacy_eh", settings=settings)
+        assert proc.device().compute(*proc.slot()).output.data == "caught 42"
+    finally:
+        store.close()
+
+
+def test_the_compiled_module_cache_is_bounded_by_bytes() -> None:
+    runtime.clear_module_cache()
+    first = module_bytes("counter")
+    second = module_bytes("loop")
+    runtime.load_module(first)
+    one = runtime.module_cache_bytes()
+    assert one > 0 and runtime.module_cache_count() == 1
+    # A bound below two modules' code keeps only the most recently used one (the count was 16, any size).
+    runtime.load_module(second, max_bytes=one + 1)
+    assert runtime.module_cache_count() == 1
+    assert 0 < runtime.module_cache_bytes() <= max(one + 1, runtime.module_cache_bytes())
+    runtime.load_module(first, max_bytes=10 * one)  # compiled again: it was evicted
+    assert runtime.module_cache_count() == 2
+    runtime.clear_module_cache()
+    assert runtime.module_cache_bytes() == 0
 
 
 def test_a_module_the_translator_refuses_is_a_device_error() -> None:

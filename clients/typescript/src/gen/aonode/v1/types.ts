@@ -136,6 +136,11 @@ export interface Result {
   assignments: ResultAssignment[];
   /** Empty when the slot succeeded. */
   error: string;
+  /**
+   * ao's GasUsed: the slot's metering.usegas total for a metered WASM binary, the fuel used for a
+   * -metering format whose binary is not instrumented, else 0 (docs/wasm.md). Part of the result digest.
+   */
+  gasUsed: bigint;
 }
 
 /** A signed record naming the URL at which a scheduler address can be reached. */
@@ -939,7 +944,7 @@ export const ResultAssignment: MessageFns<ResultAssignment> = {
 };
 
 function createBaseResult(): Result {
-  return { output: undefined, messages: [], spawns: [], assignments: [], error: "" };
+  return { output: undefined, messages: [], spawns: [], assignments: [], error: "", gasUsed: 0n };
 }
 
 export const Result: MessageFns<Result> = {
@@ -958,6 +963,12 @@ export const Result: MessageFns<Result> = {
     }
     if (message.error !== "") {
       writer.uint32(42).string(message.error);
+    }
+    if (message.gasUsed !== 0n) {
+      if (BigInt.asUintN(64, message.gasUsed) !== message.gasUsed) {
+        throw new globalThis.Error("value provided for field message.gasUsed of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.gasUsed);
     }
     return writer;
   },
@@ -1015,6 +1026,14 @@ export const Result: MessageFns<Result> = {
             message.error = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.gasUsed = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1036,6 +1055,7 @@ export const Result: MessageFns<Result> = {
         ? object.assignments.map((e: any) => ResultAssignment.fromJSON(e))
         : [],
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      gasUsed: isSet(object.gasUsed) ? BigInt(object.gasUsed) : isSet(object.gas_used) ? BigInt(object.gas_used) : 0n,
     };
   },
 
@@ -1056,6 +1076,9 @@ export const Result: MessageFns<Result> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.gasUsed !== 0n) {
+      obj.gasUsed = message.gasUsed.toString();
+    }
     return obj;
   },
 
@@ -1071,6 +1094,7 @@ export const Result: MessageFns<Result> = {
     message.spawns = object.spawns?.map((e) => Message.fromPartial(e)) || [];
     message.assignments = object.assignments?.map((e) => ResultAssignment.fromPartial(e)) || [];
     message.error = object.error ?? "";
+    message.gasUsed = (object.gasUsed !== undefined && object.gasUsed !== null) ? BigInt(object.gasUsed) : 0n;
     return message;
   },
 };
