@@ -32,6 +32,7 @@ from aonode.cron.tasks import CronTask
 from aonode.errors import AonodeError, InvalidArgument, NotFound, PermissionDenied
 from aonode.gateway import shapes
 from aonode.gateway.common import (
+    ROUTE_KEY,
     anonymous,
     json_response,
     leased,
@@ -79,6 +80,7 @@ class LegacyRoutes:
         slot (Scheduler.assign; idempotent). Answers `{"id": <assignment ID>, "timestamp", "process",
         "slot", "message"}` (ao's SU: `id` and `timestamp`). Only messages this node holds: `base-layer`
         (an Arweave transaction) is refused."""
+        request[ROUTE_KEY] = "assign"  # its own counter (a fixed name, as every route's)
         query = request.query
         if "assign" not in query or "process-id" not in query:
             raise InvalidArgument("assign: send both process-id and assign")

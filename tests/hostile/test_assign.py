@@ -17,6 +17,7 @@ from aonode.ids import encode_id
 from tests.conftest import ServerThread, make_config
 from tests.gateway.conftest import Http
 from tests.hostile.support import ATTACKER, OWNER, assert_node_healthy, assert_process_computes, spawn_aos
+from tests.metrics.scrape import scrape, value
 
 RELAY = Ed25519Signer.generate()
 
@@ -106,5 +107,9 @@ def test_hostile_assignments_over_http(node: ServerThread, tmp_path: Path) -> No
             first == again and first["slot"] == 1 and first["process"] == victim and first["message"] == mid
         )
         assert first["id"] == encode_id(client.get_assignment(mid, victim).id)
+        # Counted under the route's own fixed name.
+        samples = scrape(http.base.removeprefix("http://"))
+        labels = {"route": "assign", "method": "POST", "status": "200"}
+        assert value(samples, "aonode_http_requests_total", labels) == 2
         assert_process_computes(client, victim)
     assert_node_healthy(node.address)
