@@ -16,7 +16,7 @@ import click
 
 from aonode import __version__
 from aonode.cli.bench import bench
-from aonode.cli.common import INTERRUPTED
+from aonode.cli.common import INTERRUPTED, exit_if_interrupted
 from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.console import console
 from aonode.cli.cron import cron
@@ -45,6 +45,9 @@ class AonodeGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("", err=True)
             sys.exit(INTERRUPTED)
+        except RuntimeError as exc:
+            exit_if_interrupted(exc)
+            raise
 
 
 @click.group(

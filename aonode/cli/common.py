@@ -133,5 +133,23 @@ def report_errors(f: F) -> F:
         except KeyboardInterrupt:
             click.echo("", err=True)
             sys.exit(INTERRUPTED)
+        except RuntimeError as exc:
+            exit_if_interrupted(exc)
+            raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def exit_if_interrupted(exc: BaseException) -> None:
+    """Exit 130 when `exc` was raised while a Ctrl-C was being handled. A SIGINT that lands inside
+    `threading.Condition.wait` (a gRPC stream waiting for its next frame) can leave the condition's lock
+    released, so its `__exit__` raises "cannot release un-acquired lock" with the KeyboardInterrupt as
+    its context: that is still the user's Ctrl-C, not a failure."""
+    seen: BaseException | None = exc.__context__
+    for _ in range(8):
+        if seen is None:
+            return
+        if isinstance(seen, KeyboardInterrupt):
+            click.echo("", err=True)
+            sys.exit(INTERRUPTED)
+        seen = seen.__context__

@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from aonode.cli import AonodeGroup, cli
+from aonode.cli.common import report_errors
 from aonode.cli.schedule import utc_time
 from aonode.client import NodeClient, build_process
 from aonode.devices.aos import runtime_module
@@ -130,3 +132,24 @@ def test_ctrl_c_in_any_command_exits_130() -> None:
 
     out = CliRunner().invoke(group, ["slow"])
     assert out.exit_code == 130 and "Aborted" not in out.output
+
+
+def test_a_ctrl_c_that_breaks_a_lock_release_still_exits_130() -> None:
+    # The race behind a flaky Ctrl-C: SIGINT inside Condition.wait leaves the lock released, and its
+    # __exit__ raises RuntimeError with the KeyboardInterrupt as context.
+    @report_errors
+    def interrupted() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise RuntimeError("cannot release un-acquired lock")  # noqa: B904 (as threading does)
+
+    @report_errors
+    def failing() -> None:
+        raise RuntimeError("a real bug")
+
+    with pytest.raises(SystemExit) as exited:
+        interrupted()
+    assert exited.value.code == 130
+    with pytest.raises(RuntimeError, match="a real bug"):
+        failing()
