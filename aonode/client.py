@@ -46,6 +46,8 @@ from aonode.v1 import (
     node_pb2_grpc,
     process_pb2,
     process_pb2_grpc,
+    replication_pb2,
+    replication_pb2_grpc,
     scheduler_pb2,
     scheduler_pb2_grpc,
     types_pb2,
@@ -133,6 +135,7 @@ class NodeClient:
         self.process = process_pb2_grpc.ProcessServiceStub(self.channel)
         self.cron = cron_pb2_grpc.CronServiceStub(self.channel)
         self.network = network_pb2_grpc.NetworkServiceStub(self.channel)
+        self.replication = replication_pb2_grpc.ReplicationServiceStub(self.channel)
 
     def __enter__(self) -> NodeClient:
         return self
@@ -435,6 +438,27 @@ class NodeClient:
         with `aonode.network.verify_proof`."""
         reply: network_pb2.LookupProcessResponse = self._unary(
             self.network.LookupProcess, network_pb2.LookupProcessRequest(process=process)
+        )
+        return reply
+
+    def scheduler_records(
+        self, process: str
+    ) -> tuple[list[Message], replication_pb2.GetSchedulerRecordsResponse]:
+        """Every owner-signed scheduler record the node holds for `process` (nonce ascending; the last
+        names the current scheduler), with the raw reply (`scheduler`, `redirect_url`); see
+        docs/replication.md."""
+        reply: replication_pb2.GetSchedulerRecordsResponse = self._unary(
+            self.replication.GetSchedulerRecords, replication_pb2.GetSchedulerRecordsRequest(process=process)
+        )
+        return [message_from_pb(r) for r in reply.records], reply
+
+    def put_scheduler_record(self, record: Message) -> replication_pb2.PutSchedulerRecordResponse:
+        """Give the node a scheduler record (the hand-off: `aonode.replication.handoff.build_record`). The
+        reply says the node's role afterwards (`scheduler` or `redirect`), its head slot and how many of
+        its slots the new schedule orphans."""
+        reply: replication_pb2.PutSchedulerRecordResponse = self._unary(
+            self.replication.PutSchedulerRecord,
+            replication_pb2.PutSchedulerRecordRequest(record=message_to_pb(record)),
         )
         return reply
 

@@ -231,8 +231,8 @@ def promote(
     with NodeClient(node) as client:
         address = client.info().address
         stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
-        held = client._unary(stub.GetSchedulerRecords, pb.GetSchedulerRecordsRequest(process=process))
-        last = max((_nonce(r) for r in held.records), default=0)
+        held, _ = client.scheduler_records(process)
+        last = max((_nonce(r) for r in held), default=0)
         if not leader:
             replicas = client._unary(stub.ListReplicas, pb.ListReplicasRequest(process=process)).replicas
             leader = replicas[0].leader if replicas else ""
@@ -244,9 +244,8 @@ def promote(
             head = int(client.get_slot(process).current_slot)
             nonce = max(nonce, last + 1, int(time.time() * 1000))
             record = build_record(owner, process, address, nonce, head + 1, url or node)
-            request = pb.PutSchedulerRecordRequest(record=message_to_pb(record))
             try:
-                reply = client._unary(stub.PutSchedulerRecord, request)
+                reply = client.put_scheduler_record(record)
                 break
             except ClientError as exc:
                 if attempt == 2 or exc.code != "FAILED_PRECONDITION" or "holds slots" not in exc.details:
@@ -256,8 +255,7 @@ def promote(
     if leader:
         try:
             with NodeClient(leader, timeout=10, retry_attempts=1) as to_leader:
-                stub = replication_pb2_grpc.ReplicationServiceStub(to_leader.channel)
-                r = to_leader._unary(stub.PutSchedulerRecord, request)
+                r = to_leader.put_scheduler_record(record)
             old.update(reached=True, role=r.role, head_slot=r.head_slot, orphaned=r.orphaned)
         except ClientError as exc:
             old["error"] = f"{exc.code}: {exc.details}"
@@ -290,11 +288,9 @@ def _catch_up(client: NodeClient, process: str, target: int, wait: float) -> Non
         time.sleep(0.2)
 
 
-def _nonce(record: Any) -> int:
-    for t in record.tags:
-        if t.name.lower() == "nonce" and t.value.isdigit():
-            return int(t.value)
-    return 0
+def _nonce(record: Message) -> int:
+    value = record.tag("Nonce") or ""
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 def _promote_text(d: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ import dataclasses
 import grpc
 import pytest
 
-from aonode.client import NodeClient
+from aonode.client import ClientError, NodeClient
 from aonode.codec import encode_message
 from aonode.ids import encode_id
 from aonode.model import Message, Tag
@@ -91,3 +91,19 @@ def test_forged_and_malformed_records(server: ServerThread) -> None:
         assert not server.node.scheduler.replicated
         assert_process_computes(client, pid)
     assert_node_healthy(server.address)
+
+
+def test_client_methods_for_scheduler_records(server: ServerThread) -> None:
+    # NodeClient.scheduler_records / put_scheduler_record: the same answers, as ClientError statuses.
+    with NodeClient(server.address) as client:
+        pid = spawn_aos(client)
+        records, reply = client.scheduler_records(pid)
+        assert records == [] and reply.scheduler == server.node.address
+        attacker = str(ATTACKER.address)
+        with pytest.raises(ClientError) as caught:
+            client.put_scheduler_record(build_record(ATTACKER, pid, attacker, 5, 2))
+        assert caught.value.code == "PERMISSION_DENIED"
+        with pytest.raises(ClientError) as caught:
+            client.scheduler_records(encode_id(b"\x06" * 32))
+        assert caught.value.code == "NOT_FOUND"
+        assert_process_computes(client, pid)
