@@ -9,14 +9,13 @@ bad usage, 130 after Ctrl-C).
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
 from aonode import __version__
 from aonode.cli.bench import bench
-from aonode.cli.common import INTERRUPTED, exit_if_interrupted
+from aonode.cli.common import exit_if_interrupted
 from aonode.cli.compute import compute, dryrun, eval_, now
 from aonode.cli.console import console
 from aonode.cli.cron import cron
@@ -42,10 +41,7 @@ class AonodeGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("", err=True)
-            sys.exit(INTERRUPTED)
-        except RuntimeError as exc:
+        except (KeyboardInterrupt, RuntimeError) as exc:
             exit_if_interrupted(exc)
             raise
 

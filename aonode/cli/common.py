@@ -130,10 +130,7 @@ def report_errors(f: F) -> F:
             fail(f"{exc}{local_error_hint(exc)}")
         except OSError as exc:
             fail(str(exc))
-        except KeyboardInterrupt:
-            click.echo("", err=True)
-            sys.exit(INTERRUPTED)
-        except RuntimeError as exc:
+        except (KeyboardInterrupt, RuntimeError) as exc:
             exit_if_interrupted(exc)
             raise
 
@@ -141,11 +138,11 @@ def report_errors(f: F) -> F:
 
 
 def exit_if_interrupted(exc: BaseException) -> None:
-    """Exit 130 when `exc` was raised while a Ctrl-C was being handled. A SIGINT that lands inside
-    `threading.Condition.wait` (a gRPC stream waiting for its next frame) can leave the condition's lock
-    released, so its `__exit__` raises "cannot release un-acquired lock" with the KeyboardInterrupt as
-    its context: that is still the user's Ctrl-C, not a failure."""
-    seen: BaseException | None = exc.__context__
+    """Exit 130 (no traceback) when `exc` is a Ctrl-C or was raised while one was being handled. A SIGINT
+    that lands inside `threading.Condition.wait` (a gRPC stream waiting for its next frame) can leave the
+    condition's lock released, so its `__exit__` raises "cannot release un-acquired lock" with the
+    KeyboardInterrupt as its context: that is still the user's Ctrl-C, not a failure."""
+    seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
             return
