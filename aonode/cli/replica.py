@@ -39,7 +39,6 @@ from aonode.model import Message, Tag
 from aonode.replication.handoff import build_record
 from aonode.rpc.convert import message_to_pb
 from aonode.v1 import replication_pb2 as pb
-from aonode.v1 import replication_pb2_grpc
 from aonode.wallet import load_wallet
 
 
@@ -52,8 +51,7 @@ def _request(wallet_path: Path, action: str, tags: list[tuple[str, str]]) -> Mes
 
 def _call(node: str, method: str, request: Any) -> Any:
     with NodeClient(node) as client:
-        stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
-        return client._unary(getattr(stub, method), request)
+        return client._unary(getattr(client.replication, method), request)
 
 
 def replica_json(r: pb.Replica) -> dict[str, Any]:
@@ -230,11 +228,12 @@ def promote(
     owner = load_wallet(expand(wallet_path))
     with NodeClient(node) as client:
         address = client.info().address
-        stub = replication_pb2_grpc.ReplicationServiceStub(client.channel)
         held, _ = client.scheduler_records(process)
         last = max((_nonce(r) for r in held), default=0)
         if not leader:
-            replicas = client._unary(stub.ListReplicas, pb.ListReplicasRequest(process=process)).replicas
+            replicas = client._unary(
+                client.replication.ListReplicas, pb.ListReplicasRequest(process=process)
+            ).replicas
             leader = replicas[0].leader if replicas else ""
         if leader and wait > 0:
             _catch_up(client, process, _slot_of(leader, process), wait)

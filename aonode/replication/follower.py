@@ -173,12 +173,7 @@ class Follower:
                 await task
             if task in self._tasks:
                 self._tasks.remove(task)
-        with contextlib.suppress(Exception):
-            await self._drain()
-        if self._leader is not None:
-            with contextlib.suppress(Exception):
-                await self._leader.close()
-            self._leader = None
+        await self._disconnect()
 
     def forget(self, pid: bytes) -> None:
         """Stop replicating `pid` (this node was promoted to schedule it): a leader sending it again
@@ -207,14 +202,18 @@ class Follower:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._tasks.clear()
+        await self._disconnect()
+        if self.state != "failed":
+            self.state = "stopped"
+
+    async def _disconnect(self) -> None:
+        """Let the batches in flight settle, then close the leader's connection (`pause`, `stop`)."""
         with contextlib.suppress(Exception):
             await self._drain()
         if self._leader is not None:
             with contextlib.suppress(Exception):
                 await self._leader.close()
             self._leader = None
-        if self.state != "failed":
-            self.state = "stopped"
 
     def snapshot(self) -> ReplicaStatus:
         return ReplicaStatus(
@@ -431,16 +430,14 @@ class Follower:
         if chain is not None:
             return chain
         chain = Chain(pid, accept_unsigned=self._accept_unsigned)
-        store = self._store
-        with store.read() as view:
+        with self._store.read() as view:
             head = stored_head(view, pid)
             if head is not None:
                 process = stored_message(view, pid)
                 first = read_range_encoded(view, pid, 0, 1)[0]
                 chain.next_slot, chain.link, chain.timestamp = head.slot + 1, head.hash_chain, head.timestamp
                 chain.last = read_range_encoded(view, pid, head.slot, 1)[0]
-                named = process_scheduler(process, decode_assignment(first))
-                chain.scheduler = named
+                chain.scheduler = process_scheduler(process, decode_assignment(first))
             if self._book is not None:
                 chain.changes = segments(self._book.records(pid, view))
             if head is not None:

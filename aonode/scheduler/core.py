@@ -181,9 +181,7 @@ class Scheduler(ScheduleReader):
             # it lives now (a proof they give is stored here, its location with it).
             if isinstance(exc, RedirectError) and (exc.url or message.is_process):
                 raise
-            if self.directory is None or not await self.directory.resolve(checked.pid):
-                raise
-            begun = self._begin(checked, None)
+            begun = await self._begin_resolved(checked, exc)
         if isinstance(begun, RedirectError):
             return await self._forward(begun, message)
         # shield: a cancelled caller must not cancel the shared future that duplicates may await.
@@ -206,13 +204,20 @@ class Scheduler(ScheduleReader):
         checked = await loop.run_in_executor(self._workers, self._check_assignment, pid, message_id)
         try:
             begun = self._begin(checked, None)
-        except UnknownProcessError:
-            if self.directory is None or not await self.directory.resolve(pid):
-                raise
-            begun = self._begin(checked, None)
+        except UnknownProcessError as exc:
+            begun = await self._begin_resolved(checked, exc)
         if isinstance(begun, RedirectError):
             raise begun
         return await asyncio.shield(begun)
+
+    async def _begin_resolved(
+        self, checked: Checked, failed: AonodeError
+    ) -> asyncio.Future[Assignment] | RedirectError:
+        """`_begin` again once the process directory has found `checked.pid` among the peers (it stores
+        the Process and its scheduler's location here); `failed`, the first attempt's error, otherwise."""
+        if self.directory is None or not await self.directory.resolve(checked.pid):
+            raise failed
+        return self._begin(checked, None)
 
     async def schedule_many(self, messages: Sequence[Message]) -> list[Outcome]:
         """Bulk ingest: one result per message, in input order. Chunks are verified by the workers in

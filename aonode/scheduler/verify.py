@@ -36,6 +36,7 @@ from aonode.errors import AonodeError, DataLoss
 from aonode.ids import address_of, encode_id
 from aonode.model import Assignment
 from aonode.scheduler.layout import ASSIGNED, ASSIGNMENTS, HEADS, MESSAGES
+from aonode.scheduler.relay import relayed_tag
 from store import CorruptObjectError, ObjectStore, ReadView, StoreError
 
 _Problem = Callable[[str], None]
@@ -237,7 +238,7 @@ def _check_message(
         # An assignment (the message keeps its own Target): what the scheduler assigns, and only that.
         if m.is_process or not m.target:
             problem(f"{where}: message {_text(mid)} is not the process's and cannot be an assignment")
-        elif any(m.tag(name) is not None for name in ("From-Process", "Cron-From")):
+        elif relayed_tag(m) is not None:
             problem(
                 f"{where}: assigned message {_text(mid)} carries a relayed identity (From-Process/Cron-From)"
             )
