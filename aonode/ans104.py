@@ -49,6 +49,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -470,7 +471,8 @@ def _raw_field(value: str | bytes, size: int, what: str) -> bytes:
     return raw
 
 
-ItemSigner = crypto.Signer | ethereum.EthereumSigner
+# A string: `aonode.crypto` may still be importing (crypto → codec → this module) when this line runs.
+ItemSigner: TypeAlias = "crypto.Signer | ethereum.EthereumSigner"
 """What `build` signs with: an aonode key (RSA-4096 → type 1, Ed25519 → type 2) or an Ethereum key (3)."""
 
 

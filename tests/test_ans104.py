@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,15 @@ TARGET = encode_id(b"\x05" * 32)
 @pytest.fixture(scope="module")
 def rsa() -> RsaPssSigner:
     return RsaPssSigner.generate(4096)
+
+
+@pytest.mark.parametrize("first", ["aonode.crypto", "aonode.codec", "aonode.ans104"])
+def test_any_of_the_signing_modules_can_be_imported_first(first: str) -> None:
+    # crypto imports codec, which imports ans104 last, which uses crypto: no import order may break it.
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {first}"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def raw_of(v: dict[str, Any]) -> bytes:

@@ -3,8 +3,9 @@
 A node runs in its own process (`aonode serve --http`) on a temp dir; the load comes from this process.
 Messages are ANS-104 data items signed in advance by an Arweave-style RSA-4096 wallet (signature type 1,
 as aoconnect sends them; ~700 bytes of data), targeting one process on the built-in runtime. Signing takes
-~15 ms per item, so items are signed by a pool of processes before anything is timed, fresh ones for
-every leg (a message already scheduled is answered from its existing slot, which would flatter a leg).
+~6 ms per item (measured on the 2-core VM), so items are signed by a pool of processes before anything
+is timed, fresh ones for every leg (a message already scheduled is answered from its existing slot, which
+would flatter a leg).
 
 Figures, each the median of `runs` runs, both legs in every run (their order alternating):
 - `http_post`: `POST /` (aoconnect legacy's MU route) from 16 concurrent HTTP clients (aiohttp, keep-alive),

@@ -13,9 +13,10 @@ Paths (docs/http.md has them all, with curl examples):
 
 Bodies are bounded: aiohttp refuses more than `max_message_bytes` + 64 KiB (413) while reading, and JSON
 bodies more than 1 MiB. At most `max_concurrent_rpcs` requests are handled at once; more are answered 429
-at once. Handlers keep large work off the event loop: decoding large bodies, store scans and message
-reads run on threads, compute on the engine's; signatures are verified by the scheduler, as for gRPC
-(`verify_threads`). Every answer carries CORS headers (any origin: all served data is public).
+at once. Handlers keep large work off the event loop: decoding large bodies, store scans, message
+reads and the JSON of schedule pages and result lists run on threads, compute on the engine's;
+signatures are verified by the scheduler, as for gRPC (`verify_threads`). Every answer carries CORS
+headers (any origin: all served data is public).
 
 `build_app(node, extra_routes=..., middlewares=...)` takes more routes (e.g. `/metrics`), matched before
 the catch-all, and outer middlewares (e.g. request counters).
@@ -46,7 +47,7 @@ from aonode.gateway.common import (
     read_body,
 )
 from aonode.gateway.items import parse_item_async
-from aonode.gateway.legacy import LegacyRoutes, submit
+from aonode.gateway.legacy import MAX_LISTED_PROCESSES, LegacyRoutes, submit
 from aonode.gateway.process import PathError, ProcessRoutes, navigate, schedule_and_push
 from aonode.gateway.status import error_headers, http_status
 from aonode.logs import log_event
@@ -178,7 +179,7 @@ class Gateway:
             return json_response(
                 {
                     "address": str(sched.address),
-                    "processes": [ids.encode_id(p) for p in processes[:10_000]],
+                    "processes": [ids.encode_id(p) for p in processes[:MAX_LISTED_PROCESSES]],
                     "cache-control": "no-store",
                 }
             )

@@ -31,13 +31,20 @@ JSON_BODY_LIMIT = 1 << 20
 """Bytes of a JSON request body (GraphQL queries, dry-runs): far above what a real one takes."""
 
 
+def json_bytes(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
+    return encoded_json_response(json_bytes(body), status, headers)
+
+
+def encoded_json_response(
+    encoded: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """An answer whose JSON is already encoded (off the event loop, for the large ones: schedule pages,
+    result lists)."""
+    return web.Response(body=encoded, status=status, content_type="application/json", headers=headers)
 
 
 def text_response(text: str, status: int = 200) -> web.Response:

@@ -34,6 +34,9 @@ from aonode.gateway import shapes
 from aonode.gateway.common import (
     ROUTE_KEY,
     anonymous,
+    encoded_json_response,
+    get_message,
+    json_bytes,
     json_response,
     leased,
     owner_text,
@@ -46,6 +49,7 @@ from aonode.gateway.items import parse_item_async
 from aonode.gateway.process import message_and_assignment
 from aonode.model import Message, Tag
 from aonode.node import Node
+from aonode.scheduler.budget import ReadLease
 
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 1000
@@ -116,7 +120,7 @@ class LegacyRoutes:
         item = await parse_item_async(body, verify=True)
         if item.target and item.target != pid_text:
             raise InvalidArgument(f"the item targets {item.target[:64]}, not {pid_text}")
-        process = await asyncio.to_thread(self.node.scheduler.get_message, pid)
+        process = await get_message(self.node, pid)
         signer = owner_text(item)
         if signer not in (owner_text(process), self.node.address):
             raise PermissionDenied(
@@ -182,7 +186,8 @@ class LegacyRoutes:
             edges.append({"cursor": str(slot), "node": node})
             if used > RESULTS_BYTES:
                 break
-        return json_response({"edges": edges})
+        # Up to ~4 MiB of results: encoded off the event loop.
+        return encoded_json_response(await asyncio.to_thread(json_bytes, {"edges": edges}))
 
     async def dryrun(self, request: web.Request) -> web.Response:
         body = await read_json(request)
@@ -249,14 +254,14 @@ class LegacyRoutes:
             end = tip if until is None else await asyncio.to_thread(self._first_after, pid, until, tip) - 1
         if end < start or start > tip:
             return json_response(shapes.su_page([], [], False))
-        page, lease = await leased(
-            self.node,
-            lambda lease: sched.get_schedule(
-                pid, start, end, limit, True, max_bytes=SU_PAGE_BYTES, lease=lease
-            ),
-        )
+
+        def read(lease: ReadLease) -> bytes:  # shaped and encoded on the read executor (see get_schedule)
+            page = sched.get_schedule(pid, start, end, limit, True, max_bytes=SU_PAGE_BYTES, lease=lease)
+            return json_bytes(shapes.su_page(list(page.assignments), list(page.messages), page.has_next))
+
+        encoded, lease = await leased(self.node, read)
         try:
-            return json_response(shapes.su_page(list(page.assignments), list(page.messages), page.has_next))
+            return encoded_json_response(encoded)
         finally:
             lease.close()
 

@@ -30,7 +30,9 @@ from aonode.gateway import shapes
 from aonode.gateway.common import (
     ROUTE_KEY,
     anonymous,
+    encoded_json_response,
     get_message,
+    json_bytes,
     json_response,
     leased,
     parse_int,
@@ -40,6 +42,7 @@ from aonode.gateway.common import (
 from aonode.gateway.items import parse_item_async
 from aonode.model import Message, Tag
 from aonode.node import Node
+from aonode.scheduler.budget import ReadLease
 
 MAX_SCHEDULE_PAGE = 1000
 SCHEDULE_PAGE_BYTES = 1 << 20
@@ -135,20 +138,21 @@ class ProcessRoutes:
         sched = self.node.scheduler
         if to is not None and to < start:
             raise InvalidArgument(f"to ({to}) is below from ({start})")
-        page, lease = await leased(
-            self.node,
-            lambda lease: sched.get_schedule(
-                pid, start, to, limit, True, max_bytes=SCHEDULE_PAGE_BYTES, lease=lease
-            ),
-        )
-        try:
-            assignments, messages = list(page.assignments), list(page.messages)
-            aos2 = shapes.AOS2 in request.headers.get("accept", "").replace("%2F", "/")
-            shape = shapes.aos2_schedule if aos2 else shapes.hb_schedule
-            body = shape(pid_text, assignments, messages, page.has_next)
+        aos2 = shapes.AOS2 in request.headers.get("accept", "").replace("%2F", "/")
+        shape = shapes.aos2_schedule if aos2 else shapes.hb_schedule
+
+        def read(lease: ReadLease) -> bytes:
+            # The page is shaped and encoded on the read executor too (up to ~1 MiB of bodies), as
+            # gRPC's GetSchedule encodes its page there: the event loop only sends the bytes.
+            page = sched.get_schedule(pid, start, to, limit, True, max_bytes=SCHEDULE_PAGE_BYTES, lease=lease)
+            body = shape(pid_text, list(page.assignments), list(page.messages), page.has_next)
             if page.has_next and not aos2:
                 body["cursor"] = str(page.next_slot)
-            return json_response(body)
+            return json_bytes(body)
+
+        encoded, lease = await leased(self.node, read)
+        try:
+            return encoded_json_response(encoded)
         finally:
             lease.close()
 

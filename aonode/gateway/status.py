@@ -1,5 +1,6 @@
-"""The gateway's one table from errors to HTTP statuses, derived from the same domain errors (and their
-gRPC status names) that `aonode/rpc/status.py` maps for gRPC (docs/api.md's table, docs/http.md).
+"""The gateway's one table from errors to HTTP statuses: the gRPC status that `aonode/rpc/status.py`
+gives an error (`status_for`: domain errors by their own status, store errors by its table) is turned
+into an HTTP one here (docs/api.md's table, docs/http.md).
 
 - INVALID_ARGUMENT 400, PERMISSION_DENIED 403, NOT_FOUND and OUT_OF_RANGE (nothing there yet) 404;
 - FAILED_PRECONDITION and ALREADY_EXISTS 409; a redirect (another node schedules the process) is 409 with
@@ -13,8 +14,9 @@ gRPC status names) that `aonode/rpc/status.py` maps for gRPC (docs/api.md's tabl
 
 from __future__ import annotations
 
-from aonode.errors import AonodeError, Overloaded
-from store import ConflictError, CorruptObjectError, StoreClosedError, StoreError, StoreFullError
+from aonode.errors import Overloaded
+from aonode.rpc.status import status_for
+from store import StoreFullError
 
 _BY_NAME = {
     "INVALID_ARGUMENT": 400,
@@ -37,24 +39,17 @@ _FULL = ("StoreCapacityError", "ResultStoreFull")
 
 def http_status(error: BaseException) -> tuple[int, str] | None:
     """(HTTP status, gRPC status name) for a known error; None for an unexpected one (a bug)."""
-    if isinstance(error, AonodeError):
-        name = error.status
-        if name == "RESOURCE_EXHAUSTED":
-            kind = type(error).__name__
-            if isinstance(error, Overloaded) or kind in _TRANSIENT:
-                return 429, name
-            if kind in _FULL:
-                return 507, name
-        return _BY_NAME.get(name, 500), name
-    if isinstance(error, StoreFullError):
-        return 507, "RESOURCE_EXHAUSTED"
-    if isinstance(error, CorruptObjectError):
-        return 500, "DATA_LOSS"
-    if isinstance(error, (ConflictError, StoreClosedError)):
-        return 503, "UNAVAILABLE"
-    if isinstance(error, StoreError):
-        return 500, "INTERNAL"
-    return None
+    code = status_for(error)
+    if code is None:
+        return None
+    name = code.name
+    if name == "RESOURCE_EXHAUSTED":
+        kind = type(error).__name__
+        if isinstance(error, Overloaded) or kind in _TRANSIENT:
+            return 429, name
+        if isinstance(error, StoreFullError) or kind in _FULL:
+            return 507, name
+    return _BY_NAME.get(name, 500), name
 
 
 def error_headers(error: BaseException, status: int) -> dict[str, str]:

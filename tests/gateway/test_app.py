@@ -14,6 +14,7 @@ from aonode.errors import NotFound, Overloaded
 from aonode.gateway.app import make_middleware
 from aonode.gateway.status import http_status
 from aonode.scheduler.errors import RedirectError
+from store import ConflictError, CorruptObjectError, StoreClosedError, StoreError, StoreFullError
 
 
 async def _in_flight_limit() -> tuple[int, int, str | None]:
@@ -43,6 +44,12 @@ def test_status_table() -> None:
     assert http_status(Overloaded("x")) == (429, "RESOURCE_EXHAUSTED")
     assert http_status(RedirectError("p", "addr", "http://x")) == (409, "FAILED_PRECONDITION")
     assert http_status(ValueError("a bug")) is None
+    # Store errors: their gRPC status from aonode.rpc.status, then the HTTP one.
+    assert http_status(StoreFullError("x")) == (507, "RESOURCE_EXHAUSTED")
+    assert http_status(CorruptObjectError("x")) == (500, "DATA_LOSS")
+    assert http_status(ConflictError("x")) == (503, "ABORTED")
+    assert http_status(StoreClosedError("x")) == (503, "UNAVAILABLE")
+    assert http_status(StoreError("x")) == (500, "INTERNAL")
 
 
 def test_http_setting_is_host_port() -> None:

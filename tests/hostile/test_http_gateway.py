@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aonode import ans104
-from aonode.client import NodeClient, new_anchor
+from aonode.client import ClientError, NodeClient, new_anchor
 from aonode.crypto import Ed25519Signer
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
@@ -60,7 +60,9 @@ def stored(node: ServerThread, raw: bytes) -> bool:
     with NodeClient(node.address) as client:
         try:
             client.get_message(encode_id(ans104.decode(raw).id))
-        except Exception:
+        except ClientError as exc:
+            if exc.code != "NOT_FOUND":  # any other failure must not pass for "not stored"
+                raise
             return False
         return True
 
