@@ -321,12 +321,10 @@ class Pusher:
                     now,
                     deadline=now + self.config.retry_deadline_ms,
                 )
-            if run.record is None:
-                pass
-            elif now >= run.record.deadline:
+            if run.record is not None and now >= run.record.deadline:
                 state = "failed"
                 error = f"{report.undelivered} deliveries not made before the push's retry deadline"
-            else:
+            elif run.record is not None:
                 wait = min(
                     self.config.retry_max_ms, self.config.retry_first_ms << min(run.record.attempts, 30)
                 )
