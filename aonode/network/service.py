@@ -206,6 +206,7 @@ class Network:
     async def gossip_round(self) -> int:
         """One exchange with every gossip target; returns the records learned."""
         await self._refresh_own()
+        await asyncio.to_thread(self.records)  # the table scan off the loop: the exchanges reuse it
         learned = await asyncio.gather(*(self.gossip_with(url) for url in self.targets()))
         return sum(learned)
 
@@ -268,7 +269,7 @@ class Network:
         if len(records) > MAX_EXCHANGE:
             raise InvalidArgument(f"an exchange carries at most {MAX_EXCHANGE} location records")
         accepted = await self.learn(records)
-        return accepted, self.records()
+        return accepted, await asyncio.to_thread(self.records)  # a table scan: off the event loop
 
     # -- routing (the push's Router port) ------------------------------------------------------------------
 

@@ -321,12 +321,10 @@ class Pusher:
                     now,
                     deadline=now + self.config.retry_deadline_ms,
                 )
-            if run.record is None:
-                pass
-            elif now >= run.record.deadline:
+            if run.record is not None and now >= run.record.deadline:
                 state = "failed"
                 error = f"{report.undelivered} deliveries not made before the push's retry deadline"
-            else:
+            elif run.record is not None:
                 wait = min(
                     self.config.retry_max_ms, self.config.retry_first_ms << min(run.record.attempts, 30)
                 )
@@ -464,16 +462,7 @@ class Pusher:
             node.stopped = f"remote: {exc.status}: {exc}"
             return
         node.result, node.stopped, node.children = tree.result, tree.stopped, tree.children
-        for grafted in (n for child in tree.children for n in child.walk()):
-            grafted.node = grafted.node or url  # made by that node: name it
-            if grafted.stopped.startswith("unreachable:"):
-                run.report.undelivered += 1  # that node could not reach a further one: retried from here
-            if grafted.slot is None:
-                continue
-            if grafted.existing:
-                run.report.existing += 1
-            else:
-                run.report.delivered += 1
+        _count_grafted(run.report, tree.children, url)
 
     # -- records -------------------------------------------------------------------------------------------
 
@@ -607,19 +596,26 @@ class Pusher:
         return assignment, "", False
 
 
-def _remote_report(tree: PushNode, url: str) -> PushReport:
-    """The report of a push another node made for us (`follow_redirects`): its tree, named by its URL."""
-    report = PushReport("", "done", tree)
-    for node in tree.walk():
-        node.node = node.node or url
-        if node.stopped.startswith("unreachable:"):
+def _count_grafted(report: PushReport, children: list[PushNode], url: str) -> None:
+    """Name `url` on the nodes of a subtree another node returned (those it made) and count its deliveries
+    into `report` as that node reported them; an `unreachable` one is undelivered (retried from here)."""
+    for grafted in (n for child in children for n in child.walk()):
+        grafted.node = grafted.node or url
+        if grafted.stopped.startswith("unreachable:"):
             report.undelivered += 1
-        if node.kind == "root" or node.slot is None:
+        if grafted.slot is None:
             continue
-        if node.existing:
+        if grafted.existing:
             report.existing += 1
         else:
             report.delivered += 1
+
+
+def _remote_report(tree: PushNode, url: str) -> PushReport:
+    """The report of a push another node made for us (`follow_redirects`): its tree, named by its URL."""
+    report = PushReport("", "done", tree)
+    tree.node = tree.node or url
+    _count_grafted(report, tree.children, url)
     if report.undelivered:
         report.state = "incomplete"  # that node records and retries it
     return report

@@ -162,3 +162,44 @@ def test_an_incomplete_push_fails_at_its_deadline() -> None:
         await node.close()
 
     run(go())
+
+
+def test_follow_redirects_pushes_on_the_scheduler_and_counts_its_tree() -> None:
+    async def go() -> None:
+        fake = FakeRemote()
+        node, _, _, _, b = await setup(fake)
+
+        class Router:
+            async def route(self, process: bytes) -> tuple[str, str | None] | None:
+                return OTHER_NODE_KEY.address, URL
+
+        pusher = Pusher(
+            node.store,
+            node.scheduler,
+            node.engine,
+            node.signer,
+            forwarder=fake,
+            remote=fake,
+            router=Router(),
+            follow_redirects=True,
+        )
+        c = encode_id(bytes(range(32)))
+        fake.tree = PushNode(
+            process=b,
+            slot=1,
+            kind="root",
+            children=[
+                PushNode(process=c, slot=4, kind="message", from_process=b, from_slot=1, index=0),
+                PushNode(process=c, slot=5, kind="message", node="front:1", existing=True),
+                PushNode(process=c, kind="message", stopped="unreachable: UNAVAILABLE: down"),
+            ],
+        )
+        report = await pusher.push(decode_id(b, "b"), 1, result_depth=2)
+        assert fake.pushes == [(URL, b, 1, 0, 2)]
+        assert report.tree is fake.tree and report.tree.node == URL
+        assert [n.node for n in report.tree.children] == [URL, "front:1", URL]
+        assert (report.delivered, report.existing, report.undelivered) == (1, 1, 1)
+        assert report.state == "incomplete"  # that node retries it
+        await node.close()
+
+    run(go())
