@@ -16,7 +16,7 @@ from aonode.errors import InvalidArgument
 from aonode.metrics.http import ROUTE_KEY as ROUTE_KEY
 from aonode.model import Message
 from aonode.node import Node
-from aonode.scheduler.budget import NeedBudget, ReadLease
+from aonode.scheduler.budget import ReadLease, read_leased
 
 T = TypeVar("T")
 
@@ -94,20 +94,10 @@ async def read_json(request: web.Request) -> Any:
 
 
 async def leased(node: Node, read: Callable[[ReadLease], T]) -> tuple[T, ReadLease]:
-    """`read(lease)` on the scheduler's read executor, waiting for budget when it raises NeedBudget. The
+    """`read(lease)` on the scheduler's read executor, charged to the read budget (`read_leased`). The
     caller closes the lease once its answer is written."""
     scheduler = node.scheduler
-    lease = ReadLease(scheduler.read_budget)
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            try:
-                return await loop.run_in_executor(scheduler.read_executor, read, lease), lease
-            except NeedBudget as need:
-                await lease.take(need.size)
-    except BaseException:
-        lease.close()
-        raise
+    return await read_leased(scheduler.read_executor, scheduler.read_budget, read)
 
 
 async def get_message(node: Node, message_id: bytes) -> Message:

@@ -39,7 +39,7 @@ from aonode.rpc.convert import (
 from aonode.rpc.frames import FrameWriter, field, message_wire
 from aonode.rpc.service import Context
 from aonode.scheduler import Scheduler
-from aonode.scheduler.budget import NeedBudget, ReadLease
+from aonode.scheduler.budget import ReadLease, read_leased
 from aonode.v1 import scheduler_pb2 as pb
 from aonode.v1 import types_pb2
 
@@ -176,20 +176,11 @@ class SchedulerServicer:
         return await self._leased(context, page)
 
     async def _leased(self, context: Context, read: Callable[[ReadLease], T]) -> T:
-        """`read(lease)` on the read executor, waiting for budget when it raises NeedBudget; the lease is
+        """`read(lease)` on the read executor, charged to the read budget (`read_leased`); the lease is
         given back when the call is done (its response sent, or the call ended)."""
-        lease = ReadLease(self._scheduler.read_budget)
+        answer, lease = await read_leased(self._scheduler.read_executor, self._scheduler.read_budget, read)
         context.add_done_callback(lambda _: lease.close())
-        loop = asyncio.get_running_loop()
-        try:
-            while True:
-                try:
-                    return await loop.run_in_executor(self._scheduler.read_executor, read, lease)
-                except NeedBudget as need:
-                    await lease.take(need.size)
-        except BaseException:
-            lease.close()
-            raise
+        return answer
 
     async def GetSlot(self, request: pb.GetSlotRequest, context: Context) -> pb.GetSlotResponse:
         head = self._scheduler.head(_process_id(request.process))

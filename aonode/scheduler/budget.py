@@ -32,9 +32,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aonode.errors import ResourceExhausted
+
+T = TypeVar("T")
 
 
 class ReadBudgetExhausted(ResourceExhausted):
@@ -178,3 +183,22 @@ class ReadLease:
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
+
+
+async def read_leased(
+    executor: Executor, budget: ReadBudget, read: Callable[[ReadLease], T]
+) -> tuple[T, ReadLease]:
+    """`read(lease)` on `executor`, waiting (outside any read view) for the bytes it asks for when it
+    raises NeedBudget, then reading again. Returns the answer and its lease, which the caller gives back
+    once the answer is sent; on failure the lease is given back here."""
+    lease = ReadLease(budget)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                return await loop.run_in_executor(executor, read, lease), lease
+            except NeedBudget as need:
+                await lease.take(need.size)
+    except BaseException:
+        lease.close()
+        raise
