@@ -8,6 +8,12 @@ at one process, `assert_process_computes` on that process (it must continue, not
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -15,6 +21,7 @@ from aonode.client import NodeClient, build_message, build_process
 from aonode.crypto import Ed25519Signer, Signer
 from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
+from tests.conftest import ServerThread, make_config
 
 ATTACKER = Ed25519Signer.generate()
 OWNER = Ed25519Signer.generate()
@@ -48,3 +55,36 @@ def assert_process_computes(client: NodeClient, process: str, owner: Signer = OW
     result = client.compute(process, slot).result
     assert not result.error, result.error
     assert "2" in str(result.output), result.output
+
+
+@dataclass
+class Target:
+    """A node under attack (one per test module) and the process the attacks aim at."""
+
+    server: ServerThread
+    client: NodeClient
+    process: str
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    @property
+    def tip(self) -> int:
+        return self.client.get_slot(self.process).current_slot
+
+    def still_fine(self) -> None:
+        assert_node_healthy(self.address)
+        assert_process_computes(self.client, self.process)
+
+
+@contextmanager
+def attacked_node(data: Path, *, timeout: float = 30, **settings: Any) -> Iterator[Target]:
+    """A node on `data` (`make_config` settings) with an AOS process spawned, for a module's attacks."""
+    server = ServerThread(make_config(data, **settings)).start()
+    client = NodeClient(server.address, timeout=timeout, retry_attempts=1)
+    try:
+        yield Target(server, client, spawn_aos(client))
+    finally:
+        client.close()
+        server.stop()

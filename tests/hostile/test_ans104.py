@@ -8,43 +8,30 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pytest
 
 from aonode import ans104, ethereum
-from aonode.client import NodeClient, build_message
+from aonode.client import build_message
 from aonode.ids import encode_id
 from aonode.v1 import scheduler_pb2, types_pb2
-from tests.conftest import ServerThread, make_config
-from tests.hostile.support import ATTACKER, assert_node_healthy, assert_process_computes, spawn_aos
+from tests.hostile.support import (
+    ATTACKER,
+    Target,
+    assert_node_healthy,
+    assert_process_computes,
+    attacked_node,
+)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
-@dataclass
-class Target:
-    server: ServerThread
-    client: NodeClient
-    process: str
-
-    @property
-    def tip(self) -> int:
-        return self.client.get_slot(self.process).current_slot
-
-
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    config = make_config(tmp_path_factory.mktemp("ans104") / "node", max_message_bytes=MAX_MESSAGE_BYTES)
-    server = ServerThread(config).start()
-    client = NodeClient(server.address, timeout=30, retry_attempts=1)
-    try:
-        yield Target(server, client, spawn_aos(client))
-    finally:
-        client.close()
-        server.stop()
+    with attacked_node(tmp_path_factory.mktemp("ans104") / "node", max_message_bytes=MAX_MESSAGE_BYTES) as t:
+        yield t
 
 
 def item_for(t: Target, **fields: Any) -> ans104.Ans104Message:

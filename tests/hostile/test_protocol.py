@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -23,38 +23,22 @@ from aonode.devices.aos import runtime_module
 from aonode.ids import encode_id
 from aonode.rpc.convert import message_to_pb
 from aonode.v1 import scheduler_pb2
-from tests.conftest import ServerThread, make_config
-from tests.hostile.support import ATTACKER, OWNER, assert_node_healthy, assert_process_computes, spawn_aos
+from tests.hostile.support import (
+    ATTACKER,
+    OWNER,
+    Target,
+    attacked_node,
+)
 
 SCHEDULE = "/aonode.v1.SchedulerService/Schedule"
 SCHEDULE_STREAM = "/aonode.v1.SchedulerService/ScheduleStream"
 MiB = 1 << 20
 
 
-@dataclass
-class Target:
-    server: ServerThread
-    client: NodeClient
-    process: str
-
-    @property
-    def address(self) -> str:
-        return self.server.address
-
-    def still_fine(self) -> None:
-        assert_node_healthy(self.address)
-        assert_process_computes(self.client, self.process)
-
-
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    server = ServerThread(make_config(Path(tmp_path_factory.mktemp("protocol")) / "node")).start()
-    client = NodeClient(server.address, timeout=60, retry_attempts=1)
-    try:
-        yield Target(server, client, spawn_aos(client))
-    finally:
-        client.close()
-        server.stop()
+    with attacked_node(Path(tmp_path_factory.mktemp("protocol")) / "node", timeout=60) as t:
+        yield t
 
 
 def raw_unary(address: str, path: str, payload: bytes, timeout: float = 30, **kw: object) -> grpc.StatusCode:

@@ -10,41 +10,27 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pytest
 
-from aonode.client import NodeClient, build_message
+from aonode.client import build_message
 from aonode.ids import encode_id
 from aonode.v1 import node_pb2, process_pb2, scheduler_pb2, types_pb2
-from tests.conftest import ServerThread, make_config
-from tests.hostile.support import ATTACKER, assert_node_healthy, assert_process_computes, spawn_aos
+from tests.hostile.support import (
+    ATTACKER,
+    Target,
+    attacked_node,
+)
 
 U64_MAX = 2**64 - 1
 
 
-@dataclass
-class Target:
-    server: ServerThread
-    client: NodeClient
-    process: str
-
-    @property
-    def tip(self) -> int:
-        return self.client.get_slot(self.process).current_slot
-
-
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    server = ServerThread(make_config(tmp_path_factory.mktemp("wire") / "node")).start()
-    client = NodeClient(server.address, timeout=30, retry_attempts=1)
-    try:
-        yield Target(server, client, spawn_aos(client))
-    finally:
-        client.close()
-        server.stop()
+    with attacked_node(tmp_path_factory.mktemp("wire") / "node") as t:
+        yield t
 
 
 def refused(call: Callable[[], Any]) -> grpc.RpcError:
@@ -55,16 +41,11 @@ def refused(call: Callable[[], Any]) -> grpc.RpcError:
     return error
 
 
-def still_fine(t: Target) -> None:
-    assert_node_healthy(t.server.address)
-    assert_process_computes(t.client, t.process)
-
-
 def check(t: Target, call: Callable[[], Any], code: grpc.StatusCode, text: str = "") -> None:
     error = refused(call)
     assert error.code() == code, (error.code(), error.details())  # type: ignore[attr-defined]
     assert text in (error.details() or "")  # type: ignore[attr-defined]
-    still_fine(t)
+    t.still_fine()
 
 
 # -- slots --------------------------------------------------------------------------------------------
@@ -139,7 +120,7 @@ def test_an_issued_page_token_still_works(target: Target) -> None:
     assert (
         target.client.get_schedule(target.process, page_token=page.next_page_token).assignments[0].slot == 1
     )
-    still_fine(target)
+    target.still_fine()
 
 
 # -- malformed and missing fields ---------------------------------------------------------------------
@@ -215,4 +196,4 @@ def test_a_burst_is_answered_not_cancelled(target: Target) -> None:
 
     codes = asyncio.run(burst(2500))
     assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
-    still_fine(target)
+    target.still_fine()
