@@ -58,11 +58,9 @@ class SpawnValidator:
                     "(Content-Type application/lua or text/x-lua, the source as data)"
                 )
         elif module is None:
-            text = named.strip()
-            runtime = builtin_runtime_module()  # used by ID even when it is not in the store (definition.py)
-            if runtime is not None and text == encode_id(runtime.id):
+            if builtin_runtime(process) is not None:  # used by ID, not stored (definition.py)
                 return
-            raise FailedPrecondition(f"{LUA}: module {text[:64]} is not in this node's store")
+            raise FailedPrecondition(f"{LUA}: module {named.strip()[:64]} is not in this node's store")
         if not module.data or module.data.startswith(b"\0asm"):
             what = "empty" if not module.data else "a WASM binary"
             raise InvalidArgument(f"{LUA}: the module is {what}, not Lua source")

@@ -18,6 +18,8 @@ def test_round_trip_survives_a_reopen_and_is_an_object(tmp_path: Path) -> None:
         assert artifacts.get_artifact("exnref", KEY) is None
         artifacts.put_artifact("exnref", KEY, b"translated")
         assert artifacts.get_artifact("other", KEY) is None  # kinds do not mix
+        artifacts.put_artifact("exnref", b"k" * 400, b"x")  # dropped: over MAX_KEY, though LMDB would take it
+        assert artifacts.get_artifact("exnref", b"k" * 400) is None  # a key the table cannot hold
     finally:
         store.close()
     store = LmdbStore(tmp_path / "store")
@@ -35,4 +37,3 @@ def test_a_closed_store_is_a_miss_and_a_dropped_write() -> None:
     store.close()
     artifacts.put_artifact("exnref", KEY, b"x")  # no exception: the device translates again next time
     assert artifacts.get_artifact("exnref", KEY) is None
-    assert artifacts.get_artifact("exnref", b"k" * 400) is None  # a key the table cannot hold

@@ -6,6 +6,7 @@ Scaled down (the figure for 500 idle AOS processes is `aonode bench wasm-idle`'s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from aonode.client import NodeClient, build_message, build_module, build_process
@@ -33,7 +34,13 @@ def _rss_anon(pid: int) -> int:
     raise AssertionError("no RssAnon in /proc")
 
 
-def test_idle_wasm_processes_stay_within_the_worker_memory_bound(tmp_path: Path) -> None:
+Spawn = Callable[[NodeClient, Ed25519Signer, str, str], None]
+"""Spawns one process (client, signer, module ID, scheduler address) and leaves it idle."""
+
+
+def _rss_growth(tmp_path: Path, spawn: Spawn, processes: int) -> int:
+    """Bytes of RssAnon a node bounded at CACHE_MIB grows by over `processes - 1` spawns, after a first
+    one that compiles the module and warms the node's buffers and threads up."""
     config = tmp_path / "node.toml"
     config.write_text(f"[compute]\nmax_worker_memory_mib = {CACHE_MIB}\n", encoding="utf-8")
     signer = Ed25519Signer.generate()
@@ -42,20 +49,24 @@ def test_idle_wasm_processes_stay_within_the_worker_memory_bound(tmp_path: Path)
         module = build_module(signer, MODULE.read_bytes(), "application/wasm")
         client.publish(module)
         scheduler = client.info().address
-
-        def spawn_and_grow() -> None:
-            process = build_process(signer, module=encode_id(module.id), scheduler=scheduler, device=NAME)
-            client.schedule(process)
-            pid = encode_id(process.id)
-            grow = build_message(signer, pid, action="Grow", data=str(GROW_KIB).encode())
-            done = client.compute(pid, client.schedule(grow).slot)
-            assert done.result.error == "" and done.result.output.data == "grown"
-
-        spawn_and_grow()  # the module compiled, the node's buffers and threads warmed up
+        spawn(client, signer, encode_id(module.id), scheduler)
         base = _rss_anon(node.proc.pid)
-        for _ in range(PROCESSES - 1):
-            spawn_and_grow()
-        grown = _rss_anon(node.proc.pid) - base
+        for _ in range(processes - 1):
+            spawn(client, signer, encode_id(module.id), scheduler)
+        return _rss_anon(node.proc.pid) - base
+
+
+def _spawn_and_grow(client: NodeClient, signer: Ed25519Signer, module: str, scheduler: str) -> None:
+    process = build_process(signer, module=module, scheduler=scheduler, device=NAME)
+    client.schedule(process)
+    pid = encode_id(process.id)
+    grow = build_message(signer, pid, action="Grow", data=str(GROW_KIB).encode())
+    done = client.compute(pid, client.schedule(grow).slot)
+    assert done.result.error == "" and done.result.output.data == "grown"
+
+
+def test_idle_wasm_processes_stay_within_the_worker_memory_bound(tmp_path: Path) -> None:
+    grown = _rss_growth(tmp_path, _spawn_and_grow, PROCESSES)
     assert grown <= (CACHE_MIB + MARGIN_MIB) * MiB, f"RssAnon grew by {grown / MiB:.0f} MiB"
 
 
@@ -65,29 +76,17 @@ BIG_MESSAGES = 16
 (up to 99) to undo a trapping slot, so an idle worker can hold far more than its linear memory."""
 
 
+def _spawn_and_send_big(client: NodeClient, signer: Ed25519Signer, module: str, scheduler: str) -> None:
+    process = build_process(signer, module=module, scheduler=scheduler, device=NAME)
+    client.schedule(process)
+    pid = encode_id(process.id)
+    for i in range(BIG_MESSAGES):
+        message = build_message(signer, pid, action="Count", data=bytes([65 + i]) * BIG)
+        client.schedule(message)
+    assert client.now(pid).result.error == ""
+
+
 def test_messages_held_by_idle_wasm_workers_count_against_the_bound(tmp_path: Path) -> None:
-    config = tmp_path / "node.toml"
-    config.write_text(f"[compute]\nmax_worker_memory_mib = {CACHE_MIB}\n", encoding="utf-8")
-    signer = Ed25519Signer.generate()
-    with LocalNode(tmp_path / "node", "--config", str(config)) as node, NodeClient(node.address) as client:
-        assert node.proc is not None
-        module = build_module(signer, MODULE.read_bytes(), "application/wasm")
-        client.publish(module)
-        scheduler = client.info().address
-
-        def spawn_and_send_big() -> None:
-            process = build_process(signer, module=encode_id(module.id), scheduler=scheduler, device=NAME)
-            client.schedule(process)
-            pid = encode_id(process.id)
-            for i in range(BIG_MESSAGES):
-                message = build_message(signer, pid, action="Count", data=bytes([65 + i]) * BIG)
-                client.schedule(message)
-            assert client.now(pid).result.error == ""
-
-        spawn_and_send_big()
-        base = _rss_anon(node.proc.pid)
-        for _ in range(5):
-            spawn_and_send_big()
-        grown = _rss_anon(node.proc.pid) - base
+    grown = _rss_growth(tmp_path, _spawn_and_send_big, 6)
     # Unbounded, the five workers would hold 5 × 32 MiB of messages.
     assert grown <= (CACHE_MIB + MARGIN_MIB) * MiB, f"RssAnon grew by {grown / MiB:.0f} MiB"

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from aonode.client import NodeClient, build_module, build_process
+from aonode.crypto import Signer
+from aonode.ids import encode_id
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES_DIR = Path(os.environ.get("AONODE_CONFORMANCE", ROOT.parent / "shared" / "conformance")) / "wasm"
 
@@ -58,3 +62,16 @@ def require(fixture: Fixture) -> bytes:
             pytest.fail(message)
         pytest.skip(message)
     return fixture.path.read_bytes()
+
+
+def spawn_fixture(client: NodeClient, owner: Signer, fixture: Fixture) -> str:
+    """Publish `fixture` as a module and schedule a wasm64@1.0 process on it whose `Authority` is the
+    node (so the node's own messages, cron ticks among them, are trusted); its ID."""
+    module = build_module(owner, require(fixture), "application/wasm", fixture.tags())
+    client.publish(module)
+    node = client.info().address
+    process = build_process(
+        owner, module=encode_id(module.id), scheduler=node, device="wasm64@1.0", tags=[("Authority", node)]
+    )
+    client.schedule(process)
+    return encode_id(process.id)

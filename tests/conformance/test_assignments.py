@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from aonode.client import NodeClient, build_message, build_module, build_process
+from aonode.client import NodeClient, build_message
 from aonode.crypto import Ed25519Signer
 from aonode.ids import encode_id
 from aonode.model import Message
-from tests.conformance.conftest import FIXTURES, Fixture, require
+from tests.conformance.conftest import FIXTURES, Fixture, spawn_fixture
 from tests.conftest import ServerThread, make_config
 from tests.hostile.support import spawn_aos
 
@@ -42,22 +42,12 @@ def outcome(client: NodeClient, pid: str, message: Message) -> tuple[list[tuple[
 
 @pytest.mark.parametrize("fixture", AOS2, ids=[f.name for f in AOS2])
 def test_the_builtin_runtime_takes_assignments_as_aos2_does(fixture: Fixture, tmp_path: Path) -> None:
-    code = require(fixture)
     server = ServerThread(make_config(tmp_path / "node")).start()
     try:
         with NodeClient(server.address, timeout=300) as client:
-            module = build_module(OWNER, code, "application/wasm", fixture.tags())
-            client.publish(module)
             node = client.info().address
-            wasm = build_process(
-                OWNER,
-                module=encode_id(module.id),
-                scheduler=node,
-                device="wasm64@1.0",
-                tags=[("Authority", node)],
-            )
-            client.schedule(wasm)
-            real, builtin = encode_id(wasm.id), spawn_aos(client, OWNER, tags=[("Authority", node)])
+            real = spawn_fixture(client, OWNER, fixture)
+            builtin = spawn_aos(client, OWNER, tags=[("Authority", node)])
             source = spawn_aos(client, OWNER)
             handler = "Handlers.add('ping', 'Ping', function(msg) Got = msg.Data end)"
             for pid in (real, builtin):

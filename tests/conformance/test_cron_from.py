@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aonode.client import NodeClient, build_message, build_module, build_process
+from aonode.client import NodeClient, build_message
 from aonode.crypto import Ed25519Signer
-from aonode.ids import encode_id
-from tests.conformance.conftest import FIXTURES, Fixture, require
+from tests.conformance.conftest import FIXTURES, Fixture, spawn_fixture
 from tests.conftest import ServerThread, make_config, wait_for
 
 OWNER = Ed25519Signer.generate()
@@ -21,22 +20,10 @@ ATTACKER = Ed25519Signer.generate()
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
 def test_a_cron_eval_runs_as_its_creator_only(fixture: Fixture, tmp_path: Path) -> None:
-    code = require(fixture)
     server = ServerThread(make_config(tmp_path / "node")).start()
     try:
         with NodeClient(server.address, timeout=300) as client:
-            module = build_module(OWNER, code, "application/wasm", fixture.tags())
-            client.publish(module)
-            node = client.info().address
-            process = build_process(
-                OWNER,
-                module=encode_id(module.id),
-                scheduler=node,
-                device="wasm64@1.0",
-                tags=[("Authority", node)],
-            )
-            client.schedule(process)
-            pid = encode_id(process.id)
+            pid = spawn_fixture(client, OWNER, fixture)
             client.cron_once(
                 OWNER, pid, in_="100-milliseconds", tags=[("Action", "Eval")], data=b"Who = 'owner'"
             )

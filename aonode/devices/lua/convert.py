@@ -146,7 +146,7 @@ def to_lua_plain(value: Any, depth: int = 0) -> Any:
     raise DeviceError(f"cannot put a {type(value).__name__} into a Lua state")
 
 
-def plain_size(value: Any, depth: int = 0) -> int:
+def plain_size(value: Any) -> int:
     """An upper bound on the bytes Lua allocates for `value` (from `to_lua_plain`) as a table."""
     if isinstance(value, bytes):
         return len(value) + 64

@@ -255,7 +255,7 @@ def _wasi(name: str, io: HostIO, width: int) -> Handler | None:
         if position is None:
             return ESPIPE if fd in (0, 1, 2) else EBADF
         if position < 0:
-            return -position
+            return EINVAL
         _Mem(caller).put_uint(out, position, 8)
         return ESUCCESS
 

@@ -57,8 +57,6 @@ DATA = "data"
 HEADER = "header"
 """File kinds: a message's data (read from its position) or a JSON header (read from its start)."""
 
-EINVAL = 28
-
 
 def tx_json(message: Message) -> bytes:
     """`/tx/<ID>`: the message's header as the drive's JSON (module docstring)."""
@@ -111,14 +109,15 @@ def _lookup(io: HostIO, kind: str, name: str) -> tuple[bytes, str] | None:
 
 
 def seek(io: HostIO, fd: int, offset: int, whence: int) -> int | None:
-    """WASI `fd_seek` on a drive file: the new position, -EINVAL for a bad one, None if `fd` is not one."""
+    """WASI `fd_seek` on a drive file: the new position, -1 for a bad one (the caller answers EINVAL), None
+    if `fd` is not one."""
     entry = io.files.get(fd)
     if entry is None:
         return None
     data, pos, _kind = entry
     base = {0: 0, 1: pos, 2: len(data)}.get(whence)
     if base is None or base + offset < 0:
-        return -EINVAL
+        return -1
     entry[1] = base + offset
     return int(entry[1])
 
